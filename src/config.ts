@@ -1,0 +1,56 @@
+/**
+ * The only reader of `process.env`: every setting the server, the CLI and the tests use,
+ * validated once and passed down as a typed {@link Config}.
+ * The variable names are the public interface of `../shared/CONTRACT.md` ("Running it").
+ */
+import path from 'node:path';
+
+export interface Config {
+  /** PostgreSQL connection string; `undefined` starts the embedded PostgreSQL in {@link dataDir}. */
+  databaseUrl: string | undefined;
+  port: number;
+  host: string;
+  /** Base URL used in links, `Location` headers and token audiences; no trailing slash. */
+  publicUrl: string;
+  dataDir: string;
+  logLevel: string;
+  /** Largest accepted request body in bytes (413 above it). */
+  maxBodyBytes: number;
+  /** Connections per process in the PostgreSQL pool. */
+  poolSize: number;
+  /** Largest page `_count` may ask for. */
+  maxCount: number;
+  defaultCount: number;
+  webhookAllowPrivate: boolean;
+}
+
+function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  }
+  return value;
+}
+
+/** Reads and validates the configuration from an environment (by default `process.env`). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const port = readInt(env, 'PORT', 8080);
+  const publicUrl = (env.PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  const config: Config = {
+    databaseUrl: env.DATABASE_URL || undefined,
+    port,
+    host: env.HOST || '127.0.0.1',
+    publicUrl,
+    dataDir: path.resolve(env.DATA_DIR || './.data'),
+    logLevel: env.LOG_LEVEL || 'info',
+    maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
+    poolSize: readInt(env, 'DB_POOL_SIZE', 10, 1),
+    maxCount: readInt(env, 'MAX_COUNT', 1000, 1),
+    defaultCount: readInt(env, 'DEFAULT_COUNT', 20, 1),
+    webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+    ...overrides,
+  };
+  return config;
+}

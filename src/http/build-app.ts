@@ -1,0 +1,107 @@
+/**
+ * Wires the HTTP server: Fastify with gzip, the FHIR JSON body parsers, `/healthz`, the REST
+ * facade's route table (plus 405 answers for methods a path does not serve) and the one error
+ * handler. Returns the app unstarted, so tests and `main.ts` both listen on it.
+ */
+import { createRequire } from 'node:module';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import compress from '@fastify/compress';
+import type { Config } from '../config.ts';
+import { methodNotAllowed, notFound } from '../fhir/outcomes.ts';
+import type { FhirService } from '../service/fhir-service.ts';
+import type { RequestContext } from '../service/request-context.ts';
+import { buildCapabilityStatement } from '../rest/capability-statement.ts';
+import { handleError } from '../rest/error-handler.ts';
+import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
+import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
+import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
+import { sendValue } from '../rest/reply.ts';
+import { historyRoutes } from '../rest/routes/history-routes.ts';
+import { instanceRoutes } from '../rest/routes/instance-routes.ts';
+import { systemRoutes } from '../rest/routes/system-routes.ts';
+import { typeRoutes } from '../rest/routes/type-routes.ts';
+
+const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** Every REST route, in registration order. */
+export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...typeRoutes, ...instanceRoutes];
+
+export interface AppOptions {
+  config: Config;
+  service: FhirService;
+  /** Logger settings; `false` silences request logs (tests). */
+  logger?: boolean;
+}
+
+/** Builds the Fastify app (not yet listening). */
+export async function buildApp({ config, service, logger = true }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'] } : false,
+    // Request lines are logged by our onResponse hook: route pattern, status and time only,
+    // never query strings, bodies or tokens (DECISIONS.md §8).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.maxBodyBytes,
+    trustProxy: false,
+    return503OnClosing: true,
+  });
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler(handleError);
+
+  const fhirBaseUrl = `${config.publicUrl}/fhir`;
+  const deps: RouteDeps = {
+    config,
+    service,
+    context: (_request: FastifyRequest): RequestContext => ({ fhirBaseUrl }),
+  };
+
+  app.addHook('onRequest', async (request) => {
+    if (request.url.startsWith('/fhir')) {
+      const query = request.query as Record<string, unknown>;
+      assertAcceptsJson(request.headers.accept, query?._format);
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    const up = await service.db.ping();
+    return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable' });
+  });
+
+  const capabilityStatement = buildCapabilityStatement(fhirRoutes, service.model, fhirBaseUrl, version);
+  app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
+
+  const methodsByUrl = new Map<string, Set<HttpMethod>>();
+  for (const route of fhirRoutes) {
+    app.route({ method: route.method, url: route.url, handler: (request, reply) => route.handler(request, reply, deps) });
+    const methods = methodsByUrl.get(route.url) ?? new Set<HttpMethod>();
+    methods.add(route.method);
+    methodsByUrl.set(route.url, methods);
+  }
+  methodsByUrl.set('/fhir/metadata', new Set(['GET']));
+  for (const [url, methods] of methodsByUrl) {
+    const others = ALL_METHODS.filter((m) => !methods.has(m));
+    if (others.length === 0) continue;
+    const allow = [...methods, ...(methods.has('GET') ? ['HEAD'] : [])].join(', ');
+    app.route({
+      method: others,
+      url,
+      handler: async (request, reply) => {
+        reply.header('Allow', allow);
+        throw methodNotAllowed(`${request.method} is not supported on ${url.replace(/:(\w+)/g, '{$1}')}`);
+      },
+    });
+  }
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const error = notFound(`No route for ${request.method} ${request.url.split('?')[0].slice(0, 200)}`);
+    return reply.code(404).type(FHIR_JSON).send(JSON.stringify(error.outcome));
+  });
+  return app;
+}

@@ -1,0 +1,50 @@
+/**
+ * Starts the whole server for a configuration: the database (the configured one or the
+ * embedded PostgreSQL), migrations, the core service and the HTTP app, and returns one `close()`
+ * that stops them in reverse order. `main.ts` and the integration tests both use it.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.ts';
+import { FhirService } from '../service/fhir-service.ts';
+import { Database } from '../store/database.ts';
+import { resolveDatabase } from '../store/resolve-database.ts';
+import { buildApp } from './build-app.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  service: FhirService;
+  /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts database, service and HTTP server; `port: 0` picks a free port. */
+export async function startServer(config: Config, options: { logger?: boolean; log?: (msg: string) => void } = {}): Promise<RunningServer> {
+  const database = await resolveDatabase(config, options.log);
+  let db: Database | undefined;
+  try {
+    db = await Database.open(database.databaseUrl, { poolSize: config.poolSize });
+    const service = new FhirService(db);
+    const app = await buildApp({ config, service, logger: options.logger });
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const opened = db;
+    let closing: Promise<void> | undefined;
+    return {
+      app,
+      service,
+      url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      close: () => (closing ??= (async () => {
+        await app.close();
+        await opened.close();
+        await database.stop();
+      })()),
+    };
+  } catch (err) {
+    await db?.close().catch(() => undefined);
+    await database.stop().catch(() => undefined);
+    throw err;
+  }
+}

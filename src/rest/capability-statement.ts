@@ -1,0 +1,54 @@
+/**
+ * Generates the server's CapabilityStatement from the route table and the FHIR model, so it
+ * lists exactly the interactions and operations that are served, for every resource type.
+ * https://hl7.org/fhir/R4/capabilitystatement.html
+ */
+import type { FhirModel } from '../fhir/fhir-model.ts';
+import type { FhirRoute } from './fhir-route.ts';
+
+/** Builds the CapabilityStatement (once, at start). */
+export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, fhirBaseUrl: string, softwareVersion: string): Record<string, unknown> {
+  const capabilities = routes.flatMap((r) => r.capabilities);
+  const typeInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'type' ? [c.interaction] : [])))];
+  const systemInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'system' ? [c.interaction] : [])))];
+  const operations = new Map<string, { name: string; definition: string; scopes: Set<string> }>();
+  for (const c of capabilities) {
+    if (c.level !== 'operation') continue;
+    const op = operations.get(c.name) ?? { name: c.name, definition: c.definition, scopes: new Set<string>() };
+    op.scopes.add(c.scope);
+    operations.set(c.name, op);
+  }
+  const typeOperations = [...operations.values()].filter((o) => o.scopes.has('type') || o.scopes.has('instance'));
+  const conditionalCreate = typeInteractions.includes('create');
+  return {
+    resourceType: 'CapabilityStatement',
+    status: 'active',
+    date: new Date().toISOString(),
+    publisher: 'fhirgraph',
+    kind: 'instance',
+    software: { name: 'fhirgraph', version: softwareVersion },
+    implementation: { description: 'fhirgraph FHIR R4 server', url: fhirBaseUrl },
+    fhirVersion: '4.0.1',
+    format: ['application/fhir+json', 'json'],
+    patchFormat: typeInteractions.includes('patch') ? ['application/json-patch+json'] : undefined,
+    rest: [
+      {
+        mode: 'server',
+        resource: model.resourceTypes.map((type) => ({
+          type,
+          profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+          interaction: typeInteractions.map((code) => ({ code })),
+          versioning: 'versioned-update',
+          readHistory: typeInteractions.includes('vread'),
+          updateCreate: typeInteractions.includes('update'),
+          conditionalCreate,
+          conditionalRead: 'not-supported',
+          conditionalUpdate: false,
+          conditionalDelete: 'not-supported',
+          operation: typeOperations.map((o) => ({ name: o.name, definition: o.definition })),
+        })),
+        interaction: systemInteractions.map((code) => ({ code })),
+      },
+    ],
+  };
+}

@@ -1,0 +1,36 @@
+/**
+ * The table the REST facade is built from: each route names the FHIR interaction or operation it
+ * implements, so the CapabilityStatement is generated from the same table that registers the
+ * routes and cannot list anything that is not served.
+ * https://hl7.org/fhir/R4/capabilitystatement.html
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import type { FhirService } from '../service/fhir-service.ts';
+import type { RequestContext } from '../service/request-context.ts';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** What a route implements, in CapabilityStatement terms. */
+export type RouteCapability =
+  | { level: 'type'; interaction: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
+  | { level: 'system'; interaction: 'transaction' | 'batch' | 'history-system' | 'search-system' }
+  | { level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system' }
+  | { level: 'none' };
+
+export interface RouteDeps {
+  config: Config;
+  service: FhirService;
+  /** Builds the service context of a request. */
+  context(request: FastifyRequest): RequestContext;
+}
+
+export interface FhirRoute {
+  method: HttpMethod;
+  url: string;
+  capabilities: RouteCapability[];
+  handler(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps): Promise<unknown>;
+}
+
+export type Params = Record<string, string>;
+export type Query = Record<string, string | string[] | undefined>;

@@ -1,0 +1,80 @@
+/**
+ * Instance-level interactions: read, vread, update (and update-as-create), patch, delete.
+ * https://hl7.org/fhir/R4/http.html#read … #delete
+ */
+import { allOk } from '../../fhir/outcomes.ts';
+import { parseIfMatch } from '../../service/if-match.ts';
+import type { FhirRoute, Params } from '../fhir-route.ts';
+import { readPatchBody, readResourceBody } from '../request-body.ts';
+import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
+
+function ifMatchOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value === undefined ? undefined : parseIfMatch(value);
+}
+
+export const instanceRoutes: FhirRoute[] = [
+  {
+    method: 'GET',
+    url: '/fhir/:type/:id',
+    capabilities: [{ level: 'type', interaction: 'read' }],
+    async handler(request, reply, { service, context }) {
+      const { type, id } = request.params as Params;
+      const version = await service.read(context(request), type, id);
+      setVersionHeaders(reply, version);
+      return sendJson(request, reply, 200, version.content!);
+    },
+  },
+  {
+    method: 'GET',
+    url: '/fhir/:type/:id/_history/:vid',
+    capabilities: [{ level: 'type', interaction: 'vread' }],
+    async handler(request, reply, { service, context }) {
+      const { type, id, vid } = request.params as Params;
+      const version = await service.vread(context(request), type, id, vid);
+      setVersionHeaders(reply, version);
+      return sendJson(request, reply, 200, version.content!);
+    },
+  },
+  {
+    method: 'PUT',
+    url: '/fhir/:type/:id',
+    capabilities: [{ level: 'type', interaction: 'update' }],
+    async handler(request, reply, { service, context }) {
+      const { type, id } = request.params as Params;
+      const ctx = context(request);
+      service.assertResourceType(type);
+      service.assertId(id);
+      const ifMatch = ifMatchOf(request.headers['if-match']);
+      const result = await service.update(ctx, type, id, readResourceBody(request), { ifMatch });
+      return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/fhir/:type/:id',
+    capabilities: [{ level: 'type', interaction: 'patch' }],
+    async handler(request, reply, { service, context }) {
+      const { type, id } = request.params as Params;
+      const ctx = context(request);
+      service.assertResourceType(type);
+      service.assertId(id);
+      const ifMatch = ifMatchOf(request.headers['if-match']);
+      const result = await service.patch(ctx, type, id, readPatchBody(request), { ifMatch });
+      return sendWritten(request, reply, 200, result.version, ctx.fhirBaseUrl);
+    },
+  },
+  {
+    method: 'DELETE',
+    url: '/fhir/:type/:id',
+    capabilities: [{ level: 'type', interaction: 'delete' }],
+    async handler(request, reply, { service, context }) {
+      const { type, id } = request.params as Params;
+      const ifMatch = ifMatchOf(request.headers['if-match']);
+      const result = await service.delete(context(request), type, id, { ifMatch });
+      reply.header('ETag', `W/"${result.version.versionId}"`);
+      const message = result.changed ? `${type}/${id} deleted` : `${type}/${id} was already deleted`;
+      return sendOutcome(request, reply, 200, allOk(message));
+    },
+  },
+];

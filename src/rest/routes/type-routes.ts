@@ -1,0 +1,76 @@
+/**
+ * Type-level interactions: create (with conditional `If-None-Exist`) and `$validate` at type and
+ * instance level. https://hl7.org/fhir/R4/http.html#create,
+ * https://hl7.org/fhir/R4/resource-operation-validate.html
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { allOk, badRequest, type OperationOutcome } from '../../fhir/outcomes.ts';
+import { parseFhirJson } from '../../fhir/fhir-json.ts';
+import { isJsonObject } from '../../service/resource-content.ts';
+import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
+import { readResourceBody } from '../request-body.ts';
+import { sendOutcome, sendWritten } from '../reply.ts';
+
+const VALIDATE_DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
+
+/** Takes the resource out of a `$validate` body: a resource, or Parameters with `resource`. */
+function resourceToValidate(body: unknown, type: string): unknown {
+  if (isJsonObject(body) && body.resourceType === 'Parameters' && type !== 'Parameters') {
+    const parameters = Array.isArray(body.parameter) ? body.parameter : [];
+    const param = parameters.find((p) => isJsonObject(p) && p.name === 'resource') as Record<string, unknown> | undefined;
+    if (!param?.resource) throw badRequest('$validate Parameters need a "resource" parameter', 'Parameters.parameter');
+    return param.resource;
+  }
+  return body;
+}
+
+async function validate(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps): Promise<unknown> {
+  const { type, id } = request.params as Params;
+  const ctx = deps.context(request);
+  deps.service.assertResourceType(type);
+  let resource: unknown;
+  if (id !== undefined && (typeof request.body !== 'string' || request.body.trim() === '')) {
+    resource = parseFhirJson((await deps.service.read(ctx, type, id)).content!);
+  } else {
+    resource = resourceToValidate(readResourceBody(request), type);
+  }
+  if (id !== undefined) {
+    deps.service.assertId(id);
+    if (isJsonObject(resource) && resource.id !== id) throw badRequest(`The resource's id must be "${id}" to validate it as that instance`, `${type}.id`);
+  }
+  const issues = deps.service.validate(ctx, type, resource);
+  const outcome: OperationOutcome = issues.length > 0
+    ? { resourceType: 'OperationOutcome', issue: issues }
+    : allOk(`${type} is valid`);
+  return sendOutcome(request, reply, 200, outcome);
+}
+
+export const typeRoutes: FhirRoute[] = [
+  {
+    method: 'POST',
+    url: '/fhir/:type',
+    capabilities: [{ level: 'type', interaction: 'create' }],
+    async handler(request, reply, { service, context }) {
+      const { type } = request.params as Params;
+      const ctx = context(request);
+      service.assertResourceType(type);
+      const ifNoneExist = request.headers['if-none-exist'];
+      const result = await service.create(ctx, type, readResourceBody(request), {
+        ifNoneExist: Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist,
+      });
+      return sendWritten(request, reply, result.matchedExisting ? 200 : 201, result.version, ctx.fhirBaseUrl, { location: true });
+    },
+  },
+  {
+    method: 'POST',
+    url: '/fhir/:type/$validate',
+    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'type' }],
+    handler: validate,
+  },
+  {
+    method: 'POST',
+    url: '/fhir/:type/:id/$validate',
+    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'instance' }],
+    handler: validate,
+  },
+];

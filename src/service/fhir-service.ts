@@ -1,0 +1,181 @@
+/**
+ * The core FHIR service: every facade (REST now; GraphQL, WebSocket, operations later) calls
+ * these methods, so validation, versioning, storage and change events behave the same on every
+ * path. Each write runs in one database transaction that also appends its change event.
+ * https://hl7.org/fhir/R4/http.html
+ */
+import { randomUUID } from 'node:crypto';
+import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcomes.ts';
+import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
+import { validateResource } from '../fhir/validate-resource.ts';
+import type { Database, Queryable } from '../store/database.ts';
+import {
+  countVersions, findIdsByIdentifier, readCurrent, readHistory, readVersion,
+  type HistoryQuery, type HistoryVersion, type StoredVersion,
+} from '../store/resource-repository.ts';
+import type { RequestContext } from './request-context.ts';
+import { isJsonObject, type FhirResource } from './resource-content.ts';
+import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
+import { processBundle } from './transaction-bundle.ts';
+import type { BundleResult } from './bundle-result.ts';
+
+/** FHIR `id` (https://hl7.org/fhir/R4/datatypes.html#id). */
+export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+export interface ConditionalCreateResult extends WriteResult {
+  /** True when `If-None-Exist` matched an existing resource and nothing was written. */
+  matchedExisting: boolean;
+}
+
+/** The core service over one database. */
+export class FhirService {
+  readonly model: FhirModel;
+
+  constructor(readonly db: Database) {
+    this.model = loadFhirModel();
+  }
+
+  /** Throws 404 unless `resourceType` is a concrete R4 resource type. */
+  assertResourceType(resourceType: string): void {
+    if (!this.model.isResourceType(resourceType)) throw notFound(`Unknown resource type "${resourceType}"`);
+  }
+
+  /** Throws 400 unless `id` is a valid FHIR id. */
+  assertId(id: string, what = 'id'): void {
+    if (!ID_PATTERN.test(id)) throw badRequest(`Invalid ${what} "${id.slice(0, 80)}": expected 1-64 characters of A-Z a-z 0-9 - .`);
+  }
+
+  /** Checks that a request body is a resource of the expected type. */
+  assertBodyType(body: unknown, resourceType: string): asserts body is FhirResource {
+    if (!isJsonObject(body)) throw badRequest('The body must be a JSON object holding a FHIR resource');
+    if (body.resourceType !== resourceType) {
+      throw badRequest(`The body's resourceType "${String(body.resourceType)}" does not match the URL's "${resourceType}"`, 'resourceType');
+    }
+  }
+
+  /** Reads the current version; 404 when it never existed, 410 when it is deleted. */
+  async read(ctx: RequestContext, resourceType: string, id: string): Promise<StoredVersion> {
+    this.assertResourceType(resourceType);
+    this.assertId(id);
+    const version = await readCurrent(this.db, resourceType, id);
+    if (!version) throw notFound(`${resourceType}/${id} is not known`);
+    if (version.deleted) throw gone(`${resourceType}/${id} has been deleted`);
+    return version;
+  }
+
+  /** Reads one version (vread); a deleted version answers 410. */
+  async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string): Promise<StoredVersion> {
+    this.assertResourceType(resourceType);
+    this.assertId(id);
+    if (!/^[1-9][0-9]{0,8}$/.test(versionId)) throw notFound(`${resourceType}/${id} has no version "${versionId.slice(0, 40)}"`);
+    const version = await readVersion(this.db, resourceType, id, Number(versionId));
+    if (!version) throw notFound(`${resourceType}/${id} has no version ${versionId}`);
+    if (version.deleted) throw gone(`${resourceType}/${id} version ${versionId} is a deletion`);
+    return version;
+  }
+
+  /**
+   * Creates a resource with a server-assigned id. With `ifNoneExist` (conditional create) it
+   * returns the one existing match instead, and fails with 412 when several match.
+   */
+  async create(ctx: RequestContext, resourceType: string, body: unknown, options: { ifNoneExist?: string } = {}): Promise<ConditionalCreateResult> {
+    this.assertResourceType(resourceType);
+    this.assertBodyType(body, resourceType);
+    assertValid(body, resourceType);
+    return this.db.transaction(async (tx) => {
+      if (options.ifNoneExist !== undefined) {
+        const matches = await this.findConditionalMatches(tx, resourceType, options.ifNoneExist);
+        if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length} resources`);
+        if (matches.length === 1) {
+          const version = await readCurrent(tx, resourceType, matches[0]);
+          if (version) return { version, created: false, changed: false, matchedExisting: true };
+        }
+      }
+      const [result] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx.fhirBaseUrl);
+      return { ...result, matchedExisting: false };
+    });
+  }
+
+  /** Updates (or creates, with a client-chosen id) a resource; `ifMatch` guards against lost updates. */
+  async update(ctx: RequestContext, resourceType: string, id: string, body: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
+    this.assertResourceType(resourceType);
+    this.assertId(id);
+    this.assertBodyType(body, resourceType);
+    if (body.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
+    if (body.id !== id) throw badRequest(`The body's id "${String(body.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
+    assertValid(body, resourceType);
+    return this.write(ctx, { kind: 'update', resourceType, id, resource: body, ifMatch: options.ifMatch });
+  }
+
+  /** Applies a JSON Patch (RFC 6902) to the current version. */
+  async patch(ctx: RequestContext, resourceType: string, id: string, patch: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
+    this.assertResourceType(resourceType);
+    this.assertId(id);
+    return this.write(ctx, { kind: 'patch', resourceType, id, patch, ifMatch: options.ifMatch });
+  }
+
+  /** Deletes a resource: a new version marked deleted. Deleting a deleted resource changes nothing. */
+  async delete(ctx: RequestContext, resourceType: string, id: string, options: { ifMatch?: number } = {}): Promise<WriteResult> {
+    this.assertResourceType(resourceType);
+    this.assertId(id);
+    return this.write(ctx, { kind: 'delete', resourceType, id, ifMatch: options.ifMatch });
+  }
+
+  /** Pages through history at instance, type or system level, newest first. */
+  async history(ctx: RequestContext, query: HistoryQuery): Promise<{ versions: HistoryVersion[]; total?: number }> {
+    if (query.resourceType) this.assertResourceType(query.resourceType);
+    if (query.id) {
+      this.assertId(query.id);
+      const current = await readCurrent(this.db, query.resourceType!, query.id);
+      if (!current) throw notFound(`${query.resourceType}/${query.id} is not known`);
+      const [versions, total] = await Promise.all([readHistory(this.db, query), countVersions(this.db, query.resourceType!, query.id)]);
+      return { versions, total };
+    }
+    return { versions: await readHistory(this.db, query) };
+  }
+
+  /** Validates a resource without storing it (`$validate`); returns the issues found. */
+  validate(ctx: RequestContext, resourceType: string, body: unknown): ReturnType<typeof validateResource> {
+    this.assertResourceType(resourceType);
+    this.assertBodyType(body, resourceType);
+    return validateResource(body, resourceType);
+  }
+
+  /** Processes a `batch` or `transaction` Bundle posted to the base URL. */
+  async processBundle(ctx: RequestContext, body: unknown): Promise<BundleResult> {
+    return processBundle(this, ctx, body);
+  }
+
+  /** Runs one write in its own transaction. */
+  async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
+    const [result] = await this.db.transaction((tx) => applyWrites(tx, [op], ctx.fhirBaseUrl));
+    return result;
+  }
+
+  /**
+   * Finds the resources matching conditional criteria. Until the search issue indexes every
+   * parameter, `identifier` (`system|value`, `value`) and `_id` are supported; anything else is
+   * a 400. The lookup is serialised on a hash of the criteria (DECISIONS.md §2), so two
+   * concurrent conditional creates create one resource.
+   */
+  async findConditionalMatches(tx: Queryable, resourceType: string, criteria: string): Promise<string[]> {
+    const params = new URLSearchParams(criteria.startsWith('?') ? criteria.slice(1) : criteria.replace(/^[A-Za-z]+\?/, ''));
+    const entries = [...params.entries()];
+    if (entries.length !== 1) throw badRequest('Conditional criteria support exactly one parameter: identifier or _id');
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`${resourceType}?${criteria}`]);
+    const [name, value] = entries[0];
+    if (name === '_id') {
+      if (!ID_PATTERN.test(value)) return [];
+      const current = await readCurrent(tx, resourceType, value);
+      return current && !current.deleted ? [current.id] : [];
+    }
+    if (name === 'identifier') {
+      const bar = value.indexOf('|');
+      const system = bar < 0 ? undefined : value.slice(0, bar);
+      const code = bar < 0 ? value : value.slice(bar + 1);
+      if (!code) throw badRequest('identifier criteria need a value');
+      return findIdsByIdentifier(tx, resourceType, system || undefined, code);
+    }
+    throw badRequest(`Conditional criteria on "${name}" are not supported yet (identifier and _id are)`);
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * `batch` and `transaction` Bundles posted to the service base
+ * (https://hl7.org/fhir/R4/http.html#transaction). A transaction is all or nothing: its writes
+ * run in one database transaction in the spec's order (DELETE, POST, PUT/PATCH, then GET),
+ * `urn:uuid:` fullUrls are replaced by the assigned ids in every reference, and the first
+ * failure rolls everything back with an OperationOutcome naming the entry. A batch runs each
+ * entry on its own and reports each entry's outcome.
+ */
+import { randomUUID } from 'node:crypto';
+import { FhirError, badRequest, gone, invalidResource, notFound, type OutcomeIssue } from '../fhir/outcomes.ts';
+import { validateResource } from '../fhir/validate-resource.ts';
+import { readCurrent, type StoredVersion } from '../store/resource-repository.ts';
+import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
+import type { FhirService } from './fhir-service.ts';
+import { rewriteReferences } from './references.ts';
+import type { RequestContext } from './request-context.ts';
+import { isJsonObject, type FhirResource } from './resource-content.ts';
+import { applyWrites, type WriteOp, type WriteResult } from './write-ops.ts';
+import { parseEntryRequest, type EntryRequest } from './entry-request.ts';
+
+const METHOD_ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
+const MAX_ISSUES = 100;
+
+/** Processes a posted Bundle of type `batch` or `transaction`. */
+export async function processBundle(service: FhirService, ctx: RequestContext, body: unknown): Promise<BundleResult> {
+  if (!isJsonObject(body) || body.resourceType !== 'Bundle') {
+    throw badRequest('POST to the base URL takes a Bundle of type batch or transaction', 'Bundle');
+  }
+  if (body.type !== 'transaction' && body.type !== 'batch') {
+    throw badRequest(`Bundle.type must be "batch" or "transaction", not "${String(body.type)}"`, 'Bundle.type');
+  }
+  if (body.entry !== undefined && !Array.isArray(body.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  const entries = (body.entry ?? []) as unknown[];
+  return body.type === 'transaction'
+    ? processTransaction(service, ctx, entries)
+    : processBatch(service, ctx, entries);
+}
+
+function versionResponse(version: StoredVersion, status: string): BundleEntryResult {
+  const location = `${version.resourceType}/${version.id}/_history/${version.versionId}`;
+  return {
+    fullUrl: undefined,
+    resourceJson: version.content ?? undefined,
+    response: { status, location, etag: `W/"${version.versionId}"`, lastModified: version.lastUpdated.toISOString() },
+  };
+}
+
+function writeResponse(result: WriteResult, kind: WriteOp['kind'], ctx: RequestContext): BundleEntryResult {
+  const { version } = result;
+  if (kind === 'delete') {
+    return { response: { status: '204 No Content', etag: `W/"${version.versionId}"` } };
+  }
+  const entry = versionResponse(version, result.created ? '201 Created' : '200 OK');
+  entry.fullUrl = `${ctx.fhirBaseUrl}/${version.resourceType}/${version.id}`;
+  return entry;
+}
+
+interface PlannedEntry {
+  index: number;
+  request: EntryRequest;
+  resource?: FhirResource;
+  fullUrl?: string;
+  /** For POST entries: the id this transaction assigns (or the existing match's id). */
+  id?: string;
+  matchedExisting?: StoredVersion;
+}
+
+function entryLabel(index: number): string {
+  return `Bundle.entry[${index}]`;
+}
+
+function planEntry(service: FhirService, ctx: RequestContext, raw: unknown, index: number, transaction: boolean): PlannedEntry {
+  const label = entryLabel(index);
+  if (!isJsonObject(raw)) throw badRequest(`${label} must be an object`, label);
+  const request = parseEntryRequest(service, raw.request, label, ctx.fhirBaseUrl);
+  const planned: PlannedEntry = { index, request };
+  if (typeof raw.fullUrl === 'string') planned.fullUrl = raw.fullUrl;
+  if (request.method === 'POST' || request.method === 'PUT') {
+    if (!isJsonObject(raw.resource)) throw badRequest(`${label}.resource is required for ${request.method}`, `${label}.resource`);
+    if (raw.resource.resourceType !== request.resourceType) {
+      throw badRequest(`${label}.resource is a ${String(raw.resource.resourceType)}, but request.url names ${request.resourceType}`, `${label}.resource.resourceType`);
+    }
+    planned.resource = raw.resource as FhirResource;
+    if (request.method === 'PUT' && planned.resource.id !== request.id) {
+      throw badRequest(`${label}.resource.id must equal the id in request.url (${request.id})`, `${label}.resource.id`);
+    }
+  }
+  if (request.method === 'PATCH') {
+    planned.resource = raw.resource as FhirResource;
+  }
+  if (transaction && request.method === 'POST') planned.id = randomUUID();
+  return planned;
+}
+
+/** Reads a JSON Patch carried by a Binary resource (the R4 way to PATCH inside a Bundle). */
+function patchFromEntry(entry: PlannedEntry, label: string): unknown {
+  const binary = entry.resource as Record<string, unknown> | undefined;
+  if (!binary || binary.resourceType !== 'Binary' || typeof binary.data !== 'string') {
+    throw badRequest(`${label}: PATCH in a Bundle needs a Binary resource whose data holds a JSON Patch`, `${label}.resource`);
+  }
+  try {
+    return JSON.parse(Buffer.from(binary.data, 'base64').toString('utf8'));
+  } catch {
+    throw badRequest(`${label}: the Binary data is not a JSON Patch`, `${label}.resource.data`);
+  }
+}
+
+function toWriteOp(entry: PlannedEntry): WriteOp | undefined {
+  const { request } = entry;
+  const label = `${entryLabel(entry.index)}`;
+  switch (request.method) {
+    case 'POST':
+      return { kind: 'create', resourceType: request.resourceType, id: entry.id!, resource: entry.resource!, label };
+    case 'PUT':
+      return { kind: 'update', resourceType: request.resourceType, id: request.id!, resource: entry.resource!, ifMatch: request.ifMatch, label };
+    case 'PATCH':
+      return { kind: 'patch', resourceType: request.resourceType, id: request.id!, patch: patchFromEntry(entry, label), ifMatch: request.ifMatch, label };
+    case 'DELETE':
+      return { kind: 'delete', resourceType: request.resourceType, id: request.id!, ifMatch: request.ifMatch, label };
+    default:
+      return undefined;
+  }
+}
+
+function collectValidationIssues(entries: PlannedEntry[]): OutcomeIssue[] {
+  const issues: OutcomeIssue[] = [];
+  for (const entry of entries) {
+    if (!entry.resource || (entry.request.method !== 'POST' && entry.request.method !== 'PUT') || entry.matchedExisting) continue;
+    const label = `${entryLabel(entry.index)}.resource`;
+    for (const issue of validateResource(entry.resource, entry.request.resourceType)) {
+      if (issue.severity !== 'error' && issue.severity !== 'fatal') continue;
+      const type = entry.request.resourceType;
+      const expression = (issue.expression ?? [type]).map((e) => (e.startsWith(type) ? label + e.slice(type.length) : `${label}.${e}`));
+      issues.push({ ...issue, expression, diagnostics: `${entryLabel(entry.index)}: ${issue.diagnostics ?? issue.code}` });
+      if (issues.length >= MAX_ISSUES) return issues;
+    }
+  }
+  return issues;
+}
+
+async function processTransaction(service: FhirService, ctx: RequestContext, rawEntries: unknown[]): Promise<BundleResult> {
+  const entries = rawEntries.map((raw, index) => planEntry(service, ctx, raw, index, true));
+  const touched = new Map<string, number>();
+  for (const entry of entries) {
+    if (entry.request.method === 'GET' || entry.request.method === 'HEAD' || entry.request.method === 'POST') continue;
+    const key = `${entry.request.resourceType}/${entry.request.id}`;
+    const previous = touched.get(key);
+    if (previous !== undefined) {
+      throw badRequest(`${entryLabel(entry.index)} and ${entryLabel(previous)} both change ${key}; a transaction may touch a resource once`, entryLabel(entry.index));
+    }
+    touched.set(key, entry.index);
+  }
+
+  return service.db.transaction(async (tx) => {
+    // Conditional creates resolve first, so references to their fullUrl point at the match.
+    for (const entry of entries) {
+      if (entry.request.method !== 'POST' || entry.request.ifNoneExist === undefined) continue;
+      const matches = await service.findConditionalMatches(tx, entry.request.resourceType, entry.request.ifNoneExist);
+      if (matches.length > 1) {
+        throw new FhirError(412, invalidResource([{ severity: 'error', code: 'multiple-matches', diagnostics: `${entryLabel(entry.index)}: If-None-Exist matched ${matches.length} resources`, expression: [`${entryLabel(entry.index)}.request.ifNoneExist`] }]).outcome);
+      }
+      if (matches.length === 1) {
+        entry.id = matches[0];
+        entry.matchedExisting = await readCurrent(tx, entry.request.resourceType, matches[0]);
+      }
+    }
+    const mapping = new Map<string, string>();
+    for (const entry of entries) {
+      if (!entry.fullUrl) continue;
+      if (entry.request.method === 'POST') mapping.set(entry.fullUrl, `${entry.request.resourceType}/${entry.id}`);
+      else if (entry.request.method === 'PUT' && entry.fullUrl.startsWith('urn:')) mapping.set(entry.fullUrl, `${entry.request.resourceType}/${entry.request.id}`);
+    }
+    for (const entry of entries) if (entry.resource) rewriteReferences(entry.resource, mapping);
+    const issues = collectValidationIssues(entries);
+    if (issues.length > 0) throw invalidResource(issues);
+
+    const order = entries
+      .filter((e) => !e.matchedExisting)
+      .sort((a, b) => METHOD_ORDER[a.request.method] - METHOD_ORDER[b.request.method] || a.index - b.index);
+    const writes = order.map((entry) => ({ entry, op: toWriteOp(entry) })).filter((w): w is { entry: PlannedEntry; op: WriteOp } => !!w.op);
+    const results = await applyWrites(tx, writes.map((w) => w.op), ctx.fhirBaseUrl);
+
+    const responses: BundleEntryResult[] = new Array(entries.length);
+    writes.forEach((w, i) => { responses[w.entry.index] = writeResponse(results[i], w.op.kind, ctx); });
+    for (const entry of entries) {
+      if (entry.matchedExisting) {
+        responses[entry.index] = { ...versionResponse(entry.matchedExisting, '200 OK'), fullUrl: `${ctx.fhirBaseUrl}/${entry.request.resourceType}/${entry.id}` };
+      } else if (entry.request.method === 'GET' || entry.request.method === 'HEAD') {
+        responses[entry.index] = await readEntry(tx, entry, ctx);
+      }
+    }
+    return { type: 'transaction-response', entry: responses };
+  });
+}
+
+async function readEntry(q: Parameters<typeof readCurrent>[0], entry: PlannedEntry, ctx: RequestContext): Promise<BundleEntryResult> {
+  const { resourceType, id } = entry.request;
+  const version = await readCurrent(q, resourceType, id!);
+  const label = entryLabel(entry.index);
+  if (!version) throw notFound(`${label}: ${resourceType}/${id} is not known`, label);
+  if (version.deleted) throw gone(`${label}: ${resourceType}/${id} has been deleted`, label);
+  const result = versionResponse(version, '200 OK');
+  result.fullUrl = `${ctx.fhirBaseUrl}/${resourceType}/${id}`;
+  return result;
+}
+
+async function processBatch(service: FhirService, ctx: RequestContext, rawEntries: unknown[]): Promise<BundleResult> {
+  const responses: BundleEntryResult[] = [];
+  for (let index = 0; index < rawEntries.length; index++) {
+    try {
+      responses.push(await processBatchEntry(service, ctx, rawEntries[index], index));
+    } catch (err) {
+      if (!(err instanceof FhirError)) throw err;
+      responses.push({ response: { status: `${err.status} ${statusText(err.status)}`, outcome: err.outcome } });
+    }
+  }
+  return { type: 'batch-response', entry: responses };
+}
+
+async function processBatchEntry(service: FhirService, ctx: RequestContext, raw: unknown, index: number): Promise<BundleEntryResult> {
+  const entry = planEntry(service, ctx, raw, index, false);
+  const { request } = entry;
+  switch (request.method) {
+    case 'GET':
+    case 'HEAD': {
+      const version = request.versionId
+        ? await service.vread(ctx, request.resourceType, request.id!, request.versionId)
+        : await service.read(ctx, request.resourceType, request.id!);
+      return { ...versionResponse(version, '200 OK'), fullUrl: `${ctx.fhirBaseUrl}/${request.resourceType}/${request.id}` };
+    }
+    case 'POST': {
+      const result = await service.create(ctx, request.resourceType, entry.resource, { ifNoneExist: request.ifNoneExist });
+      return writeResponse(result, 'create', ctx);
+    }
+    case 'PUT':
+      return writeResponse(await service.update(ctx, request.resourceType, request.id!, entry.resource, { ifMatch: request.ifMatch }), 'update', ctx);
+    case 'PATCH':
+      return writeResponse(await service.patch(ctx, request.resourceType, request.id!, patchFromEntry(entry, entryLabel(index)), { ifMatch: request.ifMatch }), 'patch', ctx);
+    case 'DELETE':
+      return writeResponse(await service.delete(ctx, request.resourceType, request.id!, { ifMatch: request.ifMatch }), 'delete', ctx);
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 410: 'Gone', 412: 'Precondition Failed', 422: 'Unprocessable Entity', 429: 'Too Many Requests',
+};
+
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Error';
+}

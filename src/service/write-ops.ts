@@ -1,0 +1,161 @@
+/**
+ * The one write path of the store. A list of write operations (create, update, patch, delete)
+ * is applied inside the caller's transaction: the touched resources are locked, versions and
+ * `If-Match` preconditions are checked, patches applied and validated, and every new version is
+ * persisted in one batch together with its references and change event (the outbox).
+ * https://hl7.org/fhir/R4/http.html#versioning
+ */
+import fastJsonPatch from 'fast-json-patch';
+import type { Operation } from 'fast-json-patch';
+import {
+  FhirError, badRequest, gone, invalidResource, notFound, preconditionFailed, unprocessable,
+  type OutcomeIssue,
+} from '../fhir/outcomes.ts';
+import { parseFhirJson } from '../fhir/fhir-json.ts';
+import { validateResource } from '../fhir/validate-resource.ts';
+import type { Queryable } from '../store/database.ts';
+import {
+  lockResources, readCurrentMany, writeVersions, type StoredVersion, type VersionToWrite,
+} from '../store/resource-repository.ts';
+import { collectReferences } from './references.ts';
+import { buildContent, type FhirResource } from './resource-content.ts';
+
+export type WriteOp =
+  | { kind: 'create'; resourceType: string; id: string; resource: FhirResource; label?: string }
+  | { kind: 'update'; resourceType: string; id: string; resource: FhirResource; ifMatch?: number; label?: string }
+  | { kind: 'patch'; resourceType: string; id: string; patch: unknown; ifMatch?: number; label?: string }
+  | { kind: 'delete'; resourceType: string; id: string; ifMatch?: number; label?: string };
+
+/** What a write did. `version` is the new version, or the unchanged one for a repeated delete. */
+export interface WriteResult {
+  version: StoredVersion;
+  /** True when the resource did not exist (or was deleted) before this write. */
+  created: boolean;
+  /** False when nothing changed (deleting a resource that is already deleted). */
+  changed: boolean;
+}
+
+/**
+ * Validates a resource and throws a 422 listing every issue; `label` prefixes the expressions
+ * (for example `Bundle.entry[3].resource`) so a client can tell which entry failed.
+ */
+export function assertValid(resource: unknown, resourceType: string, label?: string): void {
+  const issues = validateResource(resource, resourceType).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (issues.length > 0) throw invalidResource(label ? issues.map((i) => relabel(i, resourceType, label)) : issues);
+}
+
+function relabel(issue: OutcomeIssue, resourceType: string, label: string): OutcomeIssue {
+  const expression = issue.expression?.map((e) => (e.startsWith(resourceType) ? label + e.slice(resourceType.length) : `${label}.${e}`));
+  return { ...issue, expression: expression ?? [label], diagnostics: `${label}: ${issue.diagnostics ?? issue.code}` };
+}
+
+function withLabel(err: FhirError, label: string | undefined): FhirError {
+  if (!label) return err;
+  const issue = err.outcome.issue.map((i) => ({ ...i, diagnostics: `${label}: ${i.diagnostics ?? i.code}`, expression: i.expression ?? [label] }));
+  return new FhirError(err.status, { ...err.outcome, issue }, err.headers);
+}
+
+function applyJsonPatch(current: string, patch: unknown, op: WriteOp): FhirResource {
+  if (!Array.isArray(patch)) throw badRequest('A JSON Patch body must be an array of operations');
+  const document = parseFhirJson(current) as FhirResource;
+  let patched: FhirResource;
+  try {
+    const error = fastJsonPatch.validate(patch as Operation[], document);
+    if (error) throw error;
+    patched = fastJsonPatch.applyPatch(document, patch as Operation[], false, true).newDocument as FhirResource;
+  } catch (err) {
+    const name = (err as { name?: string }).name;
+    if (name === 'TEST_OPERATION_FAILED') throw unprocessable('A JSON Patch test operation failed');
+    throw unprocessable(`The JSON Patch cannot be applied: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw unprocessable('The patch must leave a resource');
+  if (patched.resourceType !== op.resourceType) throw unprocessable('A patch must not change resourceType');
+  if (patched.id !== op.id) throw unprocessable('A patch must not change the id');
+  return patched;
+}
+
+function checkIfMatch(ifMatch: number | undefined, currentVersion: number | undefined, key: string): void {
+  if (ifMatch === undefined) return;
+  if (currentVersion === undefined) throw preconditionFailed(`${key} does not exist, so If-Match W/"${ifMatch}" cannot match`);
+  if (currentVersion !== ifMatch) {
+    throw preconditionFailed(`${key} is at version ${currentVersion}, not ${ifMatch} (If-Match)`);
+  }
+}
+
+/**
+ * Applies write operations in the caller's transaction and returns one result per operation,
+ * in order. Creates must carry fresh ids; updates, patches and deletes lock their targets.
+ * Throws a {@link FhirError} (labelled with the operation's `label`) on the first failure, so the
+ * caller's transaction rolls everything back.
+ */
+export async function applyWrites(tx: Queryable, ops: WriteOp[], fhirBaseUrl: string, now = new Date()): Promise<WriteResult[]> {
+  const key = (op: WriteOp) => `${op.resourceType}/${op.id}`;
+  const existing = ops.filter((op) => op.kind !== 'create');
+  const states = await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
+  const patchTargets = ops.filter((op) => op.kind === 'patch');
+  const currents = patchTargets.length ? await readCurrentMany(tx, patchTargets) : new Map<string, StoredVersion>();
+
+  const versions: VersionToWrite[] = [];
+  const results: WriteResult[] = [];
+  for (const op of ops) {
+    try {
+      const state = states.get(key(op));
+      const result = planWrite(op, state, currents.get(key(op)), fhirBaseUrl, now);
+      if (result.write) {
+        versions.push(result.write);
+        states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted });
+      }
+      results.push(result.result);
+    } catch (err) {
+      throw err instanceof FhirError ? withLabel(err, op.label) : err;
+    }
+  }
+  await writeVersions(tx, versions);
+  return results;
+}
+
+function planWrite(
+  op: WriteOp,
+  state: { versionId: number; deleted: boolean } | undefined,
+  current: StoredVersion | undefined,
+  fhirBaseUrl: string,
+  now: Date,
+): { write?: VersionToWrite; result: WriteResult } {
+  const label = `${op.resourceType}/${op.id}`;
+  if (op.kind === 'delete') {
+    if (!state) throw notFound(`${label} does not exist`);
+    checkIfMatch(op.ifMatch, state.versionId, label);
+    const version: StoredVersion = { resourceType: op.resourceType, id: op.id, versionId: state.versionId, lastUpdated: now, deleted: true, content: null };
+    if (state.deleted) return { result: { version, created: false, changed: false } };
+    const write: VersionToWrite = { ...version, versionId: state.versionId + 1, method: 'DELETE', action: 'delete', references: [] };
+    return { write, result: { version: write, created: false, changed: true } };
+  }
+  let resource: FhirResource;
+  let method: VersionToWrite['method'];
+  if (op.kind === 'patch') {
+    if (!state || !current) throw notFound(`${label} does not exist`);
+    if (state.deleted || current.content === null) throw gone(`${label} has been deleted`);
+    checkIfMatch(op.ifMatch, state.versionId, label);
+    resource = applyJsonPatch(current.content, op.patch, op);
+    assertValid(resource, op.resourceType);
+    method = 'PATCH';
+  } else {
+    if (op.kind === 'update') checkIfMatch(op.ifMatch, state && !state.deleted ? state.versionId : undefined, label);
+    resource = op.resource;
+    method = op.kind === 'create' ? 'POST' : 'PUT';
+  }
+  const created = !state || state.deleted;
+  const versionId = state ? state.versionId + 1 : 1;
+  const write: VersionToWrite = {
+    resourceType: op.resourceType,
+    id: op.id,
+    versionId,
+    lastUpdated: now,
+    deleted: false,
+    content: buildContent(resource, op.id, versionId, now),
+    method,
+    action: created ? 'create' : 'update',
+    references: collectReferences(resource, fhirBaseUrl),
+  };
+  return { write, result: { version: write, created, changed: true } };
+}

@@ -1,0 +1,105 @@
+/**
+ * MikroORM entity schemas of the resource store (declared with `EntitySchema`, so no decorator
+ * metadata is needed; DECISIONS.md §3). The tables themselves are created by the hand-written
+ * migrations in `./migrations`; hot paths query them with plain parameterised SQL through
+ * {@link Database}. Layout:
+ *
+ * - `resource`: the current version of every resource, one row per (type, id), deleted ones kept
+ *   as tombstones so a read answers 410 and an update-as-create can continue the version chain.
+ * - `resource_history`: every version ever written (including the current one), for vread and
+ *   `_history` at instance, type and system level; `seq` orders history stably.
+ * - `resource_reference`: one row per outgoing reference of the current version, for reverse
+ *   lookups (`_revinclude`, reverse chaining, GraphQL reverse references).
+ * - `change_event`: the transactional outbox of the change feed; `txid` (`pg_current_xact_id()`)
+ *   lets a reader order by commit and never skip a row that commits late (DECISIONS.md §3).
+ */
+import { EntitySchema } from '@mikro-orm/core';
+
+export interface ResourceRow {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: Date;
+  deleted: boolean;
+  content: string | null;
+}
+
+export const ResourceEntity = new EntitySchema<ResourceRow>({
+  name: 'Resource',
+  tableName: 'resource',
+  properties: {
+    resourceType: { type: 'text', primary: true, fieldName: 'resource_type' },
+    id: { type: 'text', primary: true },
+    versionId: { type: 'integer', fieldName: 'version_id' },
+    lastUpdated: { type: 'Date', columnType: 'timestamptz', fieldName: 'last_updated' },
+    deleted: { type: 'boolean' },
+    content: { type: 'text', columnType: 'json', nullable: true },
+  },
+});
+
+export interface ResourceHistoryRow extends ResourceRow {
+  seq: string;
+  method: string;
+}
+
+export const ResourceHistoryEntity = new EntitySchema<ResourceHistoryRow>({
+  name: 'ResourceHistory',
+  tableName: 'resource_history',
+  properties: {
+    seq: { type: 'bigint', fieldName: 'seq', persist: false },
+    resourceType: { type: 'text', primary: true, fieldName: 'resource_type' },
+    id: { type: 'text', primary: true },
+    versionId: { type: 'integer', primary: true, fieldName: 'version_id' },
+    lastUpdated: { type: 'Date', columnType: 'timestamptz', fieldName: 'last_updated' },
+    deleted: { type: 'boolean' },
+    method: { type: 'text' },
+    content: { type: 'text', columnType: 'json', nullable: true },
+  },
+});
+
+export interface ResourceReferenceRow {
+  sourceType: string;
+  sourceId: string;
+  path: string;
+  targetType: string;
+  targetId: string;
+}
+
+export const ResourceReferenceEntity = new EntitySchema<ResourceReferenceRow>({
+  name: 'ResourceReference',
+  tableName: 'resource_reference',
+  properties: {
+    sourceType: { type: 'text', primary: true, fieldName: 'source_type' },
+    sourceId: { type: 'text', primary: true, fieldName: 'source_id' },
+    path: { type: 'text', primary: true },
+    targetType: { type: 'text', primary: true, fieldName: 'target_type' },
+    targetId: { type: 'text', primary: true, fieldName: 'target_id' },
+  },
+});
+
+export interface ChangeEventRow {
+  seq: string;
+  txid: string;
+  resourceType: string;
+  id: string;
+  versionId: number;
+  action: 'create' | 'update' | 'delete';
+  recordedAt: Date;
+}
+
+export const ChangeEventEntity = new EntitySchema<ChangeEventRow>({
+  name: 'ChangeEvent',
+  tableName: 'change_event',
+  properties: {
+    seq: { type: 'bigint', primary: true },
+    txid: { type: 'text', columnType: 'xid8' },
+    resourceType: { type: 'text', fieldName: 'resource_type' },
+    id: { type: 'text' },
+    versionId: { type: 'integer', fieldName: 'version_id' },
+    action: { type: 'text' },
+    recordedAt: { type: 'Date', columnType: 'timestamptz', fieldName: 'recorded_at' },
+  },
+});
+
+/** Every entity schema of the store, for `MikroORM.init`. */
+export const storeEntities = [ResourceEntity, ResourceHistoryEntity, ResourceReferenceEntity, ChangeEventEntity];

@@ -1,0 +1,24 @@
+/**
+ * Which PostgreSQL the server and the CLI use (CONTRACT.md "Running it"): `DATABASE_URL` when it
+ * is set, otherwise the embedded cluster in `DATA_DIR` (DECISIONS.md §9).
+ */
+import type { Config } from '../config.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+
+/** A database to connect to, and how to let go of it when the process shuts down. */
+export interface ResolvedDatabase {
+  /** Connection string; may contain a password, so never log it. */
+  databaseUrl: string;
+  /** Stops the embedded cluster this process started; a no-op for `DATABASE_URL` or a reused cluster. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Resolves `config.databaseUrl`, or starts (or reuses, when a server already runs it) the embedded
+ * PostgreSQL in `config.dataDir`. The caller calls `stop()` on SIGINT/SIGTERM, after closing its pool.
+ */
+export async function resolveDatabase(config: Config, log?: (msg: string) => void): Promise<ResolvedDatabase> {
+  if (config.databaseUrl) return { databaseUrl: config.databaseUrl, stop: async () => undefined };
+  const embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+  return { databaseUrl: embedded.databaseUrl, stop: () => embedded.stop() };
+}

@@ -1,0 +1,212 @@
+/**
+ * SQL for the resource store: read the current or a past version, lock resources for a write,
+ * write a batch of new versions (current row, history row, references, change event) with one
+ * statement per table, and page through history. Every statement is parameterised; a batch of
+ * any size costs the same number of round trips.
+ */
+import type { Queryable } from './database.ts';
+
+/** One stored version of a resource; `content` is its JSON text (null for a deletion). */
+export interface StoredVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: Date;
+  deleted: boolean;
+  content: string | null;
+}
+
+export interface HistoryVersion extends StoredVersion {
+  seq: string;
+  method: string;
+}
+
+/** An outgoing reference of a resource, for reverse lookups. */
+export interface OutgoingReference {
+  path: string;
+  targetType: string;
+  targetId: string;
+}
+
+/** A new version to persist. */
+export interface VersionToWrite extends StoredVersion {
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  action: 'create' | 'update' | 'delete';
+  references: OutgoingReference[];
+}
+
+export interface CurrentState {
+  versionId: number;
+  deleted: boolean;
+}
+
+const VERSION_COLUMNS = `resource_type AS "resourceType", id, version_id AS "versionId",
+  last_updated AS "lastUpdated", deleted, content::text AS content`;
+
+/**
+ * MikroORM's driver setup returns `timestamptz` as text; the store hands out `Date`s. The
+ * conversion happens here, once per row.
+ */
+function withDate<T extends { lastUpdated: Date | string }>(row: T): T {
+  if (typeof row.lastUpdated === 'string') row.lastUpdated = new Date(row.lastUpdated);
+  return row;
+}
+
+/** Reads the current version of a resource (a deleted one included), or `undefined`. */
+export async function readCurrent(q: Queryable, resourceType: string, id: string): Promise<StoredVersion | undefined> {
+  const rows = await q.query<StoredVersion>(
+    `SELECT ${VERSION_COLUMNS} FROM resource WHERE resource_type = $1 AND id = $2`,
+    [resourceType, id],
+  );
+  return rows[0] && withDate(rows[0]);
+}
+
+/** Reads the current versions of many resources at once (missing ones are absent from the map). */
+export async function readCurrentMany(q: Queryable, keys: { resourceType: string; id: string }[]): Promise<Map<string, StoredVersion>> {
+  const rows = await q.query<StoredVersion>(
+    `SELECT ${VERSION_COLUMNS} FROM resource
+      WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+  );
+  return new Map(rows.map((r) => [`${r.resourceType}/${r.id}`, withDate(r)]));
+}
+
+/** Reads one past or current version, or `undefined`. */
+export async function readVersion(q: Queryable, resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+  const rows = await q.query<StoredVersion>(
+    `SELECT ${VERSION_COLUMNS} FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
+    [resourceType, id, versionId],
+  );
+  return rows[0] && withDate(rows[0]);
+}
+
+/**
+ * Locks the named resources until the transaction ends and returns their current state.
+ * Keys are locked in a fixed order (advisory locks on a hash of `type/id`, which also cover
+ * resources that do not exist yet), so concurrent transactions cannot deadlock on each other.
+ */
+export async function lockResources(tx: Queryable, keys: { resourceType: string; id: string }[]): Promise<Map<string, CurrentState>> {
+  if (keys.length === 0) return new Map();
+  const names = [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
+    [names],
+  );
+  const rows = await tx.query<{ key: string; versionId: number; deleted: boolean }>(
+    `SELECT resource_type || '/' || id AS key, version_id AS "versionId", deleted FROM resource
+      WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+  );
+  return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted }]));
+}
+
+/**
+ * Persists new versions: upserts the current rows, appends history, replaces the outgoing
+ * references and appends one change event per version to the outbox, all in the caller's
+ * transaction.
+ */
+export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
+  if (versions.length === 0) return;
+  const types = versions.map((v) => v.resourceType);
+  const ids = versions.map((v) => v.id);
+  const versionIds = versions.map((v) => v.versionId);
+  const times = versions.map((v) => v.lastUpdated.toISOString());
+  const deleted = versions.map((v) => v.deleted);
+  const contents = versions.map((v) => v.content);
+  await tx.query(
+    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::json[])
+     ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
+       last_updated = excluded.last_updated, deleted = excluded.deleted, content = excluded.content`,
+    [types, ids, versionIds, times, deleted, contents],
+  );
+  await tx.query(
+    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::json[])`,
+    [types, ids, versionIds, times, deleted, versions.map((v) => v.method), contents],
+  );
+  const replaced = versions.filter((v) => v.action !== 'create');
+  if (replaced.length > 0) {
+    await tx.query(
+      `DELETE FROM resource_reference WHERE (source_type, source_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [replaced.map((v) => v.resourceType), replaced.map((v) => v.id)],
+    );
+  }
+  const refs = versions.flatMap((v) => v.references.map((r) => [v.resourceType, v.id, r.path, r.targetType, r.targetId]));
+  if (refs.length > 0) {
+    await tx.query(
+      `INSERT INTO resource_reference (source_type, source_id, path, target_type, target_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`,
+      [0, 1, 2, 3, 4].map((i) => refs.map((r) => r[i])),
+    );
+  }
+  await tx.query(
+    `INSERT INTO change_event (resource_type, id, version_id, action)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`,
+    [types, ids, versionIds, versions.map((v) => v.action)],
+  );
+}
+
+/** Which history to page through, newest first. */
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** Only versions written at or after this instant. */
+  since?: Date;
+  /** Only versions written at or before this instant (`_at`'s upper bound). */
+  until?: Date;
+  /** Keyset cursor: only versions older than this `seq`. */
+  beforeSeq?: string;
+  /** Keyset cursor for the previous page: only versions newer than this `seq`. */
+  afterSeq?: string;
+  limit: number;
+}
+
+/** Pages through history by `seq` (a keyset, so deep pages cost what the first one does). */
+export async function readHistory(q: Queryable, query: HistoryQuery): Promise<HistoryVersion[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (query.resourceType) add('resource_type = ?', query.resourceType);
+  if (query.id) add('id = ?', query.id);
+  if (query.since) add('last_updated >= ?', query.since.toISOString());
+  if (query.until) add('last_updated <= ?', query.until.toISOString());
+  if (query.beforeSeq) add('seq < ?', query.beforeSeq);
+  if (query.afterSeq) add('seq > ?', query.afterSeq);
+  params.push(query.limit);
+  const order = query.afterSeq ? 'ASC' : 'DESC';
+  const rows = await q.query<HistoryVersion>(
+    `SELECT ${VERSION_COLUMNS}, seq::text AS seq, method FROM resource_history
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY resource_history.seq ${order} LIMIT $${params.length}`,
+    params,
+  );
+  rows.forEach(withDate);
+  return query.afterSeq ? rows.reverse() : rows;
+}
+
+/** Counts the versions of one resource (the instance history's `total`). */
+export async function countVersions(q: Queryable, resourceType: string, id: string): Promise<number> {
+  const rows = await q.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM resource_history WHERE resource_type = $1 AND id = $2',
+    [resourceType, id],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Finds current, non-deleted resources of a type carrying an identifier (for conditional create
+ * until the search engine indexes every parameter). `system` undefined matches any system.
+ */
+export async function findIdsByIdentifier(q: Queryable, resourceType: string, system: string | undefined, value: string): Promise<string[]> {
+  const probe = JSON.stringify([system === undefined ? { value } : { system, value }]);
+  const rows = await q.query<{ id: string }>(
+    `SELECT id FROM resource WHERE resource_type = $1 AND NOT deleted
+       AND content::jsonb -> 'identifier' @> $2::jsonb LIMIT 2`,
+    [resourceType, probe],
+  );
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { checkNarrativeDiv } from '../../src/fhir/validate-narrative.ts';
+
+const div = (inner: string) => `<div xmlns="http://www.w3.org/1999/xhtml">${inner}</div>`;
+
+describe('checkNarrativeDiv', () => {
+  it('accepts ordinary XHTML narrative', () => {
+    expect(checkNarrativeDiv(div('<p>Hello <b>world</b><br/></p><table><tr><td>1</td></tr></table>'))).toBeUndefined();
+    expect(checkNarrativeDiv(div('<img src="x.png" alt="x"/>'))).toBeUndefined();
+    expect(checkNarrativeDiv(div('<!-- note --><a href="http://example.org">link</a>'))).toBeUndefined();
+  });
+
+  it('requires a div root with the XHTML namespace', () => {
+    expect(checkNarrativeDiv('<p>hi</p>')).toMatch(/div/);
+    expect(checkNarrativeDiv('<div>hi</div>')).toMatch(/xmlns/);
+  });
+
+  it('refuses script, object, applet, iframe, form and embed', () => {
+    for (const tag of ['script', 'object', 'applet', 'iframe', 'form', 'embed']) {
+      expect(checkNarrativeDiv(div(`<${tag}>x</${tag}>`)), tag).toMatch(tag);
+    }
+  });
+
+  it('refuses on* event attributes', () => {
+    expect(checkNarrativeDiv(div('<p onclick="alert(1)">x</p>'))).toMatch(/onclick/);
+    expect(checkNarrativeDiv(div("<img src='a.png' ONERROR='x'/>"))).toMatch(/onerror/);
+  });
+
+  it('refuses javascript: URLs, also when entity-encoded', () => {
+    expect(checkNarrativeDiv(div('<a href="javascript:alert(1)">x</a>'))).toMatch(/script URL/);
+    expect(checkNarrativeDiv(div('<a href=" JavaScript&#58;alert(1)">x</a>'))).toMatch(/script URL/);
+  });
+
+  it('refuses unbalanced tags and empty narrative', () => {
+    expect(checkNarrativeDiv(div('<p>x'))).toMatch(/unclosed/);
+    expect(checkNarrativeDiv(div('x</p>'))).toMatch(/unbalanced/);
+    expect(checkNarrativeDiv(div('  '))).toMatch(/non-whitespace/);
+  });
+});

@@ -1,0 +1,18 @@
+/**
+ * vitest: every test file under `test/`, files in parallel (each in its own database cloned from a
+ * migrated template, DECISIONS.md §9), against a real PostgreSQL found by the global setup.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    // Child processes rather than threads: native drivers, real servers and signals behave as in production.
+    pool: 'forks',
+    fileParallelism: true,
+    hookTimeout: 120_000,
+    testTimeout: 60_000,
+    teardownTimeout: 60_000,
+  },
+});

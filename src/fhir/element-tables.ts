@@ -35,6 +35,8 @@ export interface ElementRule {
   /** Display name for issues: `value[x]` for choices, else the JSON name. */
   readonly label: string;
   readonly names: readonly string[];
+  /** `_name` for each of {@link names} (primitive extension siblings). */
+  readonly extensionNames: readonly string[];
   readonly isChoice: boolean;
 }
 
@@ -91,7 +93,7 @@ export class ElementTables {
         children.set(info.name, info);
         names.push(info.name);
       }
-      rules.push({ element: el, label: last, names, isChoice });
+      rules.push({ element: el, label: last, names, extensionNames: names.map((n) => `_${n}`), isChoice });
     }
     return { key, children, rules };
   }

@@ -8,8 +8,10 @@
 
 const ROOT_OPEN = /^<div(\s[^>]*)?>/;
 const XMLNS = /\sxmlns\s*=\s*("http:\/\/www\.w3\.org\/1999\/xhtml"|'http:\/\/www\.w3\.org\/1999\/xhtml')/;
-const TAG = /<(!--[\s\S]*?--|!\[CDATA\[[\s\S]*?\]\]|\?[\s\S]*?\?|!DOCTYPE[^>]*|(\/?)([A-Za-z][A-Za-z0-9:_.-]*)((?:\s+[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?)*)\s*(\/?))>/g;
-const ATTRIBUTE = /([^\s=/>]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]+))?/g;
+// `<` never occurs inside a tag (XML forbids it in attribute values), so a failed match stops at
+// the next `<` and scanning stays linear on hostile input.
+const TAG = /<(!--[\s\S]*?--|!\[CDATA\[[\s\S]*?\]\]|\?[^<]*?\?|!DOCTYPE[^<>]*|(\/?)([A-Za-z][A-Za-z0-9:_.-]*)((?:\s+[^\s=/<>]+(?:\s*=\s*(?:"[^"<]*"|'[^'<]*'|[^\s<>]+))?)*)\s*(\/?))>/g;
+const ATTRIBUTE = /([^\s=/<>]+)(?:\s*=\s*("[^"<]*"|'[^'<]*'|[^\s<>]+))?/g;
 const SCRIPT_URL = /^\s*(javascript|vbscript)\s*:/i;
 
 /** Elements that carry active content or forms; never allowed in narrative. */

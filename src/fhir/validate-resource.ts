@@ -207,9 +207,9 @@ function checkRules(obj: Record<string, unknown>, table: ElementTable, path: str
   for (const rule of table.rules) {
     let variants = 0;
     let count = 0;
-    for (const name of rule.names) {
-      const v = obj[name];
-      const ext = obj[`_${name}`];
+    for (let i = 0; i < rule.names.length; i++) {
+      const v = obj[rule.names[i]];
+      const ext = obj[rule.extensionNames[i]];
       if (v === undefined && ext === undefined) continue;
       variants++;
       count = Math.max(count, Array.isArray(v) ? v.length : Array.isArray(ext) ? ext.length : 1);

@@ -32,7 +32,8 @@ describe('checkNarrativeDiv', () => {
   });
 
   it('refuses unbalanced tags and empty narrative', () => {
-    expect(checkNarrativeDiv(div('<p>x'))).toMatch(/unclosed/);
+    expect(checkNarrativeDiv(div('<p>x'))).toMatch(/unbalanced|unclosed/);
+    expect(checkNarrativeDiv(div('<p><b>x</p>'))).toMatch(/unbalanced/);
     expect(checkNarrativeDiv(div('x</p>'))).toMatch(/unbalanced/);
     expect(checkNarrativeDiv(div('  '))).toMatch(/non-whitespace/);
   });

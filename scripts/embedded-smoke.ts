@@ -37,13 +37,19 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Servers started and not yet exited, so a failure can take them down instead of hanging. */
+const liveServers = new Set<Server>();
+
 function startServer(env: NodeJS.ProcessEnv): Server {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output: string[] = [];
   child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as string | null }));
-  return { child, output, exited };
+  const server = { child, output, exited };
+  liveServers.add(server);
+  void exited.then(() => liveServers.delete(server));
+  return server;
 }
 
 /** Polls `/healthz` until 200; returns the milliseconds it took. */
@@ -148,6 +154,12 @@ async function main(): Promise<void> {
     console.log('embedded smoke test passed');
     await fs.rm(dataDir, { recursive: true, force: true });
   } catch (err) {
+    for (const server of liveServers) {
+      server.child.kill('SIGTERM');
+      const timer = setTimeout(() => server.child.kill('SIGKILL'), SHUTDOWN_TIMEOUT_MS);
+      await server.exited;
+      clearTimeout(timer);
+    }
     const pid = await postmasterPid(dataDir);
     if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGINT'); // do not leave a cluster behind
     console.error(`embedded smoke test FAILED: ${err instanceof SmokeFailure ? err.message : (err as Error).stack}`);

@@ -12,22 +12,16 @@ export type RawResource = Record<string, any>;
 interface Concept { code: string; concept?: Concept[]; property?: { code: string; valueCode?: string; valueBoolean?: boolean }[] }
 
 /**
- * Value sets that cannot be expanded from the package and how they are checked instead.
- * v3-ConfidentialityClassification: the set is the six codes U, L, M, N, R, V of
- * `http://terminology.hl7.org/CodeSystem/v3-Confidentiality` (R4 v3 value set page); the package
- * does not carry that code system's content, so the codes are listed here.
+ * Value sets that cannot be expanded from the package and how they are checked instead (DECISIONS
+ * §4). `v3-ConfidentialityClassification`, also named there, does expand: the package's ValueSet
+ * lists its six codes explicitly (U, L, M, N, R, V); only the `|2014-03-26` version suffix of the
+ * binding has to be dropped to find it.
  */
 const FORMAT_ONLY: Record<string, ValueSetFormat> = {
   'http://hl7.org/fhir/ValueSet/mimetypes': 'mime-type',
   'http://hl7.org/fhir/ValueSet/currencies': 'currency',
   'http://hl7.org/fhir/ValueSet/ucum-units': 'ucum',
   'http://loinc.org/vs/LL379-9': 'loinc-answer',
-};
-
-const KNOWN_CODES: Record<string, Record<string, string[]>> = {
-  'http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification': {
-    'http://terminology.hl7.org/CodeSystem/v3-Confidentiality': ['L', 'M', 'N', 'R', 'U', 'V'],
-  },
 };
 
 type Codes = Map<string, Set<string>>;
@@ -122,11 +116,6 @@ export function createValueSetExpander(resources: RawResource[], expansions: Raw
   function expandCodes(url: string): Codes {
     const known = memo.get(url);
     if (known) return known;
-    if (KNOWN_CODES[url]) {
-      const codes: Codes = new Map(Object.entries(KNOWN_CODES[url]).map(([s, c]) => [s, new Set(c)]));
-      memo.set(url, codes);
-      return codes;
-    }
     const vs = valueSets.get(url);
     let codes: Codes;
     try {

@@ -18,7 +18,7 @@ export const MODEL_PATH = fileURLToPath(new URL('./generated/fhir-model.json', i
 export interface FhirModel {
   readonly data: FhirModelData;
   /** Concrete (non-abstract) resource types, sorted. */
-  readonly resourceTypes: readonly string[];
+  readonly resourceTypes: string[];
   isResourceType(name: string): boolean;
   getType(name: string): TypeDef | undefined;
   /** The element at a full path (`Patient.name`, `Observation.value[x]`). */

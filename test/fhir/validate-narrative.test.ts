@@ -37,4 +37,15 @@ describe('checkNarrativeDiv', () => {
     expect(checkNarrativeDiv(div('x</p>'))).toMatch(/unbalanced/);
     expect(checkNarrativeDiv(div('  '))).toMatch(/non-whitespace/);
   });
+
+  it('refuses malformed markup and stays fast on hostile input', () => {
+    expect(checkNarrativeDiv(div('<a b<a b'))).toMatch(/malformed/);
+    expect(checkNarrativeDiv(div('<!-- open'))).toMatch(/unterminated/);
+    expect(checkNarrativeDiv(div('<a href="&#99999999999;">x</a>'))).toBeUndefined();
+    const start = performance.now();
+    for (const body of ['<!--'.repeat(200_000), '<a b'.repeat(200_000), '<?'.repeat(200_000), '<b>'.repeat(200_000)]) {
+      expect(checkNarrativeDiv(div(body))).toBeDefined();
+    }
+    expect(performance.now() - start).toBeLessThan(2000);
+  });
 });

@@ -190,7 +190,7 @@ async function findRunningPostmaster(paths: ClusterPaths, password: string, log:
       await fs.rm(paths.pidFile, { force: true });
       return undefined;
     }
-    if (info.status === 'ready' && (await answers(info.port, password, paths.pgDir))) return info.port;
+    if (info.status === 'ready' && (await answers(info.port, password, paths))) return info.port;
     if (Date.now() > deadline) {
       throw new Error(`PostgreSQL (pid ${info.pid}) holds ${paths.pgDir} but does not answer on ${HOST}:${info.port}`);
     }
@@ -198,21 +198,25 @@ async function findRunningPostmaster(paths: ClusterPaths, password: string, log:
   }
 }
 
-/** True when the server on `port` accepts our password and serves `pgDir`; false while it cannot answer yet. */
-async function answers(port: number, password: string, pgDir: string): Promise<boolean> {
+/**
+ * True when the server on `port` accepts our password and serves `pgDir`; false while it cannot
+ * answer (not listening yet, starting up, or another server on that port). A rejected password is
+ * not worth waiting for: it throws.
+ */
+async function answers(port: number, password: string, paths: ClusterPaths): Promise<boolean> {
   const client = new pg.Client({ connectionString: connectionUrl(port, password, 'postgres'), connectionTimeoutMillis: 5_000 });
   client.on('error', () => undefined);
   try {
     await client.connect();
     const { rows } = await client.query<{ dir: string }>(`SELECT current_setting('data_directory') AS dir`);
-    const [served, ours] = await Promise.all([fs.realpath(rows[0]!.dir), fs.realpath(pgDir)]);
-    if (served !== ours) throw new Error(`${HOST}:${port} serves ${served}, not ${ours}`);
-    return true;
+    const [served, ours] = await Promise.all([fs.realpath(rows[0]!.dir), fs.realpath(paths.pgDir)]);
+    return served === ours;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === '28P01' || code === '28000') throw new Error(`the embedded PostgreSQL rejected the password in the data dir (${code})`);
-    if (code === 'ECONNREFUSED' || code === '57P03' || code === 'ECONNRESET' || code === '57P01') return false;
-    throw err;
+    if (code === '28P01' || code === '28000') {
+      throw new Error(`the embedded PostgreSQL in ${paths.pgDir} rejected the password in ${paths.passwordFile} (${code})`);
+    }
+    return false;
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -267,10 +271,10 @@ async function resolveRunAs(log: (msg: string) => void): Promise<RunAs | undefin
 
 /**
  * Lets the `postgres` user traverse to the data dir and to the binaries. A clone under `/root`
- * (mode 0700) is otherwise out of its reach. We add only the search bit (o+x, not read) to the
- * directories on those paths that lack it — the least change that works wherever the repo and
- * `DATA_DIR` live; copying 60 MB of binaries elsewhere would still leave `DATA_DIR` unreachable.
- * Each change is logged.
+ * (mode 0700) is otherwise out of its reach. We add only the search bit (x, not read; for
+ * root-owned directories that is o+x) to the directories on those paths that lack it: the least
+ * change that works wherever the repo and `DATA_DIR` live (copying 60 MB of binaries elsewhere
+ * would still leave `DATA_DIR` unreachable). Each change is logged.
  */
 async function makeReachable(targets: string[], runAs: RunAs, log: (msg: string) => void): Promise<void> {
   const dirs = new Set<string>();
@@ -282,10 +286,11 @@ async function makeReachable(targets: string[], runAs: RunAs, log: (msg: string)
   }
   for (const dir of dirs) {
     const stat = await fs.stat(dir);
-    const bit = stat.uid === runAs.uid ? 0o100 : stat.gid === runAs.gid ? 0o010 : 0o001;
+    // The permission class that applies to the postgres user: owner, group, or others.
+    const [bit, symbol] = stat.uid === runAs.uid ? [0o100, 'u+x'] : stat.gid === runAs.gid ? [0o010, 'g+x'] : [0o001, 'o+x'];
     if ((stat.mode & bit) !== 0) continue;
-    await fs.chmod(dir, (stat.mode & 0o7777) | 0o001);
-    log(`made ${dir} traversable by others (o+x) so the "${SUPERUSER}" user can reach the embedded PostgreSQL`);
+    await fs.chmod(dir, (stat.mode & 0o7777) | bit);
+    log(`chmod ${symbol} ${dir}: the "${SUPERUSER}" user must traverse it to reach the embedded PostgreSQL`);
   }
 }
 
@@ -339,7 +344,7 @@ async function launchPostmaster(
     child.unref();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.once('error', () => undefined);
-    if (await waitUntilReady(child, exited, port, password, paths.pgDir)) {
+    if (await waitUntilReady(child, exited, port, password, paths)) {
       return { child, port, stop: createStop(child, exited, log) };
     }
     const tail = (await fs.readFile(paths.logFile, 'utf8').catch(() => '')).slice(logStart).slice(-2000);
@@ -361,13 +366,19 @@ async function findFreePort(): Promise<number> {
 }
 
 /** True once the postmaster answers; false when it exits first or stays silent past the timeout. */
-async function waitUntilReady(child: ChildProcess, exited: Promise<void>, port: number, password: string, pgDir: string): Promise<boolean> {
+async function waitUntilReady(child: ChildProcess, exited: Promise<void>, port: number, password: string, paths: ClusterPaths): Promise<boolean> {
   let gone = false;
   void exited.then(() => { gone = true; });
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
-  while (!gone && Date.now() < deadline) {
-    if (await answers(port, password, pgDir).catch(() => false)) return true;
-    await Promise.race([sleep(100), exited]);
+  try {
+    while (!gone && Date.now() < deadline) {
+      if (await answers(port, password, paths)) return true;
+      await Promise.race([sleep(100), exited]);
+    }
+  } catch (err) {
+    child.kill('SIGINT');
+    await exited;
+    throw err;
   }
   if (!gone) {
     child.kill('SIGQUIT');

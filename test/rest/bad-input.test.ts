@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
 beforeAll(async () => { t = await startTestServer({ maxBodyBytes: 256 * 1024 }); });
 afterAll(async () => { await t?.close(); });
 
 /** Every bad request must get a 4xx OperationOutcome, and the server must still answer afterwards. */
-async function expectRefused(res: Awaited<ReturnType<typeof fhirFetch>>, status: number) {
+async function expectRefused(res: FhirResponse, status: number) {
   expect(res.status).toBe(status);
   expect(res.body?.resourceType).toBe('OperationOutcome');
   expect(res.body.issue.length).toBeGreaterThan(0);

@@ -208,6 +208,6 @@ describe('negotiation', () => {
   it('gzips large responses when asked', async () => {
     const res = await fetch(`${t.url}/fhir/metadata`, { headers: { 'accept-encoding': 'gzip' } });
     expect(res.headers.get('content-encoding')).toBe('gzip');
-    expect((await res.json()).resourceType).toBe('CapabilityStatement');
+    expect(((await res.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
   });
 });

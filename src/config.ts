@@ -22,6 +22,10 @@ export interface Config {
   maxCount: number;
   defaultCount: number;
   webhookAllowPrivate: boolean;
+  /** Default per-client limits for API requests (0 = none); a client's `--rate` overrides them. */
+  rateLimit: { perSecond: number; perMinute: number };
+  /** Token-endpoint limits per client and per IP, against brute force. */
+  tokenRateLimit: { perSecond: number; perMinute: number };
 }
 
 function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -50,6 +54,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxCount: readInt(env, 'MAX_COUNT', 1000, 1),
     defaultCount: readInt(env, 'DEFAULT_COUNT', 20, 1),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+    rateLimit: { perSecond: readInt(env, 'RATE_LIMIT_PER_SECOND', 200), perMinute: readInt(env, 'RATE_LIMIT_PER_MINUTE', 6000) },
+    tokenRateLimit: { perSecond: readInt(env, 'TOKEN_RATE_LIMIT_PER_SECOND', 20), perMinute: readInt(env, 'TOKEN_RATE_LIMIT_PER_MINUTE', 300) },
     ...overrides,
   };
   return config;

@@ -5,14 +5,19 @@
  * running server already started).
  */
 import { loadConfig } from '../config.ts';
+import { clientsCommand } from './clients-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 
 const USAGE = `usage: fhirgraph <command>
 commands:
-  migrate    apply pending database migrations`;
+  migrate                                   apply pending database migrations
+  clients create --name NAME --scope "SCOPES" [--jwks FILE] [--admin] [--rate "N/s,M/min"]
+  clients disable CLIENT_ID
+  clients list`;
 
 const commands: Record<string, (args: string[]) => Promise<unknown>> = {
   migrate: (args) => migrateCommand(loadConfig(), args),
+  clients: (args) => clientsCommand(loadConfig(), args),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -7,9 +7,12 @@ import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import type { Config } from '../config.ts';
-import { methodNotAllowed, notFound } from '../fhir/outcomes.ts';
+import { invariant, methodNotAllowed, notFound } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
-import type { RequestContext } from '../service/request-context.ts';
+import { auditRecordOf, type RequestContext } from '../service/request-context.ts';
+import { adminRoutes } from '../rest/routes/admin-routes.ts';
+import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
+import type { Security } from './security.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
 import { handleError } from '../rest/error-handler.ts';
 import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
@@ -27,15 +30,25 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 /** Every REST route, in registration order. */
 export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...typeRoutes, ...instanceRoutes];
 
+/** Paths served without an access token (CONTRACT.md "Authentication"). */
+const PUBLIC_PATHS = new Set(['/healthz', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/auth/token', '/auth/revoke', '/auth/jwks']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    fhirContext: RequestContext | null;
+  }
+}
+
 export interface AppOptions {
   config: Config;
   service: FhirService;
+  security: Security;
   /** Logger settings; `false` silences request logs (tests). */
   logger?: boolean;
 }
 
 /** Builds the Fastify app (not yet listening). */
-export async function buildApp({ config, service, logger = true }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, security, logger = true }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'] } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
@@ -56,18 +69,33 @@ export async function buildApp({ config, service, logger = true }: AppOptions): 
   const deps: RouteDeps = {
     config,
     service,
-    context: (_request: FastifyRequest): RequestContext => ({ fhirBaseUrl }),
+    security,
+    context: (request: FastifyRequest): RequestContext => {
+      invariant(request.fhirContext, 'the authentication hook runs before every protected route');
+      return request.fhirContext;
+    },
   };
 
-  app.addHook('onRequest', async (request) => {
-    if (request.url.startsWith('/fhir')) {
+  app.decorateRequest('fhirContext', null);
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?', 1)[0];
+    if (path.startsWith('/fhir')) {
       const query = request.query as Record<string, unknown>;
       assertAcceptsJson(request.headers.accept, query?._format);
     }
+    if (PUBLIC_PATHS.has(path)) return;
+    request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
+    security.enforceClientRate(reply, request.fhirContext);
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    const ctx = request.fhirContext;
+    if (!ctx || ctx.audit.recorded) return;
+    const record = auditRecordOf(ctx, reply.statusCode);
+    if (reply.statusCode === 429) security.auditRefusal(record);
+    else security.auditLog.enqueue(record);
   });
+  registerAuthRoutes(app, security);
 
   app.get('/healthz', async (_request, reply) => {
     const up = await service.db.ping();
@@ -78,7 +106,7 @@ export async function buildApp({ config, service, logger = true }: AppOptions): 
   app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
 
   const methodsByUrl = new Map<string, Set<HttpMethod>>();
-  for (const route of fhirRoutes) {
+  for (const route of [...fhirRoutes, ...adminRoutes]) {
     app.route({ method: route.method, url: route.url, handler: (request, reply) => route.handler(request, reply, deps) });
     const methods = methodsByUrl.get(route.url) ?? new Set<HttpMethod>();
     methods.add(route.method);

@@ -9,10 +9,12 @@ import { FhirService } from '../service/fhir-service.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
 import { buildApp } from './build-app.ts';
+import { Security } from './security.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
   service: FhirService;
+  security: Security;
   /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
   close(): Promise<void>;
@@ -22,27 +24,34 @@ export interface RunningServer {
 export async function startServer(config: Config, options: { logger?: boolean; log?: (msg: string) => void } = {}): Promise<RunningServer> {
   const database = await resolveDatabase(config, options.log);
   let db: Database | undefined;
+  let security: Security | undefined;
   try {
     db = await Database.open(database.databaseUrl, { poolSize: config.poolSize });
-    const service = new FhirService(db);
-    const app = await buildApp({ config, service, logger: options.logger });
+    const onError = (err: unknown) => options.log?.(`background task failed: ${(err as Error)?.message ?? String(err)}`);
+    security = await Security.start(db, config, onError);
+    const service = new FhirService(db, security.auditLog);
+    const app = await buildApp({ config, service, security, logger: options.logger });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const opened = db;
+    const started = security;
     let closing: Promise<void> | undefined;
     return {
       app,
       service,
+      security,
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       close: () => (closing ??= (async () => {
         await app.close();
+        await started.stop();
         await opened.close();
         await database.stop();
       })()),
     };
   } catch (err) {
+    await security?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await database.stop().catch(() => undefined);
     throw err;

@@ -6,6 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import type { Security } from '../http/security.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import type { RequestContext } from '../service/request-context.ts';
 
@@ -21,7 +22,8 @@ export type RouteCapability =
 export interface RouteDeps {
   config: Config;
   service: FhirService;
-  /** Builds the service context of a request. */
+  security: Security;
+  /** The service context the authentication hook built for this request. */
   context(request: FastifyRequest): RequestContext;
 }
 

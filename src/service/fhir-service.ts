@@ -17,6 +17,9 @@ import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import { authorize, isAllowed } from './authorize.ts';
+import { auditRecordOf } from './request-context.ts';
 import type { BundleResult } from './bundle-result.ts';
 
 /** FHIR `id` (https://hl7.org/fhir/R4/datatypes.html#id). */
@@ -31,7 +34,7 @@ export interface ConditionalCreateResult extends WriteResult {
 export class FhirService {
   readonly model: FhirModel;
 
-  constructor(readonly db: Database) {
+  constructor(readonly db: Database, readonly auditLog: AuditLog) {
     this.model = loadFhirModel();
   }
 
@@ -56,7 +59,10 @@ export class FhirService {
   /** Reads the current version; 404 when it never existed, 410 when it is deleted. */
   async read(ctx: RequestContext, resourceType: string, id: string): Promise<StoredVersion> {
     this.assertResourceType(resourceType);
+    ctx.audit.begin('R', 'read');
+    authorize(ctx, resourceType, 'r');
     this.assertId(id);
+    ctx.audit.touch(`${resourceType}/${id}`);
     const version = await readCurrent(this.db, resourceType, id);
     if (!version) throw notFound(`${resourceType}/${id} is not known`);
     if (version.deleted) throw gone(`${resourceType}/${id} has been deleted`);
@@ -66,7 +72,10 @@ export class FhirService {
   /** Reads one version (vread); a deleted version answers 410. */
   async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string): Promise<StoredVersion> {
     this.assertResourceType(resourceType);
+    ctx.audit.begin('R', 'vread');
+    authorize(ctx, resourceType, 'r');
     this.assertId(id);
+    ctx.audit.touch(`${resourceType}/${id}`);
     if (!/^[1-9][0-9]{0,8}$/.test(versionId)) throw notFound(`${resourceType}/${id} has no version "${versionId.slice(0, 40)}"`);
     const version = await readVersion(this.db, resourceType, id, Number(versionId));
     if (!version) throw notFound(`${resourceType}/${id} has no version ${versionId}`);
@@ -80,25 +89,36 @@ export class FhirService {
    */
   async create(ctx: RequestContext, resourceType: string, body: unknown, options: { ifNoneExist?: string } = {}): Promise<ConditionalCreateResult> {
     this.assertResourceType(resourceType);
+    ctx.audit.begin('C', 'create');
+    authorize(ctx, resourceType, 'c');
     this.assertBodyType(body, resourceType);
     assertValid(body, resourceType);
-    return this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (options.ifNoneExist !== undefined) {
+        if (!isAllowed(ctx, resourceType, 's')) authorize(ctx, resourceType, 's');
         const matches = await this.findConditionalMatches(tx, resourceType, options.ifNoneExist);
         if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length} resources`);
         if (matches.length === 1) {
           const version = await readCurrent(tx, resourceType, matches[0]);
-          if (version) return { version, created: false, changed: false, matchedExisting: true };
+          if (version) {
+            ctx.audit.touch(`${resourceType}/${version.id}`);
+            return { version, created: false, changed: false, matchedExisting: true };
+          }
         }
       }
-      const [result] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx.fhirBaseUrl);
-      return { ...result, matchedExisting: false };
+      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx);
+      await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 201));
+      return { ...written, matchedExisting: false };
     });
+    if (result.changed) ctx.audit.recorded = true;
+    return result;
   }
 
   /** Updates (or creates, with a client-chosen id) a resource; `ifMatch` guards against lost updates. */
   async update(ctx: RequestContext, resourceType: string, id: string, body: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
     this.assertResourceType(resourceType);
+    ctx.audit.begin('U', 'update');
+    authorize(ctx, resourceType, 'u');
     this.assertId(id);
     this.assertBodyType(body, resourceType);
     if (body.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
@@ -110,6 +130,8 @@ export class FhirService {
   /** Applies a JSON Patch (RFC 6902) to the current version. */
   async patch(ctx: RequestContext, resourceType: string, id: string, patch: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
     this.assertResourceType(resourceType);
+    ctx.audit.begin('U', 'patch');
+    authorize(ctx, resourceType, 'u');
     this.assertId(id);
     return this.write(ctx, { kind: 'patch', resourceType, id, patch, ifMatch: options.ifMatch });
   }
@@ -117,14 +139,24 @@ export class FhirService {
   /** Deletes a resource: a new version marked deleted. Deleting a deleted resource changes nothing. */
   async delete(ctx: RequestContext, resourceType: string, id: string, options: { ifMatch?: number } = {}): Promise<WriteResult> {
     this.assertResourceType(resourceType);
+    ctx.audit.begin('D', 'delete');
+    authorize(ctx, resourceType, 'd');
     this.assertId(id);
     return this.write(ctx, { kind: 'delete', resourceType, id, ifMatch: options.ifMatch });
   }
 
   /** Pages through history at instance, type or system level, newest first. */
   async history(ctx: RequestContext, query: HistoryQuery): Promise<{ versions: HistoryVersion[]; total?: number }> {
-    if (query.resourceType) this.assertResourceType(query.resourceType);
+    if (query.resourceType) {
+      this.assertResourceType(query.resourceType);
+      ctx.audit.begin('R', query.id ? 'history-instance' : 'history-type');
+      authorize(ctx, query.resourceType, query.id ? 'r' : 's');
+    } else {
+      ctx.audit.begin('R', 'history-system');
+      query = { ...query, resourceTypes: this.readableTypes(ctx) };
+    }
     if (query.id) {
+      ctx.audit.touch(`${query.resourceType}/${query.id}`);
       this.assertId(query.id);
       const current = await readCurrent(this.db, query.resourceType!, query.id);
       if (!current) throw notFound(`${query.resourceType}/${query.id} is not known`);
@@ -134,9 +166,24 @@ export class FhirService {
     return { versions: await readHistory(this.db, query) };
   }
 
+  /**
+   * The types whose history a system-level request may list: `undefined` for every type, else
+   * the types the scope names (AuditEvent only for admins). 403 when there are none.
+   */
+  private readableTypes(ctx: RequestContext): string[] | undefined {
+    const scopes = ctx.auth.scopes;
+    const types = scopes.permitsAll('s')
+      ? (ctx.auth.admin ? undefined : this.model.resourceTypes.filter((t) => t !== 'AuditEvent'))
+      : scopes.typesWith('s').filter((t) => isAllowed(ctx, t, 's'));
+    if (types && types.length === 0) authorize(ctx, '*', 's');
+    return types;
+  }
+
   /** Validates a resource without storing it (`$validate`); returns the issues found. */
   validate(ctx: RequestContext, resourceType: string, body: unknown): ReturnType<typeof validateResource> {
     this.assertResourceType(resourceType);
+    ctx.audit.begin('E', 'validate');
+    if (!isAllowed(ctx, resourceType, 'c') && !isAllowed(ctx, resourceType, 'u')) authorize(ctx, resourceType, 'c');
     this.assertBodyType(body, resourceType);
     return validateResource(body, resourceType);
   }
@@ -148,7 +195,15 @@ export class FhirService {
 
   /** Runs one write in its own transaction. */
   async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
-    const [result] = await this.db.transaction((tx) => applyWrites(tx, [op], ctx.fhirBaseUrl));
+    const [result] = await this.db.transaction(async (tx) => {
+      const results = await applyWrites(tx, [op], ctx);
+      if (results[0].changed) {
+        const status = results[0].created ? 201 : 200;
+        await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, status));
+      }
+      return results;
+    });
+    if (result.changed) ctx.audit.recorded = true;
     return result;
   }
 

@@ -1,8 +1,47 @@
 /**
- * What the core service knows about the request it serves. The OAuth2 issue adds the client,
- * its granted scopes and the audit sink here; every facade builds one per request.
+ * What the core service knows about the request it serves: the base URL for links, who is
+ * asking (the verified token's client and scopes), and the audit facts the request gathers.
+ * Every facade builds one per request; internal callers use {@link systemContext}.
  */
+import type { AuthInfo } from '../auth/access-tokens.ts';
+import { ScopeSet } from '../auth/scopes.ts';
+import type { AuditRecord } from './audit/audit-event.ts';
+import { RequestAudit } from './audit/request-audit.ts';
+
 export interface RequestContext {
   /** Base URL of the FHIR endpoint (`PUBLIC_URL/fhir`), for absolute references and links. */
   readonly fhirBaseUrl: string;
+  /** The caller. */
+  readonly auth: AuthInfo;
+  /** The audit facts of this request. */
+  readonly audit: RequestAudit;
+  /** Client address, for the audit trail. */
+  readonly ip?: string;
+}
+
+/** A context with every permission, for the server's own work (seeding, tests, CLI). */
+export function systemContext(fhirBaseUrl: string): RequestContext {
+  return {
+    fhirBaseUrl,
+    auth: {
+      clientId: 'system', clientName: 'fhirgraph', admin: true, scopes: new ScopeSet('system/*.cruds'), tokenId: 'system',
+      rate: { perSecond: null, perMinute: null },
+    },
+    audit: new RequestAudit(),
+  };
+}
+
+/** The audit record of a finished request. */
+export function auditRecordOf(ctx: RequestContext, status: number, description?: string): AuditRecord {
+  return {
+    action: ctx.audit.action,
+    interaction: ctx.audit.interaction,
+    clientId: ctx.auth.clientId,
+    clientName: ctx.auth.clientName,
+    ip: ctx.ip,
+    status,
+    description,
+    entities: [...ctx.audit.entities],
+    recorded: new Date(),
+  };
 }

@@ -16,6 +16,10 @@ import { rewriteReferences } from './references.ts';
 import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, type WriteOp, type WriteResult } from './write-ops.ts';
+import { authorize } from './authorize.ts';
+import type { Permission } from '../auth/scopes.ts';
+import { RequestAudit } from './audit/request-audit.ts';
+import { auditRecordOf } from './request-context.ts';
 import { parseEntryRequest, type EntryRequest } from './entry-request.ts';
 
 const METHOD_ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
@@ -138,8 +142,27 @@ function collectValidationIssues(entries: PlannedEntry[]): OutcomeIssue[] {
   return issues;
 }
 
+const PERMISSIONS: Record<string, Permission> = { GET: 'r', HEAD: 'r', POST: 'c', PUT: 'u', PATCH: 'u', DELETE: 'd' };
+
+/** Every entry is authorised like the interaction it stands for; a refusal names the entry. */
+function authorizeEntry(ctx: RequestContext, entry: PlannedEntry): void {
+  try {
+    authorize(ctx, entry.request.resourceType, PERMISSIONS[entry.request.method]);
+    if (entry.request.ifNoneExist !== undefined) authorize(ctx, entry.request.resourceType, 's');
+  } catch (err) {
+    if (!(err instanceof FhirError)) throw err;
+    const label = entryLabel(entry.index);
+    throw new FhirError(err.status, {
+      ...err.outcome,
+      issue: err.outcome.issue.map((i) => ({ ...i, diagnostics: `${label}: ${i.diagnostics}`, expression: [label] })),
+    });
+  }
+}
+
 async function processTransaction(service: FhirService, ctx: RequestContext, rawEntries: unknown[]): Promise<BundleResult> {
+  ctx.audit.begin('E', 'transaction');
   const entries = rawEntries.map((raw, index) => planEntry(service, ctx, raw, index, true));
+  for (const entry of entries) authorizeEntry(ctx, entry);
   const touched = new Map<string, number>();
   for (const entry of entries) {
     if (entry.request.method === 'GET' || entry.request.method === 'HEAD' || entry.request.method === 'POST') continue;
@@ -151,7 +174,7 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
     touched.set(key, entry.index);
   }
 
-  return service.db.transaction(async (tx) => {
+  return service.db.transaction(async (tx): Promise<BundleResult> => {
     // Conditional creates resolve first, so references to their fullUrl point at the match.
     for (const entry of entries) {
       if (entry.request.method !== 'POST' || entry.request.ifNoneExist === undefined) continue;
@@ -178,7 +201,7 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
       .filter((e) => !e.matchedExisting)
       .sort((a, b) => METHOD_ORDER[a.request.method] - METHOD_ORDER[b.request.method] || a.index - b.index);
     const writes = order.map((entry) => ({ entry, op: toWriteOp(entry) })).filter((w): w is { entry: PlannedEntry; op: WriteOp } => !!w.op);
-    const results = await applyWrites(tx, writes.map((w) => w.op), ctx.fhirBaseUrl);
+    const results = await applyWrites(tx, writes.map((w) => w.op), ctx);
 
     const responses: BundleEntryResult[] = new Array(entries.length);
     writes.forEach((w, i) => { responses[w.entry.index] = writeResponse(results[i], w.op.kind, ctx); });
@@ -189,7 +212,11 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
         responses[entry.index] = await readEntry(tx, entry, ctx);
       }
     }
+    await service.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
     return { type: 'transaction-response', entry: responses };
+  }).then((result) => {
+    ctx.audit.recorded = true;
+    return result;
   });
 }
 
@@ -197,6 +224,7 @@ async function readEntry(q: Parameters<typeof readCurrent>[0], entry: PlannedEnt
   const { resourceType, id } = entry.request;
   const version = await readCurrent(q, resourceType, id!);
   const label = entryLabel(entry.index);
+  ctx.audit.touch(`${resourceType}/${id}`);
   if (!version) throw notFound(`${label}: ${resourceType}/${id} is not known`, label);
   if (version.deleted) throw gone(`${label}: ${resourceType}/${id} has been deleted`, label);
   const result = versionResponse(version, '200 OK');
@@ -204,16 +232,25 @@ async function readEntry(q: Parameters<typeof readCurrent>[0], entry: PlannedEnt
   return result;
 }
 
+/**
+ * A batch runs each entry as its own interaction, in its own transaction, audited on its own
+ * (a write's AuditEvent inside its transaction, anything else buffered).
+ */
 async function processBatch(service: FhirService, ctx: RequestContext, rawEntries: unknown[]): Promise<BundleResult> {
+  ctx.audit.begin('E', 'batch');
   const responses: BundleEntryResult[] = [];
   for (let index = 0; index < rawEntries.length; index++) {
+    const entryCtx: RequestContext = { ...ctx, audit: new RequestAudit() };
     try {
-      responses.push(await processBatchEntry(service, ctx, rawEntries[index], index));
+      responses.push(await processBatchEntry(service, entryCtx, rawEntries[index], index));
+      if (!entryCtx.audit.recorded) service.auditLog.enqueue(auditRecordOf(entryCtx, 200));
     } catch (err) {
       if (!(err instanceof FhirError)) throw err;
       responses.push({ response: { status: `${err.status} ${statusText(err.status)}`, outcome: err.outcome } });
+      service.auditLog.enqueue(auditRecordOf(entryCtx, err.status, err.message));
     }
   }
+  ctx.audit.recorded = true;
   return { type: 'batch-response', entry: responses };
 }
 

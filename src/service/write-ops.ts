@@ -15,9 +15,11 @@ import { parseFhirJson } from '../fhir/fhir-json.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
 import type { Queryable } from '../store/database.ts';
 import {
-  lockResources, readCurrentMany, writeVersions, type StoredVersion, type VersionToWrite,
+  lockResources, readCurrentMany, writeVersions, type CurrentState, type StoredVersion, type VersionToWrite,
 } from '../store/resource-repository.ts';
+import { authorizeOwnership } from './authorize.ts';
 import { collectReferences } from './references.ts';
+import type { RequestContext } from './request-context.ts';
 import { buildContent, type FhirResource } from './resource-content.ts';
 
 export type WriteOp =
@@ -88,7 +90,7 @@ function checkIfMatch(ifMatch: number | undefined, currentVersion: number | unde
  * Throws a {@link FhirError} (labelled with the operation's `label`) on the first failure, so the
  * caller's transaction rolls everything back.
  */
-export async function applyWrites(tx: Queryable, ops: WriteOp[], fhirBaseUrl: string, now = new Date()): Promise<WriteResult[]> {
+export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestContext, now = new Date()): Promise<WriteResult[]> {
   const key = (op: WriteOp) => `${op.resourceType}/${op.id}`;
   const existing = ops.filter((op) => op.kind !== 'create');
   const states = await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
@@ -100,10 +102,12 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], fhirBaseUrl: st
   for (const op of ops) {
     try {
       const state = states.get(key(op));
-      const result = planWrite(op, state, currents.get(key(op)), fhirBaseUrl, now);
+      if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);
+      const result = planWrite(op, state, currents.get(key(op)), ctx, now);
       if (result.write) {
         versions.push(result.write);
-        states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted });
+        states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted, createdBy: state?.createdBy ?? ctx.auth.clientId });
+        ctx.audit.touch(key(op));
       }
       results.push(result.result);
     } catch (err) {
@@ -116,9 +120,9 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], fhirBaseUrl: st
 
 function planWrite(
   op: WriteOp,
-  state: { versionId: number; deleted: boolean } | undefined,
+  state: CurrentState | undefined,
   current: StoredVersion | undefined,
-  fhirBaseUrl: string,
+  ctx: RequestContext,
   now: Date,
 ): { write?: VersionToWrite; result: WriteResult } {
   const label = `${op.resourceType}/${op.id}`;
@@ -155,7 +159,8 @@ function planWrite(
     content: buildContent(resource, op.id, versionId, now),
     method,
     action: created ? 'create' : 'update',
-    references: collectReferences(resource, fhirBaseUrl),
+    references: collectReferences(resource, ctx.fhirBaseUrl),
+    createdBy: ctx.auth.clientId,
   };
   return { write, result: { version: write, created, changed: true } };
 }

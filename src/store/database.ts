@@ -37,10 +37,13 @@ export function toFhirError(err: unknown): unknown {
 /** A pooled PostgreSQL database with migrations applied. */
 export class Database implements Queryable {
   readonly orm: Orm;
+  /** The connection string (may hold a password: never log it). */
+  readonly databaseUrl: string;
   private readonly client: { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void> };
 
-  private constructor(orm: Orm) {
+  private constructor(orm: Orm, databaseUrl: string) {
     this.orm = orm;
+    this.databaseUrl = databaseUrl;
     this.client = orm.em.getConnection().getKnex().client;
   }
 
@@ -53,7 +56,7 @@ export class Database implements Queryable {
       await orm.close(true);
       throw err;
     }
-    return new Database(orm);
+    return new Database(orm, databaseUrl);
   }
 
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {

@@ -124,7 +124,9 @@ async function withStartLock<T>(lockFile: string, body: () => Promise<T>): Promi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(await fs.readFile(lockFile, 'utf8').catch(() => ''));
-      if (!holder || !isAlive(holder)) await fs.rm(lockFile, { force: true });
+      // Empty: just created, its pid not written yet — unless that writer died long ago.
+      const age = Date.now() - (await fs.stat(lockFile).then((s) => s.mtimeMs, () => 0));
+      if (holder ? !isAlive(holder) : age > 5_000) await fs.rm(lockFile, { force: true });
       else if (Date.now() > deadline) throw new Error(`${lockFile} is held by process ${holder}`);
       else await sleep(200);
     }
@@ -299,7 +301,12 @@ async function initialiseCluster(paths: ClusterPaths, password: string, runAs: R
   const EmbeddedPostgres = await loadEmbeddedPostgresClass();
   const scratch = `${paths.pgDir}.init-${process.pid}`;
   await fs.rm(scratch, { recursive: true, force: true });
-  await fs.rm(paths.pgDir, { recursive: true, force: true }); // no PG_VERSION: not a cluster
+  const leftovers = await fs.readdir(paths.pgDir).catch(() => []);
+  if (leftovers.length > 0) {
+    // initdb output is renamed into place whole, so this is not ours: do not delete it.
+    throw new Error(`${paths.pgDir} exists but holds no PostgreSQL cluster (no PG_VERSION); move it away`);
+  }
+  await fs.rm(paths.pgDir, { recursive: true, force: true });
   log(`initialising the embedded PostgreSQL cluster in ${paths.pgDir}`);
   const output: string[] = [];
   const cluster = new EmbeddedPostgres({
@@ -341,10 +348,10 @@ async function launchPostmaster(
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_MESSAGES: 'C', ...(process.env.TZ ? { TZ: process.env.TZ } : {}) },
     });
     closeSync(logFd);
-    child.unref();
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.once('error', () => undefined);
     if (await waitUntilReady(child, exited, port, password, paths)) {
+      child.unref(); // a running cluster does not keep this process alive; stop() re-refs it
       return { child, port, stop: createStop(child, exited, log) };
     }
     const tail = (await fs.readFile(paths.logFile, 'utf8').catch(() => '')).slice(logStart).slice(-2000);

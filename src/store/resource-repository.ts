@@ -33,11 +33,16 @@ export interface VersionToWrite extends StoredVersion {
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   action: 'create' | 'update' | 'delete';
   references: OutgoingReference[];
+  /** Client that wrote it; kept from the first version on (ownership of DocumentReference/Binary). */
+  createdBy?: string;
+  /** False for writes the change feed must not publish (AuditEvents, DECISIONS.md §3). */
+  emitChange?: boolean;
 }
 
 export interface CurrentState {
   versionId: number;
   deleted: boolean;
+  createdBy?: string | null;
 }
 
 const VERSION_COLUMNS = `resource_type AS "resourceType", id, version_id AS "versionId",
@@ -92,12 +97,12 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
     `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
     [names],
   );
-  const rows = await tx.query<{ key: string; versionId: number; deleted: boolean }>(
-    `SELECT resource_type || '/' || id AS key, version_id AS "versionId", deleted FROM resource
+  const rows = await tx.query<{ key: string; versionId: number; deleted: boolean; createdBy: string | null }>(
+    `SELECT resource_type || '/' || id AS key, version_id AS "versionId", deleted, created_by AS "createdBy" FROM resource
       WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
     [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
   );
-  return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted }]));
+  return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted, createdBy: r.createdBy }]));
 }
 
 /**
@@ -114,11 +119,12 @@ export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): 
   const deleted = versions.map((v) => v.deleted);
   const contents = versions.map((v) => v.content);
   await tx.query(
-    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::json[])
+    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, created_by)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::json[], $7::text[])
      ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
-       last_updated = excluded.last_updated, deleted = excluded.deleted, content = excluded.content`,
-    [types, ids, versionIds, times, deleted, contents],
+       last_updated = excluded.last_updated, deleted = excluded.deleted, content = excluded.content,
+       created_by = coalesce(resource.created_by, excluded.created_by)`,
+    [types, ids, versionIds, times, deleted, contents, versions.map((v) => v.createdBy ?? null)],
   );
   await tx.query(
     `INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
@@ -140,16 +146,21 @@ export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): 
       [0, 1, 2, 3, 4].map((i) => refs.map((r) => r[i])),
     );
   }
-  await tx.query(
-    `INSERT INTO change_event (resource_type, id, version_id, action)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`,
-    [types, ids, versionIds, versions.map((v) => v.action)],
-  );
+  const published = versions.filter((v) => v.emitChange !== false);
+  if (published.length > 0) {
+    await tx.query(
+      `INSERT INTO change_event (resource_type, id, version_id, action)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`,
+      [published.map((v) => v.resourceType), published.map((v) => v.id), published.map((v) => v.versionId), published.map((v) => v.action)],
+    );
+  }
 }
 
 /** Which history to page through, newest first. */
 export interface HistoryQuery {
   resourceType?: string;
+  /** System level: only these types (undefined: every type). */
+  resourceTypes?: string[];
   id?: string;
   /** Only versions written at or after this instant. */
   since?: Date;
@@ -171,6 +182,7 @@ export async function readHistory(q: Queryable, query: HistoryQuery): Promise<Hi
     where.push(sql.replace('?', `$${params.length}`));
   };
   if (query.resourceType) add('resource_type = ?', query.resourceType);
+  if (query.resourceTypes) add('resource_type = ANY(?::text[])', query.resourceTypes);
   if (query.id) add('id = ?', query.id);
   if (query.since) add('last_updated >= ?', query.since.toISOString());
   if (query.until) add('last_updated <= ?', query.until.toISOString());

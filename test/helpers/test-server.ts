@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/http/start-server.ts';
+import { createClient, type CreateClientInput } from '../../src/auth/client-admin.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
 export interface TestServer {
@@ -15,8 +16,18 @@ export interface TestServer {
   server: RunningServer;
   config: Config;
   databaseUrl: string;
+  /** An admin client with `system/*.*` whose token {@link fhirFetch} sends by default. */
+  adminToken: string;
+  /** Creates a client directly through the service (like the CLI). */
+  createClient(input: CreateClientInput): Promise<{ client_id: string; refresh_token?: string }>;
+  /** Exchanges a refresh token for an access token over HTTP; `scope` narrows it. */
+  tokenFor(refreshToken: string, scope?: string): Promise<string>;
+  /** Creates an API-key client and returns an access token for it. */
+  tokenWithScope(scope: string, extra?: Partial<CreateClientInput>): Promise<string>;
   close(): Promise<void>;
 }
+
+let defaultToken: string | undefined;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,14 +45,35 @@ async function freePort(): Promise<number> {
 export async function startTestServer(overrides: Partial<Config> = {}, database?: TestDatabase): Promise<TestServer> {
   const db = database ?? (await createTestDatabase());
   const port = await freePort();
-  const config = loadConfig({}, { databaseUrl: db.databaseUrl, port, host: '127.0.0.1', publicUrl: `http://127.0.0.1:${port}`, ...overrides });
+  const config = loadConfig({}, { databaseUrl: db.databaseUrl, port, host: '127.0.0.1', publicUrl: `http://127.0.0.1:${port}`,
+    // No default client limit in tests (the rate-limit tests set their own), so suites run at full speed.
+    rateLimit: { perSecond: 0, perMinute: 0 }, ...overrides });
   const server = await startServer(config, { logger: false });
+  const create = (input: CreateClientInput) => createClient(server.service.db, input);
+  const tokenFor = async (refreshToken: string, scope?: string): Promise<string> => {
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+    if (scope) form.set('scope', scope);
+    const response = await fetch(`${server.url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+    const body = (await response.json()) as { access_token?: string };
+    if (!response.ok || !body.access_token) throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
+    return body.access_token;
+  };
+  const tokenWithScope = async (scope: string, extra: Partial<CreateClientInput> = {}) => {
+    const client = await create({ name: `test ${scope}`, scope, ...extra });
+    return tokenFor(client.refresh_token!);
+  };
+  const adminToken = await tokenWithScope('system/*.*', { admin: true, name: 'test admin' });
+  defaultToken = adminToken;
   return {
     url: server.url,
     fhirBase: `${config.publicUrl}/fhir`,
     server,
     config,
     databaseUrl: db.databaseUrl,
+    adminToken,
+    createClient: create,
+    tokenFor,
+    tokenWithScope,
     async close() {
       await server.close();
       if (!database) await db.drop();
@@ -56,12 +88,17 @@ export interface FhirResponse<T = any> {
   text: string;
 }
 
-/** Sends a request and parses a JSON answer (if any). */
+/**
+ * Sends a request and parses a JSON answer (if any). It sends the last started test server's
+ * admin token unless `token` says otherwise (`null`: no Authorization header).
+ */
 export async function fhirFetch<T = any>(
   url: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; token?: string | null } = {},
 ): Promise<FhirResponse<T>> {
   const headers: Record<string, string> = { ...init.headers };
+  const token = init.token === undefined ? defaultToken : init.token;
+  if (token && headers.authorization === undefined) headers.authorization = `Bearer ${token}`;
   let body: string | undefined;
   if (init.body !== undefined) {
     body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);

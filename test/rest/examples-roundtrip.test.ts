@@ -27,7 +27,7 @@ function withoutServerFields(resource: Record<string, unknown>): Record<string, 
 async function post(resource: Record<string, unknown>) {
   const response = await fetch(`${t.url}/fhir/${resource.resourceType}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/fhir+json' },
+    headers: { 'content-type': 'application/fhir+json', authorization: `Bearer ${t.adminToken}` },
     body: stringify(resource)!,
   });
   return { status: response.status, text: await response.text() };
@@ -58,7 +58,7 @@ describe('the R4 examples corpus', () => {
         return;
       }
       const id = (JSON.parse(created.text) as { id: string }).id;
-      const read = await fetch(`${t.url}/fhir/${example.resource.resourceType}/${id}`);
+      const read = await fetch(`${t.url}/fhir/${example.resource.resourceType}/${id}`, { headers: { authorization: `Bearer ${t.adminToken}` } });
       const stored = parse(await read.text()) as Record<string, unknown>;
       try {
         expect(withoutServerFields(stored)).toEqual(withoutServerFields(example.resource));

@@ -1,0 +1,137 @@
+/**
+ * Issues and verifies the server's access tokens: ES256 JWTs valid 15 minutes carrying `scope`,
+ * `client_id` and `jti`. A verified token is cached for its lifetime, so a request pays no
+ * signature check after the first; revocation and client status are still checked on every
+ * request against the in-process {@link AuthState}.
+ * https://hl7.org/fhir/smart-app-launch/backend-services.html#response-1
+ */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose';
+import { unauthorized } from '../fhir/outcomes.ts';
+import type { AuthState } from './auth-state.ts';
+import { ScopeSet } from './scopes.ts';
+import { ACCESS_TOKEN_ALG, type SigningKeys } from './signing-keys.ts';
+
+export const ACCESS_TOKEN_TTL_S = 900;
+const CACHE_LIMIT = 50_000;
+
+/** Who a request acts for: the verified token's client and granted scope. */
+export interface AuthInfo {
+  clientId: string;
+  clientName: string;
+  admin: boolean;
+  scopes: ScopeSet;
+  /** The access token's `jti`. */
+  tokenId: string;
+  /** The client's own rate limit override, if any. */
+  rate: { perSecond: number | null; perMinute: number | null };
+}
+
+interface VerifiedToken {
+  clientId: string;
+  scope: string;
+  jti: string;
+  exp: number;
+  scopes: ScopeSet;
+}
+
+/** Reasons a bearer token is refused, for the audit trail. */
+export type TokenRefusal = 'missing' | 'malformed' | 'invalid' | 'expired' | 'revoked' | 'client-disabled';
+
+export class TokenRefused extends Error {
+  constructor(readonly reason: TokenRefusal, readonly clientId?: string) {
+    super(`access token refused: ${reason}`);
+  }
+}
+
+export class AccessTokens {
+  private readonly cache = new Map<string, VerifiedToken>();
+
+  constructor(private readonly keys: SigningKeys, private readonly state: AuthState, private readonly issuer: string) {}
+
+  /** Signs a new access token. */
+  async issue(clientId: string, scope: string): Promise<{ token: string; jti: string; expiresIn: number }> {
+    const jti = randomUUID();
+    const { kid, key } = this.keys.signingKey();
+    const token = await new SignJWT({ scope, client_id: clientId })
+      .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: 'at+jwt' })
+      .setIssuer(this.issuer)
+      .setSubject(clientId)
+      .setAudience(this.issuer)
+      .setJti(jti)
+      .setIssuedAt()
+      .setExpirationTime(`${ACCESS_TOKEN_TTL_S}s`)
+      .sign(key);
+    return { token, jti, expiresIn: ACCESS_TOKEN_TTL_S };
+  }
+
+  /** Verifies the signature and claims of a token (cached); throws {@link TokenRefused}. */
+  async verify(token: string): Promise<VerifiedToken> {
+    const cached = this.cache.get(token);
+    if (cached) {
+      if (cached.exp * 1000 <= Date.now()) {
+        this.cache.delete(token);
+        throw new TokenRefused('expired', cached.clientId);
+      }
+      return cached;
+    }
+    let kid: string | undefined;
+    try {
+      kid = decodeProtectedHeader(token).kid;
+    } catch {
+      throw new TokenRefused('malformed');
+    }
+    const key = await this.keys.verificationKey(kid);
+    if (!key) throw new TokenRefused('invalid');
+    try {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: [ACCESS_TOKEN_ALG],
+        issuer: this.issuer,
+        audience: this.issuer,
+        requiredClaims: ['exp', 'jti', 'sub'],
+      });
+      if (typeof payload.scope !== 'string' || typeof payload.client_id !== 'string' || payload.client_id !== payload.sub) {
+        throw new TokenRefused('invalid');
+      }
+      const verified: VerifiedToken = { clientId: payload.client_id, scope: payload.scope, jti: payload.jti!, exp: payload.exp!, scopes: new ScopeSet(payload.scope) };
+      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+      this.cache.set(token, verified);
+      return verified;
+    } catch (err) {
+      if (err instanceof TokenRefused) throw err;
+      throw new TokenRefused((err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid');
+    }
+  }
+
+  /** Authenticates a request's bearer token: verified, not revoked, client active. */
+  async authenticate(authorization: string | undefined): Promise<AuthInfo> {
+    if (!authorization) throw new TokenRefused('missing');
+    const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/.exec(authorization.trim());
+    if (!match) throw new TokenRefused('malformed');
+    const token = await this.verify(match[1]);
+    if (this.state.isRevoked(token.jti)) throw new TokenRefused('revoked', token.clientId);
+    const client = await this.state.client(token.clientId);
+    if (!client || client.status !== 'active') throw new TokenRefused('client-disabled', token.clientId);
+    return {
+      clientId: client.clientId,
+      clientName: client.name,
+      admin: client.admin,
+      scopes: token.scopes,
+      tokenId: token.jti,
+      rate: { perSecond: client.ratePerSecond, perMinute: client.ratePerMinute },
+    };
+  }
+}
+
+/** The 401 a refused token answers with (the facade adds `WWW-Authenticate`). */
+export function refusalError(refusal: TokenRefused) {
+  const messages: Record<TokenRefusal, string> = {
+    missing: 'An access token is required (Authorization: Bearer …)',
+    malformed: 'The Authorization header is not a Bearer token',
+    invalid: 'The access token is not valid',
+    expired: 'The access token has expired',
+    revoked: 'The access token has been revoked',
+    'client-disabled': 'The client of this access token is disabled',
+  };
+  return unauthorized(messages[refusal.reason]);
+}

@@ -1,0 +1,109 @@
+/**
+ * Client administration, shared by the operator CLI and the admin API: create a client (an
+ * API-key client gets a refresh token, shown once and stored only as a hash; a SMART Backend
+ * Services client registers its public JWKS), disable one (every token it holds stops at once),
+ * list them. CONTRACT.md "Operator CLI".
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { badRequest, notFound } from '../fhir/outcomes.ts';
+import type { Database } from '../store/database.ts';
+import { disableClient, insertClient, insertRefreshToken, listClients, type ClientRecord } from '../store/oauth-repository.ts';
+import { AUTH_CHANNEL } from './auth-state.ts';
+import { isValidScopeString } from './scopes.ts';
+
+export const REFRESH_TOKEN_PREFIX = 'fgr_';
+
+export interface CreateClientInput {
+  name: string;
+  scope: string;
+  /** The client's public JWKS; absent for API-key clients. */
+  jwks?: unknown;
+  admin?: boolean;
+  /** `"N/s,M/min"`. */
+  rate?: string;
+}
+
+export interface ClientSummary {
+  client_id: string;
+  name: string;
+  scope: string;
+  status: string;
+  admin: boolean;
+  auth: 'private_key_jwt' | 'refresh_token';
+}
+
+/** Hash under which a refresh token is stored and looked up. */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Parses `"N/s,M/min"` (either part optional). */
+export function parseRate(rate: string): { perSecond: number | null; perMinute: number | null } {
+  const result = { perSecond: null as number | null, perMinute: null as number | null };
+  for (const part of rate.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([0-9]{1,9})\s*\/\s*(s|sec|second|min|minute)$/.exec(part);
+    if (!m) throw badRequest(`rate "${part}" is not of the form N/s or M/min`);
+    if (m[2].startsWith('s')) result.perSecond = Number(m[1]);
+    else result.perMinute = Number(m[1]);
+  }
+  return result;
+}
+
+function checkJwks(jwks: unknown): { keys: Record<string, unknown>[] } {
+  const keys = (jwks as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys) || keys.length === 0) throw badRequest('jwks must be a JWK Set with at least one key');
+  for (const key of keys) {
+    if (typeof key !== 'object' || key === null) throw badRequest('every JWKS key must be an object');
+    const k = key as Record<string, unknown>;
+    if (typeof k.kid !== 'string' || !k.kid) throw badRequest('every JWKS key needs a kid');
+    if (k.kty !== 'RSA' && k.kty !== 'EC') throw badRequest('JWKS keys must be RSA or EC public keys');
+    if ('d' in k) throw badRequest('the JWKS must hold public keys only');
+  }
+  return { keys: keys as Record<string, unknown>[] };
+}
+
+export function summarise(client: ClientRecord): ClientSummary {
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    scope: client.scope,
+    status: client.status,
+    admin: client.admin,
+    auth: client.jwks ? 'private_key_jwt' : 'refresh_token',
+  };
+}
+
+/** Creates a client; returns its id and, for API-key clients, its refresh token (shown once). */
+export async function createClient(db: Database, input: CreateClientInput): Promise<{ client_id: string; refresh_token?: string }> {
+  if (typeof input.name !== 'string' || !input.name.trim() || input.name.length > 200) throw badRequest('name is required (at most 200 characters)');
+  if (typeof input.scope !== 'string' || !isValidScopeString(input.scope)) {
+    throw badRequest('scope must be SMART system scopes such as "system/*.read" or "system/Patient.cruds"');
+  }
+  const jwks = input.jwks === undefined ? null : checkJwks(input.jwks);
+  const rate = input.rate ? parseRate(input.rate) : { perSecond: null, perMinute: null };
+  const clientId = randomUUID();
+  return db.transaction(async (tx) => {
+    await insertClient(tx, {
+      clientId, name: input.name.trim(), scope: input.scope.trim().split(/\s+/).join(' '), jwks, admin: input.admin === true,
+      ratePerSecond: rate.perSecond, ratePerMinute: rate.perMinute,
+    });
+    if (jwks) return { client_id: clientId };
+    const refreshToken = `${REFRESH_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
+    await insertRefreshToken(tx, hashRefreshToken(refreshToken), clientId, input.scope);
+    return { client_id: clientId, refresh_token: refreshToken };
+  });
+}
+
+/** Disables a client and tells every process at once. */
+export async function disableClientById(db: Database, clientId: string): Promise<{ client_id: string; status: 'disabled' }> {
+  const client = await disableClient(db, clientId);
+  if (!client) throw notFound(`client ${clientId.slice(0, 80)} is not known`);
+  await db.query(`SELECT pg_notify('${AUTH_CHANNEL}', 'client')`);
+  return { client_id: client.clientId, status: 'disabled' };
+}
+
+/** Lists every client (no secrets). */
+export async function listClientSummaries(db: Database): Promise<{ clients: ClientSummary[] }> {
+  return { clients: (await listClients(db)).map(summarise) };
+}
+

@@ -1,0 +1,418 @@
+/**
+ * Per-client rate limits, per second and per minute, shared by every server process on one
+ * database without a database round trip per request (DECISIONS.md §7).
+ *
+ * Why not `rate-limiter-flexible`: its PostgreSQL store runs one query per consumed point, which
+ * §7 rules out, and it would be a new dependency for some 300 lines of code. Here `consume()` is
+ * synchronous and only touches memory; a background loop reconciles with PostgreSQL every
+ * `syncIntervalMs` (100 ms by default) in one statement, and makes no query at all while idle.
+ *
+ * Counting: fixed windows aligned to the clock (each second, each minute). Per key and window
+ * each process keeps one row of `rate_limit_counter` with what it accepted (`count`) and what it
+ * may accept before its next sync (`claim`). Counting alone is not enough: the others' counts are
+ * up to two sync intervals old, so N processes would overshoot by about N × rate × interval. So a
+ * process accepts only up to its claim, and at each sync the statement itself raises the claim by
+ * a fair share of what nobody has claimed yet (`unclaimed / processes`, capped at twice the recent
+ * demand so an idle process does not sit on quota). Claims only grow within a window, and each
+ * process's claim bounds what it accepts, so the processes together stay close to the limit even
+ * when their syncs run at the same moment.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../store/database.ts';
+
+/** A client's limits; 0 means no limit on that window. */
+export interface RateLimit {
+  perSecond: number;
+  perMinute: number;
+}
+
+/**
+ * The outcome of {@link RateLimiter.consume} for the most restrictive window: its `limit`, the
+ * requests still `remaining` in it, and `resetSeconds` until it starts afresh; when refused,
+ * `retryAfterSeconds` says when trying again can succeed. A `limit` of 0 means unlimited.
+ */
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+  retryAfterSeconds?: number;
+}
+
+/** Options of {@link RateLimiter}; all have defaults. */
+export interface RateLimiterOptions {
+  /** Pause between two reconciliations with the database (default 100 ms). */
+  syncIntervalMs?: number;
+  /** The clock, in epoch milliseconds (tests use a fake one). */
+  now?: () => number;
+  /** Receives sync failures; the limiter keeps counting locally meanwhile (default: ignored). */
+  onError?: (err: unknown) => void;
+  /** A key used within this long is still read at each sync to learn the others' use (default 2000 ms). */
+  activeMs?: number;
+}
+
+type WindowSize = 1 | 60;
+
+interface WindowCount {
+  readonly size: WindowSize;
+  /** Epoch ms, a multiple of `size` seconds. */
+  readonly start: number;
+  /** The limit of the latest request, used when claiming. */
+  limit: number;
+  /** Requests accepted here in this window. */
+  own: number;
+  /** Requests seen here in this window, accepted or not. */
+  demand: number;
+  /** For a window not started yet, the demand of the one before: what it will likely need. */
+  expected: number;
+  /** The part of `own` the table already holds. */
+  reported: number;
+  /** The other processes' counts and claims at the last sync. */
+  others: number;
+  othersClaim: number;
+  /** What this process may accept in this window; before its first sync, a share of the limit. */
+  claim: number | undefined;
+}
+
+interface KeyState {
+  /** By `size:start`: the current windows, ended ones not yet written, and claimed next ones. */
+  windows: Map<string, WindowCount>;
+  lastSeen: number;
+  /** Requests seen here (accepted or not) since the last sync took its snapshot. */
+  demand: number;
+  /** Processes (this one included) that used the key lately, and when that many were last seen. */
+  processes: number;
+  processesSeenAt: number;
+}
+
+interface WindowView {
+  window: WindowCount;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+  /** True when no more can be had in this window, from any process; false when a sync may help. */
+  exhausted: boolean;
+}
+
+interface SyncItem {
+  key: string;
+  state: KeyState;
+  window: WindowCount;
+  own: number;
+  want: number;
+}
+
+interface SyncRow {
+  key: string;
+  window_size: number;
+  window_start: string;
+  others: number;
+  others_claim: number;
+  processes: number;
+  claim: number;
+}
+
+const DEFAULT_SYNC_INTERVAL_MS = 100;
+const DEFAULT_ACTIVE_MS = 2_000;
+/** How long a larger count of processes sharing a key is trusted after it was last seen. */
+const PROCESSES_HOLD_MS = 2_000;
+/** A key's next window is claimed when it starts within this many sync intervals. */
+const PRECLAIM_INTERVALS = 3;
+/** Windows older than this are deleted from the table... */
+const RETENTION_MS = 120_000;
+/** ...at most this often, by whichever process is syncing. */
+const CLEANUP_EVERY_MS = 10_000;
+
+/**
+ * One round trip per sync: reads every window of the batch (the others' counts and claims, and
+ * this process's own row), computes this process's new claim — its count plus its share of what
+ * is unclaimed, at least 1 while any is left and at most `want` — and writes the row when the
+ * count or the claim grew. Computing the claim inside the statement, from the rows it read, is
+ * what keeps two processes syncing at the same moment from both claiming the same quota twice
+ * over: each takes only its share. Data-modifying CTEs run even when the main query does not read
+ * them.
+ */
+const SYNC_SQL = `
+  WITH batch AS (
+    SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::integer[], $5::integer[], $6::integer[], $7::integer[])
+      AS b(key, window_size, window_start, lim, own, want, hint)
+  ), seen AS (
+    SELECT b.key, b.window_size, b.window_start, b.lim, b.own, b.want, b.hint,
+           coalesce(sum(c.count) FILTER (WHERE c.owner <> $8::text), 0)::integer AS others,
+           coalesce(sum(c.claim) FILTER (WHERE c.owner <> $8::text), 0)::integer AS others_claim,
+           (count(c.owner) FILTER (WHERE c.owner <> $8::text))::integer AS processes,
+           max(c.count) FILTER (WHERE c.owner = $8::text) AS my_count,
+           max(c.claim) FILTER (WHERE c.owner = $8::text) AS my_claim
+    FROM batch b
+    LEFT JOIN rate_limit_counter c
+      ON c.key = b.key AND c.window_size = b.window_size AND c.window_start = b.window_start
+    GROUP BY b.key, b.window_size, b.window_start, b.lim, b.own, b.want, b.hint
+  ), planned AS (
+    SELECT s.*, greatest(coalesce(s.my_claim, 0), s.own + CASE
+             WHEN x.unclaimed <= 0 THEN 0
+             ELSE least(s.want, greatest(1, x.unclaimed / greatest(s.hint, 1 + s.processes)))
+           END) AS claim
+    FROM seen s, LATERAL (SELECT s.lim - s.others_claim - s.own AS unclaimed) x
+  ), written AS (
+    INSERT INTO rate_limit_counter AS c (key, window_size, window_start, owner, count, claim)
+    SELECT key, window_size, window_start, $8::text, own, claim FROM planned
+    WHERE my_claim IS NULL OR claim > my_claim OR own > my_count
+    ON CONFLICT (key, window_size, window_start, owner)
+    DO UPDATE SET count = greatest(c.count, excluded.count), claim = greatest(c.claim, excluded.claim)
+  )
+  SELECT key, window_size, window_start, others, others_claim, processes, claim FROM planned`;
+
+/** Deletes ended windows; rows another process is deleting right now are skipped, not waited for. */
+const CLEANUP_SQL = `
+  DELETE FROM rate_limit_counter WHERE ctid = ANY (ARRAY(
+    SELECT ctid FROM rate_limit_counter WHERE window_start < $1 LIMIT 10000 FOR UPDATE SKIP LOCKED))`;
+
+const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetSeconds: 0 };
+
+function windowStart(size: WindowSize, now: number): number {
+  const ms = size * 1000;
+  return Math.floor(now / ms) * ms;
+}
+
+/** What this process may still accept of `left` when `processes` share it: at least 1 while any is left. */
+function shareOf(left: number, processes: number): number {
+  return left <= 0 ? 0 : Math.max(1, Math.floor(left / processes));
+}
+
+/**
+ * Fixed-window rate limiting per key (a client id, or `token:ip:…` for the token endpoint),
+ * counted in process and reconciled across processes through the `rate_limit_counter` table.
+ * `consume()` never waits and never throws because of the database: a failed sync is reported
+ * to `onError` and the limiter goes on with what it last knew.
+ */
+export class RateLimiter {
+  private readonly keys = new Map<string, KeyState>();
+  private readonly owner = randomUUID();
+  private readonly syncIntervalMs: number;
+  private readonly activeMs: number;
+  private readonly now: () => number;
+  private readonly onError: (err: unknown) => void;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private chain: Promise<void> = Promise.resolve();
+  private lastCleanup = -Infinity;
+
+  constructor(private readonly db: Queryable, options: RateLimiterOptions = {}) {
+    this.syncIntervalMs = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    this.activeMs = options.activeMs ?? DEFAULT_ACTIVE_MS;
+    this.now = options.now ?? Date.now;
+    this.onError = options.onError ?? (() => undefined);
+  }
+
+  /**
+   * Counts one request for `key` if every limited window has room, and says so; synchronous, no
+   * I/O. A refused request is not counted.
+   */
+  consume(key: string, limit: RateLimit): RateDecision {
+    const now = this.now();
+    const limits: Array<[WindowSize, number]> = [];
+    if (limit.perSecond > 0) limits.push([1, limit.perSecond]);
+    if (limit.perMinute > 0) limits.push([60, limit.perMinute]);
+    if (limits.length === 0) return { ...UNLIMITED };
+
+    const state = this.stateOf(key, now);
+    state.lastSeen = now;
+    state.demand += 1;
+    const views = limits.map(([size, max]) => this.view(state, size, max, now));
+    const allowed = views.every((view) => view.remaining > 0);
+    if (!allowed) {
+      // The refusing window that frees up last decides when a retry can succeed.
+      const refusing = views.filter((view) => view.remaining <= 0);
+      const retryAfter = (view: WindowView) => (view.exhausted ? view.resetSeconds : 1);
+      const worst = refusing.reduce((a, b) => (retryAfter(b) > retryAfter(a) ? b : a));
+      return { allowed: false, limit: worst.limit, remaining: 0, resetSeconds: worst.resetSeconds, retryAfterSeconds: retryAfter(worst) };
+    }
+    for (const view of views) {
+      view.window.own += 1;
+      view.remaining -= 1;
+    }
+    const tightest = views.reduce((a, b) => (b.remaining < a.remaining ? b : a));
+    return { allowed: true, limit: tightest.limit, remaining: tightest.remaining, resetSeconds: tightest.resetSeconds };
+  }
+
+  /** Begins the periodic sync loop; its timer does not keep the process alive. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  /** Stops the sync loop, then writes the pending counts once. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.sync();
+  }
+
+  /**
+   * One reconciliation round: writes this process's new counts, reads the others' totals for
+   * recently used keys, and now and then deletes ended windows. Rounds never overlap, and a
+   * round never rejects: failures go to `onError`.
+   */
+  sync(): Promise<void> {
+    this.chain = this.chain.then(() => this.syncRound());
+    return this.chain;
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      void this.sync().finally(() => {
+        if (this.running) this.schedule();
+      });
+    }, this.syncIntervalMs);
+    this.timer.unref();
+  }
+
+  private stateOf(key: string, now: number): KeyState {
+    let state = this.keys.get(key);
+    if (!state) {
+      state = { windows: new Map(), lastSeen: now, demand: 0, processes: 1, processesSeenAt: now };
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
+  /** The key's window of `size` starting at `start`, made afresh (no claim yet) when new. */
+  private windowOf(state: KeyState, size: WindowSize, start: number, limit: number): WindowCount {
+    const id = `${size}:${start}`;
+    let window = state.windows.get(id);
+    if (!window) {
+      window = { size, start, limit, own: 0, demand: 0, expected: 0, reported: 0, others: 0, othersClaim: 0, claim: undefined };
+      state.windows.set(id, window);
+    }
+    return window;
+  }
+
+  private view(state: KeyState, size: WindowSize, limit: number, now: number): WindowView {
+    const window = this.windowOf(state, size, windowStart(size, now), limit);
+    window.limit = limit;
+    window.demand += 1;
+    const globalLeft = limit - window.others - window.own;
+    const claim = window.claim ?? shareOf(limit, this.processesOf(state, now));
+    const remaining = Math.max(0, Math.min(globalLeft, claim - window.own));
+    const resetSeconds = Math.max(1, Math.ceil((window.start + size * 1000 - now) / 1000));
+    const exhausted = globalLeft <= 0 || limit - window.othersClaim - window.own <= 0;
+    return { window, limit, remaining, resetSeconds, exhausted };
+  }
+
+  private processesOf(state: KeyState, now: number): number {
+    return now - state.processesSeenAt <= PROCESSES_HOLD_MS ? state.processes : 1;
+  }
+
+  private async syncRound(): Promise<void> {
+    try {
+      const now = this.now();
+      this.evict(now);
+      const batch = this.collect(now);
+      if (batch.length === 0) return;
+      const rows = await this.db.query<SyncRow>(SYNC_SQL, [
+        batch.map((item) => item.key),
+        batch.map((item) => item.window.size),
+        batch.map((item) => item.window.start),
+        batch.map((item) => item.window.limit),
+        batch.map((item) => item.own),
+        batch.map((item) => item.want),
+        batch.map((item) => this.processesOf(item.state, now)),
+        this.owner,
+      ]);
+      this.apply(batch, rows, this.now());
+      if (now - this.lastCleanup >= CLEANUP_EVERY_MS) {
+        this.lastCleanup = now;
+        await this.db.query(CLEANUP_SQL, [now - RETENTION_MS]);
+      }
+    } catch (err) {
+      try {
+        this.onError(err);
+      } catch {
+        // A failing error handler must not break the sync loop.
+      }
+    }
+  }
+
+  /**
+   * What a round syncs: windows with counts the table lacks, and for keys used lately their
+   * current windows and, shortly before it starts, the next one. Claiming the next window ahead
+   * of time means no process starts a window on quota the others cannot see.
+   */
+  private collect(now: number): SyncItem[] {
+    const batch: SyncItem[] = [];
+    for (const [key, state] of this.keys) {
+      const active = now - state.lastSeen < this.activeMs;
+      // Room for twice the demand of the last interval, so a busy process never waits a sync for
+      // quota, or for a window about to start, for what the current one was asked.
+      const recent = 2 * state.demand;
+      state.demand = 0;
+      if (active) this.addNextWindows(state, now);
+      for (const window of state.windows.values()) {
+        const pending = window.own > window.reported;
+        const ended = window.start + window.size * 1000 <= now;
+        const want = Math.max(1, recent, window.expected);
+        if (pending || (active && !ended)) batch.push({ key, state, window, own: window.own, want });
+      }
+    }
+    return batch;
+  }
+
+  private addNextWindows(state: KeyState, now: number): void {
+    for (const window of [...state.windows.values()]) {
+      const next = window.start + window.size * 1000;
+      if (window.start <= now && now < next && next - now <= PRECLAIM_INTERVALS * this.syncIntervalMs) {
+        this.windowOf(state, window.size, next, window.limit).expected = window.demand;
+      }
+    }
+  }
+
+  private apply(batch: SyncItem[], rows: SyncRow[], now: number): void {
+    const byWindow = new Map<string, SyncRow>();
+    for (const row of rows) byWindow.set(`${row.window_size}:${row.window_start}:${row.key}`, row);
+    for (const item of batch) {
+      const { window, state } = item;
+      const row = byWindow.get(`${window.size}:${window.start}:${item.key}`);
+      if (!row) continue;
+      window.reported = Math.max(window.reported, item.own);
+      window.others = Number(row.others);
+      window.othersClaim = Number(row.others_claim);
+      window.claim = Number(row.claim);
+      const processes = 1 + Number(row.processes);
+      if (processes >= state.processes || now - state.processesSeenAt > PROCESSES_HOLD_MS) {
+        state.processes = processes;
+        state.processesSeenAt = now;
+      }
+    }
+  }
+
+  /** Forgets ended windows once written (or too old to matter) and keys with nothing left. */
+  private evict(now: number): void {
+    for (const [key, state] of this.keys) {
+      for (const [id, window] of state.windows) {
+        const ended = window.start + window.size * 1000 <= now;
+        if (ended && (window.own <= window.reported || now - window.start > RETENTION_MS)) state.windows.delete(id);
+      }
+      if (state.windows.size === 0 && now - state.lastSeen >= this.activeMs) this.keys.delete(key);
+    }
+  }
+}
+
+/**
+ * The response fields of draft-ietf-httpapi-ratelimit-headers-06 ("RateLimit Fields for HTTP",
+ * https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-ratelimit-headers-06):
+ * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (delta-seconds), for the most
+ * restrictive window, plus `Retry-After` (RFC 9110 §10.2.3) on a refusal, sent with 429
+ * (RFC 6585 §4). An unlimited decision yields no fields.
+ */
+export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
+  if (decision.limit <= 0) return {};
+  const headers: Record<string, string> = {
+    'RateLimit-Limit': String(decision.limit),
+    'RateLimit-Remaining': String(Math.max(0, decision.remaining)),
+    'RateLimit-Reset': String(decision.resetSeconds),
+  };
+  if (!decision.allowed) headers['Retry-After'] = String(decision.retryAfterSeconds ?? decision.resetSeconds);
+  return headers;
+}

@@ -1,0 +1,104 @@
+/**
+ * The token endpoint's logic (`POST /auth/token`, RFC 6749 §3.2) and revocation
+ * (`POST /auth/revoke`, RFC 7009): the `client_credentials` grant with a SMART client assertion,
+ * and the `refresh_token` grant for API-key clients, whose refresh tokens never expire and do not
+ * rotate (DECISIONS.md §7). The granted scope is the intersection of the requested scope and the
+ * client's allowed scope.
+ */
+import type { Database } from '../store/database.ts';
+import { findRefreshToken, insertRevokedAccessToken, revokeRefreshToken } from '../store/oauth-repository.ts';
+import type { AccessTokens } from './access-tokens.ts';
+import type { AuthState } from './auth-state.ts';
+import { hashRefreshToken, REFRESH_TOKEN_PREFIX } from './client-admin.ts';
+import { verifyClientAssertion } from './client-assertion.ts';
+import { invalidGrant, invalidRequest, invalidScope, unsupportedGrantType } from './oauth-error.ts';
+import { grantScope } from './scopes.ts';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+  scope: string;
+}
+
+/** What a token request did, for the audit trail. */
+export interface TokenGrantResult {
+  response: TokenResponse;
+  clientId: string;
+  clientName: string;
+}
+
+export class TokenService {
+  constructor(
+    private readonly db: Database,
+    private readonly state: AuthState,
+    private readonly tokens: AccessTokens,
+    /** `PUBLIC_URL/auth/token`, the only accepted assertion audience. */
+    private readonly tokenEndpoint: string,
+  ) {}
+
+  /** The client id a token request claims (before it is verified), for rate limits and audit. */
+  claimedClientId(form: URLSearchParams): string | undefined {
+    return form.get('client_id') ?? undefined;
+  }
+
+  /** Handles a token request; throws {@link OAuthError}. */
+  async grant(form: URLSearchParams): Promise<TokenGrantResult> {
+    const grantType = form.get('grant_type');
+    if (!grantType) throw invalidRequest('grant_type is required');
+    if (grantType === 'client_credentials') return this.clientCredentials(form);
+    if (grantType === 'refresh_token') return this.refreshToken(form);
+    throw unsupportedGrantType(`grant_type "${grantType.slice(0, 60)}" is not supported`);
+  }
+
+  private async clientCredentials(form: URLSearchParams): Promise<TokenGrantResult> {
+    const client = await verifyClientAssertion(
+      this.db, this.state, form.get('client_assertion_type') ?? undefined, form.get('client_assertion') ?? undefined, this.tokenEndpoint,
+    );
+    return this.issue(client.clientId, client.name, client.scope, form.get('scope') ?? undefined);
+  }
+
+  private async refreshToken(form: URLSearchParams): Promise<TokenGrantResult> {
+    const token = form.get('refresh_token');
+    if (!token) throw invalidRequest('refresh_token is required');
+    const record = token.startsWith(REFRESH_TOKEN_PREFIX) ? await findRefreshToken(this.db, hashRefreshToken(token)) : undefined;
+    if (!record) throw invalidGrant('refresh_token is not valid');
+    if (record.revoked) throw invalidGrant('refresh_token has been revoked');
+    const client = await this.state.client(record.clientId);
+    if (!client || client.status !== 'active') throw invalidGrant('the client of this refresh_token is disabled');
+    const claimed = form.get('client_id');
+    if (claimed && claimed !== client.clientId) throw invalidGrant('refresh_token was not issued to this client_id');
+    const allowed = grantScope(record.scope, client.scope);
+    return this.issue(client.clientId, client.name, allowed, form.get('scope') ?? undefined);
+  }
+
+  private async issue(clientId: string, clientName: string, allowed: string, requested: string | undefined): Promise<TokenGrantResult> {
+    const scope = grantScope(requested, allowed);
+    if (!scope) throw invalidScope('none of the requested scopes is allowed for this client');
+    const { token, expiresIn } = await this.tokens.issue(clientId, scope);
+    return { response: { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope }, clientId, clientName };
+  }
+
+  /**
+   * Revokes a refresh token or an access token (RFC 7009 §2). Unknown or invalid tokens are not
+   * an error: the answer is the same, so it reveals nothing.
+   */
+  async revoke(form: URLSearchParams): Promise<{ clientId?: string }> {
+    const token = form.get('token');
+    if (!token) throw invalidRequest('token is required');
+    if (token.startsWith(REFRESH_TOKEN_PREFIX)) {
+      const hash = hashRefreshToken(token);
+      const record = await findRefreshToken(this.db, hash);
+      await revokeRefreshToken(this.db, hash);
+      return { clientId: record?.clientId };
+    }
+    try {
+      const verified = await this.tokens.verify(token);
+      await insertRevokedAccessToken(this.db, verified.jti, new Date(verified.exp * 1000));
+      await this.state.announce();
+      return { clientId: verified.clientId };
+    } catch {
+      return {};
+    }
+  }
+}

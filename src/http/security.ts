@@ -1,0 +1,102 @@
+/**
+ * The OAuth2 layer as one object for the HTTP server: signing keys, the per-process auth state,
+ * access tokens, the token service, rate limits and the audit log, started and stopped together.
+ * Its `authenticate` step turns a request's bearer token into the service's
+ * {@link RequestContext}, or refuses it (401 with `WWW-Authenticate`, 429 with `Retry-After`),
+ * auditing refusals at most once per client and reason per second (DECISIONS.md §7).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessTokens, TokenRefused, refusalError } from '../auth/access-tokens.ts';
+import { AuthState } from '../auth/auth-state.ts';
+import { RateLimiter, rateLimitHeaders, type RateLimit } from '../auth/rate-limiter.ts';
+import { SigningKeys } from '../auth/signing-keys.ts';
+import { TokenService } from '../auth/token-service.ts';
+import type { Config } from '../config.ts';
+import { FhirError, tooManyRequests } from '../fhir/outcomes.ts';
+import { AuditLog } from '../service/audit/audit-log.ts';
+import type { AuditRecord } from '../service/audit/audit-event.ts';
+import { RequestAudit } from '../service/audit/request-audit.ts';
+import type { RequestContext } from '../service/request-context.ts';
+import type { Database } from '../store/database.ts';
+
+export class Security {
+  private readonly refusalSeen = new Map<string, number>();
+
+  private constructor(
+    readonly config: Config,
+    readonly keys: SigningKeys,
+    readonly state: AuthState,
+    readonly tokens: AccessTokens,
+    readonly tokenService: TokenService,
+    readonly limiter: RateLimiter,
+    readonly auditLog: AuditLog,
+  ) {}
+
+  /** Loads keys and state and starts the background loops. */
+  static async start(db: Database, config: Config, onError: (err: unknown) => void): Promise<Security> {
+    const keys = await SigningKeys.open(db);
+    const state = new AuthState(db, onError);
+    await state.start();
+    const tokens = new AccessTokens(keys, state, config.publicUrl);
+    const tokenService = new TokenService(db, state, tokens, `${config.publicUrl}/auth/token`);
+    const limiter = new RateLimiter(db, { onError });
+    limiter.start();
+    const auditLog = new AuditLog(db, onError);
+    auditLog.start();
+    return new Security(config, keys, state, tokens, tokenService, limiter, auditLog);
+  }
+
+  async stop(): Promise<void> {
+    await this.auditLog.stop();
+    await this.limiter.stop();
+    await this.state.stop();
+  }
+
+  /** Records a refusal unless the same client and reason was recorded within the last second. */
+  auditRefusal(record: AuditRecord): void {
+    const key = `${record.clientId ?? record.ip ?? '-'}|${record.interaction}|${record.status}`;
+    const now = Date.now();
+    if ((this.refusalSeen.get(key) ?? 0) > now - 1_000) return;
+    if (this.refusalSeen.size > 10_000) this.refusalSeen.clear();
+    this.refusalSeen.set(key, now);
+    this.auditLog.enqueue(record);
+  }
+
+  /** Applies a rate limit; sets the RateLimit headers and throws 429 when refused. */
+  enforceRate(reply: FastifyReply, key: string, limit: RateLimit): void {
+    const decision = this.limiter.consume(key, limit);
+    const headers = rateLimitHeaders(decision);
+    for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+    if (!decision.allowed) {
+      const err = tooManyRequests(`Rate limit exceeded; retry after ${headers['Retry-After'] ?? '1'} s`);
+      throw new FhirError(429, err.outcome, headers);
+    }
+  }
+
+  /** Authenticates a request and builds its service context; throws a 401 when refused. */
+  async authenticate(request: FastifyRequest, reply: FastifyReply, fhirBaseUrl: string): Promise<RequestContext> {
+    let ctx: RequestContext;
+    try {
+      const auth = await this.tokens.authenticate(request.headers.authorization);
+      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip };
+    } catch (err) {
+      if (!(err instanceof TokenRefused)) throw err;
+      this.auditRefusal({
+        action: 'E', interaction: 'token-refused', clientId: err.clientId, ip: request.ip, status: 401,
+        description: `access token refused: ${err.reason}`, entities: [], recorded: new Date(),
+      });
+      reply.header('WWW-Authenticate', `Bearer realm="fhirgraph", error="invalid_token", error_description="${err.reason}"`);
+      throw refusalError(err);
+    }
+    return ctx;
+  }
+
+  /** Applies the client's own rate limit (or the defaults); throws 429 when exceeded. */
+  enforceClientRate(reply: FastifyReply, ctx: RequestContext): void {
+    const { rate } = ctx.auth;
+    this.enforceRate(reply, `client:${ctx.auth.clientId}`, {
+      perSecond: rate.perSecond ?? this.config.rateLimit.perSecond,
+      perMinute: rate.perMinute ?? this.config.rateLimit.perMinute,
+    });
+  }
+}

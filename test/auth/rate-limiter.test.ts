@@ -1,0 +1,183 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter, rateLimitHeaders, type RateLimit } from '../../src/auth/rate-limiter.ts';
+import type { Queryable } from '../../src/store/database.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
+
+let db: TestDatabase;
+const pools: pg.Pool[] = [];
+
+/** A pool of its own per limiter, as two server processes would have; counts the queries it runs. */
+function openQueryable(): Queryable & { queries: number } {
+  const pool = new pg.Pool({ connectionString: db.databaseUrl, max: 2 });
+  pools.push(pool);
+  return {
+    queries: 0,
+    async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+      this.queries += 1;
+      return (await pool.query<R>(sql, params)).rows;
+    },
+  };
+}
+
+const failing: Queryable = {
+  async query() {
+    throw new Error('connection refused');
+  },
+};
+
+/** A clock the test moves by hand, starting 300 ms into a minute. */
+function fakeClock(): { now: () => number; advance(ms: number): void } {
+  let time = Date.UTC(2026, 0, 1, 12, 0, 0, 300);
+  return { now: () => time, advance: (ms) => { time += ms; } };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await Promise.all(pools.map((pool) => pool.end()));
+  await db?.drop();
+});
+
+describe('RateLimiter', () => {
+  const tenPerSecond: RateLimit = { perSecond: 10, perMinute: 0 };
+
+  it('allows up to the per-second limit, then refuses with Retry-After until the next second', () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter(failing, { now: clock.now });
+    const remaining: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const decision = limiter.consume('client-a', tenPerSecond);
+      expect(decision.allowed).toBe(true);
+      remaining.push(decision.remaining);
+    }
+    expect(remaining).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const refused = limiter.consume('client-a', tenPerSecond);
+    expect(refused).toEqual({ allowed: false, limit: 10, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1 });
+    expect(limiter.consume('client-b', tenPerSecond).allowed).toBe(true);
+
+    clock.advance(700);
+    expect(limiter.consume('client-a', tenPerSecond)).toMatchObject({ allowed: true, remaining: 9 });
+  });
+
+  it('refuses past the per-minute limit until the minute ends, whatever the per-second room', () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter(failing, { now: clock.now });
+    const limit: RateLimit = { perSecond: 3, perMinute: 5 };
+    expect(limiter.consume('c', limit)).toMatchObject({ allowed: true, limit: 3, remaining: 2, resetSeconds: 1 });
+    limiter.consume('c', limit);
+    // Two left in the minute, one left in the second: the second is the tighter.
+    expect(limiter.consume('c', limit)).toMatchObject({ allowed: true, limit: 3, remaining: 0 });
+    clock.advance(1_000);
+    expect(limiter.consume('c', limit)).toMatchObject({ allowed: true, limit: 5, remaining: 1, resetSeconds: 59 });
+    expect(limiter.consume('c', limit)).toMatchObject({ allowed: true, limit: 5, remaining: 0 });
+    clock.advance(20_000);
+    expect(limiter.consume('c', limit)).toEqual({ allowed: false, limit: 5, remaining: 0, resetSeconds: 39, retryAfterSeconds: 39 });
+    clock.advance(39_000);
+    expect(limiter.consume('c', limit)).toMatchObject({ allowed: true, limit: 3, remaining: 2 });
+  });
+
+  it('does not limit a window whose limit is 0, and sends no fields then', () => {
+    const limiter = new RateLimiter(failing);
+    const decision = limiter.consume('c', { perSecond: 0, perMinute: 0 });
+    expect(decision.allowed).toBe(true);
+    expect(rateLimitHeaders(decision)).toEqual({});
+  });
+
+  it('renders the RateLimit fields, and Retry-After only on a refusal', () => {
+    expect(rateLimitHeaders({ allowed: true, limit: 10, remaining: 4, resetSeconds: 1 })).toEqual({
+      'RateLimit-Limit': '10', 'RateLimit-Remaining': '4', 'RateLimit-Reset': '1',
+    });
+    expect(rateLimitHeaders({ allowed: false, limit: 600, remaining: 0, resetSeconds: 42, retryAfterSeconds: 42 })).toEqual({
+      'RateLimit-Limit': '600', 'RateLimit-Remaining': '0', 'RateLimit-Reset': '42', 'Retry-After': '42',
+    });
+  });
+
+  it("learns another process's use at its next sync, and then takes only its share of what is left", async () => {
+    const clock = fakeClock();
+    const a = new RateLimiter(openQueryable(), { now: clock.now });
+    const b = new RateLimiter(openQueryable(), { now: clock.now });
+    for (let i = 0; i < 7; i++) expect(a.consume('shared', tenPerSecond).allowed).toBe(true);
+    expect(b.consume('shared', tenPerSecond)).toMatchObject({ allowed: true, remaining: 9 });
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    // 8 of 10 used: each of the two processes may take one more before it hears from the other.
+    expect(b.consume('shared', tenPerSecond)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(b.consume('shared', tenPerSecond)).toEqual({ allowed: false, limit: 10, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1 });
+    expect(a.consume('shared', tenPerSecond)).toMatchObject({ allowed: true, remaining: 0 });
+    expect(a.consume('shared', tenPerSecond).allowed).toBe(false);
+    await a.sync();
+    await b.sync();
+    await a.sync();
+    expect(a.consume('shared', tenPerSecond).allowed).toBe(false);
+    expect(b.consume('shared', tenPerSecond).allowed).toBe(false);
+    clock.advance(1_000);
+    expect(b.consume('shared', tenPerSecond).allowed).toBe(true);
+  });
+
+  it('keeps two processes together to about 10 a second when each is asked 40 times a second', async () => {
+    const a = new RateLimiter(openQueryable());
+    const b = new RateLimiter(openQueryable());
+    a.start();
+    b.start();
+    const accepted = new Map<number, number>();
+    const drive = async (limiter: RateLimiter, offsetMs: number, from: number, until: number) => {
+      for (let at = from + offsetMs; at < until; at += 25) {
+        await sleep(at - Date.now());
+        if (limiter.consume('busy-client', tenPerSecond).allowed) {
+          const second = Math.floor(Date.now() / 1000);
+          accepted.set(second, (accepted.get(second) ?? 0) + 1);
+        }
+      }
+    };
+    const first = Math.ceil(Date.now() / 1000) * 1000;
+    const until = first + 3_000;
+    try {
+      await Promise.all([drive(a, 0, first, until), drive(b, 12, first, until)]);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+    const perSecond = [0, 1, 2].map((i) => accepted.get(first / 1000 + i) ?? 0);
+    console.log(`[rate-limiter] accepted per second across both instances: ${perSecond.join(', ')}`);
+    for (const count of perSecond) {
+      expect(count).toBeGreaterThanOrEqual(8);
+      expect(count).toBeLessThanOrEqual(12);
+    }
+  });
+
+  it('goes on counting locally when the database fails, reporting the failure', async () => {
+    const errors: unknown[] = [];
+    const limiter = new RateLimiter(failing, { onError: (err) => errors.push(err) });
+    expect(limiter.consume('c', tenPerSecond).allowed).toBe(true);
+    await expect(limiter.sync()).resolves.toBeUndefined();
+    expect(errors).toHaveLength(1);
+    expect(limiter.consume('c', tenPerSecond)).toMatchObject({ allowed: true, remaining: 8 });
+    const throwingHandler = new RateLimiter(failing, { onError: () => { throw new Error('handler'); } });
+    throwingHandler.consume('c', tenPerSecond);
+    await expect(throwingHandler.stop()).resolves.toBeUndefined();
+  });
+
+  it('makes no query while idle, and stops querying once its keys go quiet', async () => {
+    const queryable = openQueryable();
+    const limiter = new RateLimiter(queryable, { syncIntervalMs: 20, activeMs: 200 });
+    limiter.start();
+    try {
+      await sleep(150);
+      expect(queryable.queries).toBe(0);
+      limiter.consume('c', tenPerSecond);
+      await sleep(100);
+      expect(queryable.queries).toBeGreaterThan(0);
+      await sleep(300);
+      const settled = queryable.queries;
+      await sleep(200);
+      expect(queryable.queries).toBe(settled);
+    } finally {
+      await limiter.stop();
+    }
+  });
+});

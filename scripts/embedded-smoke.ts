@@ -4,7 +4,8 @@
  * SIGTERM (it must exit 0 and stop its PostgreSQL), start it again on the same `DATA_DIR`, read the
  * Patient back, stop. Prints what it measured; exits non-zero with the reason on any failure.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -100,10 +101,33 @@ async function stopServer(server: Server, dataDir: string): Promise<number> {
   return performance.now() - started;
 }
 
-async function createPatient(baseUrl: string, family: string, server: Server): Promise<string> {
+/**
+ * Creates an API-key client with the operator CLI (which finds the cluster the running server
+ * started) and exchanges its refresh token for an access token.
+ */
+async function accessToken(baseUrl: string, env: NodeJS.ProcessEnv, server: Server): Promise<string> {
+  let refreshToken: string | undefined;
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['bin/fhirgraph.js', 'clients', 'create', '--name', 'smoke', '--scope', 'system/Patient.cruds'], { cwd: REPO, env });
+    refreshToken = (JSON.parse(stdout) as { refresh_token?: string }).refresh_token;
+  } catch (err) {
+    fail(`fhirgraph clients create failed: ${(err as Error).message}`, server);
+  }
+  if (!refreshToken) fail('fhirgraph clients create printed no refresh_token', server);
+  const res = await fetch(`${baseUrl}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (res.status !== 200 || !body.access_token) fail(`POST /auth/token answered ${res.status}`, server);
+  return body.access_token;
+}
+
+async function createPatient(baseUrl: string, token: string, family: string, server: Server): Promise<string> {
   const res = await fetch(`${baseUrl}/fhir/Patient`, {
     method: 'POST',
-    headers: { 'content-type': FHIR_JSON, accept: FHIR_JSON },
+    headers: { 'content-type': FHIR_JSON, accept: FHIR_JSON, authorization: `Bearer ${token}` },
     body: JSON.stringify({ resourceType: 'Patient', name: [{ family, given: ['Embedded'] }] }),
   });
   if (res.status !== 201) fail(`POST /fhir/Patient answered ${res.status}: ${(await res.text()).slice(0, 500)}`, server);
@@ -112,8 +136,8 @@ async function createPatient(baseUrl: string, family: string, server: Server): P
   return id;
 }
 
-async function readFamily(baseUrl: string, id: string, server: Server): Promise<string | undefined> {
-  const res = await fetch(`${baseUrl}/fhir/Patient/${id}`, { headers: { accept: FHIR_JSON } });
+async function readFamily(baseUrl: string, token: string, id: string, server: Server): Promise<string | undefined> {
+  const res = await fetch(`${baseUrl}/fhir/Patient/${id}`, { headers: { accept: FHIR_JSON, authorization: `Bearer ${token}` } });
   if (res.status !== 200) fail(`GET /fhir/Patient/${id} answered ${res.status}: ${(await res.text()).slice(0, 500)}`, server);
   const patient = (await res.json()) as { name?: { family?: string }[] };
   return patient.name?.[0]?.family;
@@ -131,7 +155,8 @@ async function run(dataDir: string): Promise<void> {
   const firstStartMs = await waitForHealth(baseUrl, first);
   const firstRss = await rssMiB(first.child.pid);
   const postgresRss = await rssMiB(await postmasterPid(dataDir));
-  const id = await createPatient(baseUrl, family, first);
+  const token = await accessToken(baseUrl, env, first);
+  const id = await createPatient(baseUrl, token, family, first);
   console.log(`  1st start (initdb + migrate) to /healthz 200: ${firstStartMs.toFixed(0)} ms; created Patient/${id}`);
   const firstStopMs = await stopServer(first, dataDir);
   console.log(`  SIGTERM to exit 0, PostgreSQL stopped: ${firstStopMs.toFixed(0)} ms`);
@@ -139,7 +164,8 @@ async function run(dataDir: string): Promise<void> {
   const second = startServer(env);
   const secondStartMs = await waitForHealth(baseUrl, second);
   const secondRss = await rssMiB(second.child.pid);
-  const readBack = await readFamily(baseUrl, id, second);
+  // The same access token still verifies: the signing key lives in the database.
+  const readBack = await readFamily(baseUrl, token, id, second);
   if (readBack !== family) fail(`Patient/${id} came back with family "${readBack}", expected "${family}"`, second);
   console.log(`  2nd start (existing cluster) to /healthz 200: ${secondStartMs.toFixed(0)} ms; Patient/${id} read back`);
   const secondStopMs = await stopServer(second, dataDir);

@@ -150,9 +150,13 @@ const SYNC_SQL = `
   ), planned AS (
     SELECT s.*, greatest(coalesce(s.my_claim, 0), s.own + CASE
              WHEN x.unclaimed <= 0 THEN 0
-             ELSE least(s.want, greatest(1, x.unclaimed / greatest(s.hint, 1 + s.processes)))
+             ELSE least(s.want, greatest(1, x.unclaimed / x.sharers))
            END) AS claim
-    FROM seen s, LATERAL (SELECT s.lim - s.others_claim - s.own AS unclaimed) x
+    FROM seen s, LATERAL (
+      SELECT s.lim - s.others_claim - s.own AS unclaimed,
+             -- A first claim shares only with the processes that have not claimed yet.
+             greatest(1, greatest(s.hint, 1 + s.processes) - CASE WHEN s.my_claim IS NULL THEN s.processes ELSE 0 END) AS sharers
+    ) x
   ), written AS (
     INSERT INTO rate_limit_counter AS c (key, window_size, window_start, owner, count, claim)
     SELECT key, window_size, window_start, $8::text, own, claim FROM planned

@@ -73,8 +73,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const runningPort = await findRunningPostmaster(paths, password, log);
     if (runningPort !== undefined) {
       const databaseUrl = await ensureDatabase(runningPort, password);
-      log(`reusing the embedded PostgreSQL already running on ${HOST}:${runningPort} (${paths.pgDir})`);
-      return { databaseUrl, reused: true, stop: async () => undefined };
+      const adopted = await adoptOrphan(paths, log);
+      log(`reusing the embedded PostgreSQL already running on ${HOST}:${runningPort} (${paths.pgDir})${adopted ? ', left behind by a process that died; this one now stops it' : ''}`);
+      return { databaseUrl, reused: true, stop: adopted ?? (async () => undefined) };
     }
     const binaries = await loadBinaries();
     const runAs = await resolveRunAs(log);
@@ -84,7 +85,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     try {
       const databaseUrl = await ensureDatabase(postmaster.port, password);
       await fs.writeFile(paths.infoFile, JSON.stringify({ host: HOST, port: postmaster.port, user: SUPERUSER,
-        database: DATABASE, passwordFile: paths.passwordFile, pid: postmaster.child.pid }, null, 2) + '\n');
+        database: DATABASE, passwordFile: paths.passwordFile, pid: postmaster.child.pid, ownerPid: process.pid }, null, 2) + '\n');
       log(`embedded PostgreSQL ready on ${HOST}:${postmaster.port} (${paths.pgDir})`);
       return { databaseUrl, reused: false, stop: postmaster.stop };
     } catch (err) {
@@ -92,6 +93,33 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       throw err;
     }
   });
+}
+
+/**
+ * A postmaster whose starting process has died (a killed server) is adopted: this process
+ * records itself as its owner and returns a `stop()` that shuts it down, so the next SIGTERM
+ * stops the cluster cleanly. One whose owner lives (the server beside a CLI) is left alone.
+ */
+async function adoptOrphan(paths: ClusterPaths, log: (msg: string) => void): Promise<(() => Promise<void>) | undefined> {
+  const info = JSON.parse(await fs.readFile(paths.infoFile, 'utf8').catch(() => '{}')) as { ownerPid?: number };
+  if (typeof info.ownerPid === 'number' && info.ownerPid !== process.pid && isAlive(info.ownerPid)) return undefined;
+  const postmaster = await readPostmasterPid(paths.pidFile);
+  if (!postmaster) return undefined;
+  await fs.writeFile(paths.infoFile, JSON.stringify({ ...info, ownerPid: process.pid }, null, 2) + '\n');
+  let stopping: Promise<void> | undefined;
+  return () => {
+    stopping ??= (async () => {
+      if (!isAlive(postmaster.pid)) return;
+      process.kill(postmaster.pid, 'SIGINT');
+      const deadline = Date.now() + SHUTDOWN_TIMEOUT_MS;
+      while (isAlive(postmaster.pid)) {
+        if (Date.now() > deadline) process.kill(postmaster.pid, 'SIGQUIT');
+        await sleep(50);
+      }
+      log('embedded PostgreSQL stopped');
+    })();
+    return stopping;
+  };
 }
 
 function clusterPaths(dataDir: string): ClusterPaths {

@@ -78,7 +78,29 @@ describe('startEmbeddedPostgres', () => {
     await second.stop();
   });
 
-  it('reuses the postmaster of a server killed with SIGKILL, and leaves it running on stop', async () => {
+  it('leaves the cluster of a live server running when another process reuses it', async () => {
+    const dataDir = path.join(root, 'live-server');
+    const script = `import { startEmbeddedPostgres } from ${JSON.stringify(MODULE)};
+      const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
+      process.stdout.write(db.databaseUrl + '\\n'); setInterval(() => {}, 1000);`;
+    const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const [chunk] = (await once(server.stdout!, 'data')) as [Buffer];
+    const serverUrl = chunk.toString().trim();
+    const pid = await postmasterPid(dataDir);
+
+    const cli = await start(dataDir);
+    expect(cli.reused).toBe(true);
+    expect(cli.databaseUrl).toBe(serverUrl);
+    await cli.stop();
+    expect(isAlive(pid!)).toBe(true);
+    expect(await query(cli.databaseUrl, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    server.kill('SIGKILL');
+    await once(server, 'exit');
+    process.kill(pid!, 'SIGINT');
+    await waitForDeath(pid!);
+  });
+
+  it('adopts the postmaster of a server killed with SIGKILL and stops it cleanly on stop', async () => {
     const dataDir = path.join(root, 'killed-server');
     const script = `import { startEmbeddedPostgres } from ${JSON.stringify(MODULE)};
       const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
@@ -86,18 +108,19 @@ describe('startEmbeddedPostgres', () => {
     const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [chunk] = (await once(server.stdout!, 'data')) as [Buffer];
     const serverUrl = chunk.toString().trim();
+    await query(serverUrl, 'CREATE TABLE survived (v int); INSERT INTO survived VALUES (7)');
     server.kill('SIGKILL');
     await once(server, 'exit');
     const pid = await postmasterPid(dataDir);
     expect(pid && isAlive(pid)).toBeTruthy();
 
-    const cli = await start(dataDir);
-    expect(cli.reused).toBe(true);
-    expect(cli.databaseUrl).toBe(serverUrl);
-    await cli.stop();
-    expect(await query(cli.databaseUrl, 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
-    process.kill(pid!, 'SIGINT');
+    const next = await start(dataDir);
+    expect(next.reused).toBe(true);
+    expect(next.databaseUrl).toBe(serverUrl);
+    expect(await query(next.databaseUrl, 'SELECT v FROM survived')).toEqual([{ v: 7 }]);
+    await next.stop();
     await waitForDeath(pid!);
+    expect(isAlive(pid!)).toBe(false);
   });
 
   it('removes a stale postmaster.pid left by a killed postmaster and starts again', async () => {

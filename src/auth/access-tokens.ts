@@ -36,7 +36,18 @@ interface VerifiedToken {
 }
 
 /** Reasons a bearer token is refused, for the audit trail. */
-export type TokenRefusal = 'missing' | 'malformed' | 'invalid' | 'expired' | 'revoked' | 'client-disabled';
+export type TokenRefusal =
+  | 'missing' | 'malformed' | 'algorithm' | 'unknown-key' | 'bad-signature' | 'claims' | 'invalid'
+  | 'expired' | 'revoked' | 'client-disabled';
+
+const JOSE_REASONS: Record<string, TokenRefusal> = {
+  ERR_JWT_EXPIRED: 'expired',
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'bad-signature',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'algorithm',
+  ERR_JWT_CLAIM_VALIDATION_FAILED: 'claims',
+  ERR_JWS_INVALID: 'malformed',
+  ERR_JWT_INVALID: 'malformed',
+};
 
 export class TokenRefused extends Error {
   constructor(readonly reason: TokenRefusal, readonly clientId?: string) {
@@ -75,14 +86,15 @@ export class AccessTokens {
       }
       return cached;
     }
-    let kid: string | undefined;
+    let header: ReturnType<typeof decodeProtectedHeader>;
     try {
-      kid = decodeProtectedHeader(token).kid;
+      header = decodeProtectedHeader(token);
     } catch {
       throw new TokenRefused('malformed');
     }
-    const key = await this.keys.verificationKey(kid);
-    if (!key) throw new TokenRefused('invalid');
+    if (header.alg !== ACCESS_TOKEN_ALG) throw new TokenRefused('algorithm');
+    const key = await this.keys.verificationKey(header.kid);
+    if (!key) throw new TokenRefused('unknown-key');
     try {
       const { payload } = await jwtVerify(token, key, {
         algorithms: [ACCESS_TOKEN_ALG],
@@ -91,7 +103,7 @@ export class AccessTokens {
         requiredClaims: ['exp', 'jti', 'sub'],
       });
       if (typeof payload.scope !== 'string' || typeof payload.client_id !== 'string' || payload.client_id !== payload.sub) {
-        throw new TokenRefused('invalid');
+        throw new TokenRefused('claims');
       }
       const verified: VerifiedToken = { clientId: payload.client_id, scope: payload.scope, jti: payload.jti!, exp: payload.exp!, scopes: new ScopeSet(payload.scope) };
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
@@ -99,7 +111,7 @@ export class AccessTokens {
       return verified;
     } catch (err) {
       if (err instanceof TokenRefused) throw err;
-      throw new TokenRefused((err as { code?: string }).code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid');
+      throw new TokenRefused(JOSE_REASONS[(err as { code?: string }).code ?? ''] ?? 'invalid');
     }
   }
 
@@ -127,7 +139,11 @@ export class AccessTokens {
 export function refusalError(refusal: TokenRefused) {
   const messages: Record<TokenRefusal, string> = {
     missing: 'An access token is required (Authorization: Bearer …)',
-    malformed: 'The Authorization header is not a Bearer token',
+    malformed: 'The Authorization header does not hold a Bearer JWT',
+    algorithm: 'The access token is not signed with an accepted algorithm',
+    'unknown-key': 'The access token is not signed by a key of this server',
+    'bad-signature': 'The access token signature is not valid',
+    claims: 'The access token was not issued for this server',
     invalid: 'The access token is not valid',
     expired: 'The access token has expired',
     revoked: 'The access token has been revoked',

@@ -29,6 +29,7 @@ export class AuthState {
   private listener: pg.Client | undefined;
   private refreshing: Promise<void> | undefined;
   private stopped = false;
+  private readonly listeners: ((payload: string) => void)[] = [];
 
   constructor(private readonly db: Database, private readonly onError: (err: unknown) => void = () => undefined) {}
 
@@ -55,7 +56,10 @@ export class AuthState {
       this.listener = undefined;
       setTimeout(() => void this.listen().catch(this.onError), 1_000).unref();
     });
-    client.on('notification', () => void this.refresh());
+    client.on('notification', (message) => {
+      for (const listener of this.listeners) listener(message.payload ?? '');
+      void this.refresh();
+    });
     await client.connect();
     await client.query(`LISTEN ${AUTH_CHANNEL}`);
     this.listener = client;
@@ -100,6 +104,11 @@ export class AuthState {
     const loaded = await findClient(this.db, clientId);
     if (loaded) this.clients.set(clientId, loaded);
     return loaded;
+  }
+
+  /** Calls `listener` with the payload of every notification on the auth channel. */
+  onNotification(listener: (payload: string) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Records a change made by this process and tells every process (this one included). */

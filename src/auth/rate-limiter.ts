@@ -116,6 +116,8 @@ const DEFAULT_SYNC_INTERVAL_MS = 100;
 const DEFAULT_ACTIVE_MS = 2_000;
 /** How long a larger count of processes sharing a key is trusted after it was last seen. */
 const PROCESSES_HOLD_MS = 2_000;
+/** How soon a round follows the first request of a key new to this process. */
+const NEW_KEY_SYNC_MS = 10;
 /** A key's next window is claimed when it starts within this many sync intervals. */
 const PRECLAIM_INTERVALS = 3;
 /** Windows older than this are deleted from the table... */
@@ -154,8 +156,10 @@ const SYNC_SQL = `
            END) AS claim
     FROM seen s, LATERAL (
       SELECT s.lim - s.others_claim - s.own AS unclaimed,
-             -- A first claim shares only with the processes that have not claimed yet.
-             greatest(1, greatest(s.hint, 1 + s.processes) - CASE WHEN s.my_claim IS NULL THEN s.processes ELSE 0 END) AS sharers
+             -- A first claim shares only with the processes expected that have not claimed yet;
+             -- when more have claimed than expected, the estimate was wrong: share with them all.
+             CASE WHEN s.my_claim IS NULL AND s.hint > s.processes THEN s.hint - s.processes
+                  ELSE greatest(s.hint, 1 + s.processes) END AS sharers
     ) x
   ), written AS (
     INSERT INTO rate_limit_counter AS c (key, window_size, window_start, owner, count, claim)
@@ -197,6 +201,8 @@ export class RateLimiter {
   private readonly now: () => number;
   private readonly onError: (err: unknown) => void;
   private timer: NodeJS.Timeout | undefined;
+  private timerDueAt = 0;
+  private hurry = false;
   private running = false;
   private chain: Promise<void> = Promise.resolve();
   private lastCleanup = -Infinity;
@@ -264,13 +270,33 @@ export class RateLimiter {
     return this.chain;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.syncIntervalMs): void {
+    this.timerDueAt = Date.now() + delayMs;
     this.timer = setTimeout(() => {
+      this.timer = undefined;
       void this.sync().finally(() => {
-        if (this.running) this.schedule();
+        if (!this.running) return;
+        const hurry = this.hurry;
+        this.hurry = false;
+        this.schedule(hurry ? NEW_KEY_SYNC_MS : this.syncIntervalMs);
       });
-    }, this.syncIntervalMs);
+    }, delayMs);
     this.timer.unref();
+  }
+
+  /**
+   * Brings the next round forward when a key is new here: processes that start serving a client
+   * at the same moment know nothing of each other until they sync, so they should sync at once.
+   */
+  private syncSoon(): void {
+    if (!this.running) return;
+    if (this.timer === undefined) {
+      this.hurry = true; // a round is under way; the next one follows it closely
+      return;
+    }
+    if (this.timerDueAt - Date.now() <= NEW_KEY_SYNC_MS) return;
+    clearTimeout(this.timer);
+    this.schedule(NEW_KEY_SYNC_MS);
   }
 
   private stateOf(key: string, now: number): KeyState {
@@ -278,6 +304,7 @@ export class RateLimiter {
     if (!state) {
       state = { windows: new Map(), lastSeen: now, demand: 0, processes: 1, processesSeenAt: now };
       this.keys.set(key, state);
+      this.syncSoon();
     }
     return state;
   }

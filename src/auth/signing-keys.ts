@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type KeyObject } from 'jose';
 import type { Database } from '../store/database.ts';
 import { insertSigningKey, listSigningKeys, type SigningKeyRecord } from '../store/oauth-repository.ts';
+import { AUTH_CHANNEL } from './auth-state.ts';
 
 export const ACCESS_TOKEN_ALG = 'ES256';
 /** Advisory lock key serialising key creation across processes starting together. */
@@ -33,12 +34,26 @@ async function loadRecord(record: SigningKeyRecord): Promise<LoadedKey> {
   };
 }
 
-/** Creates a new ES256 key pair and stores it; it becomes the signing key. */
-export async function createSigningKey(db: Database): Promise<string> {
+/**
+ * Rotates the signing key: a new ES256 key pair signs from now on, the previous key keeps
+ * verifying the tokens it signed (15 minutes at most), and keys replaced more than an hour ago
+ * are retired. Every process is told to reload (`NOTIFY`).
+ */
+export async function rotateSigningKey(db: Database): Promise<{ kid: string; retired: string[] }> {
   const { privateKey, publicKey } = await generateKeyPair(ACCESS_TOKEN_ALG, { extractable: true });
   const kid = randomUUID();
-  await insertSigningKey(db, { kid, alg: ACCESS_TOKEN_ALG, privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) });
-  return kid;
+  const retired = await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [KEY_LOCK]);
+    const rows = await tx.query<{ kid: string }>(
+      `UPDATE oauth_signing_key SET retired_at = now()
+        WHERE retired_at IS NULL AND kid <> (SELECT kid FROM oauth_signing_key WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 1)
+          AND created_at < now() - interval '1 hour' RETURNING kid`,
+    );
+    await insertSigningKey(tx, { kid, alg: ACCESS_TOKEN_ALG, privateJwk: await exportJWK(privateKey), publicJwk: await exportJWK(publicKey) });
+    return rows.map((r) => r.kid);
+  });
+  await db.query(`SELECT pg_notify('${AUTH_CHANNEL}', 'keys')`);
+  return { kid, retired };
 }
 
 /** The signing keys of this process, loaded from (and created in) the database. */

@@ -6,26 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createClient, disableClientById, listClientSummaries } from '../auth/client-admin.ts';
 import type { Config } from '../config.ts';
-import { isFhirError } from '../fhir/outcomes.ts';
-import { Database } from '../store/database.ts';
-import { resolveDatabase } from '../store/resolve-database.ts';
-
-async function withDatabase<T>(config: Config, work: (db: Database) => Promise<T>): Promise<T> {
-  const database = await resolveDatabase(config, (msg) => process.stderr.write(`${msg}\n`));
-  try {
-    const db = await Database.open(database.databaseUrl, { poolSize: 2 });
-    try {
-      return await work(db);
-    } finally {
-      await db.close();
-    }
-  } catch (err) {
-    if (isFhirError(err)) throw new Error(err.message);
-    throw err;
-  } finally {
-    await database.stop();
-  }
-}
+import { withDatabase } from './with-database.ts';
 
 async function create(config: Config, args: string[]): Promise<unknown> {
   const { values } = parseArgs({

@@ -6,6 +6,7 @@
  */
 import { loadConfig } from '../config.ts';
 import { clientsCommand } from './clients-command.ts';
+import { keysCommand } from './keys-command.ts';
 import { migrateCommand } from './migrate-command.ts';
 
 const USAGE = `usage: fhirgraph <command>
@@ -13,11 +14,13 @@ commands:
   migrate                                   apply pending database migrations
   clients create --name NAME --scope "SCOPES" [--jwks FILE] [--admin] [--rate "N/s,M/min"]
   clients disable CLIENT_ID
-  clients list`;
+  clients list
+  keys rotate                               new token-signing key (the old one keeps verifying)`;
 
 const commands: Record<string, (args: string[]) => Promise<unknown>> = {
   migrate: (args) => migrateCommand(loadConfig(), args),
   clients: (args) => clientsCommand(loadConfig(), args),
+  keys: (args) => keysCommand(loadConfig(), args),
 };
 
 async function main(argv: string[]): Promise<number> {

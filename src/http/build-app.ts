@@ -36,6 +36,8 @@ const PUBLIC_PATHS = new Set(['/healthz', '/fhir/metadata', '/fhir/.well-known/s
 declare module 'fastify' {
   interface FastifyRequest {
     fhirContext: RequestContext | null;
+    /** The diagnostics of the error a request ended with, for its AuditEvent. */
+    errorSummary: string | null;
   }
 }
 
@@ -77,6 +79,7 @@ export async function buildApp({ config, service, security, logger = true }: App
   };
 
   app.decorateRequest('fhirContext', null);
+  app.decorateRequest('errorSummary', null);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0];
     if (path.startsWith('/fhir')) {
@@ -91,7 +94,7 @@ export async function buildApp({ config, service, security, logger = true }: App
     request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     const ctx = request.fhirContext;
     if (!ctx || ctx.audit.recorded) return;
-    const record = auditRecordOf(ctx, reply.statusCode);
+    const record = auditRecordOf(ctx, reply.statusCode, request.errorSummary ?? undefined);
     if (reply.statusCode === 429) security.auditRefusal(record);
     else security.auditLog.enqueue(record);
   });

@@ -36,6 +36,9 @@ export class Security {
   static async start(db: Database, config: Config, onError: (err: unknown) => void): Promise<Security> {
     const keys = await SigningKeys.open(db);
     const state = new AuthState(db, onError);
+    state.onNotification((payload) => {
+      if (payload === 'keys') keys.reload().catch(onError);
+    });
     await state.start();
     const tokens = new AccessTokens(keys, state, config.publicUrl);
     const tokenService = new TokenService(db, state, tokens, `${config.publicUrl}/auth/token`);
@@ -54,7 +57,7 @@ export class Security {
 
   /** Records a refusal unless the same client and reason was recorded within the last second. */
   auditRefusal(record: AuditRecord): void {
-    const key = `${record.clientId ?? record.ip ?? '-'}|${record.interaction}|${record.status}`;
+    const key = `${record.clientId ?? record.ip ?? '-'}|${record.interaction}|${record.status}|${record.description ?? ''}`;
     const now = Date.now();
     if ((this.refusalSeen.get(key) ?? 0) > now - 1_000) return;
     if (this.refusalSeen.size > 10_000) this.refusalSeen.clear();

@@ -32,6 +32,7 @@ export function normaliseError(err: unknown): FhirError {
 /** Fastify error handler rendering {@link normaliseError}'s result. */
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const fhirError = normaliseError(err);
+  request.errorSummary = fhirError.message.slice(0, 300);
   if (fhirError.status >= 500) {
     request.log.error({ err: { message: (err as Error)?.message, stack: (err as Error)?.stack }, route: request.routeOptions?.url }, 'request failed');
   }

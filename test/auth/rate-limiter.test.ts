@@ -97,27 +97,41 @@ describe('RateLimiter', () => {
     });
   });
 
-  it("learns another process's use at its next sync, and then takes only its share of what is left", async () => {
+  it("learns another process's use at its next sync; quota one process claimed stays with it", async () => {
     const clock = fakeClock();
     const a = new RateLimiter(openQueryable(), { now: clock.now });
     const b = new RateLimiter(openQueryable(), { now: clock.now });
     for (let i = 0; i < 7; i++) expect(a.consume('shared', tenPerSecond).allowed).toBe(true);
     expect(b.consume('shared', tenPerSecond)).toMatchObject({ allowed: true, remaining: 9 });
+    await a.sync(); // A, busy and alone so far, claims the 3 left
+    await b.sync(); // B learns of A's 7 used and 10 claimed
     await a.sync();
-    await b.sync();
-    await a.sync();
-    // 8 of 10 used: each of the two processes may take one more before it hears from the other.
-    expect(b.consume('shared', tenPerSecond)).toMatchObject({ allowed: true, remaining: 0 });
     expect(b.consume('shared', tenPerSecond)).toEqual({ allowed: false, limit: 10, remaining: 0, resetSeconds: 1, retryAfterSeconds: 1 });
+    expect(a.consume('shared', tenPerSecond)).toMatchObject({ allowed: true, remaining: 1 });
     expect(a.consume('shared', tenPerSecond)).toMatchObject({ allowed: true, remaining: 0 });
-    expect(a.consume('shared', tenPerSecond).allowed).toBe(false);
-    await a.sync();
-    await b.sync();
-    await a.sync();
-    expect(a.consume('shared', tenPerSecond).allowed).toBe(false);
-    expect(b.consume('shared', tenPerSecond).allowed).toBe(false);
+    expect(a.consume('shared', tenPerSecond)).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
     clock.advance(1_000);
     expect(b.consume('shared', tenPerSecond).allowed).toBe(true);
+  });
+
+  it('splits what is left between two processes that sync at the same moment', async () => {
+    const clock = fakeClock();
+    clock.advance(500); // 800 ms into the second: the next one is claimed ahead
+    const limiters = [new RateLimiter(openQueryable(), { now: clock.now }), new RateLimiter(openQueryable(), { now: clock.now })];
+    const syncAll = () => Promise.all(limiters.map((limiter) => limiter.sync()));
+    for (const limiter of limiters) limiter.consume('split', tenPerSecond);
+    await syncAll();
+    await syncAll();
+    clock.advance(300);
+    const accepted = [0, 0];
+    for (let round = 0; round < 6; round++) {
+      limiters.forEach((limiter, i) => {
+        for (let tries = 0; tries < 20 && limiter.consume('split', tenPerSecond).allowed; tries++) accepted[i] += 1;
+      });
+      await syncAll();
+    }
+    expect(accepted[0] + accepted[1]).toBe(10);
+    expect(Math.min(...accepted)).toBeGreaterThanOrEqual(4);
   });
 
   it('keeps two processes together to about 10 a second when each is asked 40 times a second', async () => {

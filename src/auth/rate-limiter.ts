@@ -19,6 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
+import { deleteCountersBefore, syncCounters, type CounterState } from './rate-limit/shared-counters.ts';
 
 /** A client's limits; 0 means no limit on that window. */
 export interface RateLimit {
@@ -102,16 +103,6 @@ interface SyncItem {
   want: number;
 }
 
-interface SyncRow {
-  key: string;
-  window_size: number;
-  window_start: string;
-  others: number;
-  others_claim: number;
-  processes: number;
-  claim: number;
-}
-
 const DEFAULT_SYNC_INTERVAL_MS = 100;
 const DEFAULT_ACTIVE_MS = 2_000;
 /** How long a larger count of processes sharing a key is trusted after it was last seen. */
@@ -124,56 +115,6 @@ const PRECLAIM_INTERVALS = 3;
 const RETENTION_MS = 120_000;
 /** ...at most this often, by whichever process is syncing. */
 const CLEANUP_EVERY_MS = 10_000;
-
-/**
- * One round trip per sync: reads every window of the batch (the others' counts and claims, and
- * this process's own row), computes this process's new claim — its count plus its share of what
- * is unclaimed, at least 1 while any is left and at most `want` — and writes the row when the
- * count or the claim grew. Computing the claim inside the statement, from the rows it read, is
- * what keeps two processes syncing at the same moment from both claiming the same quota twice
- * over: each takes only its share. Data-modifying CTEs run even when the main query does not read
- * them.
- */
-const SYNC_SQL = `
-  WITH batch AS (
-    SELECT * FROM unnest($1::text[], $2::smallint[], $3::bigint[], $4::integer[], $5::integer[], $6::integer[], $7::integer[])
-      AS b(key, window_size, window_start, lim, own, want, hint)
-  ), seen AS (
-    SELECT b.key, b.window_size, b.window_start, b.lim, b.own, b.want, b.hint,
-           coalesce(sum(c.count) FILTER (WHERE c.owner <> $8::text), 0)::integer AS others,
-           coalesce(sum(c.claim) FILTER (WHERE c.owner <> $8::text), 0)::integer AS others_claim,
-           (count(c.owner) FILTER (WHERE c.owner <> $8::text))::integer AS processes,
-           max(c.count) FILTER (WHERE c.owner = $8::text) AS my_count,
-           max(c.claim) FILTER (WHERE c.owner = $8::text) AS my_claim
-    FROM batch b
-    LEFT JOIN rate_limit_counter c
-      ON c.key = b.key AND c.window_size = b.window_size AND c.window_start = b.window_start
-    GROUP BY b.key, b.window_size, b.window_start, b.lim, b.own, b.want, b.hint
-  ), planned AS (
-    SELECT s.*, greatest(coalesce(s.my_claim, 0), s.own + CASE
-             WHEN x.unclaimed <= 0 THEN 0
-             ELSE least(s.want, greatest(1, x.unclaimed / x.sharers))
-           END) AS claim
-    FROM seen s, LATERAL (
-      SELECT s.lim - s.others_claim - s.own AS unclaimed,
-             -- A first claim shares only with the processes expected that have not claimed yet;
-             -- when more have claimed than expected, the estimate was wrong: share with them all.
-             CASE WHEN s.my_claim IS NULL AND s.hint > s.processes THEN s.hint - s.processes
-                  ELSE greatest(s.hint, 1 + s.processes) END AS sharers
-    ) x
-  ), written AS (
-    INSERT INTO rate_limit_counter AS c (key, window_size, window_start, owner, count, claim)
-    SELECT key, window_size, window_start, $8::text, own, claim FROM planned
-    WHERE my_claim IS NULL OR claim > my_claim OR own > my_count
-    ON CONFLICT (key, window_size, window_start, owner)
-    DO UPDATE SET count = greatest(c.count, excluded.count), claim = greatest(c.claim, excluded.claim)
-  )
-  SELECT key, window_size, window_start, others, others_claim, processes, claim FROM planned`;
-
-/** Deletes ended windows; rows another process is deleting right now are skipped, not waited for. */
-const CLEANUP_SQL = `
-  DELETE FROM rate_limit_counter WHERE ctid = ANY (ARRAY(
-    SELECT ctid FROM rate_limit_counter WHERE window_start < $1 LIMIT 10000 FOR UPDATE SKIP LOCKED))`;
 
 const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetSeconds: 0 };
 
@@ -342,20 +283,19 @@ export class RateLimiter {
       this.evict(now);
       const batch = this.collect(now);
       if (batch.length === 0) return;
-      const rows = await this.db.query<SyncRow>(SYNC_SQL, [
-        batch.map((item) => item.key),
-        batch.map((item) => item.window.size),
-        batch.map((item) => item.window.start),
-        batch.map((item) => item.window.limit),
-        batch.map((item) => item.own),
-        batch.map((item) => item.want),
-        batch.map((item) => this.processesOf(item.state, now)),
-        this.owner,
-      ]);
-      this.apply(batch, rows, this.now());
+      const states = await syncCounters(this.db, this.owner, batch.map((item) => ({
+        key: item.key,
+        windowSize: item.window.size,
+        windowStart: item.window.start,
+        limit: item.window.limit,
+        own: item.own,
+        want: item.want,
+        processesHint: this.processesOf(item.state, now),
+      })));
+      this.apply(batch, states, this.now());
       if (now - this.lastCleanup >= CLEANUP_EVERY_MS) {
         this.lastCleanup = now;
-        await this.db.query(CLEANUP_SQL, [now - RETENTION_MS]);
+        await deleteCountersBefore(this.db, now - RETENTION_MS);
       }
     } catch (err) {
       try {
@@ -376,41 +316,48 @@ export class RateLimiter {
     for (const [key, state] of this.keys) {
       const active = now - state.lastSeen < this.activeMs;
       // Room for twice the demand of the last interval, so a busy process never waits a sync for
-      // quota, or for a window about to start, for what the current one was asked.
-      const recent = 2 * state.demand;
+      // quota; for a window about to start, for what the current one was asked (see addNextWindows).
+      const recent = Math.max(1, 2 * state.demand);
       state.demand = 0;
       if (active) this.addNextWindows(state, now);
       for (const window of state.windows.values()) {
         const pending = window.own > window.reported;
         const ended = window.start + window.size * 1000 <= now;
-        const want = Math.max(1, recent, window.expected);
-        if (pending || (active && !ended)) batch.push({ key, state, window, own: window.own, want });
+        if (!pending && !(active && !ended)) continue;
+        const want = window.start > now ? Math.max(recent, window.expected) : recent;
+        batch.push({ key, state, window, own: window.own, want });
       }
     }
     return batch;
   }
 
+  /**
+   * Adds the next window of each current one that ends within a few sync intervals, expecting it
+   * to be asked as much as the current second was: a one-second window's whole demand, a minute
+   * window's demand per second (a minute's worth claimed and left unused would starve the others
+   * for a whole minute).
+   */
   private addNextWindows(state: KeyState, now: number): void {
     for (const window of [...state.windows.values()]) {
       const next = window.start + window.size * 1000;
-      if (window.start <= now && now < next && next - now <= PRECLAIM_INTERVALS * this.syncIntervalMs) {
-        this.windowOf(state, window.size, next, window.limit).expected = window.demand;
-      }
+      if (window.start > now || next <= now || next - now > PRECLAIM_INTERVALS * this.syncIntervalMs) continue;
+      const perSecond = Math.ceil((window.demand * 1000) / Math.max(1000, now - window.start));
+      this.windowOf(state, window.size, next, window.limit).expected = window.size === 1 ? window.demand : perSecond;
     }
   }
 
-  private apply(batch: SyncItem[], rows: SyncRow[], now: number): void {
-    const byWindow = new Map<string, SyncRow>();
-    for (const row of rows) byWindow.set(`${row.window_size}:${row.window_start}:${row.key}`, row);
+  private apply(batch: SyncItem[], states: CounterState[], now: number): void {
+    const byWindow = new Map<string, CounterState>();
+    for (const state of states) byWindow.set(`${state.windowSize}:${state.windowStart}:${state.key}`, state);
     for (const item of batch) {
       const { window, state } = item;
-      const row = byWindow.get(`${window.size}:${window.start}:${item.key}`);
-      if (!row) continue;
+      const counted = byWindow.get(`${window.size}:${window.start}:${item.key}`);
+      if (!counted) continue;
       window.reported = Math.max(window.reported, item.own);
-      window.others = Number(row.others);
-      window.othersClaim = Number(row.others_claim);
-      window.claim = Number(row.claim);
-      const processes = 1 + Number(row.processes);
+      window.others = counted.others;
+      window.othersClaim = counted.othersClaim;
+      window.claim = counted.claim;
+      const processes = 1 + counted.processes;
       if (processes >= state.processes || now - state.processesSeenAt > PROCESSES_HOLD_MS) {
         state.processes = processes;
         state.processesSeenAt = now;

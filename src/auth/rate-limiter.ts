@@ -8,14 +8,15 @@
  * `syncIntervalMs` (100 ms by default) in one statement, and makes no query at all while idle.
  *
  * Counting: fixed windows aligned to the clock (each second, each minute). Per key and window
- * each process keeps one row of `rate_limit_counter` with what it accepted (`count`) and what it
- * may accept before its next sync (`claim`). Counting alone is not enough: the others' counts are
- * up to two sync intervals old, so N processes would overshoot by about N × rate × interval. So a
- * process accepts only up to its claim, and at each sync the statement itself raises the claim by
- * a fair share of what nobody has claimed yet (`unclaimed / processes`, capped at twice the recent
- * demand so an idle process does not sit on quota). Claims only grow within a window, and each
- * process's claim bounds what it accepts, so the processes together stay close to the limit even
- * when their syncs run at the same moment.
+ * each process keeps one row with what it accepted (`count`) and what it may accept before its
+ * next sync (`claim`; ./rate-limit/shared-counters.ts). Counts alone would not do: the others'
+ * counts are up to two sync intervals old, so N processes would overshoot by about
+ * N × rate × interval. A process accepts only up to its claim, and each sync raises the claim by
+ * a fair share of what nobody has claimed (at most twice the recent demand, so an idle process
+ * does not sit on quota). Claims only grow within a window and bound what each process accepts,
+ * so together the processes stay at the limit even when they sync at the same moment. The next
+ * window is claimed shortly before it starts, and a key new to a process is synced within
+ * milliseconds, so that no process spends quota the others cannot see for long.
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
@@ -84,6 +85,8 @@ interface KeyState {
   /** Processes (this one included) that used the key lately, and when that many were last seen. */
   processes: number;
   processesSeenAt: number;
+  /** Sync rounds in a row that found no other process on the key. */
+  quietRounds: number;
 }
 
 interface WindowView {
@@ -105,8 +108,8 @@ interface SyncItem {
 
 const DEFAULT_SYNC_INTERVAL_MS = 100;
 const DEFAULT_ACTIVE_MS = 2_000;
-/** How long a larger count of processes sharing a key is trusted after it was last seen. */
-const PROCESSES_HOLD_MS = 2_000;
+/** How long a larger count of processes sharing a key is trusted (and the key remembered) after it was last seen. */
+const PROCESSES_HOLD_MS = 60_000;
 /** How soon a round follows the first request of a key new to this process. */
 const NEW_KEY_SYNC_MS = 10;
 /** A key's next window is claimed when it starts within this many sync intervals. */
@@ -162,8 +165,10 @@ export class RateLimiter {
   consume(key: string, limit: RateLimit): RateDecision {
     const now = this.now();
     const limits: Array<[WindowSize, number]> = [];
-    if (limit.perSecond > 0) limits.push([1, limit.perSecond]);
-    if (limit.perMinute > 0) limits.push([60, limit.perMinute]);
+    const perSecond = Math.floor(limit.perSecond);
+    const perMinute = Math.floor(limit.perMinute);
+    if (perSecond > 0) limits.push([1, perSecond]);
+    if (perMinute > 0) limits.push([60, perMinute]);
     if (limits.length === 0) return { ...UNLIMITED };
 
     const state = this.stateOf(key, now);
@@ -202,9 +207,10 @@ export class RateLimiter {
   }
 
   /**
-   * One reconciliation round: writes this process's new counts, reads the others' totals for
-   * recently used keys, and now and then deletes ended windows. Rounds never overlap, and a
-   * round never rejects: failures go to `onError`.
+   * One reconciliation round, one statement: writes this process's new counts and claims, reads
+   * the others' for recently used keys, and now and then (a second statement, every 10 s at most)
+   * deletes windows that ended over two minutes ago. Makes no query when no key is active.
+   * Rounds never overlap, and a round never rejects: failures go to `onError`.
    */
   sync(): Promise<void> {
     this.chain = this.chain.then(() => this.syncRound());
@@ -243,7 +249,7 @@ export class RateLimiter {
   private stateOf(key: string, now: number): KeyState {
     let state = this.keys.get(key);
     if (!state) {
-      state = { windows: new Map(), lastSeen: now, demand: 0, processes: 1, processesSeenAt: now };
+      state = { windows: new Map(), lastSeen: now, demand: 0, processes: 1, processesSeenAt: now, quietRounds: 0 };
       this.keys.set(key, state);
       this.syncSoon();
     }
@@ -266,7 +272,11 @@ export class RateLimiter {
     window.limit = limit;
     window.demand += 1;
     const globalLeft = limit - window.others - window.own;
-    const claim = window.claim ?? shareOf(limit, this.processesOf(state, now));
+    // Claims only matter between processes: one that has found itself alone on a key twice in a
+    // row takes bursts up to the limit rather than up to what it claimed for its recent demand.
+    const processes = this.processesOf(state, now);
+    const alone = processes === 1 && state.quietRounds >= 2 && window.others === 0 && window.othersClaim === 0;
+    const claim = alone ? limit : window.claim ?? shareOf(limit, processes);
     const remaining = Math.max(0, Math.min(globalLeft, claim - window.own));
     const resetSeconds = Math.max(1, Math.ceil((window.start + size * 1000 - now) / 1000));
     const exhausted = globalLeft <= 0 || limit - window.othersClaim - window.own <= 0;
@@ -349,6 +359,7 @@ export class RateLimiter {
   private apply(batch: SyncItem[], states: CounterState[], now: number): void {
     const byWindow = new Map<string, CounterState>();
     for (const state of states) byWindow.set(`${state.windowSize}:${state.windowStart}:${state.key}`, state);
+    const sawOthers = new Map<KeyState, boolean>();
     for (const item of batch) {
       const { window, state } = item;
       const counted = byWindow.get(`${window.size}:${window.start}:${item.key}`);
@@ -357,12 +368,14 @@ export class RateLimiter {
       window.others = counted.others;
       window.othersClaim = counted.othersClaim;
       window.claim = counted.claim;
+      sawOthers.set(state, sawOthers.get(state) === true || counted.processes > 0);
       const processes = 1 + counted.processes;
       if (processes >= state.processes || now - state.processesSeenAt > PROCESSES_HOLD_MS) {
         state.processes = processes;
         state.processesSeenAt = now;
       }
     }
+    for (const [state, others] of sawOthers) state.quietRounds = others ? 0 : state.quietRounds + 1;
   }
 
   /** Forgets ended windows once written (or too old to matter) and keys with nothing left. */
@@ -372,7 +385,7 @@ export class RateLimiter {
         const ended = window.start + window.size * 1000 <= now;
         if (ended && (window.own <= window.reported || now - window.start > RETENTION_MS)) state.windows.delete(id);
       }
-      if (state.windows.size === 0 && now - state.lastSeen >= this.activeMs) this.keys.delete(key);
+      if (state.windows.size === 0 && now - state.lastSeen >= Math.max(this.activeMs, PROCESSES_HOLD_MS)) this.keys.delete(key);
     }
   }
 }

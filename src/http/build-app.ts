@@ -23,12 +23,13 @@ import { historyRoutes } from '../rest/routes/history-routes.ts';
 import { instanceRoutes } from '../rest/routes/instance-routes.ts';
 import { systemRoutes } from '../rest/routes/system-routes.ts';
 import { typeRoutes } from '../rest/routes/type-routes.ts';
+import { searchRoutes } from '../rest/routes/search-routes.ts';
 
 const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** Every REST route, in registration order. */
-export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...typeRoutes, ...instanceRoutes];
+export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...searchRoutes, ...typeRoutes, ...instanceRoutes];
 
 /** Paths served without an access token (CONTRACT.md "Authentication"). */
 const PUBLIC_PATHS = new Set(['/healthz', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/auth/token', '/auth/revoke', '/auth/jwks']);
@@ -105,7 +106,7 @@ export async function buildApp({ config, service, security, logger = true }: App
     return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable' });
   });
 
-  const capabilityStatement = buildCapabilityStatement(fhirRoutes, service.model, fhirBaseUrl, version);
+  const capabilityStatement = buildCapabilityStatement(fhirRoutes, service.model, config.publicUrl, version);
   app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
 
   const methodsByUrl = new Map<string, Set<HttpMethod>>();

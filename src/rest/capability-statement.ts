@@ -7,7 +7,8 @@ import type { FhirModel } from '../fhir/fhir-model.ts';
 import type { FhirRoute } from './fhir-route.ts';
 
 /** Builds the CapabilityStatement (once, at start). */
-export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, fhirBaseUrl: string, softwareVersion: string): Record<string, unknown> {
+export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, publicUrl: string, softwareVersion: string): Record<string, unknown> {
+  const fhirBaseUrl = `${publicUrl}/fhir`;
   const capabilities = routes.flatMap((r) => r.capabilities);
   const typeInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'type' ? [c.interaction] : [])))];
   const systemInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'system' ? [c.interaction] : [])))];
@@ -34,6 +35,17 @@ export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, 
     rest: [
       {
         mode: 'server',
+        security: {
+          cors: false,
+          service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+          extension: [{
+            url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+            extension: [
+              { url: 'token', valueUri: `${publicUrl}/auth/token` },
+              { url: 'revoke', valueUri: `${publicUrl}/auth/revoke` },
+            ],
+          }],
+        },
         resource: model.resourceTypes.map((type) => ({
           type,
           profile: `http://hl7.org/fhir/StructureDefinition/${type}`,

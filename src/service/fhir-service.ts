@@ -17,6 +17,8 @@ import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
+import { parseSearch } from '../search/parse-search.ts';
+import { runSearch } from './search-service.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import { auditRecordOf } from './request-context.ts';
@@ -34,7 +36,11 @@ export interface ConditionalCreateResult extends WriteResult {
 export class FhirService {
   readonly model: FhirModel;
 
-  constructor(readonly db: Database, readonly auditLog: AuditLog) {
+  constructor(
+    readonly db: Database,
+    readonly auditLog: AuditLog,
+    readonly limits: { defaultCount: number; maxCount: number } = { defaultCount: 20, maxCount: 1000 },
+  ) {
     this.model = loadFhirModel();
   }
 
@@ -186,6 +192,19 @@ export class FhirService {
     if (!isAllowed(ctx, resourceType, 'c') && !isAllowed(ctx, resourceType, 'u')) authorize(ctx, resourceType, 'c');
     this.assertBodyType(body, resourceType);
     return validateResource(body, resourceType);
+  }
+
+  /**
+   * Searches `resourceType` (or, undefined, every type the caller may search, narrowed by
+   * `_type`) with the query's parameters in order. `strict` refuses unknown parameters (400)
+   * instead of ignoring and reporting them.
+   */
+  async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: { strict?: boolean } = {}): Promise<BundleResult> {
+    if (resourceType) this.assertResourceType(resourceType);
+    const request = parseSearch(this.model, resourceType, params, {
+      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount,
+    });
+    return runSearch(this, ctx, request);
   }
 
   /** Processes a `batch` or `transaction` Bundle posted to the base URL. */

@@ -12,7 +12,7 @@ import { validateResource } from '../fhir/validate-resource.ts';
 import { readCurrent, type StoredVersion } from '../store/resource-repository.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import type { FhirService } from './fhir-service.ts';
-import { rewriteReferences } from './references.ts';
+import { rewriteReferences } from './rewrite-references.ts';
 import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, type WriteOp, type WriteResult } from './write-ops.ts';

@@ -18,9 +18,10 @@ import {
   lockResources, readCurrentMany, writeVersions, type CurrentState, type StoredVersion, type VersionToWrite,
 } from '../store/resource-repository.ts';
 import { authorizeOwnership } from './authorize.ts';
-import { collectReferences } from './references.ts';
+import { extractIndexRows } from '../search/extract-index-rows.ts';
+import { stringifyFhirJson } from '../fhir/fhir-json.ts';
 import type { RequestContext } from './request-context.ts';
-import { buildContent, type FhirResource } from './resource-content.ts';
+import { buildStoredResource, type FhirResource } from './resource-content.ts';
 
 export type WriteOp =
   | { kind: 'create'; resourceType: string; id: string; resource: FhirResource; label?: string }
@@ -131,7 +132,7 @@ function planWrite(
     checkIfMatch(op.ifMatch, state.versionId, label);
     const version: StoredVersion = { resourceType: op.resourceType, id: op.id, versionId: state.versionId, lastUpdated: now, deleted: true, content: null };
     if (state.deleted) return { result: { version, created: false, changed: false } };
-    const write: VersionToWrite = { ...version, versionId: state.versionId + 1, method: 'DELETE', action: 'delete', references: [] };
+    const write: VersionToWrite = { ...version, versionId: state.versionId + 1, method: 'DELETE', action: 'delete', indexRows: [] };
     return { write, result: { version: write, created: false, changed: true } };
   }
   let resource: FhirResource;
@@ -150,16 +151,17 @@ function planWrite(
   }
   const created = !state || state.deleted;
   const versionId = state ? state.versionId + 1 : 1;
+  const stored = buildStoredResource(resource, op.id, versionId, now);
   const write: VersionToWrite = {
     resourceType: op.resourceType,
     id: op.id,
     versionId,
     lastUpdated: now,
     deleted: false,
-    content: buildContent(resource, op.id, versionId, now),
+    content: stringifyFhirJson(stored),
     method,
     action: created ? 'create' : 'update',
-    references: collectReferences(resource, ctx.fhirBaseUrl),
+    indexRows: extractIndexRows(stored, { baseUrl: ctx.fhirBaseUrl }),
     createdBy: ctx.auth.clientId,
   };
   return { write, result: { version: write, created, changed: true } };

@@ -8,8 +8,8 @@
  *   as tombstones so a read answers 410 and an update-as-create can continue the version chain.
  * - `resource_history`: every version ever written (including the current one), for vread and
  *   `_history` at instance, type and system level; `seq` orders history stably.
- * - `resource_reference`: one row per outgoing reference of the current version, for reverse
- *   lookups (`_revinclude`, reverse chaining, GraphQL reverse references).
+ * - the search index tables (`search_string`, `search_token`, …, `search_reference`), one row per
+ *   indexed value of the current version, written with it (`search-index-repository.ts`).
  * - `change_event`: the transactional outbox of the change feed; `txid` (`pg_current_xact_id()`)
  *   lets a reader order by commit and never skip a row that commits late (DECISIONS.md §3).
  */
@@ -57,26 +57,6 @@ export const ResourceHistoryEntity = new EntitySchema<ResourceHistoryRow>({
   },
 });
 
-export interface ResourceReferenceRow {
-  sourceType: string;
-  sourceId: string;
-  path: string;
-  targetType: string;
-  targetId: string;
-}
-
-export const ResourceReferenceEntity = new EntitySchema<ResourceReferenceRow>({
-  name: 'ResourceReference',
-  tableName: 'resource_reference',
-  properties: {
-    sourceType: { type: 'text', primary: true, fieldName: 'source_type' },
-    sourceId: { type: 'text', primary: true, fieldName: 'source_id' },
-    path: { type: 'text', primary: true },
-    targetType: { type: 'text', primary: true, fieldName: 'target_type' },
-    targetId: { type: 'text', primary: true, fieldName: 'target_id' },
-  },
-});
-
 export interface ChangeEventRow {
   seq: string;
   txid: string;
@@ -102,4 +82,4 @@ export const ChangeEventEntity = new EntitySchema<ChangeEventRow>({
 });
 
 /** Every entity schema of the store, for `MikroORM.init`. */
-export const storeEntities = [ResourceEntity, ResourceHistoryEntity, ResourceReferenceEntity, ChangeEventEntity];
+export const storeEntities = [ResourceEntity, ResourceHistoryEntity, ChangeEventEntity];

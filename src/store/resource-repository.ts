@@ -4,7 +4,9 @@
  * statement per table, and page through history. Every statement is parameterised; a batch of
  * any size costs the same number of round trips.
  */
+import type { IndexRow } from '../search/index-rows.ts';
 import type { Queryable } from './database.ts';
+import { writeIndexEntries } from './search-index-repository.ts';
 
 /** One stored version of a resource; `content` is its JSON text (null for a deletion). */
 export interface StoredVersion {
@@ -21,18 +23,12 @@ export interface HistoryVersion extends StoredVersion {
   method: string;
 }
 
-/** An outgoing reference of a resource, for reverse lookups. */
-export interface OutgoingReference {
-  path: string;
-  targetType: string;
-  targetId: string;
-}
-
 /** A new version to persist. */
 export interface VersionToWrite extends StoredVersion {
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   action: 'create' | 'update' | 'delete';
-  references: OutgoingReference[];
+  /** The search index rows of this version (none for a deletion). */
+  indexRows: IndexRow[];
   /** Client that wrote it; kept from the first version on (ownership of DocumentReference/Binary). */
   createdBy?: string;
   /** False for writes the change feed must not publish (AuditEvents, DECISIONS.md §3). */
@@ -106,9 +102,8 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
 }
 
 /**
- * Persists new versions: upserts the current rows, appends history, replaces the outgoing
- * references and appends one change event per version to the outbox, all in the caller's
- * transaction.
+ * Persists new versions: upserts the current rows, appends history, replaces the search index
+ * rows and appends one change event per version to the outbox, all in the caller's transaction.
  */
 export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
   if (versions.length === 0) return;
@@ -131,21 +126,9 @@ export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): 
      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::json[])`,
     [types, ids, versionIds, times, deleted, versions.map((v) => v.method), contents],
   );
-  const replaced = versions.filter((v) => v.action !== 'create');
-  if (replaced.length > 0) {
-    await tx.query(
-      `DELETE FROM resource_reference WHERE (source_type, source_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [replaced.map((v) => v.resourceType), replaced.map((v) => v.id)],
-    );
-  }
-  const refs = versions.flatMap((v) => v.references.map((r) => [v.resourceType, v.id, r.path, r.targetType, r.targetId]));
-  if (refs.length > 0) {
-    await tx.query(
-      `INSERT INTO resource_reference (source_type, source_id, path, target_type, target_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING`,
-      [0, 1, 2, 3, 4].map((i) => refs.map((r) => r[i])),
-    );
-  }
+  await writeIndexEntries(tx, versions.map((v) => ({
+    resourceType: v.resourceType, id: v.id, rows: v.deleted ? null : v.indexRows, replace: v.action !== 'create',
+  })));
   const published = versions.filter((v) => v.emitChange !== false);
   if (published.length > 0) {
     await tx.query(

@@ -135,8 +135,9 @@ describe('RateLimiter', () => {
   });
 
   it('keeps two processes together to about 10 a second when each is asked 40 times a second', async () => {
-    const a = new RateLimiter(openQueryable());
-    const b = new RateLimiter(openQueryable());
+    const errors: unknown[] = [];
+    const a = new RateLimiter(openQueryable(), { onError: (err) => errors.push(err) });
+    const b = new RateLimiter(openQueryable(), { onError: (err) => errors.push(err) });
     a.start();
     b.start();
     const accepted = new Map<number, number>();
@@ -158,15 +159,33 @@ describe('RateLimiter', () => {
     }
     const perSecond = [0, 1, 2].map((i) => accepted.get(first / 1000 + i) ?? 0);
     console.log(`[rate-limiter] accepted per second across both instances: ${perSecond.join(', ')}`);
+    expect(errors).toEqual([]);
     for (const count of perSecond) {
       expect(count).toBeGreaterThanOrEqual(8);
       expect(count).toBeLessThanOrEqual(12);
     }
   });
 
+  it('deletes windows that ended over two minutes ago when it syncs', async () => {
+    const queryable = openQueryable();
+    const clock = fakeClock();
+    const old = clock.now() - 180_000;
+    await queryable.query(
+      `INSERT INTO rate_limit_counter (key, window_size, window_start, owner, count, claim) VALUES ('gone', 1, $1, 'p', 1, 1)`,
+      [old],
+    );
+    const errors: unknown[] = [];
+    const limiter = new RateLimiter(queryable, { now: clock.now, onError: (err) => errors.push(err) });
+    limiter.consume('kept', tenPerSecond);
+    await limiter.sync();
+    expect(errors).toEqual([]);
+    const rows = await queryable.query<{ key: string }>(`SELECT key FROM rate_limit_counter WHERE key IN ('gone', 'kept')`);
+    expect(rows.map((row) => row.key)).toEqual(['kept']);
+  });
+
   it('goes on counting locally when the database fails, reporting the failure', async () => {
     const errors: unknown[] = [];
-    const limiter = new RateLimiter(failing, { onError: (err) => errors.push(err) });
+    const limiter = new RateLimiter(failing, { now: fakeClock().now, onError: (err) => errors.push(err) });
     expect(limiter.consume('c', tenPerSecond).allowed).toBe(true);
     await expect(limiter.sync()).resolves.toBeUndefined();
     expect(errors).toHaveLength(1);

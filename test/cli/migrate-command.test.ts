@@ -34,7 +34,7 @@ describe('npx fhirgraph migrate', () => {
     }
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const { rows } = await client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('resource', 'resource_history', 'resource_reference', 'change_event')`);
+    const { rows } = await client.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('resource', 'resource_history', 'search_reference', 'change_event')`);
     await client.end();
     expect(rows[0].n).toBe(4);
   });

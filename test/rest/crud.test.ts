@@ -194,9 +194,9 @@ describe('negotiation', () => {
     expect(types).toHaveLength(146);
     const patientCaps = types.find((r: any) => r.type === 'Patient');
     expect(patientCaps.interaction.map((i: any) => i.code).sort()).toEqual(
-      ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'update', 'vread'],
+      ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'],
     );
-    expect(res.body.rest[0].interaction.map((i: any) => i.code).sort()).toEqual(['batch', 'history-system', 'transaction']);
+    expect(res.body.rest[0].interaction.map((i: any) => i.code).sort()).toEqual(['batch', 'history-system', 'search-system', 'transaction']);
   });
 
   it('pretty-prints with _pretty=true and answers 406 for XML', async () => {

@@ -6,26 +6,27 @@
  */
 import type { Database, Queryable } from '../../store/database.ts';
 import { writeVersions, type VersionToWrite } from '../../store/resource-repository.ts';
-import { collectReferences } from '../references.ts';
-import { buildContent } from '../resource-content.ts';
+import { stringifyFhirJson } from '../../fhir/fhir-json.ts';
+import { extractIndexRows } from '../../search/extract-index-rows.ts';
+import { buildStoredResource } from '../resource-content.ts';
 import { buildAuditEvent, newAuditId, type AuditRecord } from './audit-event.ts';
 
 const FLUSH_MS = 1_000;
 const MAX_BUFFER = 50_000;
 
 function toVersion(record: AuditRecord): VersionToWrite {
-  const resource = buildAuditEvent(record);
   const id = newAuditId();
+  const stored = buildStoredResource(buildAuditEvent(record), id, 1, record.recorded);
   return {
     resourceType: 'AuditEvent',
     id,
     versionId: 1,
     lastUpdated: record.recorded,
     deleted: false,
-    content: buildContent(resource, id, 1, record.recorded),
+    content: stringifyFhirJson(stored),
     method: 'POST',
     action: 'create',
-    references: collectReferences(resource),
+    indexRows: extractIndexRows(stored),
     emitChange: false,
   };
 }

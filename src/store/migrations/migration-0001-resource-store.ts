@@ -33,16 +33,6 @@ export class Migration0001ResourceStore extends Migration {
     this.addSql(`CREATE UNIQUE INDEX resource_history_seq_idx ON resource_history (seq)`);
     this.addSql(`CREATE INDEX resource_history_type_seq_idx ON resource_history (resource_type, seq)`);
     this.addSql(`
-      CREATE TABLE resource_reference (
-        source_type text NOT NULL,
-        source_id text NOT NULL,
-        path text NOT NULL,
-        target_type text NOT NULL,
-        target_id text NOT NULL,
-        PRIMARY KEY (source_type, source_id, path, target_type, target_id)
-      )`);
-    this.addSql(`CREATE INDEX resource_reference_target_idx ON resource_reference (target_type, target_id, source_type, path)`);
-    this.addSql(`
       CREATE TABLE change_event (
         seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -56,6 +46,6 @@ export class Migration0001ResourceStore extends Migration {
   }
 
   override async down(): Promise<void> {
-    this.addSql('DROP TABLE IF EXISTS change_event, resource_reference, resource_history, resource');
+    this.addSql('DROP TABLE IF EXISTS change_event, resource_history, resource');
   }
 }

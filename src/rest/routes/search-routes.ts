@@ -1,0 +1,55 @@
+/**
+ * Search: `GET /fhir/{type}?…`, `POST /fhir/{type}/_search` with a form body, and system search
+ * `GET /fhir?_type=…`. Unknown parameters are ignored and reported in an OperationOutcome entry,
+ * or refused with 400 under `Prefer: handling=strict`. https://hl7.org/fhir/R4/http.html#search
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { unsupportedMediaType } from '../../fhir/outcomes.ts';
+import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
+import { renderBundle } from '../render-bundle.ts';
+import { sendJson } from '../reply.ts';
+
+/** The query's parameters in order, repeats kept (`URLSearchParams`). */
+function queryParams(request: FastifyRequest): [string, string][] {
+  const index = request.url.indexOf('?');
+  return index < 0 ? [] : [...new URLSearchParams(request.url.slice(index + 1))];
+}
+
+function isStrict(request: FastifyRequest): boolean {
+  const prefer = request.headers.prefer;
+  return typeof prefer === 'string' && /handling=strict/i.test(prefer);
+}
+
+async function search(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps, params: [string, string][]): Promise<unknown> {
+  const { type } = request.params as Params;
+  const bundle = await deps.service.search(deps.context(request), type, params, { strict: isStrict(request) });
+  return sendJson(request, reply, 200, renderBundle(bundle));
+}
+
+export const searchRoutes: FhirRoute[] = [
+  {
+    method: 'GET',
+    url: '/fhir/:type',
+    capabilities: [{ level: 'type', interaction: 'search-type' }],
+    handler: (request, reply, deps) => search(request, reply, deps, queryParams(request)),
+  },
+  {
+    method: 'POST',
+    url: '/fhir/:type/_search',
+    capabilities: [],
+    async handler(request, reply, deps) {
+      const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (type !== 'application/x-www-form-urlencoded' && request.body !== undefined) {
+        throw unsupportedMediaType('POST _search takes an application/x-www-form-urlencoded body');
+      }
+      const body = typeof request.body === 'string' ? [...new URLSearchParams(request.body)] : [];
+      return search(request, reply, deps, [...queryParams(request), ...body]);
+    },
+  },
+  {
+    method: 'GET',
+    url: '/fhir',
+    capabilities: [{ level: 'system', interaction: 'search-system' }],
+    handler: (request, reply, deps) => search(request, reply, deps, queryParams(request)),
+  },
+];

@@ -1,0 +1,59 @@
+/**
+ * Splits a `Reference.reference` into what search indexes: a local `Type/id`, an absolute URL
+ * (local again when it lies under the server's base URL), a contained `#id`, or a URN.
+ * https://hl7.org/fhir/R4/references.html#literal  https://hl7.org/fhir/R4/search.html#reference
+ */
+import { loadFhirModel } from '../../fhir/fhir-model.ts';
+
+/** A parsed literal reference. */
+export interface ParsedReference {
+  /** The target's resource type when the reference names one (`Patient/1`, `http://x/Patient/1`, `Reference.type`). */
+  targetType: string | null;
+  /** The target's id for a local reference (`_history/n` dropped). */
+  targetId: string | null;
+  /** The reference as written when it is not local (absolute URL, `urn:uuid:`, `urn:oid:`). */
+  url: string | null;
+  /** `#id`: a contained resource, which search does not index. */
+  contained: boolean;
+}
+
+const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const ABSOLUTE_TAIL = /\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+
+function knownType(name: string | undefined): string | null {
+  return name && loadFhirModel().isResourceType(name) ? name : null;
+}
+
+/**
+ * Parses a literal reference. `baseUrl` (without a trailing slash needed) makes absolute
+ * references to this server local. An absolute reference elsewhere keeps its type when its path
+ * ends in `Type/id`, so `subject:Patient` and `resolve() is Patient` still see it.
+ */
+export function parseReference(reference: string, declaredType?: string, baseUrl?: string): ParsedReference {
+  const typeHint = knownType(declaredType);
+  if (reference.startsWith('#')) return { targetType: typeHint, targetId: null, url: null, contained: true };
+  const relative = RELATIVE.exec(reference);
+  if (relative && knownType(relative[1])) {
+    return { targetType: relative[1], targetId: relative[2], url: null, contained: false };
+  }
+  if (baseUrl) {
+    const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+    if (reference.startsWith(base)) {
+      const local = RELATIVE.exec(reference.slice(base.length));
+      if (local && knownType(local[1])) return { targetType: local[1], targetId: local[2], url: null, contained: false };
+    }
+  }
+  const tail = /^[a-z][a-z0-9+.-]*:\/\//i.test(reference) ? ABSOLUTE_TAIL.exec(reference) : null;
+  return { targetType: knownType(tail?.[1]) ?? typeHint, targetId: null, url: reference, contained: false };
+}
+
+/**
+ * The resource type a Reference points to, for `resolve() is T` (DECISIONS §5: "the reference's
+ * target type"): from `reference`, else from `Reference.type`; null when neither tells.
+ */
+export function referenceTargetType(ref: unknown): string | null {
+  if (!ref || typeof ref !== 'object') return null;
+  const { reference, type } = ref as { reference?: unknown; type?: unknown };
+  if (typeof reference === 'string') return parseReference(reference, typeof type === 'string' ? type : undefined).targetType;
+  return knownType(typeof type === 'string' ? type : undefined);
+}

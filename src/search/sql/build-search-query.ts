@@ -1,0 +1,56 @@
+/**
+ * Builds the SQL of a search page: the live resources of the searched type(s) matching every
+ * criterion, in sort order, after (or before) the cursor, one row more than the page so the
+ * caller knows whether a next page exists; and the count query for `_total`.
+ * https://hl7.org/fhir/R4/search.html
+ */
+import type { FhirModel } from '../../fhir/fhir-model.ts';
+import type { SearchRequest } from '../search-request.ts';
+import { criterionSql } from './criterion-sql.ts';
+import { keysetCondition, sortExpressions, type SortExpression } from './sort-keys.ts';
+import { SqlParams } from './sql-params.ts';
+
+export interface PageCursor {
+  forward: boolean;
+  values: string[];
+}
+
+export interface BuiltQuery {
+  sql: string;
+  params: unknown[];
+  countSql: string;
+  countParams: unknown[];
+  sortCount: number;
+}
+
+function whereClause(request: SearchRequest, types: string[], model: FhirModel, fhirBaseUrl: string, p: SqlParams): string {
+  let aliases = 0;
+  const ctx = { model, params: p, fhirBaseUrl, nextAlias: () => `s${aliases++}` };
+  const conditions = [
+    types.length === 1 ? `r.resource_type = ${p.add(types[0])}` : `r.resource_type = ANY(${p.add(types, 'text[]')})`,
+    'NOT r.deleted',
+    ...request.criteria.map((c) => criterionSql(c, 'r', ctx)),
+  ];
+  return conditions.join('\n  AND ');
+}
+
+/** The page query and the count query of a search over `types` (already authorised). */
+export function buildSearchQuery(request: SearchRequest, types: string[], model: FhirModel, fhirBaseUrl: string, cursor: PageCursor | undefined): BuiltQuery {
+  const p = new SqlParams();
+  const where = whereClause(request, types, model, fhirBaseUrl, p);
+  const sortType = types.length === 1 ? types[0] : 'Resource';
+  const expressions: SortExpression[] = sortExpressions(request.sort, sortType, 'r', p);
+  const forward = cursor?.forward ?? true;
+  const keyset = cursor ? `\n  AND ${keysetCondition(expressions, cursor.values, forward, p)}` : '';
+  const order = expressions.map((e) => `${e.sql} ${e.descending === forward ? 'DESC' : 'ASC'}`).join(', ');
+  const select = expressions.map((e, i) => `(${e.sql})::text AS k${i}`).join(', ');
+  const sql = `SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated",
+    r.deleted, r.content::text AS content, ${select}
+  FROM resource r
+  WHERE ${where}${keyset}
+  ORDER BY ${order}
+  LIMIT ${p.add(request.count + 1)}`;
+  const c = new SqlParams();
+  const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereClause(request, types, model, fhirBaseUrl, c)}`;
+  return { sql, params: p.values, countSql, countParams: c.values, sortCount: expressions.length };
+}

@@ -1,0 +1,141 @@
+/**
+ * Runs a parsed search for the core service: authorises the searched, chained, reverse-chained
+ * and included types, pages with a keyset cursor, counts for `_total`, adds `_include` and
+ * `_revinclude` resources, and returns a searchset Bundle whose `self`, `next` and `previous`
+ * links keep working while data changes. https://hl7.org/fhir/R4/search.html
+ */
+import { badRequest, forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
+import type { SearchCriterion, SearchRequest } from '../search/search-request.ts';
+import { buildSearchQuery, type PageCursor } from '../search/sql/build-search-query.ts';
+import { shapeResource } from '../search/shape-resource.ts';
+import type { StoredVersion } from '../store/resource-repository.ts';
+import { authorize, isAllowed } from './authorize.ts';
+import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
+import type { FhirService } from './fhir-service.ts';
+import { collectIncludes } from './search-includes.ts';
+import type { RequestContext } from './request-context.ts';
+
+interface Row extends StoredVersion { [key: `k${number}`]: string }
+
+function decodeCursor(value: string | undefined, keys: number): PageCursor | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { f?: unknown; v?: unknown };
+    if (typeof parsed.f === 'boolean' && Array.isArray(parsed.v) && parsed.v.length === keys && parsed.v.every((x) => typeof x === 'string')) {
+      return { forward: parsed.f, values: parsed.v as string[] };
+    }
+  } catch {
+    // fall through
+  }
+  throw badRequest('_cursor is not a cursor this server issued for this search', '_cursor');
+}
+
+function encodeCursor(row: Row, keys: number, forward: boolean): string {
+  const values = Array.from({ length: keys }, (_, i) => row[`k${i}`]);
+  return Buffer.from(JSON.stringify({ f: forward, v: values })).toString('base64url');
+}
+
+/** Every type a criterion reads (chains and `_has` read other types); each must be searchable. */
+function authorizeCriteria(ctx: RequestContext, criteria: SearchCriterion[]): void {
+  for (const c of criteria) {
+    if (c.chain) {
+      for (const [i, type] of c.chain.targetTypes.entries()) {
+        authorize(ctx, type, 's');
+        authorizeCriteria(ctx, [c.chain.criterion[i]]);
+      }
+    }
+    if (c.has) {
+      authorize(ctx, c.has.sourceType, 's');
+      authorizeCriteria(ctx, [c.has.criterion]);
+    }
+  }
+}
+
+/** The types a search covers, all of them searchable by the caller. */
+function searchedTypes(service: FhirService, ctx: RequestContext, request: SearchRequest): string[] {
+  if (request.resourceType) {
+    authorize(ctx, request.resourceType, 's');
+    return [request.resourceType];
+  }
+  if (request.types) {
+    for (const type of request.types) authorize(ctx, type, 's');
+    return request.types;
+  }
+  const types = service.model.resourceTypes.filter((t) => isAllowed(ctx, t, 's'));
+  if (types.length === 0) throw forbidden("The access token's scope does not allow searching any type");
+  return types;
+}
+
+/** Runs a search and returns the searchset Bundle. */
+export async function runSearch(service: FhirService, ctx: RequestContext, request: SearchRequest): Promise<BundleResult> {
+  ctx.audit.begin('R', request.resourceType ? 'search-type' : 'search-system');
+  const types = searchedTypes(service, ctx, request);
+  authorizeCriteria(ctx, request.criteria);
+  for (const spec of request.include) {
+    authorize(ctx, spec.sourceType, 's');
+    if (spec.targetType) authorize(ctx, spec.targetType, 'r');
+  }
+  for (const spec of request.revinclude) authorize(ctx, spec.sourceType, 's');
+  const keyCount = request.sort.length + 2;
+  const cursor = decodeCursor(request.cursor, keyCount);
+  const query = buildSearchQuery(request, types, service.model, ctx.fhirBaseUrl, cursor);
+
+  const summaryCount = request.summary === 'count';
+  const [rows, total] = await Promise.all([
+    summaryCount || request.count === 0 ? Promise.resolve([] as Row[]) : service.db.query<Row>(query.sql, query.params),
+    countTotal(service, request, query.countSql, query.countParams, summaryCount),
+  ]);
+  const forward = cursor?.forward ?? true;
+  const more = rows.length > request.count;
+  let page = rows.slice(0, request.count);
+  if (!forward) page = page.reverse();
+  for (const row of page) {
+    if (typeof row.lastUpdated === 'string') row.lastUpdated = new Date(row.lastUpdated);
+    ctx.audit.touch(`${row.resourceType}/${row.id}`);
+  }
+
+  const entries: BundleEntryResult[] = page.map((row) => ({
+    fullUrl: `${ctx.fhirBaseUrl}/${row.resourceType}/${row.id}`,
+    resourceJson: shapeResource(row.content!, service.model, request.summary, request.elements),
+    search: { mode: 'match' },
+  }));
+  const issues: OutcomeIssue[] = [...request.issues];
+  if (page.length > 0 && (request.include.length || request.revinclude.length)) {
+    const included = await collectIncludes(service, ctx, request, page, issues);
+    for (const version of included) {
+      entries.push({
+        fullUrl: `${ctx.fhirBaseUrl}/${version.resourceType}/${version.id}`,
+        resourceJson: shapeResource(version.content!, service.model, request.summary, request.elements),
+        search: { mode: 'include' },
+      });
+    }
+  }
+  if (issues.length > 0) {
+    entries.push({ resourceJson: JSON.stringify({ resourceType: 'OperationOutcome', issue: issues }), search: { mode: 'outcome' } });
+  }
+
+  const base = request.resourceType ? `${ctx.fhirBaseUrl}/${request.resourceType}` : ctx.fhirBaseUrl;
+  const link = (cursorValue?: string) => {
+    const params = new URLSearchParams(request.canonicalQuery);
+    if (cursorValue) params.set('_cursor', cursorValue);
+    const query = params.toString();
+    return `${base}${query ? `?${query}` : ''}`;
+  };
+  const links = [{ relation: 'self', url: link(request.cursor) }];
+  const hasNext = forward ? more : true;
+  const hasPrevious = forward ? cursor !== undefined : more;
+  if (page.length > 0 && hasNext) links.push({ relation: 'next', url: link(encodeCursor(page[page.length - 1], keyCount, true)) });
+  if (page.length > 0 && hasPrevious) links.push({ relation: 'previous', url: link(encodeCursor(page[0], keyCount, false)) });
+  return { type: 'searchset', total, link: links, entry: entries };
+}
+
+async function countTotal(service: FhirService, request: SearchRequest, sql: string, params: unknown[], summaryCount: boolean): Promise<number | undefined> {
+  const mode = summaryCount && request.total === 'none' ? 'accurate' : request.total;
+  if (mode === 'accurate') return (await service.db.query<{ n: number }>(sql, params))[0].n;
+  if (mode === 'estimate') {
+    const rowsSql = sql.replace('SELECT count(*)::int AS n', 'SELECT 1');
+    const plan = await service.db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${rowsSql}`, params);
+    return Math.round(plan[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+  }
+  return undefined;
+}

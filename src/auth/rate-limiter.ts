@@ -375,7 +375,11 @@ export class RateLimiter {
         state.processesSeenAt = now;
       }
     }
-    for (const [state, others] of sawOthers) state.quietRounds = others ? 0 : state.quietRounds + 1;
+    for (const [state, others] of sawOthers) {
+      state.quietRounds = others ? 0 : state.quietRounds + 1;
+      // A second quiet round soon after the first confirms (or not) that the key is ours alone.
+      if (state.quietRounds === 1) this.hurry = true;
+    }
   }
 
   /** Forgets ended windows once written (or too old to matter) and keys with nothing left. */

@@ -33,8 +33,14 @@ export function refreshTokenSource(baseUrl: string, refreshToken: string, now: (
   let pending: Promise<string> | undefined;
   const fetchToken = async (): Promise<string> => {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-    const response = await fetch(`${baseUrl}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
-    const text = await response.text();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${baseUrl}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
+      text = await response.text();
+    } catch (err) {
+      throw new SeedLoadError(`could not reach ${baseUrl}/auth/token: ${causeOf(err)}`);
+    }
     let body: { access_token?: string; error?: string; error_description?: string } = {};
     try {
       body = JSON.parse(text);
@@ -54,6 +60,12 @@ export function refreshTokenSource(baseUrl: string, refreshToken: string, now: (
       return true;
     },
   };
+}
+
+/** The useful part of a `fetch` failure (undici hides it in `cause`: `connect ECONNREFUSED …`). */
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+  return cause?.message ?? cause?.code ?? (err as Error)?.message ?? String(err);
 }
 
 /** A bundle the server refused, or a server that could not be reached. */
@@ -121,8 +133,7 @@ export async function postBundle(body: string, label: string, options: LoadOptio
       text = await response.text();
     } catch (err) {
       if (options.signal?.aborted) throw err;
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
-      throw new SeedLoadError(`${label} could not be sent to ${options.baseUrl}/fhir: ${cause}`);
+      throw new SeedLoadError(`${label} could not be sent to ${options.baseUrl}/fhir: ${causeOf(err)}`);
     }
     if (response.ok) return;
     if (attempt < MAX_RETRIES && response.status === 429) {

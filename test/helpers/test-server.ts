@@ -48,7 +48,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, database?
   const config = loadConfig({}, { databaseUrl: db.databaseUrl, port, host: '127.0.0.1', publicUrl: `http://127.0.0.1:${port}`,
     // No default client limit in tests (the rate-limit tests set their own), so suites run at full speed.
     rateLimit: { perSecond: 0, perMinute: 0 }, ...overrides });
-  const server = await startServer(config, { logger: false });
+  const server = await startServer(config, { logger: process.env.TEST_LOGS === '1' });
   const create = (input: CreateClientInput) => createClient(server.service.db, input);
   const tokenFor = async (refreshToken: string, scope?: string): Promise<string> => {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });

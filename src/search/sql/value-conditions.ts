@@ -60,25 +60,33 @@ export function dateCondition(cols: RangeColumns, raw: string, p: SqlParams): st
   if (!range) throw badRequest(`"${raw.slice(0, 60)}" is not a FHIR date, dateTime or instant`);
   const lo = `coalesce(${cols.low}, '-infinity'::timestamptz)`;
   const hi = `coalesce(${cols.high}, 'infinity'::timestamptz)`;
-  const vLow = p.add(new Date(range[0]).toISOString(), 'timestamptz');
-  const vHigh = p.add(new Date(range[1]).toISOString(), 'timestamptz');
-  const within = `(${lo} >= ${vLow} AND ${hi} <= ${vHigh})`;
+  // Placeholders are added only when used: PostgreSQL cannot type a parameter no clause mentions.
+  const vLow = lazy(() => p.add(new Date(range[0]).toISOString(), 'timestamptz'));
+  const vHigh = lazy(() => p.add(new Date(range[1]).toISOString(), 'timestamptz'));
+  const within = () => `(${lo} >= ${vLow()} AND ${hi} <= ${vHigh()})`;
   return rangeComparison(prefix, lo, hi, vLow, vHigh, within, () => {
     const gapMs = Math.max(Math.abs(Date.now() - range[0]) * 0.1, 86_400_000);
     return [p.add(new Date(range[0] - gapMs).toISOString(), 'timestamptz'), p.add(new Date(range[1] + gapMs).toISOString(), 'timestamptz')];
   });
 }
 
-function rangeComparison(prefix: Prefix, lo: string, hi: string, vLow: string, vHigh: string, within: string, approx: () => [string, string]): string {
+function lazy(make: () => string): () => string {
+  let value: string | undefined;
+  return () => (value ??= make());
+}
+
+type Lazy = () => string;
+
+function rangeComparison(prefix: Prefix, lo: string, hi: string, vLow: Lazy, vHigh: Lazy, within: Lazy, approx: () => [string, string]): string {
   switch (prefix) {
-    case 'eq': return within;
-    case 'ne': return `NOT ${within}`;
-    case 'gt': return `${hi} > ${vHigh}`;
-    case 'lt': return `${lo} < ${vLow}`;
-    case 'ge': return `(${hi} > ${vHigh} OR ${within})`;
-    case 'le': return `(${lo} < ${vLow} OR ${within})`;
-    case 'sa': return `${lo} > ${vHigh}`;
-    case 'eb': return `${hi} < ${vLow}`;
+    case 'eq': return within();
+    case 'ne': return `NOT ${within()}`;
+    case 'gt': return `${hi} > ${vHigh()}`;
+    case 'lt': return `${lo} < ${vLow()}`;
+    case 'ge': return `(${hi} > ${vHigh()} OR ${within()})`;
+    case 'le': return `(${lo} < ${vLow()} OR ${within()})`;
+    case 'sa': return `${lo} > ${vHigh()}`;
+    case 'eb': return `${hi} < ${vLow()}`;
     case 'ap': {
       const [aLow, aHigh] = approx();
       return `(${lo} <= ${aHigh} AND ${hi} >= ${aLow})`;
@@ -92,11 +100,13 @@ export function numberCondition(valueColumn: string, raw: string, p: SqlParams):
   const number = numberPrecision(value);
   if (!number) throw badRequest(`"${raw.slice(0, 60)}" is not a number`);
   const v = p.add(number.value, 'numeric');
-  const half = p.add(number.half, 'numeric');
-  const within = `(${valueColumn} >= ${v} - ${half} AND ${valueColumn} < ${v} + ${half})`;
+  const within = () => {
+    const half = p.add(number.half, 'numeric');
+    return `(${valueColumn} >= ${v} - ${half} AND ${valueColumn} < ${v} + ${half})`;
+  };
   switch (prefix) {
-    case 'eq': return within;
-    case 'ne': return `NOT ${within}`;
+    case 'eq': return within();
+    case 'ne': return `NOT ${within()}`;
     case 'gt': case 'sa': return `${valueColumn} > ${v}`;
     case 'lt': case 'eb': return `${valueColumn} < ${v}`;
     case 'ge': return `${valueColumn} >= ${v}`;

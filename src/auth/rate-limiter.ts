@@ -9,37 +9,22 @@
  *
  * Counting: fixed windows aligned to the clock (each second, each minute). Per key and window
  * each process keeps one row with what it accepted (`count`) and what it may accept before its
- * next sync (`claim`; ./rate-limit/shared-counters.ts). Counts alone would not do: the others'
+ * next sync (`claim`; src/store/rate-limit-repository.ts). Counts alone would not do: the others'
  * counts are up to two sync intervals old, so N processes would overshoot by about
  * N × rate × interval. A process accepts only up to its claim, and each sync raises the claim by
  * a fair share of what nobody has claimed (at most twice the recent demand, so an idle process
  * does not sit on quota). Claims only grow within a window and bound what each process accepts,
  * so together the processes stay at the limit even when they sync at the same moment. The next
  * window is claimed shortly before it starts, and a key new to a process is synced within
- * milliseconds, so that no process spends quota the others cannot see for long.
+ * milliseconds, so that no process spends quota the others cannot see for long. A process that
+ * finds no other on a key ignores claims and takes bursts up to the limit.
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
-import { deleteCountersBefore, syncCounters, type CounterState } from './rate-limit/shared-counters.ts';
+import type { RateDecision, RateLimit } from './rate-limit/rate-decision.ts';
+import { deleteCountersBefore, syncCounters, type CounterState } from '../store/rate-limit-repository.ts';
 
-/** A client's limits; 0 means no limit on that window. */
-export interface RateLimit {
-  perSecond: number;
-  perMinute: number;
-}
-
-/**
- * The outcome of {@link RateLimiter.consume} for the most restrictive window: its `limit`, the
- * requests still `remaining` in it, and `resetSeconds` until it starts afresh; when refused,
- * `retryAfterSeconds` says when trying again can succeed. A `limit` of 0 means unlimited.
- */
-export interface RateDecision {
-  allowed: boolean;
-  limit: number;
-  remaining: number;
-  resetSeconds: number;
-  retryAfterSeconds?: number;
-}
+export { rateLimitHeaders, type RateDecision, type RateLimit } from './rate-limit/rate-decision.ts';
 
 /** Options of {@link RateLimiter}; all have defaults. */
 export interface RateLimiterOptions {
@@ -392,22 +377,4 @@ export class RateLimiter {
       if (state.windows.size === 0 && now - state.lastSeen >= Math.max(this.activeMs, PROCESSES_HOLD_MS)) this.keys.delete(key);
     }
   }
-}
-
-/**
- * The response fields of draft-ietf-httpapi-ratelimit-headers-06 ("RateLimit Fields for HTTP",
- * https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-ratelimit-headers-06):
- * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (delta-seconds), for the most
- * restrictive window, plus `Retry-After` (RFC 9110 §10.2.3) on a refusal, sent with 429
- * (RFC 6585 §4). An unlimited decision yields no fields.
- */
-export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
-  if (decision.limit <= 0) return {};
-  const headers: Record<string, string> = {
-    'RateLimit-Limit': String(decision.limit),
-    'RateLimit-Remaining': String(Math.max(0, decision.remaining)),
-    'RateLimit-Reset': String(decision.resetSeconds),
-  };
-  if (!decision.allowed) headers['Retry-After'] = String(decision.retryAfterSeconds ?? decision.resetSeconds);
-  return headers;
 }

@@ -77,8 +77,8 @@ export function buildFamily(ctx: FamilyContext, n: number): FamilyEntry[] {
     add(buildObservation(rng, patient, encounters[i % encounters.length], i));
   }
   const conditions = buildConditions(rng, patient, encounters, shape.conditions, add);
-  add(buildMedicationRequest(rng, patient, conditions[0]));
-  add(buildAppointment(rng, patient, encounters[encounters.length - 1], conditions));
+  for (let i = 0; i < shape.medicationRequests; i++) add(buildMedicationRequest(rng, patient, conditions[i % conditions.length]));
+  for (let i = 0; i < shape.appointments; i++) add(buildAppointment(rng, patient, encounters[encounters.length - 1], conditions));
   return entries;
 }
 

@@ -35,6 +35,7 @@ export interface EncounterFacts {
 
 /** The instant all generated dates are relative to: 2026-01-01T00:00:00Z. */
 export const SEED_EPOCH_MS = Date.UTC(2026, 0, 1);
+/** Milliseconds in a minute and in a day, for date arithmetic. */
 export const MINUTE_MS = 60_000;
 export const DAY_MS = 86_400_000;
 

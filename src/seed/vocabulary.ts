@@ -19,7 +19,7 @@ export const SYSTEMS = {
   actCode: 'http://terminology.hl7.org/CodeSystem/v3-ActCode',
   appointmentReason: 'http://terminology.hl7.org/CodeSystem/v2-0276',
   identifierType: 'http://terminology.hl7.org/CodeSystem/v2-0203',
-  degree: 'http://terminology.hl7.org/CodeSystem/v2-0360|2.7',
+  degree: 'http://terminology.hl7.org/CodeSystem/v2-0360',
   organizationType: 'http://terminology.hl7.org/CodeSystem/organization-type',
   interpretation: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation',
   maritalStatus: 'http://terminology.hl7.org/CodeSystem/v3-MaritalStatus',

@@ -166,6 +166,20 @@ describe('RateLimiter', () => {
     }
   });
 
+  it('lets a process alone on a key take a burst up to the limit, not just what it claimed', async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter(openQueryable(), { now: clock.now });
+    limiter.start();
+    try {
+      limiter.consume('alone', { perSecond: 20, perMinute: 0 });
+      await sleep(150); // the quick rounds that follow a new key find no other process
+      const burst = Array.from({ length: 30 }, () => limiter.consume('alone', { perSecond: 20, perMinute: 0 }));
+      expect(burst.filter((decision) => decision.allowed)).toHaveLength(19);
+    } finally {
+      await limiter.stop();
+    }
+  });
+
   it('deletes windows that ended over two minutes ago when it syncs', async () => {
     const queryable = openQueryable();
     const clock = fakeClock();

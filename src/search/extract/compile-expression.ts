@@ -111,17 +111,16 @@ function compileFunction(name: string, args: PathAst[]): PathEvaluator {
   }
 }
 
-/** A node's identity for FHIRPath equality (deep, on the JSON). */
-function nodeKey(n: PathNode): string {
-  return `${n.type}:${JSON.stringify(n.value)}`;
-}
-
-/** `|` removes duplicates (FHIRPath §Collections: union). */
+/**
+ * `|` removes duplicates (FHIRPath §Collections: union). Objects compare by identity here, not
+ * deeply: two equal elements at different places index as the same rows twice, which matches
+ * the same searches, and a deep comparison would cost more than the rest of the walk.
+ */
 function distinct(nodes: PathNode[]): PathNode[] {
   if (nodes.length < 2) return nodes;
-  const seen = new Set<string>();
+  const seen = new Set<unknown>();
   return nodes.filter((n) => {
-    const key = nodeKey(n);
+    const key = typeof n.value === 'object' ? n.value : `${n.type}:${String(n.value)}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

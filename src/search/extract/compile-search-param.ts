@@ -39,7 +39,7 @@ const CONVERTERS: Record<SimpleType, Converter> = {
  * R4 errata in component expressions: DocumentReference `relationship` pairs `relatesto`
  * (reference) with `code` and `relation` (token) with `target`; R4B swapped them back.
  */
-const COMPONENT_ERRATA: Record<string, Record<string, string>> = {
+export const COMPONENT_ERRATA: Record<string, Record<string, string>> = {
   'http://hl7.org/fhir/SearchParameter/DocumentReference-relationship': {
     'http://hl7.org/fhir/SearchParameter/DocumentReference-relatesto': 'target',
     'http://hl7.org/fhir/SearchParameter/DocumentReference-relation': 'code',

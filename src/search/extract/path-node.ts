@@ -25,6 +25,7 @@ interface ChildInfo {
 const UNKNOWN: ChildInfo = { entries: [] };
 const children = new Map<string, Map<string, ChildInfo>>();
 const typeAncestors = new Map<string, readonly string[]>();
+const isOfTypeCache = new Map<string, Map<string, boolean>>();
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
@@ -106,6 +107,12 @@ function ancestorsOf(type: string): readonly string[] {
  * https://hl7.org/fhirpath/N1/#is-type-specifier
  */
 export function isOfType(type: string, typeName: string): boolean {
-  const wanted = typeName.replace(/^(FHIR|System)\./, '').toLowerCase();
-  return ancestorsOf(type).includes(wanted);
+  let byName = isOfTypeCache.get(type);
+  if (!byName) isOfTypeCache.set(type, (byName = new Map()));
+  let result = byName.get(typeName);
+  if (result === undefined) {
+    result = ancestorsOf(type).includes(typeName.replace(/^(FHIR|System)\./, '').toLowerCase());
+    byName.set(typeName, result);
+  }
+  return result;
 }

@@ -4,7 +4,7 @@
  * accepted (`count`) and what it may accept before it next syncs (`claim`). Each process writes
  * only its own rows, so processes never wait on each other's row locks.
  */
-import type { Queryable } from '../../store/database.ts';
+import type { Queryable } from './database.ts';
 
 /** One window of one key as a sync round sends it. */
 export interface CounterUpdate {

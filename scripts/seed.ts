@@ -25,9 +25,14 @@ async function main(): Promise<number> {
   }
   const plan = planSeed({ scale: args.scale, seed: args.seed, bundleSize: args.bundleSize });
   const abort = new AbortController();
-  const onSignal = () => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // First signal: finish the bundles in flight, then stop the server cleanly. Second: leave now.
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130);
+    log('interrupted: finishing the bundles in flight (again to quit at once)');
+    abort.abort(new Error('interrupted'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
 
   let server: RunningServer | undefined;
   let seedClient: string | undefined;

@@ -19,6 +19,8 @@ export interface ModelSources {
   terminology: RawResource[];
   /** `Bundle-valueset-expansions.json` (pre-computed expansions, used as a fallback) */
   expansions: RawResource;
+  /** The `CompartmentDefinition-*.json` resources. */
+  compartments: RawResource[];
 }
 
 const SD_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
@@ -111,7 +113,14 @@ export function buildFhirModel(src: ModelSources): FhirModelData {
     .filter((r) => r.resourceType === 'SearchParameter')
     .map(convertSearchParam)
     .sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
-  return { fhirVersion: '4.0.1', types, valueSets, searchParams };
+  const compartments: FhirModelData['compartments'] = {};
+  for (const definition of src.compartments) {
+    if (definition.resourceType !== 'CompartmentDefinition' || !definition.code) continue;
+    const members: Record<string, string[]> = {};
+    for (const r of definition.resource ?? []) if (r.param?.length) members[r.code] = r.param;
+    compartments[definition.code] = members;
+  }
+  return { fhirVersion: '4.0.1', types, valueSets, searchParams, compartments };
 }
 
 function sortKeys(value: unknown): unknown {

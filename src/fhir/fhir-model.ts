@@ -30,6 +30,8 @@ export interface FhirModel {
   getSearchParam(resourceType: string, code: string): SearchParamDef | undefined;
   getSearchParamByUrl(url: string): SearchParamDef | undefined;
   getValueSet(url: string): ValueSetDef | undefined;
+  /** The parameters of `resourceType` that put a resource in a `compartment` (empty: not a member). */
+  getCompartmentParams(compartment: string, resourceType: string): readonly string[];
 }
 
 let cached: FhirModel | undefined;
@@ -87,5 +89,6 @@ export function indexFhirModel(data: FhirModelData): FhirModel {
     getSearchParam: (rt, code) => byCode.get(rt)?.get(code),
     getSearchParamByUrl: (url) => byUrl.get(url),
     getValueSet: (url) => (Object.hasOwn(data.valueSets, url) ? data.valueSets[url] : undefined),
+    getCompartmentParams: (compartment, resourceType) => data.compartments?.[compartment]?.[resourceType] ?? [],
   };
 }

@@ -23,5 +23,6 @@ export function readModelSources(dir = examplesPackageDir()): ModelSources {
     searchParams: read('Bundle-searchParams.json'),
     terminology: ['Bundle-valuesets.json', 'Bundle-v3-valuesets.json', 'Bundle-v2-valuesets.json'].map(read),
     expansions: read('Bundle-valueset-expansions.json'),
+    compartments: ['patient', 'encounter', 'relatedPerson', 'practitioner', 'device'].map((c) => read(`CompartmentDefinition-${c}.json`)),
   };
 }

@@ -87,4 +87,10 @@ export interface FhirModelData {
   types: Record<string, TypeDef>;
   valueSets: Record<string, ValueSetDef>;
   searchParams: SearchParamDef[];
+  /**
+   * Compartments (R4 CompartmentDefinition): for each compartment type (`Patient`, `Encounter`,
+   * `RelatedPerson`, `Practitioner`, `Device`), the parameters of each resource type that link a
+   * resource into it. https://hl7.org/fhir/R4/compartmentdefinition.html
+   */
+  compartments: Record<string, Record<string, string[]>>;
 }

@@ -85,6 +85,10 @@ export interface LoadOptions {
   concurrency: number;
   /** Called after each stored bundle with its number of resources. */
   onStored?(resources: number): void;
+  /**
+   * Stops sending new bundles; the ones in flight still finish (each is its own transaction, and
+   * cutting a request off mid-body would leave its connection open and the server unable to close).
+   */
   signal?: AbortSignal;
 }
 
@@ -119,7 +123,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /** Posts one transaction bundle until it is stored, waiting out 429s and renewing an expired token. */
 export async function postBundle(body: string, label: string, options: LoadOptions): Promise<void> {
   for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
+    if (attempt > 1) options.signal?.throwIfAborted();
     const token = await options.tokens.current();
     let response: Response;
     let text: string;
@@ -128,11 +132,9 @@ export async function postBundle(body: string, label: string, options: LoadOptio
         method: 'POST',
         headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', authorization: `Bearer ${token}`, prefer: 'return=minimal' },
         body,
-        signal: options.signal,
       });
       text = await response.text();
     } catch (err) {
-      if (options.signal?.aborted) throw err;
       throw new SeedLoadError(`${label} could not be sent to ${options.baseUrl}/fhir: ${causeOf(err)}`);
     }
     if (response.ok) return;

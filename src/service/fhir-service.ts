@@ -207,6 +207,26 @@ export class FhirService {
     return runSearch(this, ctx, request);
   }
 
+  /**
+   * Compartment search (`GET /fhir/Patient/1/Observation?…`): a search of `resourceType` limited
+   * to resources in the compartment of `compartmentType/id`, per the R4 CompartmentDefinitions.
+   * https://hl7.org/fhir/R4/compartmentdefinition.html#search
+   */
+  async searchCompartment(
+    ctx: RequestContext, compartmentType: string, id: string, resourceType: string, params: [string, string][], options: { strict?: boolean } = {},
+  ): Promise<BundleResult> {
+    this.assertResourceType(compartmentType);
+    this.assertResourceType(resourceType);
+    this.assertId(id);
+    const members = this.model.getCompartmentParams(compartmentType, resourceType);
+    if (members.length === 0) throw notFound(`${resourceType} is not in the ${compartmentType} compartment`);
+    const request = parseSearch(this.model, resourceType, params, {
+      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount,
+    });
+    request.compartment = { resourceType: compartmentType, id, params: [...members] };
+    return runSearch(this, ctx, request);
+  }
+
   /** Processes a `batch` or `transaction` Bundle posted to the base URL. */
   async processBundle(ctx: RequestContext, body: unknown): Promise<BundleResult> {
     return processBundle(this, ctx, body);

@@ -114,7 +114,8 @@ export async function runSearch(service: FhirService, ctx: RequestContext, reque
     entries.push({ resourceJson: JSON.stringify({ resourceType: 'OperationOutcome', issue: issues }), search: { mode: 'outcome' } });
   }
 
-  const base = request.resourceType ? `${ctx.fhirBaseUrl}/${request.resourceType}` : ctx.fhirBaseUrl;
+  const compartment = request.compartment ? `/${request.compartment.resourceType}/${request.compartment.id}` : '';
+  const base = request.resourceType ? `${ctx.fhirBaseUrl}${compartment}/${request.resourceType}` : ctx.fhirBaseUrl;
   const link = (cursorValue?: string) => {
     const params = new URLSearchParams(request.canonicalQuery);
     if (cursorValue) params.set('_cursor', cursorValue);

@@ -14,7 +14,7 @@ describe('committed FHIR model', () => {
   }, 60_000);
 
   it('serialises deterministically with sorted keys', () => {
-    const a = stringifyFhirModel({ fhirVersion: '4.0.1', types: { B: { kind: 'resource', elements: [] }, A: { kind: 'resource', elements: [] } }, valueSets: {}, searchParams: [] });
+    const a = stringifyFhirModel({ fhirVersion: '4.0.1', types: { B: { kind: 'resource', elements: [] }, A: { kind: 'resource', elements: [] } }, valueSets: {}, searchParams: [], compartments: {} });
     expect(a.indexOf('"A"')).toBeLessThan(a.indexOf('"B"'));
     expect(JSON.parse(a).types.A.kind).toBe('resource');
   });

@@ -196,6 +196,12 @@ describe('result parameters', () => {
     const system = await search('?_type=Practitioner,Organization');
     expect(system.entry.map((e: any) => e.resource.resourceType).sort()).toEqual(['Organization', 'Practitioner']);
   });
+  it('searches a compartment: GET /fhir/Patient/{id}/Observation', async () => {
+    expect(await matches(`Patient/${ids.smith}/Observation`)).toEqual(idsOf('hr1', 'hr2'));
+    expect(await matches(`Patient/${ids.smith}/Observation?value-quantity=gt80`)).toEqual(idsOf('hr2'));
+    expect(await matches(`Practitioner/${ids.prac}/Observation`)).toEqual(idsOf('hr1', 'hr2', 'glu'));
+    expect((await fhirFetch(`${t.url}/fhir/Patient/${ids.smith}/Organization`)).status).toBe(404);
+  });
   it('ignores and reports unknown parameters, or refuses them with handling=strict', async () => {
     const lenient = await search('Patient?gender=female&frobnicate=1');
     expect(lenient.entry.filter((e: any) => e.search.mode === 'match')).toHaveLength(1);

@@ -48,6 +48,16 @@ export const searchRoutes: FhirRoute[] = [
   },
   {
     method: 'GET',
+    url: '/fhir/:compartment/:id/:type',
+    capabilities: [],
+    async handler(request, reply, deps) {
+      const { compartment, id, type } = request.params as Params;
+      const bundle = await deps.service.searchCompartment(deps.context(request), compartment, id, type, queryParams(request), { strict: isStrict(request) });
+      return sendJson(request, reply, 200, renderBundle(bundle));
+    },
+  },
+  {
+    method: 'GET',
     url: '/fhir',
     capabilities: [{ level: 'system', interaction: 'search-system' }],
     handler: (request, reply, deps) => search(request, reply, deps, queryParams(request)),

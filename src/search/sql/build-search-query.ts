@@ -31,6 +31,11 @@ function whereClause(request: SearchRequest, types: string[], model: FhirModel, 
     'NOT r.deleted',
     ...request.criteria.map((c) => criterionSql(c, 'r', ctx)),
   ];
+  if (request.compartment) {
+    const { resourceType, id, params } = request.compartment;
+    conditions.push(`EXISTS (SELECT 1 FROM search_reference c WHERE c.resource_type = r.resource_type AND c.resource_id = r.id
+      AND c.param = ANY(${p.add(params, 'text[]')}) AND c.target_type = ${p.add(resourceType)} AND c.target_id = ${p.add(id)})`);
+  }
   return conditions.join('\n  AND ');
 }
 

@@ -20,7 +20,7 @@ import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
 import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
 import { sendValue } from '../rest/reply.ts';
 import { historyRoutes } from '../rest/routes/history-routes.ts';
-import { instanceRoutes } from '../rest/routes/instance-routes.ts';
+import { conditionalRoutes, instanceRoutes } from '../rest/routes/instance-routes.ts';
 import { systemRoutes } from '../rest/routes/system-routes.ts';
 import { typeRoutes } from '../rest/routes/type-routes.ts';
 import { searchRoutes } from '../rest/routes/search-routes.ts';
@@ -29,7 +29,7 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** Every REST route, in registration order. */
-export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...searchRoutes, ...typeRoutes, ...instanceRoutes];
+export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...searchRoutes, ...typeRoutes, ...instanceRoutes, ...conditionalRoutes];
 
 /** Paths served without an access token (CONTRACT.md "Authentication"). */
 const PUBLIC_PATHS = new Set(['/healthz', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/auth/token', '/auth/revoke', '/auth/jwks']);

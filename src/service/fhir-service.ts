@@ -10,7 +10,7 @@ import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import {
-  countVersions, findIdsByIdentifier, readCurrent, readHistory, readVersion,
+  countVersions, readCurrent, readHistory, readVersion,
   type HistoryQuery, type HistoryVersion, type StoredVersion,
 } from '../store/resource-repository.ts';
 import type { RequestContext } from './request-context.ts';
@@ -18,7 +18,8 @@ import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
 import { parseSearch } from '../search/parse-search.ts';
-import { runSearch } from './search-service.ts';
+import { authorizeCriteria, runSearch } from './search-service.ts';
+import { buildSearchQuery } from '../search/sql/build-search-query.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import { auditRecordOf } from './request-context.ts';
@@ -102,7 +103,7 @@ export class FhirService {
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (options.ifNoneExist !== undefined) {
         if (!isAllowed(ctx, resourceType, 's')) authorize(ctx, resourceType, 's');
-        const matches = await this.findConditionalMatches(tx, resourceType, options.ifNoneExist);
+        const matches = await this.findConditionalMatches(tx, ctx, resourceType, options.ifNoneExist);
         if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length} resources`);
         if (matches.length === 1) {
           const version = await readCurrent(tx, resourceType, matches[0]);
@@ -131,6 +132,61 @@ export class FhirService {
     if (body.id !== id) throw badRequest(`The body's id "${String(body.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
     assertValid(body, resourceType);
     return this.write(ctx, { kind: 'update', resourceType, id, resource: body, ifMatch: options.ifMatch });
+  }
+
+  /**
+   * Conditional update (`PUT /fhir/Patient?identifier=…`): no match creates (with the body's id
+   * if it has one), one match updates it, several answer 412.
+   * https://hl7.org/fhir/R4/http.html#cond-update
+   */
+  async conditionalUpdate(ctx: RequestContext, resourceType: string, criteria: string, body: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
+    this.assertResourceType(resourceType);
+    ctx.audit.begin('U', 'update');
+    authorize(ctx, resourceType, 'u');
+    authorize(ctx, resourceType, 's');
+    this.assertBodyType(body, resourceType);
+    if (body.id !== undefined) this.assertId(String(body.id), 'id in the body');
+    assertValid(body, resourceType);
+    const [result] = await this.db.transaction(async (tx) => {
+      const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
+      if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional update needs at most one`);
+      let op: WriteOp;
+      if (matches.length === 1) {
+        if (body.id !== undefined && body.id !== matches[0]) throw badRequest(`The body's id does not match the resource the criteria found (${matches[0]})`, `${resourceType}.id`);
+        op = { kind: 'update', resourceType, id: matches[0], resource: body, ifMatch: options.ifMatch };
+      } else {
+        authorize(ctx, resourceType, 'c');
+        op = body.id === undefined
+          ? { kind: 'create', resourceType, id: randomUUID(), resource: body }
+          : { kind: 'update', resourceType, id: String(body.id), resource: body, ifMatch: options.ifMatch };
+      }
+      const results = await applyWrites(tx, [op], ctx);
+      await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, results[0].created ? 201 : 200));
+      return results;
+    });
+    ctx.audit.recorded = true;
+    return result;
+  }
+
+  /**
+   * Conditional delete (`DELETE /fhir/Patient?identifier=…`): no match changes nothing, one
+   * match is deleted, several answer 412. https://hl7.org/fhir/R4/http.html#3.1.0.7.1
+   */
+  async conditionalDelete(ctx: RequestContext, resourceType: string, criteria: string): Promise<WriteResult | undefined> {
+    this.assertResourceType(resourceType);
+    ctx.audit.begin('D', 'delete');
+    authorize(ctx, resourceType, 'd');
+    authorize(ctx, resourceType, 's');
+    const result = await this.db.transaction(async (tx) => {
+      const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
+      if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional delete needs at most one`);
+      if (matches.length === 0) return undefined;
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx);
+      await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
+      return deleted;
+    });
+    if (result) ctx.audit.recorded = true;
+    return result;
   }
 
   /** Applies a JSON Patch (RFC 6902) to the current version. */
@@ -247,29 +303,25 @@ export class FhirService {
   }
 
   /**
-   * Finds the resources matching conditional criteria. Until the search issue indexes every
-   * parameter, `identifier` (`system|value`, `value`) and `_id` are supported; anything else is
-   * a 400. The lookup is serialised on a hash of the criteria (DECISIONS.md §2), so two
-   * concurrent conditional creates create one resource.
+   * Finds (at most two of) the live resources matching conditional criteria, with the full search
+   * engine in strict mode: an unknown or malformed parameter is a 400, never ignored, since
+   * ignoring one would widen a conditional write. The lookup is serialised on a hash of the
+   * criteria (DECISIONS.md §2), so two concurrent conditional writes see each other.
+   * https://hl7.org/fhir/R4/http.html#ccreate
    */
-  async findConditionalMatches(tx: Queryable, resourceType: string, criteria: string): Promise<string[]> {
-    const params = new URLSearchParams(criteria.startsWith('?') ? criteria.slice(1) : criteria.replace(/^[A-Za-z]+\?/, ''));
-    const entries = [...params.entries()];
-    if (entries.length !== 1) throw badRequest('Conditional criteria support exactly one parameter: identifier or _id');
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`${resourceType}?${criteria}`]);
-    const [name, value] = entries[0];
-    if (name === '_id') {
-      if (!ID_PATTERN.test(value)) return [];
-      const current = await readCurrent(tx, resourceType, value);
-      return current && !current.deleted ? [current.id] : [];
+  async findConditionalMatches(tx: Queryable, ctx: RequestContext, resourceType: string, criteria: string): Promise<string[]> {
+    const query = criteria.replace(/^[A-Za-z]*\?/, '');
+    const params = [...new URLSearchParams(query)];
+    if (params.length === 0) throw badRequest('Conditional criteria must name at least one search parameter');
+    const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2 });
+    if (request.criteria.length === 0 || request.include.length || request.revinclude.length) {
+      throw badRequest('Conditional criteria take search parameters only');
     }
-    if (name === 'identifier') {
-      const bar = value.indexOf('|');
-      const system = bar < 0 ? undefined : value.slice(0, bar);
-      const code = bar < 0 ? value : value.slice(bar + 1);
-      if (!code) throw badRequest('identifier criteria need a value');
-      return findIdsByIdentifier(tx, resourceType, system || undefined, code);
-    }
-    throw badRequest(`Conditional criteria on "${name}" are not supported yet (identifier and _id are)`);
+    request.count = 2;
+    request.sort = [];
+    authorizeCriteria(ctx, request.criteria);
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`${resourceType}?${request.canonicalQuery}`]);
+    const built = buildSearchQuery(request, [resourceType], this.model, ctx.fhirBaseUrl, undefined);
+    return (await tx.query<{ id: string }>(built.sql, built.params)).map((r) => r.id);
   }
 }

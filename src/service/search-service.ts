@@ -36,7 +36,7 @@ function encodeCursor(row: Row, keys: number, forward: boolean): string {
 }
 
 /** Every type a criterion reads (chains and `_has` read other types); each must be searchable. */
-function authorizeCriteria(ctx: RequestContext, criteria: SearchCriterion[]): void {
+export function authorizeCriteria(ctx: RequestContext, criteria: SearchCriterion[]): void {
   for (const c of criteria) {
     if (c.chain) {
       for (const [i, type] of c.chain.targetTypes.entries()) {

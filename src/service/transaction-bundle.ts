@@ -178,7 +178,7 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
     // Conditional creates resolve first, so references to their fullUrl point at the match.
     for (const entry of entries) {
       if (entry.request.method !== 'POST' || entry.request.ifNoneExist === undefined) continue;
-      const matches = await service.findConditionalMatches(tx, entry.request.resourceType, entry.request.ifNoneExist);
+      const matches = await service.findConditionalMatches(tx, ctx, entry.request.resourceType, entry.request.ifNoneExist);
       if (matches.length > 1) {
         throw new FhirError(412, invalidResource([{ severity: 'error', code: 'multiple-matches', diagnostics: `${entryLabel(entry.index)}: If-None-Exist matched ${matches.length} resources`, expression: [`${entryLabel(entry.index)}.request.ifNoneExist`] }]).outcome);
       }

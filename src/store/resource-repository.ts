@@ -191,17 +191,3 @@ export async function countVersions(q: Queryable, resourceType: string, id: stri
   );
   return rows[0]?.n ?? 0;
 }
-
-/**
- * Finds current, non-deleted resources of a type carrying an identifier (for conditional create
- * until the search engine indexes every parameter). `system` undefined matches any system.
- */
-export async function findIdsByIdentifier(q: Queryable, resourceType: string, system: string | undefined, value: string): Promise<string[]> {
-  const probe = JSON.stringify([system === undefined ? { value } : { system, value }]);
-  const rows = await q.query<{ id: string }>(
-    `SELECT id FROM resource WHERE resource_type = $1 AND NOT deleted
-       AND content::jsonb -> 'identifier' @> $2::jsonb LIMIT 2`,
-    [resourceType, probe],
-  );
-  return rows.map((r) => r.id);
-}

@@ -116,8 +116,9 @@ describe('bad input gets a 4xx OperationOutcome, never a 500', () => {
   });
 
   it('answers 405 for a method a path does not serve', async () => {
-    const res = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'DELETE' });
+    const res = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'PATCH', body: [], headers: { 'content-type': 'application/json-patch+json' } });
     await expectRefused(res, 405);
+    await expectRefused(await fhirFetch(`${t.url}/fhir/Patient`, { method: 'DELETE' }), 400);
     await expectRefused(await fhirFetch(`${t.url}/fhir/metadata`, { method: 'POST', body: {} }), 405);
   });
 

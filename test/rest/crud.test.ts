@@ -184,6 +184,41 @@ describe('conditional create', () => {
   });
 });
 
+describe('conditional update, delete and create on any search parameter', () => {
+  it('updates the one match, creates when none matches, and refuses several with 412', async () => {
+    const body = { resourceType: 'Patient', identifier: [{ system: 'http://example.org/cond', value: 'U-1' }], gender: 'male' };
+    const created = await fhirFetch(`${t.url}/fhir/Patient?identifier=http://example.org/cond|U-1`, { method: 'PUT', body });
+    expect(created.status).toBe(201);
+    const updated = await fhirFetch(`${t.url}/fhir/Patient?identifier=http://example.org/cond|U-1`, { method: 'PUT', body: { ...body, gender: 'female' } });
+    expect(updated.status).toBe(200);
+    expect(updated.body.id).toBe(created.body.id);
+    expect(updated.body.meta.versionId).toBe('2');
+    await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { ...body, identifier: [{ system: 'http://example.org/cond', value: 'U-2' }] } });
+    const many = await fhirFetch(`${t.url}/fhir/Patient?identifier=http://example.org/cond|`, { method: 'PUT', body });
+    expect(many.status).toBe(412);
+    const unknown = await fhirFetch(`${t.url}/fhir/Patient?frobnicate=1`, { method: 'PUT', body });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('deletes the one match and changes nothing when none matches', async () => {
+    const created = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient', name: [{ family: 'Conditionally-Deleted' }] } });
+    const none = await fhirFetch(`${t.url}/fhir/Patient?family=Nobody-By-That-Name`, { method: 'DELETE' });
+    expect(none.status).toBe(200);
+    const del = await fhirFetch(`${t.url}/fhir/Patient?family=Conditionally-Deleted`, { method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect((await fhirFetch(`${t.url}/fhir/Patient/${created.body.id}`)).status).toBe(410);
+  });
+
+  it('creates once for If-None-Exist on any search parameters', async () => {
+    const body = { resourceType: 'Patient', name: [{ family: 'Ifnone' }], birthDate: '1961-02-03' };
+    const headers = { 'if-none-exist': 'family=Ifnone&birthdate=1961-02-03' };
+    const first = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body, headers });
+    const second = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body, headers });
+    expect([first.status, second.status]).toEqual([201, 200]);
+    expect(second.body.id).toBe(first.body.id);
+  });
+});
+
 describe('negotiation', () => {
   it('serves metadata as a CapabilityStatement listing every resource type and implemented interaction', async () => {
     const res = await fhirFetch(`${t.url}/fhir/metadata`);

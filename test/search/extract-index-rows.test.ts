@@ -115,6 +115,13 @@ describe('date parameters', () => {
     expect(rowsOf(enc, 'date')).toEqual([{ kind: 'date', low: '2024-01-01T00:00:00.000Z', high: null }]);
   });
 
+  it('takes Observation date from whichever effective[x] is present', () => {
+    const obs = (effective: Res) => ({ resourceType: 'Observation', status: 'final', code: { text: 'x' }, ...effective });
+    expect(rowsOf(obs({ effectiveDateTime: '2021-06-01T08:00:00+00:00' }), 'date')).toEqual([{ kind: 'date', low: '2021-06-01T08:00:00.000Z', high: '2021-06-01T08:00:00.999Z' }]);
+    expect(rowsOf(obs({ effectivePeriod: { end: '2021-06' } }), 'date')).toEqual([{ kind: 'date', low: null, high: '2021-06-30T23:59:59.999Z' }]);
+    expect(rowsOf(obs({ effectiveInstant: '2021-06-01T08:00:00.250Z' }), 'date')).toEqual([{ kind: 'date', low: '2021-06-01T08:00:00.250Z', high: '2021-06-01T08:00:00.250Z' }]);
+  });
+
   it('takes Timing events and bounds (CarePlan activity-date)', () => {
     const plan = {
       resourceType: 'CarePlan', status: 'active', intent: 'plan', subject: { reference: 'Patient/p1' },
@@ -139,6 +146,7 @@ describe('precision ranges', () => {
     ['2024-02', '2024-02-01T00:00:00.000Z', '2024-02-29T23:59:59.999Z'],
     ['2023-12-31', '2023-12-31T00:00:00.000Z', '2023-12-31T23:59:59.999Z'],
     ['2024-03-05T10:00:00Z', '2024-03-05T10:00:00.000Z', '2024-03-05T10:00:00.999Z'],
+    ['2024-03-05T10:30Z', '2024-03-05T10:30:00.000Z', '2024-03-05T10:30:59.999Z'],
     ['2024-03-05T10:00:00.5Z', '2024-03-05T10:00:00.500Z', '2024-03-05T10:00:00.599Z'],
     ['2024-03-05T10:00:00.123456-05:00', '2024-03-05T15:00:00.123Z', '2024-03-05T15:00:00.123Z'],
     ['2024-03-05T10:00:00', '2024-03-05T10:00:00.000Z', '2024-03-05T10:00:00.999Z'],
@@ -210,6 +218,10 @@ describe('reference parameters', () => {
     expect(rowsOf(obs({ reference: 'Patient/p1' }), 'patient')).toEqual([{ kind: 'reference', targetType: 'Patient', targetId: 'p1', url: null }]);
     expect(rowsOf(obs({ reference: 'Group/g1' }), 'patient')).toEqual([]);
     expect(rowsOf(obs({ reference: 'Group/g1' }), 'subject')).toHaveLength(1);
+    expect(rowsOf(obs({ reference: 'urn:uuid:7d1f3c1e-0000-4000-8000-000000000000' }), 'patient')).toEqual([]);
+    expect(rowsOf(obs({ reference: 'https://other.example/fhir/Patient/9' }), 'patient')).toEqual([
+      { kind: 'reference', targetType: 'Patient', targetId: null, url: 'https://other.example/fhir/Patient/9' },
+    ]);
     expect(rowsOf(obs({ type: 'Patient', identifier: { system: 'http://mrn', value: '7' } }), 'patient')).toEqual([
       { kind: 'reference', targetType: 'Patient', targetId: null, url: null, identifierSystem: 'http://mrn', identifierValue: '7' },
     ]);

@@ -122,7 +122,7 @@ describe('hand-compiled expressions', () => {
         if (!expression) continue;
         let engine: unknown[];
         try {
-          engine = fhirpath.evaluate(plain, expression, null, r4model) as unknown[];
+          engine = fhirpath.evaluate(plain, expression, undefined, r4model) as unknown[];
         } catch {
           continue; // `X as T` on a collection: the engine refuses what DECISIONS §5 defines as "X when it is a T"
         }

@@ -8,6 +8,7 @@ import { loadConfig } from '../config.ts';
 import { clientsCommand } from './clients-command.ts';
 import { keysCommand } from './keys-command.ts';
 import { migrateCommand } from './migrate-command.ts';
+import { reindexCommand } from './reindex-command.ts';
 
 const USAGE = `usage: fhirgraph <command>
 commands:
@@ -15,12 +16,14 @@ commands:
   clients create --name NAME --scope "SCOPES" [--jwks FILE] [--admin] [--rate "N/s,M/min"]
   clients disable CLIENT_ID
   clients list
-  keys rotate                               new token-signing key (the old one keeps verifying)`;
+  keys rotate                               new token-signing key (the old one keeps verifying)
+  reindex [--type T]                        rebuild the search index (all types, or one)`;
 
 const commands: Record<string, (args: string[]) => Promise<unknown>> = {
   migrate: (args) => migrateCommand(loadConfig(), args),
   clients: (args) => clientsCommand(loadConfig(), args),
   keys: (args) => keysCommand(loadConfig(), args),
+  reindex: (args) => reindexCommand(loadConfig(), args),
 };
 
 async function main(argv: string[]): Promise<number> {

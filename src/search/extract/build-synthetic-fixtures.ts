@@ -67,7 +67,9 @@ function writeParam(resource: Res, patched: Patched, def: SearchParamDef, resour
   const base = writePlan(root, planExpression(expression), undefined, patched);
   for (const component of componentsOf(def)) {
     const plan = planExpression(component.expression);
-    writePlan(plan.fromRoot && plan.segments.length > 0 && component.expression.startsWith('%') ? root : base, plan, { paramType: component.def.type, targets: component.def.target, variant }, patched);
+    // `%resource.referenceSeq.chromosome` (MolecularSequence) starts again from the resource.
+    const start = plan.fromRoot ? root : base;
+    writePlan(start, plan, { paramType: component.def.type, targets: component.def.target, variant }, patched);
   }
 }
 

@@ -7,6 +7,7 @@
  *   with its currency as `code` and system `urn:iso:std:iso:4217`; a Range gives one row flagged
  *   `range` (see {@link QuantityRow}). SampledData is not indexed (R4 defines no comparison for it).
  */
+import { isLosslessNumber } from 'lossless-json';
 import type { IndexRow, QuantityRow } from '../index-rows.ts';
 import { textOf, type ConvertContext } from './convert-context.ts';
 import { decimalRangeOf } from './decimal-range.ts';
@@ -56,7 +57,8 @@ export function convertNumber(node: PathNode, ctx: ConvertContext, out: IndexRow
     if (low && high) out.push({ kind: 'number', param: ctx.param, value: low.value, low: low.value, high: high.value });
     return;
   }
-  const number = QUANTITY_TYPES.has(node.type) ? field(node.value, 'value') : NUMBER_TYPES.has(node.type) || typeof node.value !== 'object' ? node.value : undefined;
+  const v = node.value;
+  const number = QUANTITY_TYPES.has(node.type) ? field(v, 'value') : NUMBER_TYPES.has(node.type) || typeof v === 'number' || isLosslessNumber(v) ? v : undefined;
   const range = decimalRangeOf(number);
   if (range) out.push({ kind: 'number', param: ctx.param, ...range });
 }

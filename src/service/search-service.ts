@@ -6,7 +6,7 @@
  */
 import { badRequest, forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
 import type { SearchCriterion, SearchRequest } from '../search/search-request.ts';
-import { buildSearchQuery, type PageCursor } from '../search/sql/build-search-query.ts';
+import { buildSearchQuery, cursorKeyCount, type PageCursor } from '../search/sql/build-search-query.ts';
 import { shapeResource } from '../search/shape-resource.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
 import { authorize, isAllowed } from './authorize.ts';
@@ -76,7 +76,7 @@ export async function runSearch(service: FhirService, ctx: RequestContext, reque
     if (spec.targetType) authorize(ctx, spec.targetType, 'r');
   }
   for (const spec of request.revinclude) authorize(ctx, spec.sourceType, 's');
-  const keyCount = request.sort.length + 2;
+  const keyCount = cursorKeyCount(request, types);
   const cursor = decodeCursor(request.cursor, keyCount);
   const query = buildSearchQuery(request, types, service.model, ctx.fhirBaseUrl, cursor);
 

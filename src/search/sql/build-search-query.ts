@@ -44,7 +44,7 @@ export function buildSearchQuery(request: SearchRequest, types: string[], model:
   const p = new SqlParams();
   const where = whereClause(request, types, model, fhirBaseUrl, p);
   const sortType = types.length === 1 ? types[0] : 'Resource';
-  const expressions: SortExpression[] = sortExpressions(request.sort, sortType, 'r', p);
+  const expressions: SortExpression[] = sortExpressions(request.sort, sortType, 'r', p, types.length === 1);
   const forward = cursor?.forward ?? true;
   const keyset = cursor ? `\n  AND ${keysetCondition(expressions, cursor.values, forward, p)}` : '';
   const order = expressions.map((e) => `${e.sql} ${e.descending === forward ? 'DESC' : 'ASC'}`).join(', ');
@@ -58,4 +58,9 @@ export function buildSearchQuery(request: SearchRequest, types: string[], model:
   const c = new SqlParams();
   const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereClause(request, types, model, fhirBaseUrl, c)}`;
   return { sql, params: p.values, countSql, countParams: c.values, sortCount: expressions.length };
+}
+
+/** The number of sort keys (with the tiebreak) a cursor of this search carries. */
+export function cursorKeyCount(request: SearchRequest, types: string[]): number {
+  return request.sort.length + (types.length === 1 ? 1 : 2);
 }

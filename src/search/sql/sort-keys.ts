@@ -19,8 +19,11 @@ function aggregate(table: string, column: string, descending: boolean, resourceT
   return `(SELECT ${descending ? 'max' : 'min'}(${column}) FROM ${table} x WHERE x.resource_type = ${p.add(resourceType)} AND x.resource_id = ${alias}.id AND x.param = ${p.add(code)})`;
 }
 
-/** The sort expressions of a search on `resourceType`, ending with the (type, id) tiebreak. */
-export function sortExpressions(keys: SortKey[], resourceType: string, alias: string, p: SqlParams): SortExpression[] {
+/**
+ * The sort expressions of a search on `resourceType`, ending with the tiebreak: the id alone when
+ * one type is searched (so a plain page walks the primary key), else (type, id).
+ */
+export function sortExpressions(keys: SortKey[], resourceType: string, alias: string, p: SqlParams, singleType = false): SortExpression[] {
   const expressions: SortExpression[] = keys.map(({ param, descending }) => {
     let sql: string;
     let type: SortExpression['type'];
@@ -57,7 +60,8 @@ export function sortExpressions(keys: SortKey[], resourceType: string, alias: st
       : type === 'numeric' ? `'${descending ? '-' : ''}Infinity'::numeric` : `'${descending ? '-' : ''}infinity'::timestamptz`;
     return { sql: `coalesce(${sql}, ${sentinel})${type === 'text' ? ' COLLATE "C"' : ''}`, descending, type };
   });
-  expressions.push({ sql: `${alias}.resource_type`, descending: false, type: 'text' }, { sql: `${alias}.id`, descending: false, type: 'text' });
+  if (!singleType) expressions.push({ sql: `${alias}.resource_type`, descending: false, type: 'text' });
+  expressions.push({ sql: `${alias}.id`, descending: false, type: 'text' });
   return expressions;
 }
 

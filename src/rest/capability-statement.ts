@@ -4,7 +4,26 @@
  * https://hl7.org/fhir/R4/capabilitystatement.html
  */
 import type { FhirModel } from '../fhir/fhir-model.ts';
+import { searchParamSupport } from '../search/search-param-support.ts';
 import type { FhirRoute } from './fhir-route.ts';
+
+const UNSUPPORTED_PARAM = 'https://fhirgraph.dev/StructureDefinition/unsupported-search-param';
+
+/** `searchParam` (supported) and an extension per unsupported parameter with its reason. */
+function searchParams(model: FhirModel, type: string): Record<string, unknown> {
+  const { supported, unsupported } = searchParamSupport(model, type);
+  const out: Record<string, unknown> = {
+    searchParam: supported.map((p) => ({ name: p.code, definition: p.url, type: p.type })),
+    searchInclude: supported.some((p) => p.type === 'reference') ? ['*', ...supported.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)] : undefined,
+  };
+  if (unsupported.length > 0) {
+    out.extension = unsupported.map(({ param, reason }) => ({
+      url: UNSUPPORTED_PARAM,
+      extension: [{ url: 'name', valueString: param.code }, { url: 'definition', valueCanonical: param.url }, { url: 'reason', valueString: reason }],
+    }));
+  }
+  return out;
+}
 
 /** Builds the CapabilityStatement (once, at start). */
 export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, publicUrl: string, softwareVersion: string): Record<string, unknown> {
@@ -47,6 +66,7 @@ export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, 
           }],
         },
         resource: model.resourceTypes.map((type) => ({
+          ...(typeInteractions.includes('search-type') ? searchParams(model, type) : {}),
           type,
           profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
           interaction: typeInteractions.map((code) => ({ code })),

@@ -232,6 +232,11 @@ describe('negotiation', () => {
       ['create', 'delete', 'history-instance', 'history-type', 'patch', 'read', 'search-type', 'update', 'vread'],
     );
     expect(res.body.rest[0].interaction.map((i: any) => i.code).sort()).toEqual(['batch', 'history-system', 'search-system', 'transaction']);
+    expect(patientCaps.searchParam.map((p: any) => p.name)).toEqual(expect.arrayContaining(['name', 'birthdate', 'identifier', '_id', '_lastUpdated']));
+    const location = types.find((r: any) => r.type === 'Location');
+    const unsupported = location.extension.map((e: any) => Object.fromEntries(e.extension.map((x: any) => [x.url, x.valueString ?? x.valueCanonical])));
+    expect(unsupported).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'near', reason: expect.stringContaining('geographic') })]));
+    expect(location.searchParam.map((p: any) => p.name)).not.toContain('near');
   });
 
   it('pretty-prints with _pretty=true and answers 406 for XML', async () => {

@@ -12,6 +12,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive, postmasterPid } from '../src/store/embedded-postgres.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const STARTUP_TIMEOUT_MS = 120_000;
@@ -72,20 +73,6 @@ async function rssMiB(pid: number | undefined): Promise<string> {
   const status = pid ? await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '') : '';
   const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
   return kb ? `${(Number(kb) / 1024).toFixed(1)} MiB` : 'n/a';
-}
-
-async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  const text = await fs.readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : Number(text.split('\n')[0]);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** SIGTERM; the server must exit 0 on its own and leave no postgres running. Returns the ms it took. */

@@ -122,6 +122,12 @@ async function adoptOrphan(paths: ClusterPaths, log: (msg: string) => void): Pro
   };
 }
 
+/** The pid in `<dataDir>/pg/postmaster.pid`, if the file exists. */
+export async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const text = await fs.readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : Number(text.split('\n')[0]);
+}
+
 function clusterPaths(dataDir: string): ClusterPaths {
   const pgDir = path.join(dataDir, 'pg');
   return {
@@ -177,7 +183,8 @@ async function loadOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
-function isAlive(pid: number): boolean {
+/** True while a process with this pid exists (EPERM: it exists but belongs to another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,17 +6,11 @@
  */
 import type { IndexRow } from '../search/index-rows.ts';
 import type { Queryable } from './database.ts';
+import type { ResourceRow } from './entities.ts';
 import { writeIndexEntries } from './search-index-repository.ts';
 
 /** One stored version of a resource; `content` is its JSON text (null for a deletion). */
-export interface StoredVersion {
-  resourceType: string;
-  id: string;
-  versionId: number;
-  lastUpdated: Date;
-  deleted: boolean;
-  content: string | null;
-}
+export type StoredVersion = ResourceRow;
 
 export interface HistoryVersion extends StoredVersion {
   seq: string;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../../src/config.ts';
-import { startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
+import { isAlive, startEmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
 import { migrateDatabase } from '../../src/store/migrate.ts';
 
 declare module 'vitest' {
@@ -78,15 +78,6 @@ async function startTestCluster(): Promise<{ adminUrl: string; release(): Promis
     await stopByPidFile(path.join(TEST_DATA_DIR, 'pg', 'postmaster.pid'));
   };
   return { adminUrl: withDatabase(embedded.databaseUrl, 'postgres'), release };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Fast shutdown of a cluster this run reused (its starter has finished), waiting for it to go. */

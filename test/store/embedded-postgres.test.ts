@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
+import { isAlive, postmasterPid, startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/store/embedded-postgres.ts';
 
 const MODULE = fileURLToPath(new URL('../../src/store/embedded-postgres.ts', import.meta.url));
 // Not synchronous_commit=off: the crash test needs its committed row to survive a SIGKILL.
@@ -28,20 +28,6 @@ async function query<T extends pg.QueryResultRow>(databaseUrl: string, sql: stri
     return (await client.query<T>(sql)).rows;
   } finally {
     await client.end();
-  }
-}
-
-async function postmasterPid(dataDir: string): Promise<number | undefined> {
-  const text = await fs.readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : Number(text.split('\n')[0]);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

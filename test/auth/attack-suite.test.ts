@@ -1,8 +1,8 @@
 /**
  * The attack suite of the OAuth2 issue: every attack is refused with the right status and leaves
  * an AuditEvent behind. Cases for features that have not landed yet (GraphQL references and
- * reverse references, _include, _revinclude, chained search, $everything, subscriptions,
- * webhooks) are added by the issues that land them.
+ * reverse references, $everything, subscriptions, webhooks) are added by the issues that land
+ * them.
  */
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -334,6 +334,45 @@ describe('scopes are enforced on every interaction', () => {
     expect(res.status).toBe(200);
     const types = new Set(res.body.entry.map((e: any) => e.request.url.split('/')[0]));
     expect([...types]).toEqual(['Patient']);
+  });
+
+  it('refuses scope escalation through _include: a named forbidden target is a 403, an implied one is left out', async () => {
+    const patient = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient', name: [{ family: 'Hidden' }] } });
+    await fhirFetch(`${t.url}/fhir/Observation`, { method: 'POST', body: { resourceType: 'Observation', status: 'final', code: { text: 'inc' }, subject: { reference: `Patient/${patient.body.id}` } } });
+    const token = await t.tokenWithScope('system/Observation.rs');
+    const named = await fhirFetch(`${t.url}/fhir/Observation?subject=Patient/${patient.body.id}&_include=Observation:subject:Patient`, { token });
+    expect(named.status).toBe(403);
+    await expectAudited('does not allow read on Patient', 403);
+    const implied = await fhirFetch(`${t.url}/fhir/Observation?subject=Patient/${patient.body.id}&_include=Observation:subject`, { token });
+    expect(implied.status).toBe(200);
+    expect(implied.body.entry.some((e: any) => e.resource.resourceType === 'Patient')).toBe(false);
+    expect(JSON.stringify(implied.body)).not.toContain('Hidden');
+    expect(implied.body.entry.find((e: any) => e.search.mode === 'outcome').resource.issue[0].code).toBe('forbidden');
+  });
+
+  it('refuses scope escalation through _revinclude', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const res = await fhirFetch(`${t.url}/fhir/Patient?_revinclude=Observation:subject`, { token });
+    expect(res.status).toBe(403);
+    await expectAudited('does not allow search on Observation', 403);
+  });
+
+  it('refuses scope escalation through a chained search and a reverse chain', async () => {
+    const token = await t.tokenWithScope('system/Observation.rs');
+    const chained = await fhirFetch(`${t.url}/fhir/Observation?subject:Patient.name=Hidden`, { token });
+    expect(chained.status).toBe(403);
+    await expectAudited('does not allow search on Patient', 403);
+    const patientToken = await t.tokenWithScope('system/Patient.rs');
+    const reverse = await fhirFetch(`${t.url}/fhir/Patient?_has:Observation:subject:code:text=inc`, { token: patientToken });
+    expect(reverse.status).toBe(403);
+  });
+
+  it('refuses searching a type outside the scope, and limits system search to the scope', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    expect((await fhirFetch(`${t.url}/fhir/Observation`, { token })).status).toBe(403);
+    const system = await fhirFetch(`${t.url}/fhir?_count=100`, { token });
+    expect(system.status).toBe(200);
+    expect(new Set(system.body.entry.filter((e: any) => e.search.mode === 'match').map((e: any) => e.resource.resourceType))).toEqual(new Set(['Patient']));
   });
 
   it('refuses $validate to a token that may neither create nor update', async () => {

@@ -16,6 +16,7 @@ import { loadFhirModel } from '../../src/fhir/fhir-model.ts';
 import { parseFhirJson } from '../../src/fhir/fhir-json.ts';
 import { extractIndexRows, type IndexRow } from '../../src/search/extract-index-rows.ts';
 import type { SyntheticFixture } from '../../src/search/extract/build-synthetic-fixtures.ts';
+import { listExampleResources, type ExampleResource } from '../helpers/examples-corpus.ts';
 import { searchQueryForRow } from '../helpers/search-query-for-row.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
@@ -42,6 +43,7 @@ interface PairResult {
 
 const SYNTHETIC_PATH = fileURLToPath(new URL('../fixtures/search-param-synthetic.json', import.meta.url));
 const UNSUPPORTED_PATH = fileURLToPath(new URL('../fixtures/search-param-query-unsupported.json', import.meta.url));
+const INVALID_EXAMPLES_PATH = fileURLToPath(new URL('../fixtures/invalid-examples.json', import.meta.url));
 const CONCURRENCY = 8;
 
 const model = loadFhirModel();
@@ -208,5 +210,59 @@ describe('search by every R4 search parameter', () => {
       expect(u.reason.length, pair).toBeGreaterThan(10);
       expect(results.get(pair)?.covered, `${pair} is covered now: remove it from the list`).toBe(false);
     }
+  });
+});
+
+/** One example search: the pair, the example, and whether the search found the stored example. */
+interface ExampleProbe { pair: string; example: string; found: boolean; query?: string; detail?: string }
+
+/** For each pair, the first example of the corpus (valid ones only) that yields a row for it. */
+function examplesByPair(): Map<string, ExampleResource> {
+  const invalid = JSON.parse(readFileSync(INVALID_EXAMPLES_PATH, 'utf8')) as { file: string; entry?: number }[];
+  const byPair = new Map<string, ExampleResource>();
+  for (const example of listExampleResources()) {
+    if (invalid.some((i) => i.file === example.file && i.entry === example.entry)) continue;
+    for (const row of extractIndexRows(example.resource)) byPair.set(`${String(example.resource.resourceType)}.${row.param}`, byPair.get(`${String(example.resource.resourceType)}.${row.param}`) ?? example);
+  }
+  return byPair;
+}
+
+async function probeExample(example: ExampleResource, id: string, params: string[]): Promise<ExampleProbe[]> {
+  const rt = String(example.resource.resourceType);
+  const stored = await readBack(rt, id);
+  const rows = extractIndexRows(stored, { baseUrl: t.fhirBase });
+  return mapLimit(params, 1, async (param): Promise<ExampleProbe> => {
+    const probe = { pair: `${rt}.${param}`, example: example.name, found: false };
+    const row = rows.find((r) => r.param === param);
+    const def = model.getSearchParam(rt, param);
+    if (!row || !def) return { ...probe, detail: 'the stored example has no index row for the parameter' };
+    const query = searchQueryForRow(row, def);
+    if ('unsupported' in query) return { ...probe, detail: `no query for the row: ${query.unsupported}` };
+    const found = await searchIds(rt, [...query.params, ['_id', id], ['_count', '10']]);
+    return { ...probe, query: found.query, found: found.ids?.includes(id) ?? false, detail: found.error ?? (found.ids?.includes(id) ? undefined : 'example not found') };
+  });
+}
+
+describe('search by the values of the R4 examples', () => {
+  const probes: ExampleProbe[] = [];
+  let stored = 0;
+
+  beforeAll(async () => {
+    const started = performance.now();
+    const byPair = examplesByPair();
+    const examples = [...new Set(byPair.values())];
+    const paramsOf = new Map<ExampleResource, string[]>();
+    for (const [pair, example] of byPair) paramsOf.set(example, [...(paramsOf.get(example) ?? []), pair.slice(pair.indexOf('.') + 1)]);
+    const batches = Array.from({ length: Math.ceil(examples.length / 100) }, (_, i) => examples.slice(i * 100, i * 100 + 100));
+    const ids = (await mapLimit(batches, 2, (batch) => tryCreateAll(batch.map((e) => e.resource)))).flat();
+    const work = examples.flatMap((example, i) => (ids[i] ? [{ example, id: ids[i]! }] : []));
+    stored = work.length;
+    for (const list of await mapLimit(work, CONCURRENCY, ({ example, id }) => probeExample(example, id, paramsOf.get(example)!))) probes.push(...list);
+    console.log(`example searches: ${probes.filter((p) => p.found).length}/${probes.length} pairs found on ${stored}/${examples.length} stored examples in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }, 180_000);
+
+  it('finds the example that holds a value by the first value of each of its parameters', () => {
+    const failing = probes.filter((p) => !p.found && !listedReason(p.pair)).map((p) => `${p.pair} (${p.example}): ${p.detail}${p.query ? ` — GET ${p.query}` : ''}`);
+    expect(failing).toEqual([]);
   });
 });

@@ -102,7 +102,7 @@ export class FhirService {
     assertValid(body, resourceType);
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (options.ifNoneExist !== undefined) {
-        if (!isAllowed(ctx, resourceType, 's')) authorize(ctx, resourceType, 's');
+        authorize(ctx, resourceType, 's');
         const matches = await this.findConditionalMatches(tx, ctx, resourceType, options.ifNoneExist);
         if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length} resources`);
         if (matches.length === 1) {

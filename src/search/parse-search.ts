@@ -135,7 +135,7 @@ function parseResultParam(model: FhirModel, request: SearchRequest, name: string
     case '_include':
     case '_revinclude': {
       if (qualifier !== undefined && qualifier !== 'iterate' && qualifier !== 'recurse') throw new Refusal(`${name} is not supported`);
-      const spec = parseInclude(model, value, qualifier !== undefined);
+      const spec = parseInclude(model, value === '*' ? `${request.resourceType ?? ''}:*` : value, qualifier !== undefined);
       (base === '_include' ? request.include : request.revinclude).push(spec);
       return;
     }

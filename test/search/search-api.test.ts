@@ -142,6 +142,40 @@ describe('reference', () => {
   });
 });
 
+describe('number, uri, :identifier and the meta parameters', () => {
+  beforeAll(async () => {
+    await create('risk', { resourceType: 'RiskAssessment', status: 'final', subject: { reference: `Patient/${ids.smith}` }, prediction: [{ probabilityDecimal: 0.80 }] });
+    await create('vs', {
+      resourceType: 'ValueSet', status: 'active', url: 'http://example.org/fhir/ValueSet/colours',
+      meta: { tag: [{ system: 'http://example.org/tags', code: 'seed' }], profile: ['http://example.org/fhir/StructureDefinition/my-vs'], security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }], source: 'http://example.org/source#1' },
+    });
+    await create('enc', { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: { identifier: { system: 'http://example.org/mrn', value: 'MRN-9' } } });
+  });
+  it('number with prefixes and implicit precision', async () => {
+    expect(await matches('RiskAssessment?probability=0.8')).toEqual(idsOf('risk'));
+    expect(await matches('RiskAssessment?probability=gt0.5')).toEqual(idsOf('risk'));
+    expect(await matches('RiskAssessment?probability=lt0.5')).toEqual([]);
+    expect(await matches('RiskAssessment?probability=0.85')).toEqual([]);
+  });
+  it('uri exact, :below and :above', async () => {
+    expect(await matches('ValueSet?url=http://example.org/fhir/ValueSet/colours')).toEqual(idsOf('vs'));
+    expect(await matches('ValueSet?url=http://example.org/fhir/ValueSet')).toEqual([]);
+    expect(await matches('ValueSet?url:below=http://example.org/fhir/')).toEqual(idsOf('vs'));
+    expect(await matches('ValueSet?url:above=http://example.org/fhir/ValueSet/colours/v2')).toEqual(idsOf('vs'));
+  });
+  it('reference :identifier', async () => {
+    expect(await matches('Encounter?subject:identifier=http://example.org/mrn|MRN-9')).toEqual(idsOf('enc'));
+    expect(await matches('Encounter?subject:identifier=http://example.org/mrn|MRN-1')).toEqual([]);
+  });
+  it('_tag, _profile, _security and _source', async () => {
+    expect(await matches('ValueSet?_tag=http://example.org/tags|seed')).toEqual(idsOf('vs'));
+    expect(await matches('ValueSet?_profile=http://example.org/fhir/StructureDefinition/my-vs')).toEqual(idsOf('vs'));
+    expect(await matches('ValueSet?_security=http://terminology.hl7.org/CodeSystem/v3-Confidentiality|N')).toEqual(idsOf('vs'));
+    expect(await matches('ValueSet?_source=http://example.org/source%231')).toEqual(idsOf('vs'));
+    expect(await matches('ValueSet?_tag=http://example.org/tags|other')).toEqual([]);
+  });
+});
+
 describe('result parameters', () => {
   it('_id and _lastUpdated', async () => {
     expect(await matches(`Patient?_id=${ids.smith},${ids.muller}`)).toEqual(idsOf('smith', 'muller'));
@@ -187,6 +221,19 @@ describe('result parameters', () => {
     expect(modes).toEqual(['include Patient', 'include Practitioner', 'match Observation']);
     const rev = await search(`Patient?_id=${ids.smith}&_revinclude=Observation:subject`);
     expect(rev.entry.filter((e: any) => e.search.mode === 'include').map((e: any) => e.resource.id).sort()).toEqual(idsOf('hr1', 'hr2'));
+  });
+  it('_include=* and _include:iterate', async () => {
+    const all = await search(`Observation?_id=${ids.hr1}&_include=*`);
+    expect(all.entry.filter((e: any) => e.search.mode === 'include').map((e: any) => e.resource.resourceType).sort()).toEqual(['Patient', 'Practitioner']);
+    const iterate = await search(`Observation?_id=${ids.hr1}&_include=Observation:subject&_include:iterate=Patient:organization`);
+    expect(iterate.entry.filter((e: any) => e.search.mode === 'include').map((e: any) => e.resource.resourceType).sort()).toEqual(['Organization', 'Patient']);
+  });
+  it('_summary=text and _summary=data', async () => {
+    const text = (await search(`Patient?_id=${ids.smith}&_summary=text`)).entry[0].resource;
+    expect(text.gender).toBeUndefined();
+    const data = (await search(`Patient?_id=${ids.smith}&_summary=data`)).entry[0].resource;
+    expect(data.gender).toBe('female');
+    expect(data.text).toBeUndefined();
   });
   it('POST _search with a form body, and system search with _type', async () => {
     const res = await fetch(`${t.url}/fhir/Patient/_search`, {

@@ -23,7 +23,7 @@ const COLUMNS: Record<Exclude<IndexRow['kind'], never>, { table: string; columns
   token: { table: 'search_token', columns: [['system', 'text'], ['code', 'text'], ['text', 'text'], ['of_type', 'jsonb']] },
   date: { table: 'search_date', columns: [['low', 'timestamptz'], ['high', 'timestamptz']] },
   number: { table: 'search_number', columns: [['value', 'numeric'], ['low', 'numeric'], ['high', 'numeric']] },
-  quantity: { table: 'search_quantity', columns: [['value', 'numeric'], ['low', 'numeric'], ['high', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text']] },
+  quantity: { table: 'search_quantity', columns: [['value', 'numeric'], ['low', 'numeric'], ['high', 'numeric'], ['system', 'text'], ['code', 'text'], ['unit', 'text'], ['range', 'text']] },
   reference: { table: 'search_reference', columns: [['target_type', 'text'], ['target_id', 'text'], ['url', 'text'], ['identifier_system', 'text'], ['identifier_value', 'text']] },
   uri: { table: 'search_uri', columns: [['value', 'text']] },
   composite: { table: 'search_composite', columns: [['components', 'jsonb']] },
@@ -35,7 +35,7 @@ function columnValues(row: IndexRow): unknown[] {
     case 'token': return [row.system, row.code, row.text ?? null, row.ofType?.length ? JSON.stringify(row.ofType) : null];
     case 'date': return [row.low, row.high];
     case 'number': return [row.value, row.low, row.high];
-    case 'quantity': return [row.value, row.low, row.high, row.system, row.code, row.unit];
+    case 'quantity': return [row.value, row.low, row.high, row.system, row.code, row.unit, row.range ?? null];
     case 'reference': return [row.targetType, row.targetId, row.url, row.identifierSystem ?? null, row.identifierValue ?? null];
     case 'uri': return [row.value];
     case 'composite': return [JSON.stringify(row.components)];

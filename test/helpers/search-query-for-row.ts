@@ -74,8 +74,10 @@ function simpleValue(row: SimpleRow): { modifier?: string; values: string[] } | 
       return { values: [row.value] };
     case 'quantity': {
       const code = row.code ?? row.unit;
-      if (row.system === null && code === null) return { values: [row.value] };
-      return { values: [`${row.value}|${e(row.system ?? '')}|${e(code ?? '')}`] };
+      // A Range matches on its bounds: ask for values reaching its low bound (or, at-most, its high one).
+      const value = row.range === 'at-most' ? `le${row.high}` : row.range ? `ge${row.low}` : row.value;
+      if (row.system === null && code === null) return { values: [value] };
+      return { values: [`${value}|${e(row.system ?? '')}|${e(code ?? '')}`] };
     }
     case 'reference':
       if (row.url !== null) return { values: [e(row.url)] };

@@ -157,6 +157,15 @@ describe('number, uri, :identifier and the meta parameters', () => {
     expect(await matches('RiskAssessment?probability=lt0.5')).toEqual([]);
     expect(await matches('RiskAssessment?probability=0.85')).toEqual([]);
   });
+  it('quantities from a Range match on their bounds', async () => {
+    const age = (value: number) => ({ value, unit: 'a', system: 'http://unitsofmeasure.org', code: 'a' });
+    await create('teen', { resourceType: 'Condition', subject: { reference: `Patient/${ids.smith}` }, onsetRange: { low: age(10), high: age(20) } });
+    await create('older', { resourceType: 'Condition', subject: { reference: `Patient/${ids.smith}` }, onsetRange: { low: age(50) } });
+    expect(await matches('Condition?onset-age=gt15')).toEqual(idsOf('teen', 'older'));
+    expect(await matches('Condition?onset-age=15')).toEqual([]);
+    expect(await matches('Condition?onset-age=gt60')).toEqual(idsOf('older'));
+    expect(await matches('Condition?onset-age=lt30||a')).toEqual(idsOf('teen'));
+  });
   it('uri exact, :below and :above', async () => {
     expect(await matches('ValueSet?url=http://example.org/fhir/ValueSet/colours')).toEqual(idsOf('vs'));
     expect(await matches('ValueSet?url=http://example.org/fhir/ValueSet')).toEqual([]);

@@ -72,9 +72,9 @@ function valueSql(param: SearchParamDef, s: string, value: string, modifier: str
       return numberCondition(`${s}.value`, value, p);
     case 'quantity':
       if (modifier) throw badRequest(`Modifier :${modifier} is not supported on quantity parameters`);
-      return quantityCondition({ value: `${s}.value`, system: `${s}.system`, code: `${s}.code`, unit: `${s}.unit` }, value, p);
+      return quantityCondition({ value: `${s}.value`, system: `${s}.system`, code: `${s}.code`, unit: `${s}.unit`, low: `${s}.low`, high: `${s}.high`, range: `${s}.range` }, value, p);
     case 'uri': return uriCondition(`${s}.value`, value, modifier, p);
-    case 'reference': return referenceSql(param, s, value, modifier, ctx);
+    case 'reference': return referenceSql(param, referenceColumns(s), value, modifier, ctx);
     case 'composite': return compositeSql(param, s, value, ctx);
     default: throw badRequest(`Search parameters of type ${param.type} are not supported`);
   }
@@ -82,27 +82,35 @@ function valueSql(param: SearchParamDef, s: string, value: string, modifier: str
 
 const LOCAL = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
-function referenceSql(param: SearchParamDef, s: string, raw: string, modifier: string | undefined, ctx: CriterionContext): string {
+interface ReferenceColumns { targetType: string; targetId: string; url: string; identifierSystem: string; identifierValue: string }
+
+function referenceColumns(s: string): ReferenceColumns {
+  return { targetType: `${s}.target_type`, targetId: `${s}.target_id`, url: `${s}.url`, identifierSystem: `${s}.identifier_system`, identifierValue: `${s}.identifier_value` };
+}
+
+function referenceSql(param: SearchParamDef, cols: ReferenceColumns, raw: string, modifier: string | undefined, ctx: CriterionContext): string {
   const p = ctx.params;
   let value = unescapeValue(raw);
   if (modifier === 'identifier') {
     const [system, code] = splitEscaped(raw, '|').map(unescapeValue);
-    if (code === undefined) return `${s}.identifier_value = ${p.add(system)}`;
-    return `(${s}.identifier_value = ${p.add(code)} AND ${s}.identifier_system ${system ? `= ${p.add(system)}` : 'IS NULL'})`;
+    if (code === undefined) return `${cols.identifierValue} = ${p.add(system)}`;
+    return `(${cols.identifierValue} = ${p.add(code)} AND ${cols.identifierSystem} ${system ? `= ${p.add(system)}` : 'IS NULL'})`;
   }
   if (modifier && !ctx.model.isResourceType(modifier)) throw badRequest(`Modifier :${modifier} is not supported on reference parameters`);
   if (value.startsWith(`${ctx.fhirBaseUrl}/`)) value = value.slice(ctx.fhirBaseUrl.length + 1);
+  // A relative canonical (`Questionnaire/gcs`, `library-x`) is stored as written in `url`.
+  const asWritten = `${cols.url} = ${p.add(value)}`;
   const local = LOCAL.exec(value);
   if (local) {
     if (modifier && modifier !== local[1]) return 'false';
-    return `(${s}.target_id = ${p.add(local[2])} AND ${s}.target_type = ${p.add(local[1])})`;
+    return `((${cols.targetId} = ${p.add(local[2])} AND ${cols.targetType} = ${p.add(local[1])}) OR ${asWritten})`;
   }
   if (/^[A-Za-z0-9\-.]{1,64}$/.test(value)) {
     const types = modifier ? [modifier] : param.target;
-    const typeCondition = types?.length ? ` AND ${s}.target_type = ANY(${p.add(types, 'text[]')})` : '';
-    return `(${s}.target_id = ${p.add(value)}${typeCondition})`;
+    const typeCondition = types?.length ? ` AND ${cols.targetType} = ANY(${p.add(types, 'text[]')})` : '';
+    return `((${cols.targetId} = ${p.add(value)}${typeCondition}) OR ${asWritten})`;
   }
-  return `${s}.url = ${p.add(value)}`;
+  return asWritten;
 }
 
 function compositeSql(param: SearchParamDef, s: string, raw: string, ctx: CriterionContext): string {
@@ -116,11 +124,18 @@ function compositeSql(param: SearchParamDef, s: string, raw: string, ctx: Criter
     const field = (name: string) => `(${s}.components -> ${key} ->> '${name}')`;
     switch (def.type) {
       case 'token': return tokenCondition({ system: field('system'), code: field('code'), text: field('text') }, parts[i], undefined, ctx.params);
-      case 'quantity': return quantityCondition({ value: `${field('value')}::numeric`, system: field('system'), code: field('code'), unit: field('unit') }, parts[i], ctx.params);
+      case 'quantity': return quantityCondition({
+        value: `${field('value')}::numeric`, system: field('system'), code: field('code'), unit: field('unit'),
+        low: `${field('low')}::numeric`, high: `${field('high')}::numeric`, range: field('range'),
+      }, parts[i], ctx.params);
       case 'number': return numberCondition(`${field('value')}::numeric`, parts[i], ctx.params);
       case 'date': return dateCondition({ low: `${field('low')}::timestamptz`, high: `${field('high')}::timestamptz` }, parts[i], ctx.params);
       case 'string': return stringCondition({ value: field('value'), norm: field('norm') }, parts[i], undefined, ctx.params);
       case 'uri': return uriCondition(field('value'), parts[i], undefined, ctx.params);
+      case 'reference': return referenceSql(def, {
+        targetType: field('targetType'), targetId: field('targetId'), url: field('url'),
+        identifierSystem: field('identifierSystem'), identifierValue: field('identifierValue'),
+      }, parts[i], undefined, ctx);
       default: throw badRequest(`${param.code}: components of type ${def.type} are not supported`);
     }
   }).join(' AND ')})`;

@@ -115,12 +115,32 @@ export function numberCondition(valueColumn: string, raw: string, p: SqlParams):
   }
 }
 
-export interface QuantityColumns { value: string; system: string; code: string; unit: string }
+export interface QuantityColumns { value: string; system: string; code: string; unit: string; low?: string; high?: string; range?: string }
+
+/**
+ * A Range's bounds (`range` says which it has) compared like a date range: `gt15` matches a
+ * range reaching above 15, `eq15` only a range inside 15's precision.
+ */
+function rangeCondition(cols: Required<Pick<QuantityColumns, 'low' | 'high' | 'range'>>, raw: string, p: SqlParams): string {
+  const [prefix, value] = splitPrefix(raw);
+  const number = numberPrecision(value)!;
+  const lo = `(CASE WHEN ${cols.range} = 'at-most' THEN '-Infinity'::numeric ELSE ${cols.low} END)`;
+  const hi = `(CASE WHEN ${cols.range} = 'at-least' THEN 'Infinity'::numeric ELSE ${cols.high} END)`;
+  const v = lazy(() => p.add(number.value, 'numeric'));
+  const half = lazy(() => p.add(number.half, 'numeric'));
+  const vLow = () => `(${v()} - ${half()})`;
+  const vHigh = () => `(${v()} + ${half()})`;
+  const within = () => `(${lo} >= ${vLow()} AND ${hi} <= ${vHigh()})`;
+  return rangeComparison(prefix, lo, hi, v, v, within, () => [`(${v()} * 0.9)`, `(${v()} * 1.1)`]);
+}
 
 /** `[prefix]number|system|code` (system and code optional; a code also matches the unit). */
 export function quantityCondition(cols: QuantityColumns, raw: string, p: SqlParams): string {
   const [number, system, code] = splitEscaped(raw, '|').map(unescapeValue);
-  const conditions = [numberCondition(cols.value, number, p)];
+  const point = numberCondition(cols.value, number, p);
+  const conditions = [cols.range && cols.low && cols.high
+    ? `(CASE WHEN ${cols.range} IS NULL THEN ${point} ELSE ${rangeCondition({ low: cols.low, high: cols.high, range: cols.range }, number, p)} END)`
+    : point];
   if (system) conditions.push(`${cols.system} = ${p.add(system)}`);
   if (code) conditions.push(system ? `${cols.code} = ${p.add(code)}` : `(${cols.code} = ${p.add(code)} OR ${cols.unit} = ${p.add(code)})`);
   return `(${conditions.join(' AND ')})`;

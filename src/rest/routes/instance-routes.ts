@@ -4,13 +4,35 @@
  */
 import { allOk } from '../../fhir/outcomes.ts';
 import { parseIfMatch } from '../../service/if-match.ts';
-import type { FhirRoute, Params } from '../fhir-route.ts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RequestContext } from '../../service/request-context.ts';
+import type { WriteResult } from '../../service/write-ops.ts';
+import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
 import { readPatchBody, readResourceBody } from '../request-body.ts';
 import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
 
 function ifMatchOf(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return value === undefined ? undefined : parseIfMatch(value);
+}
+
+/**
+ * An update or patch of `/fhir/{type}/{id}`: the URL is checked before the body is read (so an
+ * unknown type is a 404 and a bad id a 400 whatever the body), then the version is answered per
+ * `Prefer`, with `Location` when the write created the resource.
+ */
+async function writeInstance(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  { service, context }: RouteDeps,
+  write: (ctx: RequestContext, type: string, id: string, ifMatch: number | undefined) => Promise<WriteResult>,
+): Promise<unknown> {
+  const { type, id } = request.params as Params;
+  const ctx = context(request);
+  service.assertResourceType(type);
+  service.assertId(id);
+  const result = await write(ctx, type, id, ifMatchOf(request.headers['if-match']));
+  return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
 }
 
 export const instanceRoutes: FhirRoute[] = [
@@ -40,29 +62,15 @@ export const instanceRoutes: FhirRoute[] = [
     method: 'PUT',
     url: '/fhir/:type/:id',
     capabilities: [{ level: 'type', interaction: 'update' }],
-    async handler(request, reply, { service, context }) {
-      const { type, id } = request.params as Params;
-      const ctx = context(request);
-      service.assertResourceType(type);
-      service.assertId(id);
-      const ifMatch = ifMatchOf(request.headers['if-match']);
-      const result = await service.update(ctx, type, id, readResourceBody(request), { ifMatch });
-      return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
-    },
+    handler: (request, reply, deps) => writeInstance(request, reply, deps, (ctx, type, id, ifMatch) =>
+      deps.service.update(ctx, type, id, readResourceBody(request), { ifMatch })),
   },
   {
     method: 'PATCH',
     url: '/fhir/:type/:id',
     capabilities: [{ level: 'type', interaction: 'patch' }],
-    async handler(request, reply, { service, context }) {
-      const { type, id } = request.params as Params;
-      const ctx = context(request);
-      service.assertResourceType(type);
-      service.assertId(id);
-      const ifMatch = ifMatchOf(request.headers['if-match']);
-      const result = await service.patch(ctx, type, id, readPatchBody(request), { ifMatch });
-      return sendWritten(request, reply, 200, result.version, ctx.fhirBaseUrl);
-    },
+    handler: (request, reply, deps) => writeInstance(request, reply, deps, (ctx, type, id, ifMatch) =>
+      deps.service.patch(ctx, type, id, readPatchBody(request), { ifMatch })),
   },
   {
     method: 'DELETE',

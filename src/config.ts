@@ -26,6 +26,8 @@ export interface Config {
   rateLimit: { perSecond: number; perMinute: number };
   /** Token-endpoint limits per client and per IP, against brute force. */
   tokenRateLimit: { perSecond: number; perMinute: number };
+  /** GraphQL protection: introspection on or off, maximum depth and cost of an operation. */
+  graphql: { introspection: boolean; maxDepth: number; maxCost: number };
 }
 
 function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -56,6 +58,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
     rateLimit: { perSecond: readInt(env, 'RATE_LIMIT_PER_SECOND', 200), perMinute: readInt(env, 'RATE_LIMIT_PER_MINUTE', 6000) },
     tokenRateLimit: { perSecond: readInt(env, 'TOKEN_RATE_LIMIT_PER_SECOND', 20), perMinute: readInt(env, 'TOKEN_RATE_LIMIT_PER_MINUTE', 300) },
+    graphql: {
+      introspection: env.GRAPHQL_INTROSPECTION !== 'false',
+      maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 15, 1),
+      maxCost: readInt(env, 'GRAPHQL_MAX_COST', 10_000, 1),
+    },
     ...overrides,
   };
   return config;

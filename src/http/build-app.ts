@@ -13,6 +13,7 @@ import { auditRecordOf, type RequestContext } from '../service/request-context.t
 import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from './security.ts';
+import { registerGraphQL } from '../graphql/graphql-server.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
 import { handleError } from '../rest/error-handler.ts';
 import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
@@ -130,6 +131,8 @@ export async function buildApp({ config, service, security, logger = true }: App
       },
     });
   }
+
+  await registerGraphQL(app, service, config);
 
   app.setNotFoundHandler(async (request, reply) => {
     const error = notFound(`No route for ${request.method} ${request.url.split('?')[0].slice(0, 200)}`);

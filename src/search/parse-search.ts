@@ -18,7 +18,7 @@ export interface ParseOptions {
 }
 
 /** Parameters that shape the result rather than select resources. */
-const RESULT_PARAMS = new Set(['_count', '_sort', '_total', '_summary', '_elements', '_include', '_revinclude', '_cursor', '_format', '_pretty', '_type']);
+const RESULT_PARAMS = new Set(['_offset', '_count', '_sort', '_total', '_summary', '_elements', '_include', '_revinclude', '_cursor', '_format', '_pretty', '_type']);
 const UNSUPPORTED = new Set(['_text', '_content', '_list', '_query', '_filter', '_contained', '_containedType', '_score']);
 const MAX_CHAIN = 3;
 
@@ -107,6 +107,11 @@ function parseResultParam(model: FhirModel, request: SearchRequest, name: string
     case '_count': {
       if (!/^\d{1,7}$/.test(value)) throw new Refusal(`_count "${value.slice(0, 20)}" is not a non-negative integer`);
       request.count = Math.min(Number(value), options.maxCount);
+      return;
+    }
+    case '_offset': {
+      if (!/^\d{1,7}$/.test(value)) throw new Refusal(`_offset "${value.slice(0, 20)}" is not a non-negative integer`);
+      request.offset = Number(value);
       return;
     }
     case '_total':

@@ -50,6 +50,8 @@ export interface SearchRequest {
   include: IncludeSpec[];
   revinclude: IncludeSpec[];
   cursor?: string;
+  /** `_offset` (the GraphQL list argument): rows skipped before the page; REST pages by cursor. */
+  offset?: number;
   /** Compartment search (`GET /fhir/Patient/1/Observation`): resources linked to the owner by any of `params`. */
   compartment?: { resourceType: string; id: string; params: string[] };
   /** Parameters ignored under lenient handling, reported in an OperationOutcome entry. */

@@ -10,7 +10,7 @@ import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import {
-  countVersions, readCurrent, readHistory, readVersion,
+  countVersions, readCurrent, readCurrentMany, readHistory, readVersion,
   type HistoryQuery, type HistoryVersion, type StoredVersion,
 } from '../store/resource-repository.ts';
 import type { RequestContext } from './request-context.ts';
@@ -18,7 +18,7 @@ import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
 import { parseSearch } from '../search/parse-search.ts';
-import { authorizeCriteria, runSearch } from './search-service.ts';
+import { authorizeCriteria, runReverseSearch, runSearch } from './search-service.ts';
 import { buildSearchQuery } from '../search/sql/build-search-query.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { authorize, isAllowed } from './authorize.ts';
@@ -74,6 +74,21 @@ export class FhirService {
     if (!version) throw notFound(`${resourceType}/${id} is not known`);
     if (version.deleted) throw gone(`${resourceType}/${id} has been deleted`);
     return version;
+  }
+
+  /**
+   * Reads many current versions in one statement (the graph's reference loader). Each type must
+   * be readable by the caller; deleted and unknown resources are absent from the result.
+   */
+  async readMany(ctx: RequestContext, keys: { resourceType: string; id: string }[]): Promise<Map<string, StoredVersion>> {
+    for (const type of new Set(keys.map((k) => k.resourceType))) authorize(ctx, type, 'r');
+    const valid = keys.filter((k) => ID_PATTERN.test(k.id) && this.model.isResourceType(k.resourceType));
+    const found = valid.length ? await readCurrentMany(this.db, valid) : new Map<string, StoredVersion>();
+    for (const [key, version] of found) {
+      if (version.deleted) found.delete(key);
+      else ctx.audit.touch(key);
+    }
+    return found;
   }
 
   /** Reads one version (vread); a deleted version answers 410. */
@@ -261,6 +276,21 @@ export class FhirService {
       strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount,
     });
     return runSearch(this, ctx, request);
+  }
+
+  /**
+   * Reverse references for the graph: resources of `sourceType` referring to each of
+   * `targetIds` (of `targetType`) through `referenceParam`, filtered by `params`, at most
+   * `_count` (default 20) per target, in one statement.
+   */
+  async searchReverse(
+    ctx: RequestContext, sourceType: string, referenceParam: string, targetType: string, targetIds: string[], params: [string, string][],
+  ): Promise<Map<string, StoredVersion[]>> {
+    this.assertResourceType(sourceType);
+    const request = parseSearch(this.model, sourceType, params, { strict: true, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount });
+    const param = this.model.getSearchParam(sourceType, referenceParam);
+    if (!param || param.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter "${referenceParam}"`);
+    return runReverseSearch(this, ctx, request, { referenceParam, targetType, targetIds });
   }
 
   /**

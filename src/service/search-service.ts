@@ -8,6 +8,7 @@ import { badRequest, forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
 import type { SearchCriterion, SearchRequest } from '../search/search-request.ts';
 import { buildSearchQuery, cursorKeyCount, type PageCursor } from '../search/sql/build-search-query.ts';
 import { shapeResource } from '../search/shape-resource.ts';
+import { buildReverseQuery, type ReverseTarget } from '../search/sql/build-reverse-query.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
@@ -64,6 +65,26 @@ function searchedTypes(service: FhirService, ctx: RequestContext, request: Searc
   const types = service.model.resourceTypes.filter((t) => isAllowed(ctx, t, 's'));
   if (types.length === 0) throw forbidden("The access token's scope does not allow searching any type");
   return types;
+}
+
+/**
+ * Reverse references in one statement: for each target id, up to `request.count` resources of
+ * `request.resourceType` that refer to it through `referenceParam` and match the criteria.
+ */
+export async function runReverseSearch(
+  service: FhirService, ctx: RequestContext, request: SearchRequest, target: ReverseTarget,
+): Promise<Map<string, StoredVersion[]>> {
+  authorize(ctx, request.resourceType!, 's');
+  authorizeCriteria(ctx, request.criteria);
+  const grouped = new Map<string, StoredVersion[]>(target.targetIds.map((id) => [id, []]));
+  if (target.targetIds.length === 0 || request.count === 0) return grouped;
+  const { sql, params } = buildReverseQuery(request, target, service.model, ctx.fhirBaseUrl);
+  for (const row of await service.db.query<StoredVersion & { parent: string }>(sql, params)) {
+    if (typeof row.lastUpdated === 'string') row.lastUpdated = new Date(row.lastUpdated);
+    ctx.audit.touch(`${row.resourceType}/${row.id}`);
+    grouped.get(row.parent)?.push(row);
+  }
+  return grouped;
 }
 
 /** Runs a search and returns the searchset Bundle. */

@@ -8,6 +8,7 @@ import type { QueryResultRow } from 'pg';
 import { FhirError, conflict, outcome } from '../fhir/outcomes.ts';
 import { openOrm, type Orm } from './orm.ts';
 import { migrateOrm } from './migrate.ts';
+import { noteStatement } from './statement-counter.ts';
 
 /** What every query runner offers: a pooled database or one transaction. */
 export interface Queryable {
@@ -62,6 +63,7 @@ export class Database implements Queryable {
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     const connection = await this.client.acquireConnection();
     try {
+      noteStatement();
       const result = await connection.query(sql, params);
       return result.rows as R[];
     } catch (err) {
@@ -83,6 +85,7 @@ export class Database implements Queryable {
       open = true;
       const tx: Queryable = {
         async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+          noteStatement();
           const result = await connection.query(sql, params);
           return result.rows as R[];
         },

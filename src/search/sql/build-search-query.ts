@@ -23,7 +23,8 @@ export interface BuiltQuery {
   sortCount: number;
 }
 
-function whereClause(request: SearchRequest, types: string[], model: FhirModel, fhirBaseUrl: string, p: SqlParams): string {
+/** The WHERE conditions of a search over `types` on the resource alias `r`. */
+export function whereClause(request: SearchRequest, types: string[], model: FhirModel, fhirBaseUrl: string, p: SqlParams): string {
   let aliases = 0;
   const ctx = { model, params: p, fhirBaseUrl, nextAlias: () => `s${aliases++}` };
   const conditions = [
@@ -54,7 +55,7 @@ export function buildSearchQuery(request: SearchRequest, types: string[], model:
   FROM resource r
   WHERE ${where}${keyset}
   ORDER BY ${order}
-  LIMIT ${p.add(request.count + 1)}`;
+  LIMIT ${p.add(request.count + 1)}${!cursor && request.offset ? ` OFFSET ${p.add(request.offset)}` : ''}`;
   const c = new SqlParams();
   const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereClause(request, types, model, fhirBaseUrl, c)}`;
   return { sql, params: p.values, countSql, countParams: c.values, sortCount: expressions.length };

@@ -1,0 +1,179 @@
+/**
+ * Resolvers for the generated graph, derived from the schema's own field names (the FHIR GraphQL
+ * conventions, https://hl7.org/fhir/R4/graphql.html): `Patient(_id)`, `PatientList(…)`,
+ * `PatientConnection(…)`, `Reference.resource`, reverse references `Patient.ObservationList(
+ * _reference: subject, …)`, and the mutations `PatientCreate/Update/Delete`. Every resolver goes
+ * through the core service, so validation, authorisation, versions, audit and change events are
+ * the REST facade's; reads go through the per-request loaders.
+ */
+import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
+import type { FhirModel } from '../fhir/fhir-model.ts';
+import { FhirError, notFound } from '../fhir/outcomes.ts';
+import { isAllowed } from '../service/authorize.ts';
+import type { StoredVersion } from '../store/resource-repository.ts';
+import { forbiddenError, toGraphQLError } from './graphql-errors.ts';
+import { fhirScalars } from './graphql-scalars.ts';
+import type { FhirObject, GraphQLContext } from './request-loaders.ts';
+
+type Resolver = GraphQLFieldResolver<unknown, GraphQLContext, Record<string, unknown>>;
+type ResolverMap = Record<string, Record<string, Resolver> | unknown>;
+
+const LOCAL_REFERENCE = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+/** Arguments that shape results rather than select resources. */
+const RESULT_ARGS = new Set(['_count', '_offset', '_sort', '_cursor', '_include', '_revinclude', '_total', '_reference']);
+
+/** A GraphQL argument name back to its search parameter code (`general_practitioner` → `general-practitioner`). */
+export function searchParamCode(argName: string): string {
+  return argName.replace(/(?!^)_/g, '-');
+}
+
+/** Turns GraphQL arguments into search parameters, in a stable order. */
+export function searchParamsOf(args: Record<string, unknown>): [string, string][] {
+  const params: [string, string][] = [];
+  for (const [name, value] of Object.entries(args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (value === undefined || value === null || name === '_reference') continue;
+    const code = RESULT_ARGS.has(name) ? name : searchParamCode(name);
+    for (const item of Array.isArray(value) ? value : [value]) params.push([code, String(item)]);
+  }
+  return params;
+}
+
+/** Runs a resolver, turning domain errors into GraphQL errors with `extensions.code`. */
+function guarded(resolver: Resolver): Resolver {
+  return async (source, args, context, info) => {
+    try {
+      return await resolver(source, args, context, info);
+    } catch (err) {
+      throw err instanceof FhirError ? toGraphQLError(err) : err;
+    }
+  };
+}
+
+function objects(context: GraphQLContext, versions: StoredVersion[]): FhirObject[] {
+  return versions.map((v) => context.loaders.object(v));
+}
+
+function wantsField(info: GraphQLResolveInfo, name: string): boolean {
+  return info.fieldNodes.some((node) => node.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === name));
+}
+
+function readResolver(type: string): Resolver {
+  return async (_source, args, context) => {
+    const version = await context.service.read(context.ctx, type, String(args._id));
+    return context.loaders.object(version);
+  };
+}
+
+function listResolver(type: string): Resolver {
+  return async (_source, args, context) => {
+    const bundle = await context.service.search(context.ctx, type, searchParamsOf(args), { strict: true });
+    return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => JSON.parse(e.resourceJson!) as FhirObject);
+  };
+}
+
+function cursorOf(url: string | undefined): string | undefined {
+  return url ? new URL(url).searchParams.get('_cursor') ?? undefined : undefined;
+}
+
+function connectionResolver(type: string): Resolver {
+  return async (_source, args, context, info) => {
+    const params = searchParamsOf(args);
+    if (wantsField(info, 'count') && !('_total' in args)) params.push(['_total', 'accurate']);
+    const bundle = await context.service.search(context.ctx, type, params, { strict: true });
+    const link = (relation: string) => bundle.link?.find((l) => l.relation === relation)?.url;
+    const matches = bundle.entry.filter((e) => e.search?.mode !== 'outcome');
+    return {
+      count: bundle.total,
+      offset: typeof args._offset === 'number' ? args._offset : 0,
+      pagesize: matches.filter((e) => e.search?.mode === 'match').length,
+      first: undefined,
+      previous: cursorOf(link('previous')),
+      next: cursorOf(link('next')),
+      edges: matches.map((e) => ({ mode: e.search?.mode, score: e.search?.score, resource: JSON.parse(e.resourceJson!) })),
+    };
+  };
+}
+
+/** `Reference.resource`: the referenced resource through the loader, FORBIDDEN when unreadable. */
+const referenceResolver: Resolver = async (source, args, context) => {
+  const reference = (source as { reference?: unknown }).reference;
+  if (typeof reference !== 'string') return null;
+  const match = LOCAL_REFERENCE.exec(reference);
+  if (!match) return null;
+  const [, type, id] = match;
+  if (typeof args.type === 'string' && args.type !== type) return null;
+  if (!isAllowed(context.ctx, type, 'r')) throw forbiddenError(`The access token's scope does not allow reading ${type}`);
+  const version = await context.loaders.resource.load(`${type}/${id}`);
+  return version ? context.loaders.object(version) : null;
+};
+
+function reverseResolver(sourceType: string, targetType: string): Resolver {
+  return async (source, args, context) => {
+    const id = (source as FhirObject).id;
+    if (!id || typeof args._reference !== 'string') return [];
+    if (!isAllowed(context.ctx, sourceType, 's')) throw forbiddenError(`The access token's scope does not allow searching ${sourceType}`);
+    const loader = context.loaders.reverseFor(sourceType, searchParamCode(args._reference), targetType, searchParamsOf(args));
+    return objects(context, await loader.load(id));
+  };
+}
+
+/** A mutation's `res` argument as a resource of `type`. */
+function resourceInput(type: string, value: unknown): Record<string, unknown> {
+  return { ...(value as Record<string, unknown>), resourceType: type };
+}
+
+function mutationResolver(type: string, kind: 'Create' | 'Update' | 'Delete'): Resolver {
+  return async (_source, args, context) => {
+    const { service, ctx } = context;
+    if (kind === 'Create') {
+      const result = await service.create(ctx, type, resourceInput(type, args.res));
+      return context.loaders.object(result.version);
+    }
+    if (kind === 'Update') {
+      const ifMatch = typeof args.ifMatch === 'string' ? Number(/(\d+)/.exec(args.ifMatch)?.[1]) : undefined;
+      const body = resourceInput(type, { ...(args.res as object), id: args.id });
+      const result = await service.update(ctx, type, String(args.id), body, { ifMatch });
+      return context.loaders.object(result.version);
+    }
+    const before = await service.read(ctx, type, String(args.id)).catch((err) => {
+      if (err instanceof FhirError && err.status === 410) throw notFound(`${type}/${String(args.id)} is already deleted`);
+      throw err;
+    });
+    await service.delete(ctx, type, String(args.id));
+    return context.loaders.object(before);
+  };
+}
+
+/**
+ * Builds the resolver map for a schema generated from `model`: the root fields, reverse
+ * references on every resource type, `Reference.resource`, the `Resource` interface and the
+ * custom scalars.
+ */
+export function buildResolvers(schema: GraphQLSchema, model: FhirModel): ResolverMap {
+  const isResource = (name: string) => model.isResourceType(name);
+  const resolvers: ResolverMap = { ...fhirScalars };
+  const query: Record<string, Resolver> = {};
+  for (const name of Object.keys(schema.getQueryType()?.getFields() ?? {})) {
+    if (isResource(name)) query[name] = guarded(readResolver(name));
+    else if (name.endsWith('List') && isResource(name.slice(0, -4))) query[name] = guarded(listResolver(name.slice(0, -4)));
+    else if (name.endsWith('Connection') && isResource(name.slice(0, -10))) query[name] = guarded(connectionResolver(name.slice(0, -10)));
+  }
+  resolvers.Query = query;
+  const mutation: Record<string, Resolver> = {};
+  for (const name of Object.keys(schema.getMutationType()?.getFields() ?? {})) {
+    const kind = (['Create', 'Update', 'Delete'] as const).find((k) => name.endsWith(k) && isResource(name.slice(0, -k.length)));
+    if (kind) mutation[name] = guarded(mutationResolver(name.slice(0, -kind.length), kind));
+  }
+  if (Object.keys(mutation).length) resolvers.Mutation = mutation;
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!(type instanceof GraphQLObjectType) || !isResource(type.name)) continue;
+    const fields: Record<string, Resolver> = {};
+    for (const field of Object.keys(type.getFields())) {
+      if (field.endsWith('List') && isResource(field.slice(0, -4))) fields[field] = guarded(reverseResolver(field.slice(0, -4), type.name));
+    }
+    if (Object.keys(fields).length) resolvers[type.name] = fields;
+  }
+  if (schema.getType('Reference')) resolvers.Reference = { resource: guarded(referenceResolver) };
+  if (schema.getType('Resource')) resolvers.Resource = { __resolveType: (value: FhirObject) => value.resourceType };
+  return resolvers;
+}

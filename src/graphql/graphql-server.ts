@@ -1,0 +1,139 @@
+/**
+ * The graph over HTTP: the executable schema (built at start from the FHIR model, DECISIONS.md
+ * §6), Apollo Server behind Fastify at `/graphql` and the FHIR GraphQL endpoints
+ * `/fhir/$graphql` and `/fhir/{type}/{id}/$graphql` (whose root is that resource,
+ * https://hl7.org/fhir/R4/graphql.html#invoking). The bearer token was verified by the app's
+ * authentication hook; each operation gets fresh loaders and reports the SQL statements it cost
+ * in `extensions.statements`.
+ */
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import { addResolversToSchema } from '@graphql-tools/schema';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { buildSchema, Kind, parse, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { buildFhirSdl } from '../codegen/build-fhir-sdl.ts';
+import type { Config } from '../config.ts';
+import { badRequest, invariant } from '../fhir/outcomes.ts';
+import type { FhirService } from '../service/fhir-service.ts';
+import { countStatements, currentStatements } from '../store/statement-counter.ts';
+import { buildResolvers } from './build-resolvers.ts';
+import { formatGraphQLError } from './graphql-errors.ts';
+import { queryLimitsRule } from './query-limits.ts';
+import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
+
+const schemas = new WeakMap<object, GraphQLSchema>();
+
+/**
+ * The executable schema of the FHIR model (SDL generated in memory, resolvers attached), built
+ * once per process: resolvers take the service from the request context, so every server of the
+ * process shares it.
+ */
+export function buildExecutableSchema(service: FhirService): GraphQLSchema {
+  let built = schemas.get(service.model);
+  if (!built) {
+    // The SDL is validated by the codegen tests; no locations halves the heap (DECISIONS.md §6 targets).
+    const schema = buildSchema(buildFhirSdl(service.model), { noLocation: true, assumeValidSDL: true });
+    built = addResolversToSchema({ schema, resolvers: buildResolvers(schema, service.model) as never, updateResolversInPlace: true });
+    schemas.set(service.model, built);
+  }
+  return built;
+}
+
+/** Reports the statement count of the operation in the response's `extensions`. */
+const statementsPlugin: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, contextValue }) {
+        contextValue.ctx.audit.begin(operation?.operation === 'query' ? 'R' : 'E', 'graphql');
+      },
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind !== 'single') return;
+        const result = response.body.singleResult;
+        // An instance-level query answers with the resource's fields at the root.
+        if (contextValue.rootedAt && result.data && 'resource' in result.data) result.data = result.data.resource as Record<string, unknown>;
+        const statements = currentStatements();
+        if (statements !== undefined) response.body.singleResult.extensions = { ...response.body.singleResult.extensions, statements };
+      },
+    };
+  },
+};
+
+/** The body of `/fhir/{type}/{id}/$graphql`, rewritten so its root is that resource. */
+function rootedAt(type: string, id: string, body: Record<string, unknown>): Record<string, unknown> {
+  if (typeof body.query !== 'string') throw badRequest('A GraphQL request needs a "query"');
+  let document: DocumentNode;
+  try {
+    document = parse(body.query);
+  } catch (err) {
+    throw badRequest(`The GraphQL query does not parse: ${(err as Error).message.slice(0, 200)}`);
+  }
+  const definitions = document.definitions.map((definition) => {
+    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'query') return definition;
+    const wrapped: OperationDefinitionNode = {
+      ...definition,
+      selectionSet: {
+        kind: Kind.SELECTION_SET,
+        selections: [{
+          kind: Kind.FIELD,
+          alias: { kind: Kind.NAME, value: 'resource' },
+          name: { kind: Kind.NAME, value: type },
+          arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: '_id' }, value: { kind: Kind.STRING, value: id } }],
+          selectionSet: definition.selectionSet,
+        }],
+      },
+    };
+    return wrapped;
+  });
+  return { ...body, query: print({ ...document, definitions }) };
+}
+
+/** Parses a JSON GraphQL body that the app's raw parsers left as text. */
+function parseBody(request: FastifyRequest): void {
+  if (typeof request.body !== 'string') return;
+  try {
+    request.body = JSON.parse(request.body);
+  } catch {
+    throw badRequest('The GraphQL request body is not valid JSON');
+  }
+}
+
+/** Starts Apollo and registers the GraphQL routes on the app. */
+export async function registerGraphQL(app: FastifyInstance, service: FhirService, config: Config): Promise<ApolloServer<GraphQLContext>> {
+  const schema = buildExecutableSchema(service);
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: config.graphql.introspection,
+    csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
+    formatError: formatGraphQLError,
+    includeStacktraceInErrorResponses: false,
+    validationRules: [queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
+    plugins: [statementsPlugin],
+  });
+  await apollo.start();
+  const apolloHandler = fastifyApolloHandler(apollo, {
+    context: async (request: FastifyRequest) => {
+      invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
+      const rootedAt = request.routeOptions.url === '/fhir/:type/:id/$graphql';
+      return { ctx: request.fhirContext, service, loaders: new RequestLoaders(service, request.fhirContext), rootedAt };
+    },
+  });
+  type HandlerArgs = Parameters<typeof apolloHandler>;
+  const handle = (request: FastifyRequest, reply: FastifyReply) =>
+    countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1]));
+  app.route({ method: ['GET', 'POST'], url: '/graphql', preValidation: async (request) => parseBody(request), handler: handle });
+  app.route({ method: 'POST', url: '/fhir/$graphql', preValidation: async (request) => parseBody(request), handler: handle });
+  app.route({
+    method: 'POST',
+    url: '/fhir/:type/:id/$graphql',
+    preValidation: async (request) => {
+      parseBody(request);
+      const { type, id } = request.params as { type: string; id: string };
+      service.assertResourceType(type);
+      service.assertId(id);
+      request.body = rootedAt(type, id, (request.body ?? {}) as Record<string, unknown>);
+    },
+    handler: handle,
+  });
+  app.addHook('onClose', async () => apollo.stop());
+  return apollo;
+}

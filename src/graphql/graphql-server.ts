@@ -49,6 +49,11 @@ const statementsPlugin: ApolloServerPlugin<GraphQLContext> = {
       async willSendResponse({ response, contextValue }) {
         if (response.body.kind !== 'single') return;
         const result = response.body.singleResult;
+        const error = result.errors?.[0];
+        if (error) {
+          const status = typeof error.extensions?.status === 'number' ? error.extensions.status : 400;
+          contextValue.ctx.audit.failure = { status, description: `GraphQL ${String(error.extensions?.code ?? 'error')}: ${error.message}`.slice(0, 300) };
+        }
         // An instance-level query answers with the resource's fields at the root.
         if (contextValue.rootedAt && result.data && 'resource' in result.data) result.data = result.data.resource as Record<string, unknown>;
         const statements = currentStatements();

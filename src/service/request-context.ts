@@ -31,8 +31,13 @@ export function systemContext(fhirBaseUrl: string): RequestContext {
   };
 }
 
-/** The audit record of a finished request. */
+/** The audit record of a finished request (a failure noted by the facade overrides a 2xx status). */
 export function auditRecordOf(ctx: RequestContext, status: number, description?: string): AuditRecord {
+  const failure = status < 400 ? ctx.audit.failure : undefined;
+  if (failure) {
+    status = failure.status;
+    description = failure.description;
+  }
   return {
     action: ctx.audit.action,
     interaction: ctx.audit.interaction,

@@ -12,6 +12,11 @@ export class RequestAudit {
   readonly entities = new Set<string>();
   /** True once the request's AuditEvent has been stored (with a successful write). */
   recorded = false;
+  /**
+   * A failure the HTTP status does not show (a GraphQL answer is 200 even when a field was
+   * refused): its status and description go into the AuditEvent instead.
+   */
+  failure: { status: number; description: string } | undefined;
 
   /** Names what the request does. */
   begin(action: AuditAction, interaction: string): void {

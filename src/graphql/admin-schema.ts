@@ -3,12 +3,11 @@
  * tokens only, over the same client-admin calls as the operator CLI and the admin REST routes
  * (CONTRACT.md "Operator CLI", DECISIONS.md §2). Their names start with `_`, which no name the FHIR
  * model generates does, so they can never collide with it.
- * https://spec.graphql.org/October2021/#sec-Schema-Extension
+ * https://spec.graphql.org/October2021/#sec-Root-Operation-Types
  */
-import { addResolversToSchema } from '@graphql-tools/schema';
-import { extendSchema, parse, type GraphQLSchema } from 'graphql';
+import { buildSchema, getNamedType, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, type GraphQLFieldConfigMap } from 'graphql';
 import { createClient, disableClientById, listClientSummaries, type ClientSummary } from '../auth/client-admin.ts';
-import { notFound } from '../fhir/outcomes.ts';
+import { invariant, notFound } from '../fhir/outcomes.ts';
 import { forbiddenError } from './graphql-errors.ts';
 import type { GraphQLContext } from './request-loaders.ts';
 
@@ -88,16 +87,47 @@ export const adminResolvers = {
 
 const extended = new WeakMap<GraphQLSchema, GraphQLSchema>();
 
+type Resolver = (root: unknown, args: never, context: GraphQLContext) => unknown;
+
 /**
- * The schema with the admin fields added. `extendSchema` keeps every existing resolver,
- * `resolveType` and scalar (it copies each type's config), and costs far less than re-merging the
- * FHIR schema's thousands of types; the result is cached per schema, like the schema itself.
+ * The root type with the admin fields added: the admin SDL is built on its own, its `JSON`
+ * arguments are pointed at the FHIR schema's `JSON` scalar, and each field gets its resolver.
+ */
+function withAdminFields(root: GraphQLObjectType, admin: GraphQLObjectType, json: GraphQLScalarType, resolvers: Record<string, Resolver>): GraphQLObjectType {
+  const fields: GraphQLFieldConfigMap<unknown, GraphQLContext> = {};
+  for (const [name, field] of Object.entries(admin.toConfig().fields)) {
+    const args = Object.fromEntries(Object.entries(field.args ?? {}).map(([argName, arg]) =>
+      [argName, getNamedType(arg.type).name === 'JSON' ? { ...arg, type: json } : arg]));
+    fields[name] = { ...field, args, resolve: resolvers[name] as never };
+  }
+  const config = root.toConfig();
+  return new GraphQLObjectType({ ...config, fields: { ...config.fields, ...fields } });
+}
+
+/**
+ * The schema with the admin fields added. Only the `Query` and `Mutation` types are rebuilt
+ * (their `toConfig()` keeps every resolver); every other type of the FHIR schema is reused as it
+ * is, which costs far less than re-merging its thousands of types. The result is cached per
+ * schema, like the schema itself. Wired in `buildExecutableSchema`, so every endpoint serves it.
  */
 export function withAdminSchema(schema: GraphQLSchema): GraphQLSchema {
+  // Idempotent: a schema that already has the admin fields is returned as it is.
+  if (schema.getType('Client_Summary')) return schema;
   let result = extended.get(schema);
   if (!result) {
-    const withTypes = extendSchema(schema, parse(adminTypeDefs), { assumeValidSDL: true });
-    result = addResolversToSchema({ schema: withTypes, resolvers: adminResolvers as never, updateResolversInPlace: true });
+    const json = schema.getType('JSON');
+    const query = schema.getQueryType();
+    const mutation = schema.getMutationType();
+    invariant(json instanceof GraphQLScalarType && query && mutation, 'the FHIR schema has a JSON scalar, a Query and a Mutation type');
+    const admin = buildSchema(`scalar JSON\n${adminTypeDefs.replaceAll('extend type', 'type')}`);
+    const config = schema.toConfig();
+    result = new GraphQLSchema({
+      ...config,
+      query: withAdminFields(query, admin.getQueryType()!, json, adminResolvers.Query as Record<string, Resolver>),
+      mutation: withAdminFields(mutation, admin.getMutationType()!, json, adminResolvers.Mutation as Record<string, Resolver>),
+      types: config.types.filter((type) => type !== query && type !== mutation),
+      assumeValid: true,
+    });
     extended.set(schema, result);
   }
   return result;

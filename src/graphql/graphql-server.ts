@@ -111,6 +111,8 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     formatError: formatGraphQLError,
     includeStacktraceInErrorResponses: false,
+    // The server's own SIGINT/SIGTERM handler stops everything in order (Apollo last, via onClose).
+    stopOnTerminationSignals: false,
     validationRules: [queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
     plugins: [statementsPlugin],
   });

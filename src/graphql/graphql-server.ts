@@ -7,6 +7,7 @@
  * in `extensions.statements`.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import { addResolversToSchema } from '@graphql-tools/schema';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,6 +18,7 @@ import { badRequest, invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
 import { buildResolvers } from './build-resolvers.ts';
+import { withFederation } from './federation.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { queryLimitsRule } from './query-limits.ts';
 import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
@@ -33,7 +35,7 @@ export function buildExecutableSchema(service: FhirService): GraphQLSchema {
   if (!built) {
     // The SDL is validated by the codegen tests; no locations halves the heap (DECISIONS.md §6 targets).
     const schema = buildSchema(buildFhirSdl(service.model), { noLocation: true, assumeValidSDL: true });
-    built = addResolversToSchema({ schema, resolvers: buildResolvers(schema, service.model) as never, updateResolversInPlace: true });
+    built = withFederation(addResolversToSchema({ schema, resolvers: buildResolvers(schema, service.model) as never, updateResolversInPlace: true }), service.model);
     schemas.set(service.model, built);
   }
   return built;
@@ -114,7 +116,8 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     // The server's own SIGINT/SIGTERM handler stops everything in order (Apollo last, via onClose).
     stopOnTerminationSignals: false,
     validationRules: [queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
-    plugins: [statementsPlugin],
+    // A federated schema would switch on inline tracing for every request; we do not report traces.
+    plugins: [statementsPlugin, ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const apolloHandler = fastifyApolloHandler(apollo, {

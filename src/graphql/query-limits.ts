@@ -15,6 +15,16 @@ export interface QueryLimits {
 }
 
 function countOf(field: FieldNode, variables: Record<string, unknown>, defaultCount: number): number | undefined {
+  if (field.name.value === '_entities') {
+    // Federation: each representation is one resource to read.
+    const representations = field.arguments?.find((a) => a.name.value === 'representations')?.value;
+    if (representations?.kind === Kind.LIST) return representations.values.length;
+    if (representations?.kind === Kind.VARIABLE) {
+      const value = variables[representations.name.value];
+      return Array.isArray(value) ? value.length : defaultCount;
+    }
+    return defaultCount;
+  }
   const arg = field.arguments?.find((a) => a.name.value === '_count');
   if (!arg) return field.name.value.endsWith('List') || field.name.value.endsWith('Connection') ? defaultCount : undefined;
   if (arg.value.kind === Kind.INT) return Number(arg.value.value);

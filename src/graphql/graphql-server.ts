@@ -18,7 +18,9 @@ import { badRequest, invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
 import { buildResolvers } from './build-resolvers.ts';
+import { withAdminSchema } from './admin-schema.ts';
 import { withFederation } from './federation.ts';
+import { introspectionCachePlugin } from './introspection-cache.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { queryLimitsRule } from './query-limits.ts';
 import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
@@ -35,7 +37,8 @@ export function buildExecutableSchema(service: FhirService): GraphQLSchema {
   if (!built) {
     // The SDL is validated by the codegen tests; no locations halves the heap (DECISIONS.md §6 targets).
     const schema = buildSchema(buildFhirSdl(service.model), { noLocation: true, assumeValidSDL: true });
-    built = withFederation(addResolversToSchema({ schema, resolvers: buildResolvers(schema, service.model) as never, updateResolversInPlace: true }), service.model);
+    const executable = addResolversToSchema({ schema, resolvers: buildResolvers(schema, service.model) as never, updateResolversInPlace: true });
+    built = withAdminSchema(withFederation(executable, service.model));
     schemas.set(service.model, built);
   }
   return built;
@@ -117,7 +120,7 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     stopOnTerminationSignals: false,
     validationRules: [queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
     // A federated schema would switch on inline tracing for every request; we do not report traces.
-    plugins: [statementsPlugin, ApolloServerPluginInlineTraceDisabled()],
+    plugins: [statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const apolloHandler = fastifyApolloHandler(apollo, {

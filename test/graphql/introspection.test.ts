@@ -5,13 +5,12 @@
  * whether or not `graphql-server.ts` has the plugin yet; the HTTP tests go through the real server.
  */
 import { ApolloServer } from '@apollo/server';
-import { getIntrospectionQuery } from 'graphql';
+import { getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildExecutableSchema } from '../../src/graphql/graphql-server.ts';
 import { introspectionCachePlugin, isIntrospectionOnly } from '../../src/graphql/introspection-cache.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 
 let t: TestServer;
 const QUERY = getIntrospectionQuery();

@@ -64,14 +64,19 @@ describe('startEmbeddedPostgres', () => {
     await second.stop();
   });
 
-  it('leaves the cluster of a live server running when another process reuses it', async () => {
-    const dataDir = path.join(root, 'live-server');
+  /** A child process standing in for a server: it starts the cluster of `dataDir` and stays up. */
+  async function spawnServer(dataDir: string) {
     const script = `import { startEmbeddedPostgres } from ${JSON.stringify(MODULE)};
       const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
       process.stdout.write(db.databaseUrl + '\\n'); setInterval(() => {}, 1000);`;
     const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const [chunk] = (await once(server.stdout!, 'data')) as [Buffer];
-    const serverUrl = chunk.toString().trim();
+    return { server, serverUrl: chunk.toString().trim() };
+  }
+
+  it('leaves the cluster of a live server running when another process reuses it', async () => {
+    const dataDir = path.join(root, 'live-server');
+    const { server, serverUrl } = await spawnServer(dataDir);
     const pid = await postmasterPid(dataDir);
 
     const cli = await start(dataDir);
@@ -88,12 +93,7 @@ describe('startEmbeddedPostgres', () => {
 
   it('adopts the postmaster of a server killed with SIGKILL and stops it cleanly on stop', async () => {
     const dataDir = path.join(root, 'killed-server');
-    const script = `import { startEmbeddedPostgres } from ${JSON.stringify(MODULE)};
-      const db = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
-      process.stdout.write(db.databaseUrl + '\\n'); setInterval(() => {}, 1000);`;
-    const server = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [chunk] = (await once(server.stdout!, 'data')) as [Buffer];
-    const serverUrl = chunk.toString().trim();
+    const { server, serverUrl } = await spawnServer(dataDir);
     await query(serverUrl, 'CREATE TABLE survived (v int); INSERT INTO survived VALUES (7)');
     server.kill('SIGKILL');
     await once(server, 'exit');

@@ -15,6 +15,17 @@ export interface SortExpression {
 
 const MAX_TEXT = '\u{10FFFF}';
 
+/** Where each parameter type's sort value comes from: its index table, column and SQL type. */
+const SORT_SOURCES: Record<string, { table: string; column: (descending: boolean) => string; type: SortExpression['type'] }> = {
+  date: { table: 'search_date', column: (d) => (d ? 'coalesce(x.high, x.low)' : 'coalesce(x.low, x.high)'), type: 'timestamptz' },
+  number: { table: 'search_number', column: () => 'x.value', type: 'numeric' },
+  quantity: { table: 'search_quantity', column: () => 'x.value', type: 'numeric' },
+  string: { table: 'search_string', column: () => 'x.norm', type: 'text' },
+  token: { table: 'search_token', column: () => 'x.code', type: 'text' },
+  reference: { table: 'search_reference', column: () => 'coalesce(x.target_id, x.url)', type: 'text' },
+  uri: { table: 'search_uri', column: () => 'x.value', type: 'text' },
+};
+
 function aggregate(table: string, column: string, descending: boolean, resourceType: string, alias: string, code: string, p: SqlParams): string {
   return `(SELECT ${descending ? 'max' : 'min'}(${column}) FROM ${table} x WHERE x.resource_type = ${p.add(resourceType)} AND x.resource_id = ${alias}.id AND x.param = ${p.add(code)})`;
 }
@@ -25,35 +36,11 @@ function aggregate(table: string, column: string, descending: boolean, resourceT
  */
 export function sortExpressions(keys: SortKey[], resourceType: string, alias: string, p: SqlParams, singleType = false): SortExpression[] {
   const expressions: SortExpression[] = keys.map(({ param, descending }) => {
-    let sql: string;
-    let type: SortExpression['type'];
     if (param.code === '_id') return { sql: `${alias}.id`, descending, type: 'text' };
     if (param.code === '_lastUpdated') return { sql: `${alias}.last_updated`, descending, type: 'timestamptz' };
-    switch (param.type) {
-      case 'date':
-        sql = aggregate('search_date', descending ? 'coalesce(x.high, x.low)' : 'coalesce(x.low, x.high)', descending, resourceType, alias, param.code, p);
-        type = 'timestamptz';
-        break;
-      case 'number': case 'quantity':
-        sql = aggregate(`search_${param.type}`, 'x.value', descending, resourceType, alias, param.code, p);
-        type = 'numeric';
-        break;
-      case 'string':
-        sql = aggregate('search_string', 'x.norm', descending, resourceType, alias, param.code, p);
-        type = 'text';
-        break;
-      case 'token':
-        sql = aggregate('search_token', 'x.code', descending, resourceType, alias, param.code, p);
-        type = 'text';
-        break;
-      case 'reference':
-        sql = aggregate('search_reference', 'coalesce(x.target_id, x.url)', descending, resourceType, alias, param.code, p);
-        type = 'text';
-        break;
-      default:
-        sql = aggregate('search_uri', 'x.value', descending, resourceType, alias, param.code, p);
-        type = 'text';
-    }
+    const source = SORT_SOURCES[param.type] ?? SORT_SOURCES.uri;
+    const type = source.type;
+    const sql = aggregate(source.table, source.column(descending), descending, resourceType, alias, param.code, p);
     // Missing values sort last in both directions.
     const sentinel = type === 'text'
       ? (descending ? `''` : `'${MAX_TEXT}'`)

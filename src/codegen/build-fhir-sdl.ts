@@ -14,17 +14,26 @@ import { renderReferenceParamEnums, renderReverseFields } from './reverse-refere
 import { renderScalars } from './scalars.ts';
 import { collectTypeShapes } from './type-shapes.ts';
 
+/** How to render the SDL. */
+export interface FhirSdlOptions {
+  /**
+   * Give each source type's reverse-reference arguments once, on its carrier type's field, for the
+   * runtime build (`renderReverseFields`); the committed file and `_service.sdl` have them all.
+   */
+  compactReverseArgs?: boolean;
+}
+
 /**
  * The SDL of the FHIR graph (without the generated-file header; see `renderSchemaFile`).
  * https://hl7.org/fhir/R4/graphql.html
  */
-export function buildFhirSdl(model: FhirModel): string {
+export function buildFhirSdl(model: FhirModel, options: FhirSdlOptions = {}): string {
   const shapes = collectTypeShapes(model);
   const sections = [
     renderSchemaDefinition(),
     renderScalars(),
     renderOutputBase(),
-    ...shapes.map((s) => renderOutputType(s, s.kind === 'resource' ? renderReverseFields(model, s.name) : [])),
+    ...shapes.map((s) => renderOutputType(s, s.kind === 'resource' ? renderReverseFields(model, s.name, options.compactReverseArgs) : [])),
     ...model.resourceTypes.map(renderConnectionTypes),
     renderReferenceParamEnums(model),
     renderInputBase(),

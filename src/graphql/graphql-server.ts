@@ -9,10 +9,8 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
-import { addResolversToSchema } from '@graphql-tools/schema';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { buildSchema, Kind, parse, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import { buildFhirSdl } from '../codegen/build-fhir-sdl.ts';
+import { Kind, parse, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Config } from '../config.ts';
 import { badRequest, invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
@@ -20,9 +18,10 @@ import { countStatements, currentStatements } from '../store/statement-counter.t
 import { buildResolvers } from './build-resolvers.ts';
 import { withAdminSchema } from './admin-schema.ts';
 import { withFederation } from './federation.ts';
-import { introspectionCachePlugin } from './introspection-cache.ts';
+import { cachedIntrospectionBody, introspectionCachePlugin } from './introspection-cache.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { queryLimitsRule } from './query-limits.ts';
+import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
 
 const schemas = new WeakMap<object, GraphQLSchema>();
@@ -35,9 +34,8 @@ const schemas = new WeakMap<object, GraphQLSchema>();
 export function buildExecutableSchema(service: FhirService): GraphQLSchema {
   let built = schemas.get(service.model);
   if (!built) {
-    // The SDL is validated by the codegen tests; no locations halves the heap (DECISIONS.md §6 targets).
-    const schema = buildSchema(buildFhirSdl(service.model), { noLocation: true, assumeValidSDL: true });
-    const executable = addResolversToSchema({ schema, resolvers: buildResolvers(schema, service.model) as never, updateResolversInPlace: true });
+    const schema = buildRuntimeSchema(service.model);
+    const executable = attachResolvers(schema, buildResolvers(schema, service.model));
     built = withAdminSchema(withFederation(executable, service.model));
     schemas.set(service.model, built);
   }
@@ -97,6 +95,15 @@ function rootedAt(type: string, id: string, body: Record<string, unknown>): Reco
   return { ...body, query: print({ ...document, definitions }) };
 }
 
+/** Answers an introspection query from its kept bytes, gzipped when the client accepts it. */
+function sendCachedIntrospection(request: FastifyRequest, reply: FastifyReply, cached: { json: Buffer; gzip: Buffer }): FastifyReply {
+  invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
+  request.fhirContext.audit.begin('R', 'graphql');
+  reply.header('content-type', 'application/json; charset=utf-8').header('vary', 'accept-encoding');
+  if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(cached.gzip);
+  return reply.send(cached.json);
+}
+
 /** Parses a JSON GraphQL body that the app's raw parsers left as text. */
 function parseBody(request: FastifyRequest): void {
   if (typeof request.body !== 'string') return;
@@ -109,7 +116,9 @@ function parseBody(request: FastifyRequest): void {
 
 /** Starts Apollo and registers the GraphQL routes on the app. */
 export async function registerGraphQL(app: FastifyInstance, service: FhirService, config: Config): Promise<ApolloServer<GraphQLContext>> {
+  const started = performance.now();
   const schema = buildExecutableSchema(service);
+  app.log.info({ schemaBuildMs: Math.round(performance.now() - started), types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.graphql.introspection,
@@ -131,8 +140,11 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     },
   });
   type HandlerArgs = Parameters<typeof apolloHandler>;
-  const handle = (request: FastifyRequest, reply: FastifyReply) =>
-    countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1]));
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const cached = config.graphql.introspection && request.method === 'POST' ? cachedIntrospectionBody(schema, request.body) : undefined;
+    if (cached) return sendCachedIntrospection(request, reply, cached);
+    return countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1]));
+  };
   app.route({ method: ['GET', 'POST'], url: '/graphql', preValidation: async (request) => parseBody(request), handler: handle });
   app.route({ method: 'POST', url: '/fhir/$graphql', preValidation: async (request) => parseBody(request), handler: handle });
   app.route({

@@ -3,15 +3,25 @@
  * is `__schema`, `__type` or `__typename`, as in graphql-js's `getIntrospectionQuery()`) is kept
  * per schema and per hash of the query text, operation name and variables, and later requests get
  * it from Apollo's `responseForOperation` hook without executing. The FHIR schema's introspection
- * runs to tens of megabytes (issue 5); the app's `@fastify/compress` compresses it on the way out.
+ * runs to tens of megabytes (issue 5), so each kept answer is also serialised and gzipped once, in
+ * the background, and a later POST of the same query is answered with those bytes before Apollo
+ * sees it (`cachedIntrospectionBody`): no execution, no serialisation, no compression per request.
  * Turning introspection off (`GRAPHQL_INTROSPECTION=false`) still refuses it: Apollo's validation
  * runs before this hook. https://spec.graphql.org/October2021/#sec-Introspection
  */
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { HeaderMap, type ApolloServerPlugin, type BaseContext, type GraphQLResponse } from '@apollo/server';
 import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 
-type CachedResult = { data: Record<string, unknown> };
+type CachedResult = {
+  data: Record<string, unknown>;
+  /** `{"data":…}` as sent, and gzipped; set once the background serialisation has finished. */
+  bytes?: { json: Buffer; gzip: Buffer };
+};
+
+const gzip = promisify(gzipCallback);
 
 /** How many distinct introspection queries a schema keeps (clients send one or two shapes). */
 const MAX_ENTRIES_PER_SCHEMA = 16;
@@ -61,8 +71,31 @@ export const introspectionCachePlugin: ApolloServerPlugin<BaseContext> = {
         const entries = entriesFor(schema);
         if (entries.has(key)) return;
         if (entries.size >= MAX_ENTRIES_PER_SCHEMA) entries.delete(entries.keys().next().value!);
-        entries.set(key, { data });
+        const entry: CachedResult = { data };
+        entries.set(key, entry);
+        void serialise(entry);
       },
     };
   },
 };
+
+/** Serialises and gzips a kept answer off the request path (zlib runs on the thread pool). */
+async function serialise(entry: CachedResult): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const json = Buffer.from(JSON.stringify({ data: entry.data }));
+  entry.bytes = { json, gzip: await gzip(json, { level: 6 }) };
+}
+
+/**
+ * The serialised answer kept for a POSTed GraphQL body, if its query was answered (and cached)
+ * before: `{"data":…}` as JSON and gzipped. Only a body that an earlier introspection-only
+ * request had exactly (query, operation name, variables) can match, so the caller needs no
+ * parsing; it must still check that introspection is on.
+ */
+export function cachedIntrospectionBody(schema: GraphQLSchema, body: unknown): { json: Buffer; gzip: Buffer } | undefined {
+  const entries = cache.get(schema);
+  if (!entries || typeof body !== 'object' || body === null) return undefined;
+  const { query, operationName, variables } = body as Record<string, unknown>;
+  if (typeof query !== 'string') return undefined;
+  return entries.get(keyOf(query, operationName as string | undefined, variables))?.bytes;
+}

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 const SCRIPT = fileURLToPath(new URL('./measure-schema-build.ts', import.meta.url));
 
-interface Cost { totalMs: number; generateMs: number; buildSchemaMs: number; heapGrowthMb: number; rssMb: number }
+interface Cost { totalMs: number; heapGrowthMb: number; rssMb: number; types: number }
 
 /** Runs the measurement in a fresh process, so other test files' heap does not count. */
 function measure(...flags: string[]): Cost {
@@ -12,20 +12,21 @@ function measure(...flags: string[]): Cost {
   return JSON.parse(out.trim().split('\n').at(-1)!) as Cost;
 }
 
-// DECISIONS.md §6: build ≤ 1 s and heap after build ≤ 300 MB on this machine. The time bound is
-// loosened to 3 s so a loaded CI machine does not fail it; the heap is not load-dependent.
+// DECISIONS.md §6 / issue 5: build ≤ 1 s and RSS ≤ 300 MB on this machine (measured at start by the
+// server's "GraphQL schema ready" log line and by `npm run bench`). Here the time bound is 3 s so a
+// loaded CI machine does not fail it; the heap kept is not load-dependent and is bounded tightly.
 describe('FHIR schema build cost', () => {
-  it('generates and builds the schema in under 3 s with under 300 MB of heap kept', () => {
+  it('builds the executable schema, as the server does at start, in under 3 s keeping under 60 MB of heap', () => {
     const cost = measure();
-    console.log('schema build cost (with locations):', cost);
+    console.log('executable schema build cost:', cost);
+    expect(cost.types).toBeGreaterThan(1700);
     expect(cost.totalMs).toBeLessThan(3000);
-    expect(cost.heapGrowthMb).toBeLessThan(300);
+    expect(cost.heapGrowthMb).toBeLessThan(60);
   });
 
-  it('keeps less heap when built without source locations', () => {
-    const cost = measure('--no-location');
-    console.log('schema build cost (noLocation):', cost);
-    expect(cost.totalMs).toBeLessThan(3000);
-    expect(cost.heapGrowthMb).toBeLessThan(200);
+  it('keeps far more heap when the whole SDL, with every reverse argument, is built instead', () => {
+    const cost = measure('--full-sdl');
+    console.log('full SDL build cost:', cost);
+    expect(cost.heapGrowthMb).toBeGreaterThan(measure().heapGrowthMb * 2);
   });
 });

@@ -28,6 +28,8 @@ export interface Config {
   tokenRateLimit: { perSecond: number; perMinute: number };
   /** GraphQL protection: introspection on or off, maximum depth and cost of an operation. */
   graphql: { introspection: boolean; maxDepth: number; maxCost: number };
+  /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
+  benchBaselineSecret: string | undefined;
 }
 
 function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -38,6 +40,13 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
     throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
   }
   return value;
+}
+
+function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 32) throw new Error(`${name} must be at least 32 characters`);
+  return raw;
 }
 
 /** Reads and validates the configuration from an environment (by default `process.env`). */
@@ -63,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 15, 1),
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 10_000, 1),
     },
+    benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
     ...overrides,
   };
   return config;

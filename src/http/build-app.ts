@@ -13,6 +13,7 @@ import { auditRecordOf, type RequestContext } from '../service/request-context.t
 import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from './security.ts';
+import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-baseline.ts';
 import { registerGraphQL } from '../graphql/graphql-server.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
 import { handleError } from '../rest/error-handler.ts';
@@ -80,6 +81,9 @@ export async function buildApp({ config, service, security, logger = true }: App
     },
   };
 
+  // The benchmark's raw-SQL routes (off unless BENCH_BASELINE_SECRET is set) check their own secret.
+  const benchBaseline = registerRawSqlBaseline(app, service.db, fhirBaseUrl, config.benchBaselineSecret);
+  if (benchBaseline) app.log.warn('BENCH_BASELINE_SECRET is set: the raw-SQL benchmark routes are on');
   app.decorateRequest('fhirContext', null);
   app.decorateRequest('errorSummary', null);
   app.addHook('onRequest', async (request, reply) => {
@@ -88,7 +92,7 @@ export async function buildApp({ config, service, security, logger = true }: App
       const query = request.query as Record<string, unknown>;
       assertAcceptsJson(request.headers.accept, query?._format);
     }
-    if (PUBLIC_PATHS.has(path)) return;
+    if (PUBLIC_PATHS.has(path) || (benchBaseline && path.startsWith(RAW_BASELINE_PREFIX))) return;
     request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
     security.enforceClientRate(reply, request.fhirContext);
   });

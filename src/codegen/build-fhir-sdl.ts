@@ -6,6 +6,7 @@
  * and checked for staleness. https://hl7.org/fhir/R4/graphql.html
  */
 import type { FhirModel } from '../fhir/fhir-model.ts';
+import { renderResultDirectives } from './directives.ts';
 import { renderInputBase, renderInputType } from './input-types.ts';
 import { renderMutationFields } from './mutations.ts';
 import { renderOutputBase, renderOutputType } from './output-types.ts';
@@ -32,6 +33,7 @@ export function buildFhirSdl(model: FhirModel, options: FhirSdlOptions = {}): st
   const sections = [
     renderSchemaDefinition(),
     renderScalars(),
+    renderResultDirectives(),
     renderOutputBase(),
     ...shapes.map((s) => renderOutputType(s, s.kind === 'resource' ? renderReverseFields(model, s.name, options.compactReverseArgs) : [])),
     ...model.resourceTypes.map(renderConnectionTypes),

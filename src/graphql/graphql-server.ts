@@ -22,6 +22,7 @@ import { cachedIntrospectionBody, introspectionCachePlugin } from './introspecti
 import { formatGraphQLError } from './graphql-errors.ts';
 import { queryLimitsRule } from './query-limits.ts';
 import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
+import { resultDirectivesPlugin } from './result-directives.ts';
 import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
 
 const schemas = new WeakMap<object, GraphQLSchema>();
@@ -129,7 +130,7 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     stopOnTerminationSignals: false,
     validationRules: [queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
     // A federated schema would switch on inline tracing for every request; we do not report traces.
-    plugins: [statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled()],
+    plugins: [resultDirectivesPlugin, statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled()],
   });
   await apollo.start();
   const apolloHandler = fastifyApolloHandler(apollo, {

@@ -1,0 +1,246 @@
+/**
+ * `npm run bench`: the benchmark suite (CONTRACT.md, the bench issue). Loads the synthetic data
+ * set through the transaction endpoint (the load rate is a figure), starts fhirgraph in its own
+ * process as `npm start` does, with the raw-SQL baseline routes on, and PostGraphile on a
+ * relational copy of the same data; runs each workload with autocannon beside its baselines, and
+ * writes `bench/results/latest.{json,md,svg}` (and `<scale>.*`). Exits 0 whether targets pass or
+ * not: a benchmark, not a test.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '../src/auth/client-admin.ts';
+import { generateBundles, planSeed } from '../src/seed/generate-bundles.ts';
+import { loadBundles, refreshTokenSource } from '../src/seed/load-bundles.ts';
+import { Database } from '../src/store/database.ts';
+import { BENCH_USAGE, BenchArgsError, parseBenchArgs, type BenchArgs } from './lib/bench-args.ts';
+import { benchQuery, prepareBenchDatabase, type SeedFigure } from './lib/bench-database.ts';
+import { renderMarkdown, renderSvg } from './lib/bench-report.ts';
+import { judgeTargets, type BenchResults, type WorkloadResult } from './lib/bench-results.ts';
+import { answers, freePort, memoryOf, startChild, type Child } from './lib/child-process.ts';
+import { medianOf, runOnce, type RunFigures } from './lib/load-test.ts';
+import { buildWorkloads, NESTED_QUERY, type Workload } from './lib/workloads.ts';
+import { fetchJwtVerification } from './postgraphile/jwks-to-pem.ts';
+import { POSTGRAPHILE_NESTED_QUERY } from './postgraphile/nested-query.ts';
+import { buildRelationalCopy } from './postgraphile/relational-copy.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const RESULTS = path.join(ROOT, 'bench', 'results');
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+/** The node flags of `npm start`, so the server runs here as it runs in production. */
+function serverNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const words = start.split(/\s+/);
+  return words.slice(1, words.indexOf('src/main.ts'));
+}
+
+async function startFhirgraph(databaseUrl: string, secret: string, flags: string[]): Promise<{ child: Child; origin: string }> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: origin,
+    BENCH_BASELINE_SECRET: secret, LOG_LEVEL: 'info', NODE_ENV: 'production',
+  };
+  const child = await startChild(process.execPath, [...flags, path.join(ROOT, 'src/main.ts')], env, () => answers(`${origin}/healthz`));
+  return { child, origin };
+}
+
+/** A logged number from fhirgraph's pino lines (`startMs`, `schemaBuildMs`). */
+function loggedNumber(lines: string[], field: string): number | undefined {
+  for (const line of lines) {
+    const match = new RegExp(`"${field}":(\\d+)`).exec(line);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
+}
+
+async function accessToken(origin: string, refreshToken: string): Promise<string> {
+  const res = await fetch(`${origin}/auth/token`, {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
+  });
+  const body = (await res.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`the token endpoint answered ${res.status}`);
+  return body.access_token;
+}
+
+/** Request inputs picked from the data, deterministically (ordered by a hash of the id). */
+async function sampleInputs(url: string) {
+  const patientIds = (await benchQuery<{ id: string }>(url,
+    `SELECT id FROM resource WHERE resource_type = 'Patient' AND NOT deleted ORDER BY md5(id) LIMIT 500`)).map((r) => r.id);
+  const namePrefixes = [...new Set((await benchQuery<{ family: string }>(url,
+    `SELECT content->'name'->0->>'family' AS family FROM resource WHERE resource_type = 'Patient' AND NOT deleted ORDER BY md5(id) LIMIT 300`))
+    .map((r) => r.family?.slice(0, 4)).filter((f): f is string => !!f && f.length === 4))];
+  const observationQueries = (await benchQuery<{ id: string }>(url,
+    `SELECT DISTINCT s.target_id AS id, md5(s.target_id) FROM search_reference s JOIN search_token t
+        ON t.resource_type = 'Observation' AND t.resource_id = s.resource_id AND t.param = 'code' AND t.code = '8867-4'
+      WHERE s.resource_type = 'Observation' AND s.param = 'subject' AND s.target_type = 'Patient' ORDER BY md5(s.target_id) LIMIT 300`))
+    .map((r) => `subject=Patient/${r.id}&code=${encodeURIComponent('http://loinc.org|8867-4')}&date=ge2020-01-01`);
+  if (!patientIds.length || !namePrefixes.length || !observationQueries.length) throw new Error('the bench database holds no usable data');
+  return { patientIds, namePrefixes, observationQueries };
+}
+
+async function seed(origin: string, refreshToken: string, args: BenchArgs): Promise<SeedFigure> {
+  const plan = planSeed({ scale: args.scale, seed: 1 });
+  log(`loading ${plan.resources.toLocaleString('en-US')} resources through ${origin}/fhir transaction Bundles`);
+  const started = performance.now();
+  let stored = 0;
+  let lastReport = 0;
+  const result = await loadBundles(generateBundles(plan), {
+    baseUrl: origin, tokens: refreshTokenSource(origin, refreshToken), concurrency: 2,
+    onStored: (n) => {
+      stored += n;
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        log(`  ${stored.toLocaleString('en-US')} stored`);
+      }
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return { resources: result.resources, seconds: Math.round(seconds * 10) / 10, resourcesPerSecond: Math.round(result.resources / seconds), measuredAt: new Date().toISOString() };
+}
+
+const settle = (p99Ms: number) => new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 2 * p99Ms + 500)));
+
+/** Warms each workload of a group, then runs them in turn, `runs` times, so drift hits all alike. */
+async function runGroup(group: Workload[], args: BenchArgs): Promise<WorkloadResult[]> {
+  const runs = new Map<string, RunFigures[]>(group.map((w) => [w.id, []]));
+  for (const w of group) {
+    if (args.warmup > 0) await settle((await runOnce(w.origin, w.plan, args.connections, args.warmup)).p99Ms);
+  }
+  for (let i = 0; i < args.runs; i++) {
+    for (const w of group) {
+      const figures = await runOnce(w.origin, w.plan, args.connections, args.duration);
+      runs.get(w.id)!.push(figures);
+      // Requests cut off at the end of a run are still being answered: let the server drain them
+      // so the next workload's window does not pay for this one's backlog.
+      await settle(figures.p99Ms);
+      log(`  ${w.id.padEnd(28)} run ${i + 1}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms${figures.non2xx + figures.errors ? `, ${figures.non2xx} non-2xx, ${figures.errors} errors` : ''}`);
+    }
+  }
+  return group.map((w) => ({ id: w.id, group: w.group, title: w.title, target: w.target, runs: runs.get(w.id)!, median: medianOf(runs.get(w.id)!) }));
+}
+
+async function main(): Promise<number> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(`${BENCH_USAGE}\n`);
+    return 0;
+  }
+  const startedAt = new Date().toISOString();
+  const children: Child[] = [];
+  const db = await prepareBenchDatabase(args.scaleLabel, args.scale, args.reseed, log);
+  try {
+    const secret = randomBytes(24).toString('hex');
+    const flags = serverNodeFlags();
+    log(`starting fhirgraph (node ${flags.join(' ')} src/main.ts) on ${db.name}`);
+    const { child: server, origin } = await startFhirgraph(db.url, secret, flags);
+    children.push(server);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const afterStart = memoryOf(server.process.pid!);
+    log(`fhirgraph healthy after ${server.startMs} ms, RSS ${afterStart.rssMb} MB`);
+
+    const admin = await Database.open(db.url, { migrate: false, poolSize: 1 });
+    const client = await createClient(admin, { name: `bench ${startedAt}`, scope: 'system/*.*', rate: '0/s,0/min' })
+      .finally(() => admin.close());
+    const refreshToken = client.refresh_token!;
+
+    let ingest: SeedFigure & { kept: boolean };
+    if (db.kept) {
+      log(`keeping the loaded ${args.scaleLabel} data (loaded ${db.kept.measuredAt}; --reseed reloads it)`);
+      ingest = { ...db.kept, kept: true };
+    } else {
+      ingest = { ...(await seed(origin, refreshToken, args)), kept: false };
+      await db.recordSeed(ingest);
+      log(`loaded ${ingest.resources} resources in ${ingest.seconds} s: ${ingest.resourcesPerSecond} resources/s`);
+    }
+    await benchQuery(db.url, 'ANALYZE');
+    const [{ n: resources }] = await benchQuery<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM resource WHERE NOT deleted`);
+
+    let postgraphile: { origin: string; query: string } | undefined;
+    if (args.postgraphile) {
+      const copy = await buildRelationalCopy(db.url);
+      log(`relational copy for PostGraphile: ${copy.patients} patients, ${copy.observations} observations, ${copy.practitioners} practitioners`);
+      const jwt = await fetchJwtVerification(origin);
+      const port = await freePort();
+      const pgOrigin = `http://127.0.0.1:${port}`;
+      const pgChild = await startChild(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/postgraphile/serve-postgraphile.ts')],
+        { ...process.env, DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', JWT_PUBLIC_KEY_PEM: jwt.publicKeyPem, JWT_ISSUER: jwt.issuer, NODE_ENV: 'production' },
+        async (lines) => lines.some((line) => line.startsWith('listening ')));
+      children.push(pgChild);
+      postgraphile = { origin: pgOrigin, query: POSTGRAPHILE_NESTED_QUERY };
+    }
+
+    const token = await accessToken(origin, refreshToken);
+    const nested = await (await fetch(`${origin}/graphql`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: NESTED_QUERY }),
+    })).json() as { data?: { PatientList: { ObservationList: unknown[] }[] }; extensions?: { statements?: number }; errors?: unknown[] };
+    if (nested.errors) throw new Error(`the nested GraphQL query failed: ${JSON.stringify(nested.errors).slice(0, 300)}`);
+
+    const workloads = buildWorkloads({ fhirgraph: origin, postgraphile, token: '', benchSecret: secret, ...(await sampleInputs(db.url)) })
+      .filter((w) => !args.only || args.only.includes(w.id));
+    const results: WorkloadResult[] = [];
+    for (const group of [...new Set(workloads.map((w) => w.group))]) {
+      log(`workload group: ${group}`);
+      // A fresh token per group: a 1m run outlasts one 15-minute access token.
+      const fresh = await accessToken(origin, refreshToken);
+      const members = workloads.filter((w) => w.group === group).map((w) => ({
+        ...w, plan: { ...w.plan, headers: Object.fromEntries(Object.entries(w.plan.headers).map(([k, v]) => [k, k === 'authorization' ? `Bearer ${fresh}` : v])) },
+      }));
+      results.push(...await runGroup(members, args));
+    }
+
+    const afterRun = memoryOf(server.process.pid!);
+    const bench: BenchResults = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      scale: args.scaleLabel,
+      resources,
+      machine: {
+        cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version, postgres: (await benchQuery<{ version: string }>(db.url, 'SELECT version()'))[0].version.split(' on ')[0],
+      },
+      settings: { connections: args.connections, duration: args.duration, runs: args.runs, warmup: args.warmup, serverNodeFlags: flags },
+      ingest,
+      server: {
+        startMs: server.startMs, startLoggedMs: loggedNumber(server.lines, 'startMs'), schemaBuildMs: loggedNumber(server.lines, 'schemaBuildMs'),
+        rssAfterStartMb: afterStart.rssMb, rssAfterRunMb: afterRun.rssMb, peakRssMb: afterRun.peakRssMb,
+      },
+      graphql: {
+        statementsPerNestedQuery: nested.extensions?.statements,
+        nestedPatients: nested.data?.PatientList.length ?? 0,
+        nestedObservations: nested.data?.PatientList.reduce((n, p) => n + p.ObservationList.length, 0) ?? 0,
+      },
+      workloads: results,
+      targets: judgeTargets(results, ingest),
+    };
+    mkdirSync(RESULTS, { recursive: true });
+    const markdown = renderMarkdown(bench);
+    for (const name of ['latest', args.scaleLabel]) {
+      writeFileSync(path.join(RESULTS, `${name}.json`), `${JSON.stringify(bench, null, 2)}\n`);
+      writeFileSync(path.join(RESULTS, `${name}.md`), markdown);
+      writeFileSync(path.join(RESULTS, `${name}.svg`), renderSvg(bench));
+    }
+    process.stdout.write(`${markdown}\nwritten: bench/results/latest.{json,md,svg} and bench/results/${args.scaleLabel}.{json,md,svg}\n`);
+    return 0;
+  } finally {
+    for (const child of children.reverse()) await child.stop().catch(() => undefined);
+    await db.close();
+  }
+}
+
+main().then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    if (err instanceof BenchArgsError) {
+      process.stderr.write(`bench: ${err.message}\n${BENCH_USAGE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    log(err instanceof Error ? err.stack ?? err.message : String(err));
+    process.exitCode = 1;
+  },
+).finally(() => setTimeout(() => process.exit(), 2000).unref());

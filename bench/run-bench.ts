@@ -34,7 +34,7 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 function serverNodeFlags(): string[] {
   const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
   const words = start.split(/\s+/);
-  return words.slice(1, words.indexOf('src/main.ts'));
+  return words.slice(words.indexOf('node') + 1, words.indexOf('src/main.ts'));
 }
 
 async function startFhirgraph(databaseUrl: string, secret: string, flags: string[]): Promise<{ child: Child; origin: string }> {

@@ -10,3 +10,4 @@ export { collectTypeShapes, hasPrimitiveExtension, type FieldKind, type FieldSha
 export { listSearchArgs, searchArgCodes, LIST_RESULT_ARGS, REVERSE_RESULT_ARGS, type SearchArg } from './search-args.ts';
 export { buildReverseReferenceIndex, listReferenceParams, reverseReferenceParams, type ReverseReference } from './reverse-references.ts';
 export { ELEMENT_EXT_TYPE, RESOURCE_INTERFACE } from './output-types.ts';
+export { pruneSchemaForResolvers } from './codegen-resolver-schema.ts';

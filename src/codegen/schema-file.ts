@@ -1,6 +1,6 @@
 /**
  * The committed schema file, `schema/fhir.graphql`: the generated SDL under a header saying how
- * it is made. Written by `scripts/build-graphql-schema.ts` (`npm run codegen`); a test fails when
+ * it is made. Written by `npm run codegen` (`codegen.ts`); a test fails when
  * the committed file differs from what the model generates.
  * https://hl7.org/fhir/R4/graphql.html
  */

@@ -5,9 +5,10 @@
  * model generates does, so they can never collide with it.
  * https://spec.graphql.org/October2021/#sec-Root-Operation-Types
  */
-import { buildSchema, getNamedType, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, type GraphQLFieldConfigMap } from 'graphql';
+import { buildSchema, getNamedType, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, type GraphQLFieldConfigMap, type GraphQLResolveInfo } from 'graphql';
 import { createClient, disableClientById, listClientSummaries, type ClientSummary } from '../auth/client-admin.ts';
 import { invariant, notFound } from '../fhir/outcomes.ts';
+import type { Mutation_clientCreateArgs, Mutation_clientDisableArgs, MutationResolvers, QueryResolvers } from './generated/resolver-types.ts';
 import { forbiddenError } from './graphql-errors.ts';
 import type { GraphQLContext } from './request-loaders.ts';
 
@@ -43,20 +44,18 @@ export const adminTypeDefs = /* GraphQL */ `
   }
 `;
 
-interface CreateArgs {
-  name: string;
-  scope: string;
-  jwks?: unknown;
-  admin?: boolean | null;
-  rate?: string | null;
-}
-
 function assertAdmin(context: GraphQLContext): void {
   if (!context.ctx.auth.admin) throw forbiddenError('only admin clients may administer clients');
 }
 
-/** Resolvers of {@link adminTypeDefs}; domain errors (bad scope, unknown client) go through `formatError`. */
-export const adminResolvers = {
+/**
+ * Resolvers of {@link adminTypeDefs}, typed by the signatures `npm run codegen` generates from it;
+ * domain errors (bad scope, unknown client) go through `formatError`.
+ */
+export const adminResolvers: {
+  Query: Required<Pick<QueryResolvers<GraphQLContext>, '_clients'>>;
+  Mutation: Required<Pick<MutationResolvers<GraphQLContext>, '_clientCreate' | '_clientDisable'>>;
+} = {
   Query: {
     async _clients(_root: unknown, _args: unknown, context: GraphQLContext): Promise<ClientSummary[]> {
       assertAdmin(context);
@@ -64,7 +63,7 @@ export const adminResolvers = {
     },
   },
   Mutation: {
-    async _clientCreate(_root: unknown, args: CreateArgs, context: GraphQLContext) {
+    async _clientCreate(_root: unknown, args: Mutation_clientCreateArgs, context: GraphQLContext) {
       assertAdmin(context);
       return createClient(context.service.db, {
         name: args.name,
@@ -74,7 +73,7 @@ export const adminResolvers = {
         rate: args.rate ?? undefined,
       });
     },
-    async _clientDisable(_root: unknown, args: { client_id: string }, context: GraphQLContext): Promise<ClientSummary> {
+    async _clientDisable(_root: unknown, args: Mutation_clientDisableArgs, context: GraphQLContext): Promise<ClientSummary> {
       assertAdmin(context);
       // disableClientById sends the NOTIFY that drops the client's live tokens on every process.
       const { client_id } = await disableClientById(context.service.db, args.client_id);
@@ -87,7 +86,7 @@ export const adminResolvers = {
 
 const extended = new WeakMap<GraphQLSchema, GraphQLSchema>();
 
-type Resolver = (root: unknown, args: never, context: GraphQLContext) => unknown;
+type Resolver = (root: never, args: never, context: GraphQLContext, info: GraphQLResolveInfo) => unknown;
 
 /**
  * The root type with the admin fields added: the admin SDL is built on its own, its `JSON`
@@ -123,8 +122,8 @@ export function withAdminSchema(schema: GraphQLSchema): GraphQLSchema {
     const config = schema.toConfig();
     result = new GraphQLSchema({
       ...config,
-      query: withAdminFields(query, admin.getQueryType()!, json, adminResolvers.Query as Record<string, Resolver>),
-      mutation: withAdminFields(mutation, admin.getMutationType()!, json, adminResolvers.Mutation as Record<string, Resolver>),
+      query: withAdminFields(query, admin.getQueryType()!, json, adminResolvers.Query),
+      mutation: withAdminFields(mutation, admin.getMutationType()!, json, adminResolvers.Mutation),
       types: config.types.filter((type) => type !== query && type !== mutation),
       assumeValid: true,
     });

@@ -11,12 +11,26 @@ import type { FhirModel } from '../fhir/fhir-model.ts';
 import { FhirError, notFound } from '../fhir/outcomes.ts';
 import { isAllowed } from '../service/authorize.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
+import type { MutationResolvers, QueryResolvers, ReferenceResolvers, ResolverFn } from './generated/resolver-types.ts';
 import { forbiddenError, toGraphQLError } from './graphql-errors.ts';
 import { fhirScalars } from './graphql-scalars.ts';
 import type { FhirObject, GraphQLContext } from './request-loaders.ts';
 
 type Resolver = GraphQLFieldResolver<unknown, GraphQLContext, Record<string, unknown>>;
-type ResolverMap = Record<string, Record<string, Resolver> | unknown>;
+/** A resolver as the map holds it: which field it serves, and so its signature, is known at run time. */
+type FieldResolver = ResolverFn<unknown, never, GraphQLContext, never>;
+type ResolverMap = Record<string, Record<string, FieldResolver> | unknown>;
+
+/**
+ * The generated signatures (`./generated/resolver-types.ts`, `npm run codegen`) of the fields
+ * made per resource type. Fields of one kind differ only in their search arguments, which go to
+ * the service as they come, so `Patient`'s stand for every type's.
+ */
+type ReadResolver = NonNullable<QueryResolvers<GraphQLContext>['Patient']>;
+type ListResolver = NonNullable<QueryResolvers<GraphQLContext>['PatientList']>;
+type ConnectionResolver = NonNullable<QueryResolvers<GraphQLContext>['PatientConnection']>;
+/** Update's arguments (`id`, `res`, `ifMatch`) cover Create's and Delete's. */
+type MutationResolver = NonNullable<MutationResolvers<GraphQLContext>['PatientUpdate']>;
 
 const LOCAL_REFERENCE = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 /** Arguments that shape results rather than select resources. */
@@ -39,7 +53,7 @@ export function searchParamsOf(args: Record<string, unknown>): [string, string][
 }
 
 /** Runs a resolver, turning domain errors into GraphQL errors with `extensions.code`. */
-function guarded(resolver: Resolver): Resolver {
+function guarded<TResult, TParent, TArgs>(resolver: ResolverFn<TResult, TParent, GraphQLContext, TArgs>): ResolverFn<TResult, TParent, GraphQLContext, TArgs> {
   return async (source, args, context, info) => {
     try {
       return await resolver(source, args, context, info);
@@ -57,14 +71,14 @@ function wantsField(info: GraphQLResolveInfo, name: string): boolean {
   return info.fieldNodes.some((node) => node.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === name));
 }
 
-function readResolver(type: string): Resolver {
+function readResolver(type: string): ReadResolver {
   return async (_source, args, context) => {
     const version = await context.service.read(context.ctx, type, String(args._id));
     return context.loaders.object(version);
   };
 }
 
-function listResolver(type: string): Resolver {
+function listResolver(type: string): ListResolver {
   return async (_source, args, context) => {
     const bundle = await context.service.search(context.ctx, type, searchParamsOf(args), { strict: true });
     return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => JSON.parse(e.resourceJson!) as FhirObject);
@@ -75,7 +89,7 @@ function cursorOf(url: string | undefined): string | undefined {
   return url ? new URL(url).searchParams.get('_cursor') ?? undefined : undefined;
 }
 
-function connectionResolver(type: string): Resolver {
+function connectionResolver(type: string): ConnectionResolver {
   return async (_source, args, context, info) => {
     const params = searchParamsOf(args);
     if (wantsField(info, 'count') && !('_total' in args)) params.push(['_total', 'accurate']);
@@ -95,7 +109,7 @@ function connectionResolver(type: string): Resolver {
 }
 
 /** `Reference.resource`: the referenced resource through the loader, FORBIDDEN when unreadable. */
-const referenceResolver: Resolver = async (source, args, context) => {
+const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resource']> = async (source, args, context) => {
   const reference = (source as { reference?: unknown }).reference;
   if (typeof reference !== 'string') return null;
   const match = LOCAL_REFERENCE.exec(reference);
@@ -122,7 +136,7 @@ function resourceInput(type: string, value: unknown): Record<string, unknown> {
   return { ...(value as Record<string, unknown>), resourceType: type };
 }
 
-function mutationResolver(type: string, kind: 'Create' | 'Update' | 'Delete'): Resolver {
+function mutationResolver(type: string, kind: 'Create' | 'Update' | 'Delete'): MutationResolver {
   return async (_source, args, context) => {
     const { service, ctx } = context;
     if (kind === 'Create') {
@@ -152,14 +166,14 @@ function mutationResolver(type: string, kind: 'Create' | 'Update' | 'Delete'): R
 export function buildResolvers(schema: GraphQLSchema, model: FhirModel): ResolverMap {
   const isResource = (name: string) => model.isResourceType(name);
   const resolvers: ResolverMap = { ...fhirScalars };
-  const query: Record<string, Resolver> = {};
+  const query: Record<string, FieldResolver> = {};
   for (const name of Object.keys(schema.getQueryType()?.getFields() ?? {})) {
     if (isResource(name)) query[name] = guarded(readResolver(name));
     else if (name.endsWith('List') && isResource(name.slice(0, -4))) query[name] = guarded(listResolver(name.slice(0, -4)));
     else if (name.endsWith('Connection') && isResource(name.slice(0, -10))) query[name] = guarded(connectionResolver(name.slice(0, -10)));
   }
   resolvers.Query = query;
-  const mutation: Record<string, Resolver> = {};
+  const mutation: Record<string, FieldResolver> = {};
   for (const name of Object.keys(schema.getMutationType()?.getFields() ?? {})) {
     const kind = (['Create', 'Update', 'Delete'] as const).find((k) => name.endsWith(k) && isResource(name.slice(0, -k.length)));
     if (kind) mutation[name] = guarded(mutationResolver(name.slice(0, -kind.length), kind));
@@ -167,13 +181,13 @@ export function buildResolvers(schema: GraphQLSchema, model: FhirModel): Resolve
   if (Object.keys(mutation).length) resolvers.Mutation = mutation;
   for (const type of Object.values(schema.getTypeMap())) {
     if (!(type instanceof GraphQLObjectType) || !isResource(type.name)) continue;
-    const fields: Record<string, Resolver> = {};
+    const fields: Record<string, FieldResolver> = {};
     for (const field of Object.keys(type.getFields())) {
       if (field.endsWith('List') && isResource(field.slice(0, -4))) fields[field] = guarded(reverseResolver(field.slice(0, -4), type.name));
     }
     if (Object.keys(fields).length) resolvers[type.name] = fields;
   }
-  if (schema.getType('Reference')) resolvers.Reference = { resource: guarded(referenceResolver) };
+  if (schema.getType('Reference')) resolvers.Reference = { resource: guarded(referenceResolver) } satisfies ReferenceResolvers<GraphQLContext>;
   if (schema.getType('Resource')) resolvers.Resource = { __resolveType: (value: FhirObject) => value.resourceType };
   return resolvers;
 }

@@ -4,7 +4,7 @@ import { renderSchemaFile, SCHEMA_FILE_HEADER, SCHEMA_FILE_PATH } from '../../sr
 import { loadFhirModel } from '../../src/fhir/fhir-model.ts';
 
 describe('schema/fhir.graphql', () => {
-  it('is up to date with the model (run `npx tsx scripts/build-graphql-schema.ts` when this fails)', () => {
+  it('is up to date with the model (run `npm run codegen` when this fails)', () => {
     const committed = readFileSync(SCHEMA_FILE_PATH, 'utf8');
     expect(committed.startsWith(`${SCHEMA_FILE_HEADER}\n`)).toBe(true);
     // Compare without a diff of megabytes in the failure message.

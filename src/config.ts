@@ -27,7 +27,7 @@ export interface Config {
   /** Token-endpoint limits per client and per IP, against brute force. */
   tokenRateLimit: { perSecond: number; perMinute: number };
   /** GraphQL protection: introspection on or off, maximum depth and cost of an operation. */
-  graphql: { introspection: boolean; maxDepth: number; maxCost: number };
+  graphql: { introspection: boolean; maxDepth: number; maxCost: number; concurrency: number };
   /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
   benchBaselineSecret: string | undefined;
 }
@@ -71,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       introspection: env.GRAPHQL_INTROSPECTION !== 'false',
       maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 15, 1),
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 10_000, 1),
+      concurrency: readInt(env, 'GRAPHQL_CONCURRENCY', 4, 1),
     },
     benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
     ...overrides,

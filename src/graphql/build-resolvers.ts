@@ -14,6 +14,7 @@ import type { StoredVersion } from '../store/resource-repository.ts';
 import type { MutationResolvers, QueryResolvers, ReferenceResolvers, ResolverFn } from './generated/resolver-types.ts';
 import { forbiddenError, toGraphQLError } from './graphql-errors.ts';
 import { fhirScalars } from './graphql-scalars.ts';
+import { selectedElements } from './selected-elements.ts';
 import type { FhirObject, GraphQLContext } from './request-loaders.ts';
 
 type Resolver = GraphQLFieldResolver<unknown, GraphQLContext, Record<string, unknown>>;
@@ -109,7 +110,7 @@ function connectionResolver(type: string): ConnectionResolver {
 }
 
 /** `Reference.resource`: the referenced resource through the loader, FORBIDDEN when unreadable. */
-const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resource']> = async (source, args, context) => {
+const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resource']> = async (source, args, context, info) => {
   const reference = (source as { reference?: unknown }).reference;
   if (typeof reference !== 'string') return null;
   const match = LOCAL_REFERENCE.exec(reference);
@@ -117,16 +118,16 @@ const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resourc
   const [, type, id] = match;
   if (typeof args.type === 'string' && args.type !== type) return null;
   if (!isAllowed(context.ctx, type, 'r')) throw forbiddenError(`The access token's scope does not allow reading ${type}`);
-  const version = await context.loaders.resource.load(`${type}/${id}`);
+  const version = await context.loaders.resourceWith(selectedElements(info, type)).load(`${type}/${id}`);
   return version ? context.loaders.object(version) : null;
 };
 
 function reverseResolver(sourceType: string, targetType: string): Resolver {
-  return async (source, args, context) => {
+  return async (source, args, context, info) => {
     const id = (source as FhirObject).id;
     if (!id || typeof args._reference !== 'string') return [];
     if (!isAllowed(context.ctx, sourceType, 's')) throw forbiddenError(`The access token's scope does not allow searching ${sourceType}`);
-    const loader = context.loaders.reverseFor(sourceType, searchParamCode(args._reference), targetType, searchParamsOf(args));
+    const loader = context.loaders.reverseFor(sourceType, searchParamCode(args._reference), targetType, searchParamsOf(args), selectedElements(info, sourceType));
     return objects(context, await loader.load(id));
   };
 }

@@ -20,6 +20,7 @@ import { withAdminSchema } from './admin-schema.ts';
 import { withFederation } from './federation.ts';
 import { cachedIntrospectionBody, introspectionCachePlugin } from './introspection-cache.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
+import { OperationGate } from './operation-gate.ts';
 import { queryLimitsRule } from './query-limits.ts';
 import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
@@ -143,10 +144,11 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     },
   });
   type HandlerArgs = Parameters<typeof apolloHandler>;
+  const gate = new OperationGate(config.graphql.concurrency);
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const cached = config.graphql.introspection && request.method === 'POST' ? cachedIntrospectionBody(schema, request.body) : undefined;
     if (cached) return sendCachedIntrospection(request, reply, cached);
-    return countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1]));
+    return gate.run(async () => countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1])));
   };
   app.route({ method: ['GET', 'POST'], url: '/graphql', preValidation: async (request) => parseBody(request), handler: handle });
   app.route({ method: 'POST', url: '/fhir/$graphql', preValidation: async (request) => parseBody(request), handler: handle });

@@ -23,29 +23,48 @@ export interface GraphQLContext {
 }
 
 export class RequestLoaders {
-  /** `Type/id` → the current version, or null when unknown or deleted. */
+  /** `Type/id` → the current version (whole), or null when unknown or deleted. */
   readonly resource: DataLoader<string, StoredVersion | null>;
+  private readonly projected = new Map<string, DataLoader<string, StoredVersion | null>>();
   private readonly reverse = new Map<string, DataLoader<string, StoredVersion[]>>();
   private readonly parsed = new WeakMap<StoredVersion, FhirObject>();
 
   constructor(private readonly service: FhirService, private readonly ctx: RequestContext) {
-    this.resource = new DataLoader(async (keys) => {
+    this.resource = this.readLoader(undefined);
+  }
+
+  private readLoader(elements: readonly string[] | undefined): DataLoader<string, StoredVersion | null> {
+    return new DataLoader(async (keys) => {
       const wanted = keys.map((key) => {
         const slash = key.indexOf('/');
         return { resourceType: key.slice(0, slash), id: key.slice(slash + 1) };
       });
-      const found = await service.readMany(ctx, wanted);
+      const found = await this.service.readMany(this.ctx, wanted, elements);
       return keys.map((key) => found.get(key) ?? null);
     }, { maxBatchSize: 1000 });
   }
 
-  /** The loader of one reverse-reference field shape: keys are target ids. */
-  reverseFor(sourceType: string, referenceParam: string, targetType: string, params: [string, string][]): DataLoader<string, StoredVersion[]> {
-    const shape = JSON.stringify([sourceType, referenceParam, targetType, params]);
+  /**
+   * The loader of `Type/id` reads cut down to `elements` (undefined: whole resources); each
+   * distinct set of elements is one loader, so one statement per level and selection.
+   */
+  resourceWith(elements: readonly string[] | undefined): DataLoader<string, StoredVersion | null> {
+    if (!elements) return this.resource;
+    const shape = elements.join(',');
+    let loader = this.projected.get(shape);
+    if (!loader) this.projected.set(shape, (loader = this.readLoader(elements)));
+    return loader;
+  }
+
+  /** The loader of one reverse-reference field shape (and selection): keys are target ids. */
+  reverseFor(
+    sourceType: string, referenceParam: string, targetType: string, params: [string, string][], elements?: readonly string[],
+  ): DataLoader<string, StoredVersion[]> {
+    const shape = JSON.stringify([sourceType, referenceParam, targetType, params, elements ?? null]);
     let loader = this.reverse.get(shape);
     if (!loader) {
       loader = new DataLoader(async (ids) => {
-        const grouped = await this.service.searchReverse(this.ctx, sourceType, referenceParam, targetType, [...ids], params);
+        const grouped = await this.service.searchReverse(this.ctx, sourceType, referenceParam, targetType, [...ids], params, elements);
         return ids.map((id) => grouped.get(id) ?? []);
       }, { maxBatchSize: 1000 });
       this.reverse.set(shape, loader);

@@ -80,10 +80,14 @@ export class FhirService {
    * Reads many current versions in one statement (the graph's reference loader). Each type must
    * be readable by the caller; deleted and unknown resources are absent from the result.
    */
-  async readMany(ctx: RequestContext, keys: { resourceType: string; id: string }[]): Promise<Map<string, StoredVersion>> {
+  /**
+   * Reads current versions by key, for the GraphQL loaders; `elements` cuts each content down to
+   * those top-level elements (what a query selects).
+   */
+  async readMany(ctx: RequestContext, keys: { resourceType: string; id: string }[], elements?: readonly string[]): Promise<Map<string, StoredVersion>> {
     for (const type of new Set(keys.map((k) => k.resourceType))) authorize(ctx, type, 'r');
     const valid = keys.filter((k) => ID_PATTERN.test(k.id) && this.model.isResourceType(k.resourceType));
-    const found = valid.length ? await readCurrentMany(this.db, valid) : new Map<string, StoredVersion>();
+    const found = valid.length ? await readCurrentMany(this.db, valid, elements) : new Map<string, StoredVersion>();
     for (const [key, version] of found) {
       if (version.deleted) found.delete(key);
       else ctx.audit.touch(key);
@@ -285,12 +289,13 @@ export class FhirService {
    */
   async searchReverse(
     ctx: RequestContext, sourceType: string, referenceParam: string, targetType: string, targetIds: string[], params: [string, string][],
+    elements?: readonly string[],
   ): Promise<Map<string, StoredVersion[]>> {
     this.assertResourceType(sourceType);
     const request = parseSearch(this.model, sourceType, params, { strict: true, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount });
     const param = this.model.getSearchParam(sourceType, referenceParam);
     if (!param || param.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter "${referenceParam}"`);
-    return runReverseSearch(this, ctx, request, { referenceParam, targetType, targetIds });
+    return runReverseSearch(this, ctx, request, { referenceParam, targetType, targetIds }, elements);
   }
 
   /**

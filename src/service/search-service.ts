@@ -72,13 +72,13 @@ function searchedTypes(service: FhirService, ctx: RequestContext, request: Searc
  * `request.resourceType` that refer to it through `referenceParam` and match the criteria.
  */
 export async function runReverseSearch(
-  service: FhirService, ctx: RequestContext, request: SearchRequest, target: ReverseTarget,
+  service: FhirService, ctx: RequestContext, request: SearchRequest, target: ReverseTarget, elements?: readonly string[],
 ): Promise<Map<string, StoredVersion[]>> {
   authorize(ctx, request.resourceType!, 's');
   authorizeCriteria(ctx, request.criteria);
   const grouped = new Map<string, StoredVersion[]>(target.targetIds.map((id) => [id, []]));
   if (target.targetIds.length === 0 || request.count === 0) return grouped;
-  const { sql, params } = buildReverseQuery(request, target, service.model, ctx.fhirBaseUrl);
+  const { sql, params } = buildReverseQuery(request, target, service.model, ctx.fhirBaseUrl, elements);
   for (const row of await service.db.query<StoredVersion & { parent: string }>(sql, params)) {
     if (typeof row.lastUpdated === 'string') row.lastUpdated = new Date(row.lastUpdated);
     ctx.audit.touch(`${row.resourceType}/${row.id}`);

@@ -39,6 +39,15 @@ const VERSION_COLUMNS = `resource_type AS "resourceType", id, version_id AS "ver
   last_updated AS "lastUpdated", deleted, content::text AS content`;
 
 /**
+ * SQL for a row's content cut down to the top-level elements in the `text[]` parameter
+ * `elementsParam` (GraphQL reads only what a query selects): one pass of `json_each` over the
+ * stored text; element values are copied as written, so decimals keep their digits.
+ */
+export function projectedContent(alias: string, elementsParam: string): string {
+  return `(SELECT json_object_agg(e.key, e.value) FROM json_each(${alias}.content) e WHERE e.key = ANY(${elementsParam}::text[]))::text`;
+}
+
+/**
  * MikroORM's driver setup returns `timestamptz` as text; the store hands out `Date`s. The
  * conversion happens here, once per row.
  */
@@ -57,11 +66,14 @@ export async function readCurrent(q: Queryable, resourceType: string, id: string
 }
 
 /** Reads the current versions of many resources at once (missing ones are absent from the map). */
-export async function readCurrentMany(q: Queryable, keys: { resourceType: string; id: string }[]): Promise<Map<string, StoredVersion>> {
+export async function readCurrentMany(
+  q: Queryable, keys: { resourceType: string; id: string }[], elements?: readonly string[],
+): Promise<Map<string, StoredVersion>> {
+  const columns = elements ? VERSION_COLUMNS.replace('content::text AS content', `${projectedContent('resource', '$3')} AS content`) : VERSION_COLUMNS;
   const rows = await q.query<StoredVersion>(
-    `SELECT ${VERSION_COLUMNS} FROM resource
+    `SELECT ${columns} FROM resource
       WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+    elements ? [keys.map((k) => k.resourceType), keys.map((k) => k.id), elements] : [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
   );
   return new Map(rows.map((r) => [`${r.resourceType}/${r.id}`, withDate(r)]));
 }

@@ -128,7 +128,7 @@ describe('introspection over HTTP', () => {
   }, 60_000);
 
   it('refuses introspection when GRAPHQL_INTROSPECTION=false', async () => {
-    const closed = await startTestServer({ graphql: { introspection: false, maxDepth: 15, maxCost: 10000 } });
+    const closed = await startTestServer({ graphql: { introspection: false, maxDepth: 15, maxCost: 10000, concurrency: 4 } });
     try {
       const res = await post(closed, QUERY);
       const body = JSON.parse(res.bytes.toString('utf8'));

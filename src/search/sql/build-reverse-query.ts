@@ -8,6 +8,7 @@ import type { FhirModel } from '../../fhir/fhir-model.ts';
 import type { SearchRequest } from '../search-request.ts';
 import { whereClause } from './build-search-query.ts';
 import { sortExpressions } from './sort-keys.ts';
+import { projectedContent } from '../../store/resource-repository.ts';
 import { SqlParams } from './sql-params.ts';
 
 export interface ReverseTarget {
@@ -17,14 +18,16 @@ export interface ReverseTarget {
 }
 
 /** The SQL and parameters; rows carry `parent` (the target id they refer to). */
-export function buildReverseQuery(request: SearchRequest, target: ReverseTarget, model: FhirModel, fhirBaseUrl: string): { sql: string; params: unknown[] } {
+export function buildReverseQuery(
+  request: SearchRequest, target: ReverseTarget, model: FhirModel, fhirBaseUrl: string, elements?: readonly string[],
+): { sql: string; params: unknown[] } {
   const p = new SqlParams();
   const type = request.resourceType!;
   const where = whereClause(request, [type], model, fhirBaseUrl, p);
   const order = sortExpressions(request.sort, type, 'r', p, true).map((e) => `${e.sql} ${e.descending ? 'DESC' : 'ASC'}`).join(', ');
   const sql = `SELECT "resourceType", id, "versionId", "lastUpdated", deleted, content, parent FROM (
     SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated", r.deleted,
-      r.content::text AS content, link.target_id AS parent,
+      ${elements ? projectedContent('r', p.add(elements)) : 'r.content::text'} AS content, link.target_id AS parent,
       row_number() OVER (PARTITION BY link.target_id ORDER BY ${order}) AS n
     FROM resource r
     JOIN search_reference link ON link.resource_type = r.resource_type AND link.resource_id = r.id

@@ -1,0 +1,53 @@
+/**
+ * Reverse references and `Reference.resource` read only the elements a query selects (SQL-side
+ * projection). What a client sees must not change: fields reached through named and inline
+ * fragments, `__typename`, nested reverse references and exact decimals all come back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
+
+let t: TestServer;
+const ids: Record<string, string> = {};
+
+async function create(key: string, resource: Record<string, unknown>) {
+  // JSON text with the decimal written as 72.50 (a JS number would lose the trailing zero).
+  const body = JSON.stringify(resource).replace('"value":"72.50"', '"value":72.50');
+  const res = await fhirFetch(`${t.url}/fhir/${resource.resourceType}`, { method: 'POST', body, headers: { 'content-type': 'application/fhir+json' } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  ids[key] = res.body.id;
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  await create('prac', { resourceType: 'Practitioner', name: [{ family: 'Osler', given: ['William'] }], gender: 'male' });
+  await create('pat', { resourceType: 'Patient', name: [{ family: 'Projected' }], birthDate: '1980-02-03' });
+  await create('obs', {
+    resourceType: 'Observation', status: 'final', code: { text: 'Heart rate' }, subject: { reference: `Patient/${ids.pat}` },
+    performer: [{ reference: `Practitioner/${ids.prac}` }], valueQuantity: { value: '72.50', unit: '/min' }, note: [{ text: 'not selected' }],
+  });
+  await create('enc', { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' }, subject: { reference: `Patient/${ids.pat}` } });
+}, 60_000);
+afterAll(async () => { await t?.close(); });
+
+describe('projected reads keep what the query selects', () => {
+  it('answers fields from fragments, __typename, meta and exact decimals', async () => {
+    const query = `
+      fragment Who on Practitioner { name { family given } gender meta { versionId } }
+      query { Patient(_id: "${ids.pat}") {
+        ObservationList(_reference: subject) {
+          __typename status valueQuantity { value unit }
+          ... on Observation { code { text } }
+          performer { resource { __typename ...Who } }
+          subject { resource { ... on Patient { birthDate EncounterList(_reference: subject) { status } } } }
+        }
+      } }`;
+    const res = await fhirFetch(`${t.url}/graphql`, { method: 'POST', body: JSON.stringify({ query }), headers: { 'content-type': 'application/json' } });
+    expect(res.body.errors).toBeUndefined();
+    const [obs] = res.body.data.Patient.ObservationList;
+    expect(obs).toEqual({
+      __typename: 'Observation', status: 'final', valueQuantity: { value: '72.50', unit: '/min' }, code: { text: 'Heart rate' },
+      performer: [{ resource: { __typename: 'Practitioner', name: [{ family: 'Osler', given: ['William'] }], gender: 'male', meta: { versionId: '1' } } }],
+      subject: { resource: { birthDate: '1980-02-03', EncounterList: [{ status: 'finished' }] } },
+    });
+  });
+});

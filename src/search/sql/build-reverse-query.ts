@@ -25,15 +25,21 @@ export function buildReverseQuery(
   const type = request.resourceType!;
   const where = whereClause(request, [type], model, fhirBaseUrl, p);
   const order = sortExpressions(request.sort, type, 'r', p, true).map((e) => `${e.sql} ${e.descending ? 'DESC' : 'ASC'}`).join(', ');
-  const sql = `SELECT "resourceType", id, "versionId", "lastUpdated", deleted, content, parent FROM (
-    SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated", r.deleted,
-      ${elements ? projectedContent('r', p.add(elements)) : 'r.content::text'} AS content, link.target_id AS parent,
-      row_number() OVER (PARTITION BY link.target_id ORDER BY ${order}) AS n
-    FROM resource r
-    JOIN search_reference link ON link.resource_type = r.resource_type AND link.resource_id = r.id
-      AND link.param = ${p.add(target.referenceParam)} AND link.target_type = ${p.add(target.targetType)}
-      AND link.target_id = ANY(${p.add(target.targetIds, 'text[]')})
-    WHERE ${where}
-  ) ranked WHERE n <= ${p.add(request.count)} ORDER BY parent, n`;
+  // Rank narrow rows (parent, id, sort keys) and fetch the content of the kept ones only, so the
+  // window's sort never carries whole resources.
+  const count = p.add(request.count);
+  const content = elements ? projectedContent('r', p.add(elements)) : 'r.content::text';
+  const sql = `SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated", r.deleted,
+      ${content} AS content, ranked.parent
+    FROM (
+      SELECT link.target_id AS parent, r.id, row_number() OVER (PARTITION BY link.target_id ORDER BY ${order}) AS n
+      FROM resource r
+      JOIN search_reference link ON link.resource_type = r.resource_type AND link.resource_id = r.id
+        AND link.param = ${p.add(target.referenceParam)} AND link.target_type = ${p.add(target.targetType)}
+        AND link.target_id = ANY(${p.add(target.targetIds, 'text[]')})
+      WHERE ${where}
+    ) ranked
+    JOIN resource r ON r.resource_type = ${p.add(type)} AND r.id = ranked.id
+    WHERE ranked.n <= ${count} ORDER BY ranked.parent, ranked.n`;
   return { sql, params: p.values };
 }

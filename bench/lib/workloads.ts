@@ -3,6 +3,7 @@
  * in the same run: REST read by id, the two REST searches, the GraphQL nested query (raw SQL and
  * PostGraphile), and writes (REST create and the GraphQL mutation beside a raw two-row insert).
  */
+import { BENCH_WRITE_SYSTEM } from './bench-database.ts';
 import type { RequestPlan } from './load-test.ts';
 
 export type Target = 'fhirgraph' | 'raw-sql' | 'postgraphile';
@@ -34,7 +35,7 @@ function newPatients(n: number): string[] {
   return Array.from({ length: n }, (_, i) => JSON.stringify({
     resourceType: 'Patient', active: true, gender: i % 2 ? 'female' : 'male', birthDate: `19${50 + (i % 50)}-0${1 + (i % 9)}-1${i % 10}`,
     name: [{ use: 'official', family: `Bench${i}`, given: ['Load', `Test${i}`] }],
-    identifier: [{ system: 'urn:bench', value: `b-${i}` }],
+    identifier: [{ system: BENCH_WRITE_SYSTEM, value: `b-${i}` }],
   }));
 }
 

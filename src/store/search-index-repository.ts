@@ -15,7 +15,8 @@ export interface IndexEntry {
   replace: boolean;
 }
 
-const TABLES = ['search_string', 'search_token', 'search_date', 'search_number', 'search_quantity', 'search_reference', 'search_uri', 'search_composite'];
+/** Every search index table (one per parameter type). */
+export const SEARCH_INDEX_TABLES = ['search_string', 'search_token', 'search_date', 'search_number', 'search_quantity', 'search_reference', 'search_uri', 'search_composite'];
 
 /** Columns of each table after the (resource_type, resource_id, param) key, with their SQL array types. */
 const COLUMNS: Record<Exclude<IndexRow['kind'], never>, { table: string; columns: [string, string][] }> = {
@@ -46,7 +47,7 @@ function columnValues(row: IndexRow): unknown[] {
 export async function writeIndexEntries(tx: Queryable, entries: IndexEntry[]): Promise<void> {
   const replaced = entries.filter((e) => e.replace);
   if (replaced.length > 0) {
-    const deletes = TABLES.map((table, i) => `d${i} AS (DELETE FROM ${table} t USING k WHERE t.resource_type = k.rt AND t.resource_id = k.id)`);
+    const deletes = SEARCH_INDEX_TABLES.map((table, i) => `d${i} AS (DELETE FROM ${table} t USING k WHERE t.resource_type = k.rt AND t.resource_id = k.id)`);
     await tx.query(
       `WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(rt, id)), ${deletes.join(', ')} SELECT 1`,
       [replaced.map((e) => e.resourceType), replaced.map((e) => e.id)],

@@ -3,6 +3,7 @@
  * GraphQL answers on the same data, and refuse any request without the bench secret.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BENCH_WRITE_SYSTEM, removeBenchWrites } from '../../bench/lib/bench-database.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const SECRET = 'a-bench-secret-of-at-least-32-characters';
@@ -80,5 +81,17 @@ describe('raw-SQL baseline routes', () => {
     const read = await fhirFetch(`${t.url}/fhir/Patient/${res.body.id}`);
     expect(read.status).toBe(200);
     expect(read.body.name).toEqual([{ family: 'Raw' }]);
+  });
+
+  it('removeBenchWrites deletes the Patients that write workloads created, and nothing else', async () => {
+    const bench = { resourceType: 'Patient', name: [{ family: 'Benchwrite' }], identifier: [{ system: BENCH_WRITE_SYSTEM, value: 'b-1' }] };
+    const viaRest = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: bench });
+    const viaRaw = await raw('Patient', { method: 'POST', body: JSON.stringify(bench) });
+    expect([viaRest.status, viaRaw.status]).toEqual([201, 201]);
+    expect(await removeBenchWrites(t.databaseUrl)).toBe(2);
+    expect((await fhirFetch(`${t.url}/fhir/Patient/${viaRest.body.id}`)).status).toBe(404);
+    expect((await fhirFetch(`${t.url}/fhir/Patient/${viaRaw.body.id}`)).status).toBe(404);
+    expect((await fhirFetch(`${t.url}/fhir/Patient?name=benchwrite`)).body.entry ?? []).toEqual([]);
+    expect((await fhirFetch(`${t.url}/fhir/Patient/${patients[0]}`)).status).toBe(200);
   });
 });

@@ -23,8 +23,9 @@ type CachedResult = {
 
 const gzip = promisify(gzipCallback);
 
-/** How many distinct introspection queries a schema keeps (clients send one or two shapes). */
-const MAX_ENTRIES_PER_SCHEMA = 16;
+/** How many distinct introspection queries a schema keeps (clients send one or two shapes); each
+ * full answer holds ~23 MB of JSON beside its objects, so few. */
+const MAX_ENTRIES_PER_SCHEMA = 4;
 
 const cache = new WeakMap<GraphQLSchema, Map<string, CachedResult>>();
 

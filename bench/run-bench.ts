@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../src/auth/client-admin.ts';
 import { generateBundles, planSeed } from '../src/seed/generate-bundles.ts';
-import { loadBundles, refreshTokenSource } from '../src/seed/load-bundles.ts';
+import { loadBundles, refreshTokenSource, type TokenSource } from '../src/seed/load-bundles.ts';
 import { Database } from '../src/store/database.ts';
 import { BENCH_USAGE, BenchArgsError, parseBenchArgs, type BenchArgs } from './lib/bench-args.ts';
 import { benchQuery, prepareBenchDatabase, removeBenchWrites, type SeedFigure } from './lib/bench-database.ts';
@@ -57,16 +57,6 @@ function loggedNumber(lines: string[], field: string): number | undefined {
   return undefined;
 }
 
-async function accessToken(origin: string, refreshToken: string): Promise<string> {
-  const res = await fetch(`${origin}/auth/token`, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }),
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`the token endpoint answered ${res.status}`);
-  return body.access_token;
-}
-
 /** Request inputs picked from the data, deterministically (ordered by a hash of the id). */
 async function sampleInputs(url: string) {
   const patientIds = (await benchQuery<{ id: string }>(url,
@@ -83,14 +73,14 @@ async function sampleInputs(url: string) {
   return { patientIds, namePrefixes, observationQueries };
 }
 
-async function seed(origin: string, refreshToken: string, args: BenchArgs): Promise<SeedFigure> {
+async function seed(origin: string, tokens: TokenSource, args: BenchArgs): Promise<SeedFigure> {
   const plan = planSeed({ scale: args.scale, seed: 1 });
   log(`loading ${plan.resources.toLocaleString('en-US')} resources through ${origin}/fhir transaction Bundles`);
   const started = performance.now();
   let stored = 0;
   let lastReport = 0;
   const result = await loadBundles(generateBundles(plan), {
-    baseUrl: origin, tokens: refreshTokenSource(origin, refreshToken), concurrency: 2,
+    baseUrl: origin, tokens, concurrency: 2,
     onStored: (n) => {
       stored += n;
       if (performance.now() - lastReport > 10_000) {
@@ -146,14 +136,15 @@ async function main(): Promise<number> {
     const admin = await Database.open(db.url, { migrate: false, poolSize: 1 });
     const client = await createClient(admin, { name: `bench ${startedAt}`, scope: 'system/*.*', rate: '0/s,0/min' })
       .finally(() => admin.close());
-    const refreshToken = client.refresh_token!;
+    // Access tokens renewed well before their 15 minutes run out (a 1m run outlasts several).
+    const tokens = refreshTokenSource(origin, client.refresh_token!);
 
     let ingest: SeedFigure & { kept: boolean };
     if (db.kept) {
       log(`keeping the loaded ${args.scaleLabel} data (loaded ${db.kept.measuredAt}; --reseed reloads it)`);
       ingest = { ...db.kept, kept: true };
     } else {
-      ingest = { ...(await seed(origin, refreshToken, args)), kept: false };
+      ingest = { ...(await seed(origin, tokens, args)), kept: false };
       await db.recordSeed(ingest);
       log(`loaded ${ingest.resources} resources in ${ingest.seconds} s: ${ingest.resourcesPerSecond} resources/s`);
     }
@@ -179,23 +170,19 @@ async function main(): Promise<number> {
       postgraphile = { origin: pgOrigin, query: POSTGRAPHILE_NESTED_QUERY };
     }
 
-    const token = await accessToken(origin, refreshToken);
+    const token = await tokens.current();
     const nested = await (await fetch(`${origin}/graphql`, {
       method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query: NESTED_QUERY }),
     })).json() as { data?: { PatientList: { ObservationList: unknown[] }[] }; extensions?: { statements?: number }; errors?: unknown[] };
     if (nested.errors) throw new Error(`the nested GraphQL query failed: ${JSON.stringify(nested.errors).slice(0, 300)}`);
 
-    const workloads = buildWorkloads({ fhirgraph: origin, postgraphile, token: '', benchSecret: secret, ...(await sampleInputs(db.url)) })
-      .filter((w) => !args.only || args.only.includes(w.id));
+    const inputs = { fhirgraph: origin, postgraphile, benchSecret: secret, ...(await sampleInputs(db.url)) };
+    const selected = (accessToken: string) => buildWorkloads({ ...inputs, token: accessToken }).filter((w) => !args.only || args.only.includes(w.id));
     const results: WorkloadResult[] = [];
-    for (const group of [...new Set(workloads.map((w) => w.group))]) {
+    for (const group of [...new Set(selected(token).map((w) => w.group))]) {
       log(`workload group: ${group}`);
-      // A fresh token per group: a 1m run outlasts one 15-minute access token.
-      const fresh = await accessToken(origin, refreshToken);
-      const members = workloads.filter((w) => w.group === group).map((w) => ({
-        ...w, plan: { ...w.plan, headers: Object.fromEntries(Object.entries(w.plan.headers).map(([k, v]) => [k, k === 'authorization' ? `Bearer ${fresh}` : v])) },
-      }));
-      results.push(...await runGroup(members, args));
+      // Each group's requests carry a token with minutes left to live.
+      results.push(...await runGroup(selected(await tokens.current()).filter((w) => w.group === group), args));
     }
 
     const afterRun = memoryOf(server.process.pid!);

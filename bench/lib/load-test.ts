@@ -68,7 +68,7 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** The medians of several runs (each figure on its own). */
+/** The medians of several runs (each figure on its own); non-2xx answers and errors are totals. */
 export function medianOf(runs: RunFigures[]): RunFigures {
   return {
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),

@@ -97,6 +97,7 @@ export function cachedIntrospectionBody(schema: GraphQLSchema, body: unknown): {
   const entries = cache.get(schema);
   if (!entries || typeof body !== 'object' || body === null) return undefined;
   const { query, operationName, variables } = body as Record<string, unknown>;
-  if (typeof query !== 'string') return undefined;
+  // Every introspection-only query names a `__` field; other queries skip the hash.
+  if (typeof query !== 'string' || !query.includes('__')) return undefined;
   return entries.get(keyOf(query, operationName as string | undefined, variables))?.bytes;
 }

@@ -4,6 +4,7 @@
  * fragments, `__typename`, nested reverse references and exact decimals all come back.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCurrentMany } from '../../src/store/resource-repository.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -49,5 +50,14 @@ describe('projected reads keep what the query selects', () => {
       performer: [{ resource: { __typename: 'Practitioner', name: [{ family: 'Osler', given: ['William'] }], gender: 'male', meta: { versionId: '1' } } }],
       subject: { resource: { birthDate: '1980-02-03', EncounterList: [{ status: 'finished' }] } },
     });
+  });
+
+  it('reads only the selected top-level elements from the store, their text as stored', async () => {
+    const key = `Observation/${ids.obs}`;
+    const whole = (await readCurrentMany(t.server.service.db, [{ resourceType: 'Observation', id: ids.obs }])).get(key)!;
+    const cut = (await readCurrentMany(t.server.service.db, [{ resourceType: 'Observation', id: ids.obs }], ['id', 'resourceType', 'valueQuantity'])).get(key)!;
+    expect(Object.keys(JSON.parse(whole.content!))).toContain('note');
+    expect(Object.keys(JSON.parse(cut.content!)).sort()).toEqual(['id', 'resourceType', 'valueQuantity']);
+    expect(cut.content).toContain('72.50');
   });
 });

@@ -144,10 +144,10 @@ export class RateLimiter {
   }
 
   /**
-   * Counts one request for `key` if every limited window has room, and says so; synchronous, no
-   * I/O. A refused request is not counted.
+   * Counts `units` (one request by default) for `key` if every limited window has room for them,
+   * and says so; synchronous, no I/O. A refused request is not counted.
    */
-  consume(key: string, limit: RateLimit): RateDecision {
+  consume(key: string, limit: RateLimit, units = 1): RateDecision {
     const now = this.now();
     const limits: Array<[WindowSize, number]> = [];
     const perSecond = Math.floor(limit.perSecond);
@@ -158,19 +158,19 @@ export class RateLimiter {
 
     const state = this.stateOf(key, now);
     state.lastSeen = now;
-    state.demand += 1;
-    const views = limits.map(([size, max]) => this.view(state, size, max, now));
-    const allowed = views.every((view) => view.remaining > 0);
+    state.demand += units;
+    const views = limits.map(([size, max]) => this.view(state, size, max, now, units));
+    const allowed = views.every((view) => view.remaining >= units);
     if (!allowed) {
       // The refusing window that frees up last decides when a retry can succeed.
-      const refusing = views.filter((view) => view.remaining <= 0);
+      const refusing = views.filter((view) => view.remaining < units);
       const retryAfter = (view: WindowView) => (view.exhausted ? view.resetSeconds : 1);
       const worst = refusing.reduce((a, b) => (retryAfter(b) > retryAfter(a) ? b : a));
       return { allowed: false, limit: worst.limit, remaining: 0, resetSeconds: worst.resetSeconds, retryAfterSeconds: retryAfter(worst) };
     }
     for (const view of views) {
-      view.window.own += 1;
-      view.remaining -= 1;
+      view.window.own += units;
+      view.remaining -= units;
     }
     const tightest = views.reduce((a, b) => (b.remaining < a.remaining ? b : a));
     return { allowed: true, limit: tightest.limit, remaining: tightest.remaining, resetSeconds: tightest.resetSeconds };
@@ -252,10 +252,10 @@ export class RateLimiter {
     return window;
   }
 
-  private view(state: KeyState, size: WindowSize, limit: number, now: number): WindowView {
+  private view(state: KeyState, size: WindowSize, limit: number, now: number, units: number): WindowView {
     const window = this.windowOf(state, size, windowStart(size, now), limit);
     window.limit = limit;
-    window.demand += 1;
+    window.demand += units;
     const globalLeft = limit - window.others - window.own;
     // Claims only matter between processes: one that has found itself alone on a key twice in a
     // row takes bursts up to the limit rather than up to what it claimed for its recent demand.

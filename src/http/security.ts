@@ -66,8 +66,8 @@ export class Security {
   }
 
   /** Applies a rate limit; sets the RateLimit headers and throws 429 when refused. */
-  enforceRate(reply: FastifyReply, key: string, limit: RateLimit): void {
-    const decision = this.limiter.consume(key, limit);
+  enforceRate(reply: FastifyReply, key: string, limit: RateLimit, units = 1): void {
+    const decision = this.limiter.consume(key, limit, units);
     const headers = rateLimitHeaders(decision);
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
     if (!decision.allowed) {
@@ -81,7 +81,10 @@ export class Security {
     let ctx: RequestContext;
     try {
       const auth = await this.tokens.authenticate(request.headers.authorization);
-      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip };
+      const chargeWork = (units: number): void => {
+        if (units > 0) this.enforceClientRate(reply, ctx, units);
+      };
+      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork };
     } catch (err) {
       if (!(err instanceof TokenRefused)) throw err;
       this.auditRefusal({
@@ -94,12 +97,12 @@ export class Security {
     return ctx;
   }
 
-  /** Applies the client's own rate limit (or the defaults); throws 429 when exceeded. */
-  enforceClientRate(reply: FastifyReply, ctx: RequestContext): void {
+  /** Charges `units` to the client's own rate limit (or the defaults); throws 429 when exceeded. */
+  enforceClientRate(reply: FastifyReply, ctx: RequestContext, units = 1): void {
     const { rate } = ctx.auth;
     this.enforceRate(reply, `client:${ctx.auth.clientId}`, {
       perSecond: rate.perSecond ?? this.config.rateLimit.perSecond,
       perMinute: rate.perMinute ?? this.config.rateLimit.perMinute,
-    });
+    }, units);
   }
 }

@@ -17,6 +17,13 @@ export interface RequestContext {
   readonly audit: RequestAudit;
   /** Client address, for the audit trail. */
   readonly ip?: string;
+  /**
+   * Charges the caller `units` more rate-limit units than the one its request paid on arrival
+   * (a Bundle pays per entry, a GraphQL operation by its cost), before the work is done; throws a
+   * 429 {@link FhirError} when the client's limits cannot cover them. Absent for the server's own
+   * contexts, which are not limited.
+   */
+  readonly chargeWork?: (units: number) => void;
 }
 
 /** A context with every permission, for the server's own work (seeding, tests, CLI). */

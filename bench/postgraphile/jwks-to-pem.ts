@@ -10,6 +10,7 @@
  * refused, never served anonymously).
  */
 import { exportSPKI, importJWK, type JWK } from 'jose';
+import { trimTrailingSlashes } from '../../src/config.ts';
 
 /** What serve-postgraphile needs: `JWT_PUBLIC_KEY_PEM` and `JWT_ISSUER`. */
 export interface JwtVerification {
@@ -46,7 +47,7 @@ async function getJson(url: string): Promise<any> {
  * without `/fhir`).
  */
 export async function fetchJwtVerification(baseUrl: string, kid?: string): Promise<JwtVerification> {
-  const base = baseUrl.replace(/\/+$/, '');
+  const base = trimTrailingSlashes(baseUrl);
   const [jwks, smart] = await Promise.all([getJson(`${base}/auth/jwks`), getJson(`${base}/fhir/.well-known/smart-configuration`)]);
   if (typeof smart?.issuer !== 'string') throw new Error(`${base}/fhir/.well-known/smart-configuration has no issuer`);
   const { publicKeyPem, kid: usedKid } = await jwksToPem(jwks, kid);

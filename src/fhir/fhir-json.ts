@@ -20,9 +20,13 @@ const MARKED_NUMBER = /"\\u0000(-?[0-9][0-9.eE+-]*)\\u0000"/g;
  * token follows `:`, `[` or `,` and ends before `,`, `}`, `]` or whitespace, which timestamps in
  * strings (`10:30:00.000Z`) do not; a false alarm only costs the exact path.
  */
-const MAYBE_INEXACT = /[:[,]\s*(?:-?[0-9]+\.[0-9]*0|-?0\.0{6,}[0-9]*|-?[0-9.]*[eE][+-]?[0-9]+|-?[0-9.]{16,}|-0(?:\.0*)?)\s*[,}\]\s]/;
-/** String literals (kept as they are) or number tokens. */
-const TOKENS = /"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*/g;
+const MAYBE_INEXACT = /[:[,]\s*(?:-?[0-9]+\.[0-9]*0|-?0\.0{6}[0-9]*|-?[0-9.]*[eE][+-]?[0-9]+|-?[0-9.]{16,}|-0(?:\.0*)?)\s*[,}\]\s]/;
+/**
+ * String literals (kept as they are) or number tokens. The closing quote is optional so that a
+ * string never fails to match: on malformed text with an unterminated string a failed match at
+ * every later quote made the pass quadratic (issue 14); `JSON.parse` refuses such text anyway.
+ */
+const TOKENS = /"(?:[^"\\]|\\.)*"?|-?[0-9][0-9.eE+-]*/g;
 /** A whole JSON number (RFC 8259 §6); anything else is left for `JSON.parse` to refuse. */
 const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?$/;
 

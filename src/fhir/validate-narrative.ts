@@ -2,16 +2,15 @@
  * A lightweight scanner for XHTML narrative (`Narrative.div`): the root must be an XHTML `div`,
  * no active content (`script`, `object`, `applet`, `iframe`, `form`, `embed`, ...), no `on*`
  * event attributes, no `javascript:` URLs, tags balanced, and some text or an image (txt-1, txt-2).
- * No DOM parser: a tag scanner is enough to refuse what the rules forbid (DECISIONS §8).
+ * No DOM parser: a tag scanner is enough to refuse what the rules forbid (DECISIONS §8). Every
+ * step is linear in the length of the text, whatever it holds (issue 14: a regular expression
+ * for tags backtracked exponentially on a tag with many attributes).
  * https://hl7.org/fhir/R4/narrative.html#xhtml
  */
+import { scanTag, type MarkupTag } from './scan-markup-tag.ts';
 
 const ROOT_OPEN = /^<div(\s[^>]*)?>/;
 const XMLNS = /\sxmlns\s*=\s*("http:\/\/www\.w3\.org\/1999\/xhtml"|'http:\/\/www\.w3\.org\/1999\/xhtml')/;
-// `<` never occurs inside a tag (XML forbids it in attribute values), so a failed match stops at
-// the next `<` and scanning stays linear on hostile input. Sticky: matched only where a `<` is.
-const TAG = /<(\/?)([A-Za-z][A-Za-z0-9:_.-]*)((?:\s+[^\s=/<>]+(?:\s*=\s*(?:"[^"<]*"|'[^'<]*'|[^\s<>]+))?)*)\s*(\/?)>/y;
-const ATTRIBUTE = /([^\s=/<>]+)(?:\s*=\s*("[^"<]*"|'[^'<]*'|[^\s<>]+))?/g;
 const HAS_TEXT = /[^ \t\r\n]/;
 /** Markup skipped whole: comments, CDATA sections, processing instructions. */
 const SKIPPED: [open: string, close: string][] = [['<!--', '-->'], ['<![CDATA[', ']]>'], ['<?', '?>']];
@@ -37,13 +36,12 @@ function decodeEntities(text: string): string {
     .replace(/&tab;|&newline;/gi, '');
 }
 
-function checkAttributes(tag: string, attrs: string): string | undefined {
-  ATTRIBUTE.lastIndex = 0;
-  for (let m = ATTRIBUTE.exec(attrs); m; m = ATTRIBUTE.exec(attrs)) {
-    const name = m[1].toLowerCase();
+function checkAttributes(tag: string, attributes: MarkupTag['attributes']): string | undefined {
+  for (const [rawName, raw] of attributes) {
+    const name = rawName.toLowerCase();
     if (name.startsWith('on')) return `event attribute ${name} on <${tag}> is not allowed in narrative`;
-    const raw = m[2] ?? '';
-    const value = decodeEntities(raw.startsWith('"') || raw.startsWith("'") ? raw.slice(1, -1) : raw);
+    if (!raw) continue;
+    const value = raw.includes('&') ? decodeEntities(raw) : raw;
     if (SCRIPT_URL.test(value.replace(/[\u0000-\u001f]/g, ''))) {
       return `script URL in ${name} on <${tag}> is not allowed in narrative`;
     }
@@ -70,21 +68,20 @@ export function checkNarrativeDiv(div: string): string | undefined {
       pos = close + skipped[1].length;
       continue;
     }
-    TAG.lastIndex = lt;
-    const m = TAG.exec(text);
-    if (!m) return `malformed markup at offset ${lt} in narrative`;
-    pos = TAG.lastIndex;
-    const name = m[2].toLowerCase();
+    const tag = scanTag(text, lt);
+    if (!tag) return `malformed markup at offset ${lt} in narrative`;
+    pos = tag.end;
+    const name = tag.name.toLowerCase();
     const local = name.includes(':') ? name.slice(name.indexOf(':') + 1) : name;
     if (FORBIDDEN.has(local)) return `<${local}> is not allowed in narrative`;
-    if (m[1]) {
+    if (tag.closing) {
       if (stack.pop() !== name) return `unbalanced </${name}> in narrative`;
       continue;
     }
-    const problem = checkAttributes(local, m[3] ?? '');
+    const problem = checkAttributes(local, tag.attributes);
     if (problem) return problem;
     if (local === 'img') hasContent = true;
-    if (!m[4] && !VOID.has(local)) stack.push(name);
+    if (!tag.selfClosing && !VOID.has(local)) stack.push(name);
   }
   if (!hasContent && HAS_TEXT.test(text.slice(pos))) hasContent = true;
   if (stack.length) return `unclosed <${stack[stack.length - 1]}> in narrative`;

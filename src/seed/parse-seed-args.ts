@@ -3,6 +3,7 @@
  * `--token TOKEN` or `--refresh-token RT`, `--concurrency N`, `--bundle-size N`. Both `--name value`
  * and `--name=value` are accepted; anything else is an error with the usage text.
  */
+import { trimTrailingSlashes } from '../config.ts';
 import { DEFAULT_BUNDLE_SIZE } from './generate-bundles.ts';
 
 /** The parsed arguments. */
@@ -92,5 +93,5 @@ function parseUrl(text: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new SeedArgsError(`--url must be an http(s) URL, got "${text}"`);
   // Accept the FHIR base too: `http://host:8080/fhir` means the server `http://host:8080`.
-  return url.toString().replace(/\/+$/, '').replace(/\/fhir$/, '');
+  return trimTrailingSlashes(url.toString()).replace(/\/fhir$/, '');
 }

@@ -11,6 +11,19 @@ const NUMBERS = ['0', '1', '-1', '1.5', '1.50', '-0', '-0.0', '0.0', '100', '1e5
   '12345678901234567', '0.1000000000000001', '123456789012345', '1.000', '72.5', '-273.150', '99999999999999999999999'];
 
 describe('parseFhirJson', () => {
+  it('refuses hostile near-numbers and unterminated strings in linear time (issue 14: 40 KB took 5 s)', () => {
+    const hostile = [
+      `{"a":0.${'0'.repeat(200_000)}x}`, // a zero run the pre-check backtracked over quadratically
+      `{"x":1e5,"a":"${'\\"'.repeat(200_000)}}`, // an unterminated string the tokeniser rescanned at every quote
+      `{"a":[${'1.'.repeat(200_000)}}`,
+    ];
+    for (const text of hostile) {
+      const start = performance.now();
+      expect(() => parseFhirJson(text)).toThrow(SyntaxError);
+      expect(performance.now() - start, text.slice(0, 12)).toBeLessThan(200);
+    }
+  });
+
   it('gives exact numbers where a double would change the text, natives elsewhere', () => {
     for (const n of NUMBERS) {
       const value = (parseFhirJson(`{"v":${n},"a":[${n}, ${n} ]}`) as { v: unknown; a: unknown[] });

@@ -48,4 +48,27 @@ describe('checkNarrativeDiv', () => {
     }
     expect(performance.now() - start).toBeLessThan(2000);
   });
+
+  it('refuses a tag with thousands of attributes and a stray < in linear time (issue 14: 224 bytes took 10.8 s)', () => {
+    // The issue's input: `<p a="b"` then attributes, then `<</p>`; every two more attributes made
+    // the old regular expression four times slower. Here 28 attributes, then 20,000.
+    for (const attributes of [28, 20_000]) {
+      const hostile = div(`<p${' a="b"'.repeat(attributes)}<</p>`);
+      const start = performance.now();
+      expect(checkNarrativeDiv(hostile)).toMatch(/malformed/);
+      expect(performance.now() - start, `${attributes} attributes`).toBeLessThan(200);
+    }
+    const start = performance.now();
+    expect(checkNarrativeDiv(div('<p a="b"'.repeat(28) + '<</p>'))).toMatch(/malformed/);
+    expect(checkNarrativeDiv(div(`<p${" a='b' c=d e".repeat(30_000)}>x</p>`))).toBeUndefined();
+    expect(performance.now() - start).toBeLessThan(400);
+  });
+
+  it('reads quoted, unquoted and bare attributes, and self-closing tags', () => {
+    expect(checkNarrativeDiv(div('<p class="a" title=\'b\' lang=en hidden>x</p><br /><img src = "i.png"/>'))).toBeUndefined();
+    expect(checkNarrativeDiv(div('<a href = \'javascript:x\'>x</a>'))).toMatch(/script URL/);
+    expect(checkNarrativeDiv(div('<a href=javascript:x>x</a>'))).toMatch(/script URL/);
+    expect(checkNarrativeDiv(div('<p a="b"c="d">x</p>'))).toMatch(/malformed/);
+    expect(checkNarrativeDiv(div('<p a="b>x</p>'))).toMatch(/malformed/);
+  });
 });

@@ -473,6 +473,19 @@ describe('the token endpoint against brute force', () => {
   });
 });
 
+describe('hardening (issue 14, item 12)', () => {
+  it('records a refusal whose request carried NUL characters, without them, and keeps auditing', async () => {
+    const res = await postForm('/auth/token', new URLSearchParams({ grant_type: 'pass\u0000word\u0001' }));
+    expect(res.status).toBe(400);
+    const event = await expectAudited('grant_type "password" is not supported', 400);
+    expect(JSON.stringify(event)).not.toContain('\\u0000');
+    // The batch that held it was stored, and later events are too.
+    const id = `nul-check-${Date.now()}`;
+    expect((await fhirFetch(`${t.url}/fhir/Patient/${id}`, { token: await t.tokenWithScope('system/*.read') })).status).toBe(404);
+    await expectAudited(id, 404);
+  });
+});
+
 describe('hardening (issue 14, item 13)', () => {
   it('accepts the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
     const token = await t.tokenWithScope('system/*.read');

@@ -304,10 +304,12 @@ export class RateLimiter {
     const processes = this.processesOf(state, now);
     const alone = processes === 1 && state.quietRounds >= 2 && window.others === 0 && window.othersClaim === 0;
     const claim = alone ? limit : window.claim ?? shareOf(limit, processes);
-    // What no other process has claimed. Claims converge on a fair share of the window, so a
-    // request bigger than that share could never be admitted through them: it may take from here.
+    // What no other process has claimed. Claims follow recent demand and converge on a fair share
+    // of the window, so a request of several units bigger than this process's claim (a Bundle
+    // after a quiet spell, or bigger than a share) would wait for them, or forever: it may take
+    // from here, and is synced at once. Single requests keep to the claim.
     const unclaimed = limit - window.othersClaim - window.own;
-    const big = units > shareOf(limit, processes);
+    const big = units > 1 && units > claim - window.own;
     const room = big ? Math.max(claim - window.own, unclaimed) : claim - window.own;
     const remaining = Math.max(0, Math.min(globalLeft, room));
     // A window smaller than the request only needs to be not exhausted (the rest becomes debt).

@@ -341,6 +341,16 @@ describe('RateLimiter', () => {
       expect(accepted).toBeLessThanOrEqual(5);
     });
 
+    it('admits a request of several units bigger than its claim at once, from the quota no other process claimed', async () => {
+      const clock = fakeClock();
+      const limiter = new RateLimiter(openQueryable(), { now: clock.now });
+      const defaults: RateLimit = { perSecond: 200, perMinute: 6_000 };
+      expect(limiter.consume('fresh', defaults).allowed).toBe(true);
+      await limiter.sync(); // claims 1 + twice the demand: 3 of the minute, not yet known to be alone
+      expect(limiter.consume('fresh', defaults)).toMatchObject({ allowed: true });
+      expect(limiter.consume('fresh', defaults, 999, 1).allowed).toBe(true);
+    });
+
     it('admits a request bigger than a fair share of the window from the quota no other process claimed', async () => {
       const clock = fakeClock();
       const a = new RateLimiter(openQueryable(), { now: clock.now });

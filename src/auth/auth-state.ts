@@ -16,6 +16,8 @@ import {
 } from '../store/oauth-repository.ts';
 
 export const AUTH_CHANNEL = 'fhirgraph_auth';
+/** The payload {@link AuthState.onNotification} listeners get after a lost `LISTEN` connection is back: notifications may have been missed, so re-read everything. */
+export const RESYNC = '*';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -112,6 +114,8 @@ export class AuthState {
         try {
           await this.listen();
           await this.refresh();
+          // Whatever else was announced meanwhile (a key rotation) is re-read by its listener.
+          for (const listener of this.listeners) listener(RESYNC);
           return;
         } catch (err) {
           this.onError(err);
@@ -165,7 +169,7 @@ export class AuthState {
     return loaded;
   }
 
-  /** Calls `listener` with the payload of every notification on the auth channel. */
+  /** Calls `listener` with the payload of every notification on the auth channel, and {@link RESYNC} after an outage. */
   onNotification(listener: (payload: string) => void): void {
     this.listeners.push(listener);
   }

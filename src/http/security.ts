@@ -7,7 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessTokens, TokenRefused, refusalError } from '../auth/access-tokens.ts';
-import { AuthState } from '../auth/auth-state.ts';
+import { AuthState, RESYNC } from '../auth/auth-state.ts';
 import { RateLimiter, rateLimitHeaders, type RateLimit } from '../auth/rate-limiter.ts';
 import { SigningKeys } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
@@ -37,7 +37,7 @@ export class Security {
     const keys = await SigningKeys.open(db);
     const state = new AuthState(db, onError);
     state.onNotification((payload) => {
-      if (payload === 'keys') keys.reload().catch(onError);
+      if (payload === 'keys' || payload === RESYNC) keys.reload().catch(onError);
     });
     await state.start();
     const tokens = new AccessTokens(keys, state, config.publicUrl);

@@ -18,6 +18,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Connections per process in the PostgreSQL pool. */
   poolSize: number;
+  /** `DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a database connection before it answers 503. */
+  dbAcquireTimeoutMs: number;
   /** Largest page `_count` may ask for. */
   maxCount: number;
   defaultCount: number;
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || 'info',
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
     poolSize: readInt(env, 'DB_POOL_SIZE', 10, 1),
+    dbAcquireTimeoutMs: readInt(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000, 100),
     maxCount: readInt(env, 'MAX_COUNT', 1000, 1),
     defaultCount: readInt(env, 'DEFAULT_COUNT', 20, 1),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',

@@ -118,7 +118,8 @@ export class AccessTokens {
   /** Authenticates a request's bearer token: verified, not revoked, client active. */
   async authenticate(authorization: string | undefined): Promise<AuthInfo> {
     if (!authorization) throw new TokenRefused('missing');
-    const match = /^Bearer ([A-Za-z0-9\-_.~+/]+=*)$/.exec(authorization.trim());
+    // The scheme name is case-insensitive (RFC 9110 §11.1; RFC 6750 §2.1: "Bearer" 1*SP b64token).
+    const match = /^Bearer +([A-Za-z0-9\-_.~+/]+=*)$/i.exec(authorization.trim());
     if (!match) throw new TokenRefused('malformed');
     const token = await this.verify(match[1]);
     if (this.state.isRevoked(token.jti)) throw new TokenRefused('revoked', token.clientId);

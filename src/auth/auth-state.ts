@@ -4,6 +4,10 @@
  * processes: a change (client disabled, token revoked) is announced with `NOTIFY`, which every
  * process `LISTEN`s for, and each process also polls "changed since" once a second in case a
  * notification is lost. Either way a change reaches every process within about a second.
+ *
+ * Database outages: the listening connection is re-opened for as long as it takes, with backoff
+ * (0.25 s doubling to 2 s), and each time it is back the state catches up with one poll; the poll
+ * itself only reports its failures and tries again a second later.
  */
 import pg from 'pg';
 import type { Database } from '../store/database.ts';
@@ -12,12 +16,19 @@ import {
 } from '../store/oauth-repository.ts';
 
 export const AUTH_CHANNEL = 'fhirgraph_auth';
+/** The payload {@link AuthState.onNotification} listeners get after a lost `LISTEN` connection is back: notifications may have been missed, so re-read everything. */
+export const RESYNC = '*';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 function lookBack(seq: string): string {
   const value = BigInt(seq) - 50n;
   return (value > 0n ? value : 0n).toString();
 }
 const POLL_MS = 1_000;
+/** Backoff between attempts to re-open the listening connection. */
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 2_000;
 
 /** The per-process view of clients and revocations. */
 export class AuthState {
@@ -27,6 +38,7 @@ export class AuthState {
   private lastRevokedSeq = '0';
   private timer: NodeJS.Timeout | undefined;
   private listener: pg.Client | undefined;
+  private reconnecting: Promise<void> | undefined;
   private refreshing: Promise<void> | undefined;
   private stopped = false;
   private readonly listeners: ((payload: string) => void)[] = [];
@@ -45,24 +57,75 @@ export class AuthState {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.listener?.end().catch(() => undefined);
+    const listener = this.listener;
+    this.listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.reconnecting;
   }
 
+  /** True while the `LISTEN` connection is open (false during a database outage). */
+  get listening(): boolean {
+    return this.listener !== undefined;
+  }
+
+  /** Opens the `LISTEN` connection; a later loss of it starts {@link reconnect}. Throws when it cannot. */
   private async listen(): Promise<void> {
-    if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.db.databaseUrl });
-    client.on('error', (err) => {
-      this.onError(err);
-      this.listener = undefined;
-      setTimeout(() => void this.listen().catch(this.onError), 1_000).unref();
-    });
+    const client = new pg.Client({ connectionString: this.db.databaseUrl, connectionTimeoutMillis: 5_000 });
+    let lost = false;
+    const onLost = (err?: unknown) => {
+      if (lost) return;
+      lost = true;
+      if (err) this.onError(err);
+      if (this.listener === client) this.listener = undefined;
+      client.end().catch(() => undefined);
+      this.reconnect();
+    };
+    client.on('error', onLost);
+    client.on('end', () => onLost());
     client.on('notification', (message) => {
       for (const listener of this.listeners) listener(message.payload ?? '');
       void this.refresh();
     });
-    await client.connect();
-    await client.query(`LISTEN ${AUTH_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${AUTH_CHANNEL}`);
+    } catch (err) {
+      lost = true; // a failed attempt is retried by the caller, not by the handlers above
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     this.listener = client;
+  }
+
+  /**
+   * Re-opens the `LISTEN` connection, retrying with backoff for as long as it takes, then catches
+   * up with one poll: notifications sent while nobody listened are lost, the changes are not.
+   */
+  private reconnect(): void {
+    if (this.stopped || this.reconnecting) return;
+    this.reconnecting = (async () => {
+      for (let delay = RECONNECT_MIN_MS; !this.stopped; delay = Math.min(delay * 2, RECONNECT_MAX_MS)) {
+        await sleep(delay * (0.8 + 0.4 * Math.random()));
+        if (this.stopped) return;
+        try {
+          await this.listen();
+          await this.refresh();
+          // Whatever else was announced meanwhile (a key rotation) is re-read by its listener.
+          for (const listener of this.listeners) listener(RESYNC);
+          return;
+        } catch (err) {
+          this.onError(err);
+        }
+      }
+    })().finally(() => {
+      this.reconnecting = undefined;
+      // Lost again before this round ended (its loss found a round under way): go round again.
+      if (!this.listener) this.reconnect();
+    });
   }
 
   /** Pulls every change made since the last look (coalescing concurrent calls). */
@@ -106,7 +169,7 @@ export class AuthState {
     return loaded;
   }
 
-  /** Calls `listener` with the payload of every notification on the auth channel. */
+  /** Calls `listener` with the payload of every notification on the auth channel, and {@link RESYNC} after an outage. */
   onNotification(listener: (payload: string) => void): void {
     this.listeners.push(listener);
   }

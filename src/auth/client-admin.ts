@@ -5,11 +5,11 @@
  * list them. CONTRACT.md "Operator CLI".
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { badRequest, notFound } from '../fhir/outcomes.ts';
+import { badRequest, forbidden, notFound } from '../fhir/outcomes.ts';
 import type { Database } from '../store/database.ts';
 import { disableClient, insertClient, insertRefreshToken, listClients, type ClientRecord } from '../store/oauth-repository.ts';
 import { AUTH_CHANNEL } from './auth-state.ts';
-import { isValidScopeString } from './scopes.ts';
+import { isValidScopeString, scopesNotHeld } from './scopes.ts';
 
 export const REFRESH_TOKEN_PREFIX = 'fgr_';
 
@@ -73,11 +73,28 @@ export function summarise(client: ClientRecord): ClientSummary {
   };
 }
 
-/** Creates a client; returns its id and, for API-key clients, its refresh token (shown once). */
-export async function createClient(db: Database, input: CreateClientInput): Promise<{ client_id: string; refresh_token?: string }> {
+/** Who creates a client over the API: an admin client, by the scope of the token it acts with. */
+export interface ClientGrantor {
+  /** The admin's granted scope (its access token's `scope`). */
+  scope: string;
+}
+
+/**
+ * Creates a client; returns its id and, for API-key clients, its refresh token (shown once).
+ * With a `grantor` (an admin client over the REST or GraphQL admin API) the new client's scope
+ * must lie within the grantor's own: an admin grants only what it holds (403 otherwise). The
+ * operator CLI passes none.
+ */
+export async function createClient(db: Database, input: CreateClientInput, grantor?: ClientGrantor): Promise<{ client_id: string; refresh_token?: string }> {
   if (typeof input.name !== 'string' || !input.name.trim() || input.name.length > 200) throw badRequest('name is required (at most 200 characters)');
   if (typeof input.scope !== 'string' || !isValidScopeString(input.scope)) {
     throw badRequest('scope must be SMART system scopes such as "system/*.read" or "system/Patient.cruds"');
+  }
+  if (grantor) {
+    const beyond = scopesNotHeld(input.scope, grantor.scope);
+    if (beyond.length > 0) {
+      throw forbidden(`An admin client may grant only scopes it holds: ${beyond.join(' ').slice(0, 300)} is not within "${grantor.scope.slice(0, 300)}"`);
+    }
   }
   const jwks = input.jwks === undefined ? null : checkJwks(input.jwks);
   const rate = input.rate ? parseRate(input.rate) : { perSecond: null, perMinute: null };

@@ -2,7 +2,8 @@
  * Verifies a SMART Backend Services client assertion (a JWT signed with the client's private
  * key, `private_key_jwt`): allowed algorithm only (RS384, ES384, RS256, ES256; never `none` or
  * `HS*`), key chosen by `kid` from the client's registered JWKS, `iss` = `sub` = client id,
- * `aud` = this token endpoint, `exp` present and at most 5 minutes ahead, `jti` never seen before.
+ * `aud` = this token endpoint, `exp` present and at most 5 minutes ahead, `iat` (if present) not
+ * ahead of the clock by more than the skew, `jti` never seen before.
  * https://hl7.org/fhir/smart-app-launch/backend-services.html#authorize
  */
 import { decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from 'jose';
@@ -63,6 +64,8 @@ export async function verifyClientAssertion(
   }
   const now = Math.floor(Date.now() / 1000);
   if (payload.exp! > now + MAX_LIFETIME_S + CLOCK_SKEW_S) throw invalidClient('client_assertion exp is more than 5 minutes ahead');
+  // jose checks only that iat is a number; an assertion "issued" in the future is refused.
+  if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_SKEW_S) throw invalidClient('client_assertion iat is in the future');
   if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) throw invalidClient('client_assertion needs a jti');
   const fresh = await rememberAssertionJti(db, clientId, payload.jti, new Date((payload.exp! + CLOCK_SKEW_S) * 1000));
   if (!fresh) throw invalidClient('client_assertion jti was already used');

@@ -18,10 +18,15 @@
  * window is claimed shortly before it starts, and a key new to a process is synced within
  * milliseconds, so that no process spends quota the others cannot see for long. A process that
  * finds no other on a key ignores claims and takes bursts up to the limit.
+ *
+ * Units: a request may cost several (a Bundle one per entry, a GraphQL operation its cost); one
+ * bigger than a window is admitted against the larger window and repays the smaller one as debt
+ * charged to the windows that follow (see `consume`), which the table carries to the others.
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
 import type { RateDecision, RateLimit } from './rate-limit/rate-decision.ts';
+import { largestWindow, shareOf, windowLimits, windowStart, type WindowSize } from './rate-limit/windows.ts';
 import { deleteCountersBefore, syncCounters, type CounterState } from '../store/rate-limit-repository.ts';
 
 export { rateLimitHeaders, type RateDecision, type RateLimit } from './rate-limit/rate-decision.ts';
@@ -37,8 +42,6 @@ export interface RateLimiterOptions {
   /** A key used within this long is still read at each sync to learn the others' use (default 2000 ms). */
   activeMs?: number;
 }
-
-type WindowSize = 1 | 60;
 
 interface WindowCount {
   readonly size: WindowSize;
@@ -78,9 +81,13 @@ interface WindowView {
   window: WindowCount;
   limit: number;
   remaining: number;
+  /** What the window must have left to admit the request: all of it, or 1 when the request is bigger than the window. */
+  need: number;
   resetSeconds: number;
-  /** True when no more can be had in this window, from any process; false when a sync may help. */
+  /** True when the request cannot be had in this window, from any process; false when a sync may help. */
   exhausted: boolean;
+  /** True when admitting the request takes quota beyond this process's claim. */
+  beyondClaim: boolean;
 }
 
 interface SyncItem {
@@ -105,16 +112,6 @@ const RETENTION_MS = 120_000;
 const CLEANUP_EVERY_MS = 10_000;
 
 const UNLIMITED: RateDecision = { allowed: true, limit: 0, remaining: 0, resetSeconds: 0 };
-
-function windowStart(size: WindowSize, now: number): number {
-  const ms = size * 1000;
-  return Math.floor(now / ms) * ms;
-}
-
-/** What this process may still accept of `left` when `processes` share it: at least 1 while any is left. */
-function shareOf(left: number, processes: number): number {
-  return left <= 0 ? 0 : Math.max(1, Math.floor(left / processes));
-}
 
 /**
  * Fixed-window rate limiting per key (a client id, or `token:ip:…` for the token endpoint),
@@ -144,36 +141,81 @@ export class RateLimiter {
   }
 
   /**
-   * Counts `units` (one request by default) for `key` if every limited window has room for them,
-   * and says so; synchronous, no I/O. A refused request is not counted.
+   * Counts `units` for `key` if the limits allow them, and says so; synchronous, no I/O. A
+   * refused request is not counted. `paid` is what the same request was charged before (its
+   * arrival), so a request's whole cost is `paid + units`.
+   *
+   * Units (one per REST interaction; a Bundle pays per entry, a GraphQL operation by its cost):
+   * - A request costing more than the largest window's whole limit (the per-minute one, at most
+   *   60 × the per-second one; else the per-second one) can never be admitted: it is refused with
+   *   `tooCostly` and no `retryAfterSeconds`.
+   * - Otherwise every window whose limit is at least the cost must have room for all of it.
+   * - A smaller window (a 1,000-unit transaction against 200 a second) must not be exhausted; it
+   *   gives what it has left and the rest is carried as debt into the windows that follow, each
+   *   charged up to its limit. Those windows are counted like any other (and synced to the other
+   *   processes), so the client is refused, with a `Retry-After` to the end of the debt, until it
+   *   is paid: over time it never gets more than its limits.
    */
-  consume(key: string, limit: RateLimit, units = 1): RateDecision {
+  consume(key: string, limit: RateLimit, units = 1, paid = 0): RateDecision {
     const now = this.now();
-    const limits: Array<[WindowSize, number]> = [];
-    const perSecond = Math.floor(limit.perSecond);
-    const perMinute = Math.floor(limit.perMinute);
-    if (perSecond > 0) limits.push([1, perSecond]);
-    if (perMinute > 0) limits.push([60, perMinute]);
-    if (limits.length === 0) return { ...UNLIMITED };
+    const limits = windowLimits(limit);
+    if (limits.length === 0 || units <= 0) return { ...UNLIMITED };
+    const largest = largestWindow(limits);
+    if (units + paid > largest.limit) {
+      return { allowed: false, limit: largest.limit, remaining: 0, resetSeconds: largest.size, tooCostly: { cost: units + paid, limit: largest.limit, windowSeconds: largest.size } };
+    }
 
     const state = this.stateOf(key, now);
     state.lastSeen = now;
     state.demand += units;
     const views = limits.map(([size, max]) => this.view(state, size, max, now, units));
-    const allowed = views.every((view) => view.remaining >= units);
-    if (!allowed) {
+    const refusing = views.filter((view) => view.remaining < view.need);
+    if (refusing.length > 0) {
       // The refusing window that frees up last decides when a retry can succeed.
-      const refusing = views.filter((view) => view.remaining < units);
-      const retryAfter = (view: WindowView) => (view.exhausted ? view.resetSeconds : 1);
-      const worst = refusing.reduce((a, b) => (retryAfter(b) > retryAfter(a) ? b : a));
-      return { allowed: false, limit: worst.limit, remaining: 0, resetSeconds: worst.resetSeconds, retryAfterSeconds: retryAfter(worst) };
+      const waits = refusing.map((view) => ({ view, seconds: this.retryAfter(state, view, now) }));
+      const worst = waits.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+      return { allowed: false, limit: worst.view.limit, remaining: 0, resetSeconds: worst.view.resetSeconds, retryAfterSeconds: worst.seconds };
     }
+    let beyondClaim = false;
     for (const view of views) {
-      view.window.own += units;
-      view.remaining -= units;
+      const taken = Math.min(units, view.remaining);
+      view.window.own += taken;
+      view.remaining -= taken;
+      beyondClaim ||= view.beyondClaim;
+      if (taken < units) this.carryDebt(state, view, units - taken);
     }
+    // Quota taken beyond this process's claim, or debt, should reach the others at once.
+    if (beyondClaim) this.syncSoon();
     const tightest = views.reduce((a, b) => (b.remaining < a.remaining ? b : a));
     return { allowed: true, limit: tightest.limit, remaining: tightest.remaining, resetSeconds: tightest.resetSeconds };
+  }
+
+  /** Charges `debt` units to the windows of `view`'s size that follow it, each up to its limit. */
+  private carryDebt(state: KeyState, view: WindowView, debt: number): void {
+    const { size } = view.window;
+    for (let start = view.window.start + size * 1000; debt > 0; start += size * 1000) {
+      const next = this.windowOf(state, size, start, view.limit);
+      const charged = Math.min(debt, Math.max(0, view.limit - next.own));
+      next.own += charged;
+      debt -= charged;
+    }
+  }
+
+  /**
+   * Seconds until `view`'s window size can have room for the request again: 1 when a sync may
+   * yet bring quota from this window, else the start of the first later window not already
+   * charged full (by a debt) as far as this process knows.
+   */
+  private retryAfter(state: KeyState, view: WindowView, now: number): number {
+    if (!view.exhausted) return 1;
+    const { size } = view.window;
+    let start = view.window.start + size * 1000;
+    for (;;) {
+      const next = state.windows.get(`${size}:${start}`);
+      if (!next || view.limit - next.own - next.others >= view.need) break;
+      start += size * 1000;
+    }
+    return Math.max(1, Math.ceil((start - now) / 1000));
   }
 
   /** Begins the periodic sync loop; its timer does not keep the process alive. */
@@ -262,10 +304,19 @@ export class RateLimiter {
     const processes = this.processesOf(state, now);
     const alone = processes === 1 && state.quietRounds >= 2 && window.others === 0 && window.othersClaim === 0;
     const claim = alone ? limit : window.claim ?? shareOf(limit, processes);
-    const remaining = Math.max(0, Math.min(globalLeft, claim - window.own));
+    // What no other process has claimed. Claims follow recent demand and converge on a fair share
+    // of the window, so a request of several units bigger than this process's claim (a Bundle
+    // after a quiet spell, or bigger than a share) would wait for them, or forever: it may take
+    // from here, and is synced at once. Single requests keep to the claim.
+    const unclaimed = limit - window.othersClaim - window.own;
+    const big = units > 1 && units > claim - window.own;
+    const room = big ? Math.max(claim - window.own, unclaimed) : claim - window.own;
+    const remaining = Math.max(0, Math.min(globalLeft, room));
+    // A window smaller than the request only needs to be not exhausted (the rest becomes debt).
+    const need = Math.min(units, limit);
     const resetSeconds = Math.max(1, Math.ceil((window.start + size * 1000 - now) / 1000));
-    const exhausted = globalLeft <= 0 || limit - window.othersClaim - window.own <= 0;
-    return { window, limit, remaining, resetSeconds, exhausted };
+    const exhausted = Math.min(globalLeft, unclaimed) < need;
+    return { window, limit, remaining, need: units > limit ? 1 : need, resetSeconds, exhausted, beyondClaim: big && Math.min(units, remaining) > claim - window.own };
   }
 
   private processesOf(state: KeyState, now: number): number {

@@ -76,6 +76,19 @@ export function grantScope(requested: string | undefined, allowed: string): stri
   return [...granted].join(' ');
 }
 
+/**
+ * The tokens of `requested` that `held` does not cover entirely: what an admin client would grant
+ * beyond its own token's scope. Empty when `requested` is a subset of `held`.
+ */
+export function scopesNotHeld(requested: string, held: string): string[] {
+  const holder = new ScopeSet(held);
+  return requested.split(/\s+/).filter(Boolean).filter((token) => {
+    const scope = parseScope(token);
+    if (!scope) return true;
+    return [...scope.permissions].some((p) => (scope.resourceType === '*' ? !holder.permitsAll(p) : !holder.permits(scope.resourceType, p)));
+  });
+}
+
 /** The permissions a granted scope string gives, for fast checks on every request. */
 export class ScopeSet {
   private readonly all = new Set<Permission>();

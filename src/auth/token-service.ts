@@ -5,13 +5,14 @@
  * rotate (DECISIONS.md §7). The granted scope is the intersection of the requested scope and the
  * client's allowed scope.
  */
+import { decodeJwt } from 'jose';
 import type { Database } from '../store/database.ts';
 import { findRefreshToken, insertRevokedAccessToken, revokeRefreshToken } from '../store/oauth-repository.ts';
 import type { AccessTokens } from './access-tokens.ts';
 import type { AuthState } from './auth-state.ts';
 import { hashRefreshToken, REFRESH_TOKEN_PREFIX } from './client-admin.ts';
 import { verifyClientAssertion } from './client-assertion.ts';
-import { invalidGrant, invalidRequest, invalidScope, unsupportedGrantType } from './oauth-error.ts';
+import { fromVerifiedClient, invalidGrant, invalidRequest, invalidScope, unsupportedGrantType } from './oauth-error.ts';
 import { grantScope } from './scopes.ts';
 
 export interface TokenResponse {
@@ -28,6 +29,21 @@ export interface TokenGrantResult {
   clientName: string;
 }
 
+/**
+ * A token request's client once its credentials (assertion or refresh token) are verified, and
+ * the most it may be granted. Until then a request is only an address claiming some client id.
+ */
+export interface AuthenticatedClient {
+  clientId: string;
+  clientName: string;
+  /** The client's allowed scope (for a refresh token, narrowed to what the token was issued for). */
+  allowedScope: string;
+}
+
+/**
+ * The token endpoint in two steps, so the caller can charge a request to its client only once
+ * the client is proven ({@link authenticate}), and then {@link issue}.
+ */
 export class TokenService {
   constructor(
     private readonly db: Database,
@@ -37,13 +53,33 @@ export class TokenService {
     private readonly tokenEndpoint: string,
   ) {}
 
-  /** The client id a token request claims (before it is verified), for rate limits and audit. */
+  /**
+   * The client a token request claims to be before anything is verified (its assertion's `iss`,
+   * else its `client_id`): for the audit trail only, never for charging limits to that client.
+   */
   claimedClientId(form: URLSearchParams): string | undefined {
-    return form.get('client_id') ?? undefined;
+    const assertion = form.get('client_assertion');
+    if (assertion) {
+      try {
+        const iss = decodeJwt(assertion).iss;
+        return typeof iss === 'string' ? iss.slice(0, 100) : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    return form.get('client_id')?.slice(0, 100) ?? undefined;
   }
 
-  /** Handles a token request; throws {@link OAuthError}. */
+  /** Handles a whole token request; throws {@link OAuthError}. */
   async grant(form: URLSearchParams): Promise<TokenGrantResult> {
+    return this.issue(await this.authenticate(form), form.get('scope') ?? undefined);
+  }
+
+  /**
+   * Verifies a token request's grant and client credentials; throws {@link OAuthError} when they
+   * do not prove a client (the request is then unverified, whatever client it names).
+   */
+  async authenticate(form: URLSearchParams): Promise<AuthenticatedClient> {
     const grantType = form.get('grant_type');
     if (!grantType) throw invalidRequest('grant_type is required');
     if (grantType === 'client_credentials') return this.clientCredentials(form);
@@ -51,32 +87,33 @@ export class TokenService {
     throw unsupportedGrantType(`grant_type "${grantType.slice(0, 60)}" is not supported`);
   }
 
-  private async clientCredentials(form: URLSearchParams): Promise<TokenGrantResult> {
+  private async clientCredentials(form: URLSearchParams): Promise<AuthenticatedClient> {
     const client = await verifyClientAssertion(
       this.db, this.state, form.get('client_assertion_type') ?? undefined, form.get('client_assertion') ?? undefined, this.tokenEndpoint,
     );
-    return this.issue(client.clientId, client.name, client.scope, form.get('scope') ?? undefined);
+    return { clientId: client.clientId, clientName: client.name, allowedScope: client.scope };
   }
 
-  private async refreshToken(form: URLSearchParams): Promise<TokenGrantResult> {
+  private async refreshToken(form: URLSearchParams): Promise<AuthenticatedClient> {
     const token = form.get('refresh_token');
     if (!token) throw invalidRequest('refresh_token is required');
     const record = token.startsWith(REFRESH_TOKEN_PREFIX) ? await findRefreshToken(this.db, hashRefreshToken(token)) : undefined;
     if (!record) throw invalidGrant('refresh_token is not valid');
     if (record.revoked) throw invalidGrant('refresh_token has been revoked');
+    // From here on the caller holds a real refresh token: refusals are on record as its client.
     const client = await this.state.client(record.clientId);
-    if (!client || client.status !== 'active') throw invalidGrant('the client of this refresh_token is disabled');
+    if (!client || client.status !== 'active') throw fromVerifiedClient(invalidGrant('the client of this refresh_token is disabled'), record.clientId);
     const claimed = form.get('client_id');
-    if (claimed && claimed !== client.clientId) throw invalidGrant('refresh_token was not issued to this client_id');
-    const allowed = grantScope(record.scope, client.scope);
-    return this.issue(client.clientId, client.name, allowed, form.get('scope') ?? undefined);
+    if (claimed && claimed !== client.clientId) throw fromVerifiedClient(invalidGrant('refresh_token was not issued to this client_id'), client.clientId);
+    return { clientId: client.clientId, clientName: client.name, allowedScope: grantScope(record.scope, client.scope) };
   }
 
-  private async issue(clientId: string, clientName: string, allowed: string, requested: string | undefined): Promise<TokenGrantResult> {
-    const scope = grantScope(requested, allowed);
-    if (!scope) throw invalidScope('none of the requested scopes is allowed for this client');
-    const { token, expiresIn } = await this.tokens.issue(clientId, scope);
-    return { response: { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope }, clientId, clientName };
+  /** Issues an access token to an authenticated client for `requested` (default: all it may have). */
+  async issue(client: AuthenticatedClient, requested: string | undefined): Promise<TokenGrantResult> {
+    const scope = grantScope(requested, client.allowedScope);
+    if (!scope) throw fromVerifiedClient(invalidScope('none of the requested scopes is allowed for this client'), client.clientId);
+    const { token, expiresIn } = await this.tokens.issue(client.clientId, scope);
+    return { response: { access_token: token, token_type: 'bearer', expires_in: expiresIn, scope }, clientId: client.clientId, clientName: client.clientName };
   }
 
   /**

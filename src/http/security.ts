@@ -7,12 +7,12 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessTokens, TokenRefused, refusalError } from '../auth/access-tokens.ts';
-import { AuthState } from '../auth/auth-state.ts';
+import { AuthState, RESYNC } from '../auth/auth-state.ts';
 import { RateLimiter, rateLimitHeaders, type RateLimit } from '../auth/rate-limiter.ts';
 import { SigningKeys } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
 import type { Config } from '../config.ts';
-import { FhirError, tooManyRequests } from '../fhir/outcomes.ts';
+import { FhirError, outcome, tooManyRequests } from '../fhir/outcomes.ts';
 import { AuditLog } from '../service/audit/audit-log.ts';
 import type { AuditRecord } from '../service/audit/audit-event.ts';
 import { RequestAudit } from '../service/audit/request-audit.ts';
@@ -37,7 +37,7 @@ export class Security {
     const keys = await SigningKeys.open(db);
     const state = new AuthState(db, onError);
     state.onNotification((payload) => {
-      if (payload === 'keys') keys.reload().catch(onError);
+      if (payload === 'keys' || payload === RESYNC) keys.reload().catch(onError);
     });
     await state.start();
     const tokens = new AccessTokens(keys, state, config.publicUrl);
@@ -65,11 +65,20 @@ export class Security {
     this.auditLog.enqueue(record);
   }
 
-  /** Applies a rate limit; sets the RateLimit headers and throws 429 when refused. */
-  enforceRate(reply: FastifyReply, key: string, limit: RateLimit, units = 1): void {
-    const decision = this.limiter.consume(key, limit, units);
+  /**
+   * Applies a rate limit to `units` of work (`paid` already charged to the same request); sets
+   * the RateLimit headers and throws 429 when refused: `throttled` with `Retry-After`, or
+   * `too-costly` without it when the request costs more than the client's largest window holds.
+   */
+  enforceRate(reply: FastifyReply, key: string, limit: RateLimit, units = 1, paid = 0): void {
+    const decision = this.limiter.consume(key, limit, units, paid);
     const headers = rateLimitHeaders(decision);
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+    if (decision.tooCostly) {
+      const { cost, limit: max, windowSeconds } = decision.tooCostly;
+      throw new FhirError(429, outcome('error', 'too-costly',
+        `This request costs ${cost} rate-limit units (one per interaction or Bundle entry), more than this client's limit of ${max} per ${windowSeconds === 1 ? 'second' : 'minute'}; split it into smaller requests`), headers);
+    }
     if (!decision.allowed) {
       const err = tooManyRequests(`Rate limit exceeded; retry after ${headers['Retry-After'] ?? '1'} s`);
       throw new FhirError(429, err.outcome, headers);
@@ -81,8 +90,11 @@ export class Security {
     let ctx: RequestContext;
     try {
       const auth = await this.tokens.authenticate(request.headers.authorization);
+      let paid = 1; // the unit every request pays on arrival (build-app's onRequest hook)
       const chargeWork = (units: number): void => {
-        if (units > 0) this.enforceClientRate(reply, ctx, units);
+        if (units <= 0) return;
+        this.enforceClientRate(reply, ctx, units, paid);
+        paid += units;
       };
       ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork };
     } catch (err) {
@@ -97,12 +109,15 @@ export class Security {
     return ctx;
   }
 
-  /** Charges `units` to the client's own rate limit (or the defaults); throws 429 when exceeded. */
-  enforceClientRate(reply: FastifyReply, ctx: RequestContext, units = 1): void {
+  /**
+   * Charges `units` to the client's own rate limit (or the defaults), `paid` being what the
+   * request was charged before; throws 429 when exceeded. One unit is one REST interaction.
+   */
+  enforceClientRate(reply: FastifyReply, ctx: RequestContext, units = 1, paid = 0): void {
     const { rate } = ctx.auth;
     this.enforceRate(reply, `client:${ctx.auth.clientId}`, {
       perSecond: rate.perSecond ?? this.config.rateLimit.perSecond,
       perMinute: rate.perMinute ?? this.config.rateLimit.perMinute,
-    }, units);
+    }, units, paid);
   }
 }

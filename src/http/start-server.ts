@@ -20,14 +20,32 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * The background tasks' error reporter: during a database outage the rate limiter, the auth
+ * state and the audit log all fail every few hundred milliseconds with the same message, so each
+ * distinct message is logged at most once every 10 seconds.
+ */
+function throttledLog(log: ((msg: string) => void) | undefined): (err: unknown) => void {
+  const lastLogged = new Map<string, number>();
+  return (err) => {
+    if (!log) return;
+    const message = (err as Error)?.message ?? String(err);
+    const now = Date.now();
+    if ((lastLogged.get(message) ?? -Infinity) > now - 10_000) return;
+    if (lastLogged.size > 100) lastLogged.clear();
+    lastLogged.set(message, now);
+    log(`background task failed: ${message}`);
+  };
+}
+
 /** Starts database, service and HTTP server; `port: 0` picks a free port. */
 export async function startServer(config: Config, options: { logger?: boolean; log?: (msg: string) => void } = {}): Promise<RunningServer> {
   const database = await resolveDatabase(config, options.log);
   let db: Database | undefined;
   let security: Security | undefined;
   try {
-    db = await Database.open(database.databaseUrl, { poolSize: config.poolSize });
-    const onError = (err: unknown) => options.log?.(`background task failed: ${(err as Error)?.message ?? String(err)}`);
+    db = await Database.open(database.databaseUrl, { poolSize: config.poolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs });
+    const onError = throttledLog(options.log);
     security = await Security.start(db, config, onError);
     const service = new FhirService(db, security.auditLog, { defaultCount: config.defaultCount, maxCount: config.maxCount });
     const app = await buildApp({ config, service, security, logger: options.logger });

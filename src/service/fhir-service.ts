@@ -260,11 +260,20 @@ export class FhirService {
     return types;
   }
 
-  /** Validates a resource without storing it (`$validate`); returns the issues found. */
-  validate(ctx: RequestContext, resourceType: string, body: unknown): ReturnType<typeof validateResource> {
+  /**
+   * Throws 403 unless the caller may `$validate` a `resourceType` (it may create or update one).
+   * Facades call it before they read the body or the stored instance, so a caller without the
+   * permission learns nothing about either.
+   */
+  authorizeValidate(ctx: RequestContext, resourceType: string): void {
     this.assertResourceType(resourceType);
     ctx.audit.begin('E', 'validate');
     if (!isAllowed(ctx, resourceType, 'c') && !isAllowed(ctx, resourceType, 'u')) authorize(ctx, resourceType, 'c');
+  }
+
+  /** Validates a resource without storing it (`$validate`); returns the issues found. */
+  validate(ctx: RequestContext, resourceType: string, body: unknown): ReturnType<typeof validateResource> {
+    this.authorizeValidate(ctx, resourceType);
     this.assertBodyType(body, resourceType);
     return validateResource(body, resourceType);
   }

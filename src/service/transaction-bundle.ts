@@ -35,6 +35,8 @@ export async function processBundle(service: FhirService, ctx: RequestContext, b
   }
   if (body.entry !== undefined && !Array.isArray(body.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
   const entries = (body.entry ?? []) as unknown[];
+  // One rate-limit unit per entry, as if each were sent on its own; the request paid one already.
+  ctx.chargeWork?.(entries.length - 1);
   return body.type === 'transaction'
     ? processTransaction(service, ctx, entries)
     : processBatch(service, ctx, entries);

@@ -6,6 +6,7 @@
  */
 import type { QueryResultRow } from 'pg';
 import { FhirError, conflict, outcome } from '../fhir/outcomes.ts';
+import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
 import { openOrm, type Orm } from './orm.ts';
 import { migrateOrm } from './migrate.ts';
 import { noteStatement } from './statement-counter.ts';
@@ -32,6 +33,7 @@ export function toFhirError(err: unknown): unknown {
     return new FhirError(400, outcome('error', 'invalid', 'The content cannot be stored'));
   }
   if (code === '57014') return new FhirError(503, outcome('error', 'timeout', 'The query took too long'));
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
   return err;
 }
 
@@ -48,9 +50,12 @@ export class Database implements Queryable {
     this.client = orm.em.getConnection().getKnex().client;
   }
 
-  /** Opens the pool and (unless told not to) applies pending migrations. */
-  static async open(databaseUrl: string, options: { poolSize?: number; migrate?: boolean } = {}): Promise<Database> {
-    const orm = await openOrm(databaseUrl, options.poolSize ?? 10);
+  /**
+   * Opens the pool and (unless told not to) applies pending migrations. `acquireTimeoutMs` bounds
+   * how long a query waits for a connection (pooled or new) before it fails with 503.
+   */
+  static async open(databaseUrl: string, options: { poolSize?: number; migrate?: boolean; acquireTimeoutMs?: number } = {}): Promise<Database> {
+    const orm = await openOrm(databaseUrl, options.poolSize ?? 10, options.acquireTimeoutMs);
     try {
       if (options.migrate !== false) await migrateOrm(orm);
     } catch (err) {
@@ -60,8 +65,17 @@ export class Database implements Queryable {
     return new Database(orm, databaseUrl);
   }
 
+  /** A pooled connection; an unreachable database or a pool timeout becomes a 503 {@link FhirError}. */
+  private async acquire(): Promise<PgConnection> {
+    try {
+      return await this.client.acquireConnection();
+    } catch (err) {
+      throw toFhirError(err);
+    }
+  }
+
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    const connection = await this.client.acquireConnection();
+    const connection = await this.acquire();
     try {
       noteStatement();
       const result = await connection.query(sql, params);
@@ -78,7 +92,7 @@ export class Database implements Queryable {
    * throws, so a failed request leaves no partial data.
    */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const connection = await this.client.acquireConnection();
+    const connection = await this.acquire();
     let open = false;
     try {
       await connection.query('BEGIN');

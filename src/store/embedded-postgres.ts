@@ -37,6 +37,8 @@ export interface EmbeddedPostgresOptions {
   log?: (msg: string) => void;
   /** Extra server settings (`-c name=value`) for clusters this call starts, e.g. `fsync: 'off'` in tests. */
   settings?: Record<string, string>;
+  /** The port to listen on (default: a free one, chosen at each start); tests restart a cluster on the same port. */
+  port?: number;
 }
 
 /** A running embedded cluster; `stop()` is a no-op when it was already running (`reused`). */
@@ -79,7 +81,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     const runAs = await resolveRunAs(log);
     if (runAs) await makeReachable([paths.dataDir, path.dirname(path.dirname(binaries.postgres))], runAs, log);
     if (!(await exists(path.join(paths.pgDir, 'PG_VERSION')))) await initialiseCluster(paths, password, runAs, log);
-    const postmaster = await launchPostmaster(paths, binaries.postgres, runAs, password, options.settings ?? {}, log);
+    const postmaster = await launchPostmaster(paths, binaries.postgres, runAs, password, options.settings ?? {}, log, options.port);
     try {
       const databaseUrl = await ensureDatabase(postmaster.port, password);
       await fs.writeFile(paths.infoFile, JSON.stringify({ host: HOST, port: postmaster.port, user: SUPERUSER,
@@ -318,13 +320,13 @@ async function initialiseCluster(paths: ClusterPaths, password: string, runAs: R
 
 interface Postmaster { child: ChildProcess; port: number; stop(): Promise<void> }
 
-/** Spawns the postmaster on a free loopback port (a few tries: the port may be taken meanwhile). */
+/** Spawns the postmaster on `fixedPort` or a free loopback port (a few tries: the port may be taken meanwhile). */
 async function launchPostmaster(
   paths: ClusterPaths, postgresBin: string, runAs: RunAs | undefined, password: string,
-  settings: Record<string, string>, log: (msg: string) => void,
+  settings: Record<string, string>, log: (msg: string) => void, fixedPort?: number,
 ): Promise<Postmaster> {
   for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
+    const port = fixedPort ?? await findFreePort();
     const logStart = await fs.stat(paths.logFile).then((s) => s.size, () => 0);
     const logFd = openSync(paths.logFile, 'a', 0o600);
     const flags = Object.entries({ listen_addresses: HOST, unix_socket_directories: '', ...settings })

@@ -472,3 +472,65 @@ describe('the token endpoint against brute force', () => {
     expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(4);
   });
 });
+
+describe('hardening (issue 14, item 12)', () => {
+  it('records a refusal whose request carried NUL characters, without them, and keeps auditing', async () => {
+    const res = await postForm('/auth/token', new URLSearchParams({ grant_type: 'pass\u0000word\u0001' }));
+    expect(res.status).toBe(400);
+    const event = await expectAudited('grant_type "password" is not supported', 400);
+    expect(JSON.stringify(event)).not.toContain('\\u0000');
+    // The batch that held it was stored, and later events are too.
+    const id = `nul-check-${Date.now()}`;
+    expect((await fhirFetch(`${t.url}/fhir/Patient/${id}`, { token: await t.tokenWithScope('system/*.read') })).status).toBe(404);
+    await expectAudited(id, 404);
+  });
+});
+
+describe('hardening (issue 14, item 13)', () => {
+  it('accepts the Bearer scheme in any case (RFC 9110 §11.1)', async () => {
+    const token = await t.tokenWithScope('system/*.read');
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const res = await fhirFetch(`${t.url}/fhir/Patient/_history?_count=1`, { token: null, headers: { authorization: `${scheme} ${token}` } });
+      expect(res.status, scheme).toBe(200);
+    }
+  });
+
+  it('answers instance $validate with 403 before looking at the body or the resource', async () => {
+    const created = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient' } });
+    const id = created.body.id;
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const probes = [
+      fhirFetch(`${t.url}/fhir/Patient/${id}/$validate`, { method: 'POST', token, body: { resourceType: 'Patient', id: 'other' } }),
+      fhirFetch(`${t.url}/fhir/Patient/${id}/$validate`, { method: 'POST', token, body: 'not json' }),
+      fhirFetch(`${t.url}/fhir/Patient/missing/$validate`, { method: 'POST', token }),
+      fhirFetch(`${t.url}/fhir/Patient/${id}/$validate`, { method: 'POST', token }),
+      fhirFetch(`${t.url}/fhir/Patient/$validate`, { method: 'POST', token, body: 'not json' }),
+    ];
+    for (const res of await Promise.all(probes)) {
+      expect(res.status).toBe(403);
+      expect(res.body.issue[0].code).toBe('forbidden');
+    }
+  });
+
+  it('refuses an admin creating a client with a scope the admin does not hold (REST)', async () => {
+    const narrowAdmin = await t.tokenWithScope('system/Patient.rs', { admin: true, name: 'narrow admin' });
+    const escalate = await fhirFetch(`${t.url}/admin/clients`, { method: 'POST', token: narrowAdmin, body: { name: 'escalated', scope: 'system/*.*', admin: true } });
+    expect(escalate.status).toBe(403);
+    expect(escalate.body.issue[0].diagnostics).toContain('system/*.*');
+    const wider = await fhirFetch(`${t.url}/admin/clients`, { method: 'POST', token: narrowAdmin, body: { name: 'wider', scope: 'system/Patient.cruds' } });
+    expect(wider.status).toBe(403);
+    const within = await fhirFetch(`${t.url}/admin/clients`, { method: 'POST', token: narrowAdmin, body: { name: 'within', scope: 'system/Patient.r system/Patient.read' } });
+    expect(within.status).toBe(201);
+    await expectAudited('may grant only scopes it holds', 403);
+  });
+
+  it('refuses a client assertion issued in the future', async () => {
+    const { clientId, keys } = await smartClient();
+    const future = await postForm('/auth/token', clientCredentialsForm(await signAssertion(keys, { clientId, tokenEndpoint, issuedIn: 600, expiresIn: 240 })));
+    expect(future.status).toBe(401);
+    expect(future.body.error).toBe('invalid_client');
+    await expectAudited('iat is in the future', 401);
+    const skewed = await postForm('/auth/token', clientCredentialsForm(await signAssertion(keys, { clientId, tokenEndpoint, issuedIn: 10 })));
+    expect(skewed.status).toBe(200);
+  });
+});

@@ -230,4 +230,143 @@ describe('RateLimiter', () => {
       await limiter.stop();
     }
   });
+
+  describe('requests costing several units (issue 14, item 7)', () => {
+    const smallSecond: RateLimit = { perSecond: 10, perMinute: 100 };
+
+    it('admits a request costing more than the per-second limit when the minute covers it, then refuses until its debt is paid', () => {
+      const clock = fakeClock(); // 300 ms into a second
+      const limiter = new RateLimiter(failing, { now: clock.now });
+      // 35 units: the 10 of this second, the next two seconds whole, and 5 of the third.
+      expect(limiter.consume('c', smallSecond, 35)).toMatchObject({ allowed: true, remaining: 0 });
+      expect(limiter.consume('c', smallSecond)).toMatchObject({ allowed: false, retryAfterSeconds: 3 });
+      clock.advance(1_000);
+      expect(limiter.consume('c', smallSecond)).toMatchObject({ allowed: false, retryAfterSeconds: 2 });
+      clock.advance(1_000);
+      expect(limiter.consume('c', smallSecond, 20)).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
+      clock.advance(1_000);
+      // The third second starts with the 5 units carried over.
+      for (let i = 0; i < 5; i++) expect(limiter.consume('c', smallSecond).allowed).toBe(true);
+      expect(limiter.consume('c', smallSecond)).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
+    });
+
+    it('refuses a request costing more than the whole largest window, saying what it costs, without Retry-After', () => {
+      const limiter = new RateLimiter(failing, { now: fakeClock().now });
+      const perSecondOnly = limiter.consume('c', { perSecond: 5, perMinute: 0 }, 9_999, 1);
+      expect(perSecondOnly).toMatchObject({ allowed: false, tooCostly: { cost: 10_000, limit: 5, windowSeconds: 1 } });
+      expect(rateLimitHeaders(perSecondOnly)['Retry-After']).toBeUndefined();
+      expect(limiter.consume('c', { perSecond: 200, perMinute: 6_000 }, 6_001)).toMatchObject({ allowed: false, tooCostly: { cost: 6_001, limit: 6_000, windowSeconds: 60 } });
+      // A per-minute limit above 60 × the per-second one cannot be reached: a minute holds 60 seconds' worth.
+      expect(limiter.consume('c', { perSecond: 10, perMinute: 1_000 }, 700)).toMatchObject({ allowed: false, tooCostly: { cost: 700, limit: 600, windowSeconds: 60 } });
+      // Refusals of that kind cost nothing.
+      expect(limiter.consume('c', { perSecond: 5, perMinute: 0 })).toMatchObject({ allowed: true, remaining: 4 });
+    });
+
+    it('admits a 1,000-unit request under the default limits, and a whole minute of them', () => {
+      const clock = fakeClock();
+      const limiter = new RateLimiter(failing, { now: clock.now });
+      const defaults: RateLimit = { perSecond: 200, perMinute: 6_000 };
+      expect(limiter.consume('c', defaults).allowed).toBe(true);
+      expect(limiter.consume('c', defaults, 999, 1).allowed).toBe(true);
+      let admitted = 1_000;
+      for (let ms = 0; ms < 59_000; ms += 250) {
+        clock.advance(250);
+        if (limiter.consume('c', defaults, 1_000).allowed) admitted += 1_000;
+      }
+      expect(admitted).toBe(6_000);
+    });
+
+    it('refuses a request the minute cannot cover until the minute ends, and then admits it', () => {
+      const clock = fakeClock();
+      const limiter = new RateLimiter(failing, { now: clock.now });
+      for (let i = 0; i < 9; i++) {
+        expect(limiter.consume('c', smallSecond, 10).allowed).toBe(true);
+        clock.advance(1_000);
+      }
+      expect(limiter.consume('c', smallSecond, 20)).toMatchObject({ allowed: false, limit: 100, retryAfterSeconds: 51 });
+      clock.advance(51_000);
+      expect(limiter.consume('c', smallSecond, 20).allowed).toBe(true);
+    });
+
+    it('keeps a client sending requests of every size to its per-second and per-minute limits over time', () => {
+      const clock = fakeClock();
+      const limiter = new RateLimiter(failing, { now: clock.now });
+      const limit: RateLimit = { perSecond: 10, perMinute: 550 };
+      const sizes = [1, 3, 25, 1, 12, 60, 2, 9, 40, 1];
+      const admittedAt: Array<[number, number]> = [];
+      const start = clock.now();
+      for (let step = 0; step < 1_800; step++) { // three minutes, a request every 100 ms
+        const units = sizes[step % sizes.length];
+        if (limiter.consume('c', limit, units).allowed) admittedAt.push([clock.now() - start, units]);
+        clock.advance(100);
+      }
+      const within = (from: number, to: number) => admittedAt.filter(([at]) => at >= from && at < to).reduce((sum, [, units]) => sum + units, 0);
+      for (let t = 1_000; t <= 180_000; t += 1_000) {
+        // What was admitted before t never exceeds 10 a second plus the one request still being paid off.
+        expect(within(0, t)).toBeLessThanOrEqual(10 * Math.ceil(t / 1_000) + 60);
+      }
+      for (const minute of [0, 1, 2]) expect(within(minute * 60_000 - 300, (minute + 1) * 60_000 - 300)).toBeLessThanOrEqual(550);
+      expect(within(0, 180_000)).toBeGreaterThanOrEqual(1_400); // and it does get about that much
+    });
+
+    it('tells a second process of the debt through the database, so together they still keep the limit', async () => {
+      const clock = fakeClock();
+      clock.advance(500); // 800 ms into a second
+      const a = new RateLimiter(openQueryable(), { now: clock.now });
+      const b = new RateLimiter(openQueryable(), { now: clock.now });
+      const limit: RateLimit = { perSecond: 10, perMinute: 200 };
+      const syncBoth = () => Promise.all([a.sync(), b.sync()]);
+      expect(b.consume('debtor', limit).allowed).toBe(true);
+      await b.sync();
+      // 35 units on A (which has not heard of B's 1 yet): 10 of this second, the next two seconds whole and 5 of the third.
+      expect(a.consume('debtor', limit, 35).allowed).toBe(true);
+      await a.sync();
+      // Both sync every 100 ms, as they do for a client in use; neither admits anything during the debt.
+      for (let step = 0; step < 21; step++) {
+        clock.advance(100);
+        await syncBoth();
+        expect(b.consume('debtor', limit).allowed, `B at +${(step + 1) * 100} ms`).toBe(false);
+        expect(a.consume('debtor', limit).allowed, `A at +${(step + 1) * 100} ms`).toBe(false);
+      }
+      clock.advance(100); // the third second: 5 left after the 5 carried into it
+      await syncBoth();
+      let accepted = 0;
+      for (let round = 0; round < 5; round++) {
+        for (let i = 0; i < 4; i++) if (a.consume('debtor', limit).allowed) accepted += 1;
+        for (let i = 0; i < 4; i++) if (b.consume('debtor', limit).allowed) accepted += 1;
+        clock.advance(100);
+        await syncBoth();
+      }
+      expect(accepted).toBeGreaterThanOrEqual(3);
+      expect(accepted).toBeLessThanOrEqual(5);
+    });
+
+    it('admits a request of several units bigger than its claim at once, from the quota no other process claimed', async () => {
+      const clock = fakeClock();
+      const limiter = new RateLimiter(openQueryable(), { now: clock.now });
+      const defaults: RateLimit = { perSecond: 200, perMinute: 6_000 };
+      expect(limiter.consume('fresh', defaults).allowed).toBe(true);
+      await limiter.sync(); // claims 1 + twice the demand: 3 of the minute, not yet known to be alone
+      expect(limiter.consume('fresh', defaults)).toMatchObject({ allowed: true });
+      expect(limiter.consume('fresh', defaults, 999, 1).allowed).toBe(true);
+    });
+
+    it('admits a request bigger than a fair share of the window from the quota no other process claimed', async () => {
+      const clock = fakeClock();
+      const a = new RateLimiter(openQueryable(), { now: clock.now });
+      const b = new RateLimiter(openQueryable(), { now: clock.now });
+      const limit: RateLimit = { perSecond: 0, perMinute: 6_000 };
+      for (let round = 0; round < 3; round++) {
+        expect(a.consume('shared-big', limit).allowed).toBe(true);
+        expect(b.consume('shared-big', limit).allowed).toBe(true);
+        await Promise.all([a.sync(), b.sync()]);
+      }
+      // Claims alone would give each process about half; a 5,000-unit request must still go through.
+      expect(a.consume('shared-big', limit, 5_000).allowed).toBe(true);
+      await a.sync();
+      await b.sync();
+      expect(b.consume('shared-big', limit, 1_000).allowed).toBe(false);
+    });
+  });
 });
+

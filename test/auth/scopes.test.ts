@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ScopeSet, grantScope, isValidScopeString, parseScope } from '../../src/auth/scopes.ts';
+import { ScopeSet, grantScope, isValidScopeString, parseScope, scopesNotHeld } from '../../src/auth/scopes.ts';
 
 describe('SMART scopes', () => {
   it('reads v1 read/write/* as v2 permissions', () => {
@@ -36,5 +36,14 @@ describe('SMART scopes', () => {
     expect(scopes.permits('Encounter', 's')).toBe(false);
     expect(scopes.permitsAll('r')).toBe(true);
     expect(scopes.typesWith('s')).toEqual(['Patient']);
+  });
+
+  it('names the requested scopes an admin does not hold (a grant must be a subset)', () => {
+    expect(scopesNotHeld('system/Patient.r system/Patient.read', 'system/Patient.rs')).toEqual([]);
+    expect(scopesNotHeld('system/*.*', 'system/Patient.rs')).toEqual(['system/*.*']);
+    expect(scopesNotHeld('system/Patient.cruds system/Observation.rs', 'system/Patient.rs system/*.read')).toEqual(['system/Patient.cruds']);
+    expect(scopesNotHeld('system/*.rs', 'system/Patient.rs')).toEqual(['system/*.rs']);
+    expect(scopesNotHeld('system/Observation.cruds system/*.rs', 'system/*.*')).toEqual([]);
+    expect(scopesNotHeld('system/Patient.cud', 'system/*.write system/Patient.rs')).toEqual([]);
   });
 });

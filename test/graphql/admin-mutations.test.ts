@@ -121,6 +121,16 @@ describe('admin GraphQL mutations', () => {
     expect((await gql(LIST, {}, t.adminToken)).data._clients.length).toBe(before);
   });
 
+  it('refuses an admin granting a scope it does not hold (FORBIDDEN), and allows one within it', async () => {
+    const narrowAdmin = await t.tokenWithScope('system/Observation.rs', { admin: true, name: 'narrow admin' });
+    const escalate = await gql(CREATE, { name: 'escalated', scope: 'system/*.*', admin: true }, narrowAdmin);
+    expect(escalate.data ?? null).toBeNull();
+    expect(escalate.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const within = await gql(CREATE, { name: 'within', scope: 'system/Observation.rs' }, narrowAdmin);
+    expect(within.errors).toBeUndefined();
+    expect(within.data._clientCreate.client_id).toBeTruthy();
+  });
+
   it('keeps the FHIR resolvers and the Resource interface working on the extended schema', async () => {
     const practitioner = await fhirFetch(`${t.url}/fhir/Practitioner`, { method: 'POST', body: { resourceType: 'Practitioner', name: [{ family: 'Osler' }] }, token: t.adminToken });
     const created = await gql(`mutation { PatientCreate(res: { name: [{ family: "Admin" }], generalPractitioner: [{ reference: "Practitioner/${practitioner.body.id}" }] }) { id name { family } } }`, {}, t.adminToken);

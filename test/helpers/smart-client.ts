@@ -28,6 +28,8 @@ export interface AssertionOptions {
   aud?: string;
   /** Seconds from now. */
   expiresIn?: number;
+  /** `iat`, in seconds from now (default 0). */
+  issuedIn?: number;
   jti?: string | null;
   kid?: string;
 }
@@ -41,7 +43,7 @@ export async function signAssertion(keys: SmartClientKeys, options: AssertionOpt
     .setSubject(options.sub ?? options.clientId)
     .setAudience(options.aud ?? options.tokenEndpoint)
     .setExpirationTime(now + (options.expiresIn ?? 240))
-    .setIssuedAt(now);
+    .setIssuedAt(now + (options.issuedIn ?? 0));
   if (options.jti !== null) jwt.setJti(options.jti ?? randomUUID());
   return jwt.sign(keys.privateKey);
 }

@@ -16,4 +16,18 @@ describe('AuditEvent resources the server writes', () => {
     expect(events[2]).toMatchObject({ outcome: '4', agent: [{ who: { display: 'anonymous' } }] });
     expect(events[3].outcome).toBe('8');
   });
+
+  it('strip NUL and other control characters, and lone surrogates, from what a request put in them (issue 14)', () => {
+    const event = buildAuditEvent({
+      recorded: new Date(), entities: [], action: 'E', interaction: 'token', ip: '127.0.0.1', status: 400,
+      claimedClientId: 'evil\u0000client\u001b[31m', description: `token refused: grant_type "a\u0000b\u0007c\td\ud800e" ${'x'.repeat(990)}\ud83d\ude00`,
+    });
+    const text = JSON.stringify(event);
+    expect(text).not.toMatch(/\\u00(0[0-8bcef]|1[0-9a-f]|7f)/);
+    expect(event.outcomeDesc).toMatch(/^400 token refused: grant_type "abc\tde" x+$/);
+    expect(event.agent).toMatchObject([{ who: { display: 'unverified request claiming client "evilclient[31m"' } }]);
+    expect((event.agent as any)[0].who.identifier).toBeUndefined();
+    expect(validateResource(event, 'AuditEvent')).toEqual([]);
+  });
 });
+

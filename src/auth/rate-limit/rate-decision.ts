@@ -21,14 +21,19 @@ export interface RateDecision {
   remaining: number;
   resetSeconds: number;
   retryAfterSeconds?: number;
+  /**
+   * Set when the request costs more than the client's largest window can ever hold, so waiting
+   * cannot help (no `Retry-After`): its `cost` in units, that window's `limit` and length.
+   */
+  tooCostly?: { cost: number; limit: number; windowSeconds: number };
 }
 
 /**
  * The response fields of draft-ietf-httpapi-ratelimit-headers-06 ("RateLimit Fields for HTTP",
  * https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-ratelimit-headers-06):
  * `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (delta-seconds), for the most
- * restrictive window, plus `Retry-After` (RFC 9110 §10.2.3) on a refusal, sent with 429
- * (RFC 6585 §4). An unlimited decision yields no fields.
+ * restrictive window, plus `Retry-After` (RFC 9110 §10.2.3) on a refusal that waiting can cure,
+ * sent with 429 (RFC 6585 §4). An unlimited decision yields no fields.
  */
 export function rateLimitHeaders(decision: RateDecision): Record<string, string> {
   if (decision.limit <= 0) return {};
@@ -37,6 +42,6 @@ export function rateLimitHeaders(decision: RateDecision): Record<string, string>
     'RateLimit-Remaining': String(Math.max(0, decision.remaining)),
     'RateLimit-Reset': String(decision.resetSeconds),
   };
-  if (!decision.allowed) headers['Retry-After'] = String(decision.retryAfterSeconds ?? decision.resetSeconds);
+  if (!decision.allowed && !decision.tooCostly) headers['Retry-After'] = String(decision.retryAfterSeconds ?? decision.resetSeconds);
   return headers;
 }

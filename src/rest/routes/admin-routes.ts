@@ -30,10 +30,11 @@ export const adminRoutes: FhirRoute[] = [
     url: '/admin/clients',
     capabilities: [{ level: 'none' }],
     async handler(request, reply, deps) {
-      requireAdmin(deps.context(request));
+      const ctx = deps.context(request);
+      requireAdmin(ctx);
       const body = readJsonBody(request);
       if (!isJsonObject(body)) throw badRequest('The body must be a JSON object: {"name", "scope", "jwks"?, "admin"?, "rate"?}');
-      const created = await createClient(deps.service.db, body as unknown as CreateClientInput);
+      const created = await createClient(deps.service.db, body as unknown as CreateClientInput, { scope: ctx.auth.scopes.scope });
       return reply.code(201).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(created));
     },
   },

@@ -1,13 +1,13 @@
 /**
  * The OAuth2 endpoints: `POST /auth/token` (RFC 6749 §3.2, SMART Backend Services),
  * `POST /auth/revoke` (RFC 7009), `GET /auth/jwks` (RFC 7517) and the SMART configuration
- * (https://hl7.org/fhir/smart-app-launch/conformance.html). Limited per client and per IP
- * against brute force; every issue and refusal is audited.
+ * (https://hl7.org/fhir/smart-app-launch/conformance.html). Limited per source address, and per
+ * client once the client is verified, against brute force; every issue and refusal is audited.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodeJwt } from 'jose';
 import { ASSERTION_ALGORITHMS } from '../../auth/client-assertion.ts';
 import { OAuthError } from '../../auth/oauth-error.ts';
+import type { AuthenticatedClient } from '../../auth/token-service.ts';
 import { FhirError } from '../../fhir/outcomes.ts';
 import type { Security } from '../../http/security.ts';
 
@@ -19,56 +19,58 @@ function formOf(request: FastifyRequest): URLSearchParams {
   return new URLSearchParams(typeof request.body === 'string' ? request.body : '');
 }
 
-/** The client a token request claims to be, before verification (for limits and audit only). */
-function claimedClient(form: URLSearchParams): string | undefined {
-  const assertion = form.get('client_assertion');
-  if (assertion) {
-    try {
-      const iss = decodeJwt(assertion).iss;
-      if (typeof iss === 'string') return iss.slice(0, 100);
-    } catch {
-      return undefined;
-    }
-  }
-  return form.get('client_id')?.slice(0, 100) ?? undefined;
-}
-
 function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
   return reply.code(err.status).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(err));
 }
 
-/** Registers the auth endpoints on the app. */
+/**
+ * The OAuth error for a domain error met while handling a token request: a rate-limit refusal
+ * becomes `slow_down` (429), an unavailable database `temporarily_unavailable` (503), both with
+ * their `Retry-After`; anything else is not the client's doing and goes to the error handler.
+ */
+function toOAuthError(err: unknown): unknown {
+  if (!(err instanceof FhirError)) return err;
+  if (err.status === 429) return new OAuthError(429, 'slow_down', 'too many token requests; retry later', err.headers);
+  if (err.status === 503) return new OAuthError(503, 'temporarily_unavailable', 'the server cannot reach its database; retry later', err.headers);
+  return err;
+}
+
+/**
+ * Registers the auth endpoints on the app.
+ *
+ * Token requests are limited twice: every request by its source address, before anything else
+ * (brute force costs the attacker's address only), and a request whose credentials prove its
+ * client by that client's own limit, after verification. A request that merely names a client
+ * (`client_id`, an assertion's `iss`) is not charged to it, so nobody can lock a client out by
+ * knowing its id, and its refusal is audited as an unverified request claiming that client.
+ */
 export function registerAuthRoutes(app: FastifyInstance, security: Security): void {
   const { config } = security;
   const limit = config.tokenRateLimit;
 
-  const limited = (reply: FastifyReply, key: string): void => {
-    try {
-      security.enforceRate(reply, key, limit);
-    } catch (err) {
-      if (err instanceof FhirError) throw new OAuthError(429, 'slow_down', 'too many token requests; retry later', err.headers);
-      throw err;
-    }
-  };
-
   app.post('/auth/token', async (request, reply) => {
-    let clientId: string | undefined;
+    let claimedClientId: string | undefined;
+    let client: AuthenticatedClient | undefined;
     try {
       const form = formOf(request);
-      clientId = claimedClient(form);
-      limited(reply, `token-ip:${request.ip}`);
-      if (clientId) limited(reply, `token-client:${clientId}`);
-      const result = await security.tokenService.grant(form);
+      claimedClientId = security.tokenService.claimedClientId(form);
+      security.enforceRate(reply, `token-ip:${request.ip}`, limit);
+      client = await security.tokenService.authenticate(form);
+      security.enforceRate(reply, `token-client:${client.clientId}`, limit);
+      const result = await security.tokenService.issue(client, form.get('scope') ?? undefined);
       security.auditLog.enqueue({
         action: 'E', interaction: 'token', clientId: result.clientId, clientName: result.clientName, ip: request.ip,
         status: 200, description: `token issued (${form.get('grant_type')})`, entities: [], recorded: new Date(),
       });
       return reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache').type('application/json').send(JSON.stringify(result.response));
-    } catch (err) {
+    } catch (caught) {
+      const err = toOAuthError(caught);
       if (!(err instanceof OAuthError)) throw err;
+      const verifiedId = client?.clientId ?? err.clientId;
       security.auditRefusal({
-        action: 'E', interaction: 'token', clientId, ip: request.ip, status: err.status,
+        action: 'E', interaction: 'token', ip: request.ip, status: err.status,
+        ...(verifiedId ? { clientId: verifiedId, clientName: client?.clientName } : { claimedClientId }),
         description: `token refused: ${err.error}: ${err.description}`, entities: [], recorded: new Date(),
       });
       return sendOAuthError(reply, err);
@@ -78,13 +80,14 @@ export function registerAuthRoutes(app: FastifyInstance, security: Security): vo
   app.post('/auth/revoke', async (request, reply) => {
     try {
       const form = formOf(request);
-      limited(reply, `token-ip:${request.ip}`);
+      security.enforceRate(reply, `token-ip:${request.ip}`, limit);
       const { clientId } = await security.tokenService.revoke(form);
       security.auditLog.enqueue({
         action: 'E', interaction: 'revoke', clientId, ip: request.ip, status: 200, description: 'token revocation', entities: [], recorded: new Date(),
       });
       return reply.code(200).header('Cache-Control', 'no-store').send();
-    } catch (err) {
+    } catch (caught) {
+      const err = toOAuthError(caught);
       if (!(err instanceof OAuthError)) throw err;
       return sendOAuthError(reply, err);
     }

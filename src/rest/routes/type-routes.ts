@@ -27,16 +27,17 @@ function resourceToValidate(body: unknown, type: string): unknown {
 async function validate(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps): Promise<unknown> {
   const { type, id } = request.params as Params;
   const ctx = deps.context(request);
-  deps.service.assertResourceType(type);
+  // Authorise first: a caller without the permission learns nothing about the body or the instance.
+  deps.service.authorizeValidate(ctx, type);
+  if (id !== undefined) deps.service.assertId(id);
   let resource: unknown;
   if (id !== undefined && (typeof request.body !== 'string' || request.body.trim() === '')) {
     resource = parseFhirJson((await deps.service.read(ctx, type, id)).content!);
   } else {
     resource = resourceToValidate(readResourceBody(request), type);
   }
-  if (id !== undefined) {
-    deps.service.assertId(id);
-    if (isJsonObject(resource) && resource.id !== id) throw badRequest(`The resource's id must be "${id}" to validate it as that instance`, `${type}.id`);
+  if (id !== undefined && isJsonObject(resource) && resource.id !== id) {
+    throw badRequest(`The resource's id must be "${id}" to validate it as that instance`, `${type}.id`);
   }
   const issues = deps.service.validate(ctx, type, resource);
   const outcome: OperationOutcome = issues.length > 0

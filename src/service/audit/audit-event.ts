@@ -12,8 +12,14 @@ export interface AuditRecord {
   action: AuditAction;
   /** A restful-interaction code (`read`, `create`, `transaction`, …) or `token`/`revoke`. */
   interaction: string;
+  /** The verified client (from its access token or its verified token-request credentials). */
   clientId?: string;
   clientName?: string;
+  /**
+   * The client id an unverified request only claimed (a token request's `client_id` or assertion
+   * `iss`); recorded as such, never as that client. Not set together with `clientId`.
+   */
+  claimedClientId?: string;
   ip?: string;
   /** HTTP status of the answer. */
   status: number;
@@ -31,10 +37,35 @@ const AUTH_INTERACTIONS: Record<string, { code: string; display: string }> = {
   'rate-limited': { code: '110122', display: 'Login' },
 };
 
+/**
+ * Control characters (all below U+0020 except tab, CR and LF, which FHIR strings allow, and DEL)
+ * and UTF-16 surrogates that are not part of a pair. Descriptions quote what a request sent, and
+ * neither FHIR strings (https://hl7.org/fhir/R4/datatypes.html#string) nor PostgreSQL text and
+ * jsonb (which refuse U+0000) can hold them.
+ */
+const UNSAFE = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `text` without {@link UNSAFE} characters, cut to at most `max` UTF-16 units without splitting a pair. */
+export function cleanAuditText(text: string, max = 1000): string {
+  return text.slice(0, max).replace(UNSAFE, '');
+}
+
 /** R4 AuditEvent.outcome: 0 success, 4 minor failure (client error), 8 serious failure. */
 function outcomeCode(status: number): string {
   if (status < 400) return '0';
   return status < 500 ? '4' : '8';
+}
+
+/**
+ * The agent: a verified client by its id; an unverified request by the client it claimed, marked
+ * as unverified and without an identifier, so it is never found or counted as that client.
+ */
+function whoOf(record: AuditRecord): Record<string, unknown> {
+  if (record.clientId) {
+    return { identifier: { system: 'urn:fhirgraph:client', value: record.clientId }, display: cleanAuditText(record.clientName ?? record.clientId, 200) };
+  }
+  if (record.claimedClientId) return { display: `unverified request claiming client "${cleanAuditText(record.claimedClientId, 100)}"` };
+  return { display: 'anonymous' };
 }
 
 /** Returns the AuditEvent resource (without id and meta) for a record. */
@@ -49,13 +80,11 @@ export function buildAuditEvent(record: AuditRecord): Record<string, unknown> & 
     action: record.action,
     recorded: record.recorded.toISOString(),
     outcome: outcomeCode(record.status),
-    outcomeDesc: record.description ? `${record.status} ${record.description}`.slice(0, 1000) : String(record.status),
+    outcomeDesc: record.description ? cleanAuditText(`${record.status} ${record.description}`) : String(record.status),
     agent: [
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT', display: 'author (originator)' }] },
-        who: record.clientId
-          ? { identifier: { system: 'urn:fhirgraph:client', value: record.clientId }, display: record.clientName ?? record.clientId }
-          : { display: 'anonymous' },
+        who: whoOf(record),
         requestor: true,
         ...(record.ip ? { network: { address: record.ip, type: '2' } } : {}),
       },

@@ -4,7 +4,13 @@
  * token issues) is buffered and stored in one batch every 250 ms (well within the second the
  * decision allows) and at shutdown.
  * AuditEvents are never published to the change feed.
+ *
+ * When the database is unavailable (a 503 from the store) the batch stays buffered and is tried
+ * again with backoff (0.5 s doubling to 5 s), so an outage loses no event unless the buffer
+ * (50,000 events) overflows. A batch the database refuses for another reason is stored event by
+ * event, so one bad event cannot hold back the others; only the refused ones are dropped.
  */
+import { FhirError } from '../../fhir/outcomes.ts';
 import type { Database, Queryable } from '../../store/database.ts';
 import { writeVersions, type VersionToWrite } from '../../store/resource-repository.ts';
 import { stringifyFhirJson } from '../../fhir/fhir-json.ts';
@@ -13,6 +19,8 @@ import { buildStoredResource } from '../resource-content.ts';
 import { buildAuditEvent, newAuditId, type AuditRecord } from './audit-event.ts';
 
 const FLUSH_MS = 250;
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 5_000;
 const MAX_BUFFER = 50_000;
 /** Events prepared per slice, with a yield to the event loop between slices, so a busy second's
  * events never stall request handling in one long synchronous burst. */
@@ -35,17 +43,27 @@ function toVersion(record: AuditRecord): VersionToWrite {
   };
 }
 
+/** True for the store's answer to an unreachable database (worth retrying later). */
+function isUnavailable(err: unknown): boolean {
+  return err instanceof FhirError && err.status === 503;
+}
+
 export class AuditLog {
   private buffer: AuditRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
-  /** Events dropped because the database could not take them (reported by `/healthz` later). */
+  /** While the database is unavailable, the timer's flushes wait until then (epoch ms). */
+  private retryAt = 0;
+  private failures = 0;
+  /** Events dropped: the buffer was full, or the database refused the event itself. */
   dropped = 0;
 
   constructor(private readonly db: Database, private readonly onError: (err: unknown) => void = () => undefined) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
+    this.timer = setInterval(() => {
+      if (Date.now() >= this.retryAt) void this.flush();
+    }, FLUSH_MS);
     this.timer.unref();
   }
 
@@ -69,25 +87,63 @@ export class AuditLog {
     await writeVersions(tx, [toVersion(record)]);
   }
 
-  /** Stores every buffered event in one transaction. */
+  /** Stores every buffered event in one transaction (now, whatever the backoff says). */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       if (this.buffer.length === 0) return;
       const batch = this.buffer;
       this.buffer = [];
+      let versions: VersionToWrite[] = [];
       try {
-        const versions: VersionToWrite[] = [];
         for (let i = 0; i < batch.length; i += SLICE) {
           versions.push(...batch.slice(i, i + SLICE).map(toVersion));
           await new Promise((resolve) => setImmediate(resolve));
         }
         await this.db.transaction((tx) => writeVersions(tx, versions));
+        this.failures = 0;
+        this.retryAt = 0;
       } catch (err) {
+        if (isUnavailable(err)) {
+          this.keep(batch);
+          this.backOff(err);
+          return;
+        }
         this.onError(err);
-        if (this.buffer.length + batch.length <= MAX_BUFFER) this.buffer.unshift(...batch);
-        else this.dropped += batch.length;
+        if (versions.length < batch.length) versions = batch.map(toVersion);
+        await this.storeOneByOne(batch, versions);
       }
-    });
+    }).catch((err: unknown) => this.onError(err)); // a failed round must not stop the ones after it
     return this.flushing;
+  }
+
+  /** Puts a batch that could not be stored back in front of the buffer, as far as it fits. */
+  private keep(batch: AuditRecord[]): void {
+    const room = Math.max(0, MAX_BUFFER - this.buffer.length);
+    this.dropped += Math.max(0, batch.length - room);
+    this.buffer.unshift(...batch.slice(0, room));
+  }
+
+  private backOff(err: unknown): void {
+    // Report the first failure of an outage only; the rest would say the same every few seconds.
+    if (this.failures === 0) this.onError(err);
+    this.failures += 1;
+    this.retryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
+  }
+
+  /** Stores a batch the database refused as a whole event by event, dropping only the refused ones. */
+  private async storeOneByOne(batch: AuditRecord[], versions: VersionToWrite[]): Promise<void> {
+    for (let i = 0; i < versions.length; i++) {
+      try {
+        await this.db.transaction((tx) => writeVersions(tx, [versions[i]]));
+      } catch (err) {
+        if (isUnavailable(err)) {
+          this.keep(batch.slice(i));
+          this.backOff(err);
+          return;
+        }
+        this.dropped += 1;
+        this.onError(err);
+      }
+    }
   }
 }

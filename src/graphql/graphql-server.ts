@@ -21,6 +21,7 @@ import { withFederation } from './federation.ts';
 import { cachedIntrospectionBody, introspectionCachePlugin } from './introspection-cache.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { OperationGate } from './operation-gate.ts';
+import { documentLimitsRule } from './document-limits.ts';
 import { queryLimitsRule } from './query-limits.ts';
 import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
@@ -69,11 +70,11 @@ const statementsPlugin: ApolloServerPlugin<GraphQLContext> = {
 };
 
 /** The body of `/fhir/{type}/{id}/$graphql`, rewritten so its root is that resource. */
-function rootedAt(type: string, id: string, body: Record<string, unknown>): Record<string, unknown> {
+function rootedAt(type: string, id: string, body: Record<string, unknown>, maxTokens: number): Record<string, unknown> {
   if (typeof body.query !== 'string') throw badRequest('A GraphQL request needs a "query"');
   let document: DocumentNode;
   try {
-    document = parse(body.query);
+    document = parse(body.query, { maxTokens });
   } catch (err) {
     throw badRequest(`The GraphQL query does not parse: ${(err as Error).message.slice(0, 200)}`);
   }
@@ -129,7 +130,9 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     includeStacktraceInErrorResponses: false,
     // The server's own SIGINT/SIGTERM handler stops everything in order (Apollo last, via onClose).
     stopOnTerminationSignals: false,
-    validationRules: [queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
+    // The parser stops at GRAPHQL_MAX_TOKENS; the other caps are checked as validation starts.
+    parseOptions: { maxTokens: config.graphql.maxTokens },
+    validationRules: [documentLimitsRule(config.graphql), queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
     // A federated schema would switch on inline tracing for every request; we do not report traces.
     // Cache-control hints are not used (answers are per token), and the plugin would wrap every
     // field's resolver: ~10% of a nested query's time.
@@ -160,7 +163,7 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
       const { type, id } = request.params as { type: string; id: string };
       service.assertResourceType(type);
       service.assertId(id);
-      request.body = rootedAt(type, id, (request.body ?? {}) as Record<string, unknown>);
+      request.body = rootedAt(type, id, (request.body ?? {}) as Record<string, unknown>, config.graphql.maxTokens);
     },
     handler: handle,
   });

@@ -1,0 +1,132 @@
+/**
+ * GraphQL query limits (issue 14, "no single request from any client may stall the server"):
+ * hostile documents are refused before validation, quickly and without blocking the event loop
+ * (the server runs in this process, so `monitorEventLoopDelay` sees its loop).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
+
+let t: TestServer;
+const ids: Record<string, string> = {};
+
+/** Well under a second for the answer; the loop never blocked for as long as a GC pause or two. */
+const QUICK_MS = 1_000;
+const LOOP_MS = 100;
+
+async function gql(query: string, variables: Record<string, unknown> = {}, token?: string): Promise<FhirResponse> {
+  return fhirFetch(`${t.url}/graphql`, { method: 'POST', body: JSON.stringify({ query, variables }), headers: { 'content-type': 'application/json' }, token });
+}
+
+/**
+ * Sends a request three times (each text differs by a comment, so Apollo parses and validates
+ * each) and reports the best answer time and the best worst-delay of the event loop: a block
+ * in the server shows every time, the scheduling noise of a busy machine rarely three times.
+ */
+async function timed(query: string, variables: Record<string, unknown> = {}, token?: string) {
+  let best = { res: undefined as unknown as FhirResponse, ms: Infinity, loopMs: Infinity };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    const started = performance.now();
+    const res = await gql(`${query}\n# attempt ${attempt}`, variables, token);
+    const ms = performance.now() - started;
+    histogram.disable();
+    best = { res, ms: Math.min(best.ms, ms), loopMs: Math.min(best.loopMs, histogram.max / 1e6) };
+  }
+  console.info(`[limits] ${best.ms.toFixed(1)} ms, event loop ${best.loopMs.toFixed(1)} ms: ${query.slice(0, 60).replace(/\s+/g, ' ')}…`);
+  return best;
+}
+
+function expectRefused(res: FhirResponse, code: string, text: RegExp) {
+  expect(res.body?.errors?.[0]?.extensions?.code, JSON.stringify(res.body)?.slice(0, 500)).toBe(code);
+  expect(res.body.errors[0].message).toMatch(text);
+  expect(res.body.data ?? null).toBeNull();
+}
+
+function aliases(n: number, field: string): string {
+  return `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+}
+
+async function create(key: string, resource: Record<string, unknown>) {
+  const res = await fhirFetch(`${t.url}/fhir/${resource.resourceType}`, { method: 'POST', body: resource });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  ids[key] = res.body.id;
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  await create('prac', { resourceType: 'Practitioner', name: [{ family: 'Osler' }] });
+  await create('patient', { resourceType: 'Patient', name: [{ family: 'Limits' }], generalPractitioner: [{ reference: `Practitioner/${ids.prac}` }] });
+  await create('obs', { resourceType: 'Observation', status: 'final', code: { text: 'hr' }, subject: { reference: `Patient/${ids.patient}` } });
+  // Warm the schema, the loaders and graphql-js's validation code, so timings measure the refusals.
+  expect((await gql('{ PatientList(_count: 1) { id ObservationList(_reference: subject) { id } } }')).body.errors).toBeUndefined();
+}, 60_000);
+afterAll(async () => { await t?.close(); });
+
+describe('document caps, checked before validation', () => {
+  it('refuses 1,000 aliases of a _total: accurate count with BAD_USER_INPUT, before running any, in well under a second', async () => {
+    // Selecting `count` asks for `_total: accurate`.
+    const query = aliases(1_000, 'PatientConnection { count }');
+    const { res, ms, loopMs } = await timed(query);
+    expect(res.status).toBe(400);
+    expectRefused(res, 'BAD_USER_INPUT', /1000 aliases; the limit is 100/);
+    expect(ms).toBeLessThan(QUICK_MS);
+    expect(loopMs).toBeLessThan(LOOP_MS);
+  });
+
+  it('refuses 10,000 aliases quickly, without blocking the event loop', async () => {
+    // Ten thousand aliases cannot fit in 10,000 tokens: the parser stops first.
+    const { res, ms, loopMs } = await timed(aliases(10_000, '__typename'));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].message).toMatch(/more tha[nt] 10000 tokens/);
+    expect(ms).toBeLessThan(QUICK_MS);
+    expect(loopMs).toBeLessThan(LOOP_MS);
+  });
+
+  it('refuses a document of more than GRAPHQL_MAX_TOKENS tokens quickly (1 MB of tokens)', async () => {
+    const query = `{ PatientList { ${'id '.repeat(350_000)} } }`;
+    const { res, ms, loopMs } = await timed(query);
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].message).toMatch(/more tha[nt] 10000 tokens/);
+    expect(ms).toBeLessThan(QUICK_MS);
+    expect(loopMs).toBeLessThan(LOOP_MS);
+  });
+
+  it('refuses a document of more than GRAPHQL_MAX_SELECTIONS selections', async () => {
+    const { res, ms, loopMs } = await timed(`{ PatientList { ${'gender '.repeat(2_000)} } }`);
+    expectRefused(res, 'BAD_USER_INPUT', /has 2001 selections .*the limit is 500/);
+    expect(ms).toBeLessThan(QUICK_MS);
+    expect(loopMs).toBeLessThan(LOOP_MS);
+  });
+
+  it('refuses selections nested far deeper than the depth limit, quickly', async () => {
+    const inline = `{ PatientList { ${'... on Patient { '.repeat(400)} id ${'} '.repeat(400)} } }`;
+    const nested = await timed(inline);
+    expectRefused(nested.res, 'BAD_USER_INPUT', /nests selections 402 levels deep/);
+    expect(nested.loopMs).toBeLessThan(LOOP_MS);
+    const fields = `{ PatientList { ${'link { other { resource { ... on Patient { '.repeat(100)} id ${'} } } } '.repeat(100)} } }`;
+    const deep = await timed(fields);
+    expectRefused(deep.res, 'BAD_USER_INPUT', /levels deep; the limit is/);
+    expect(deep.ms).toBeLessThan(QUICK_MS);
+    expect(deep.loopMs).toBeLessThan(LOOP_MS);
+  });
+
+  it('validates the most expensive documents within the caps in tens of milliseconds', async () => {
+    // graphql-js's OverlappingFieldsCanBeMerged compares every pair of fragments spread in one
+    // selection set, printing their arguments: the caps bound the pairs. 166 fragments, each
+    // selecting ObservationList with other arguments (499 selections).
+    const fragments = Array.from({ length: 166 }, (_, i) => `fragment F${i} on Patient { ObservationList(_reference: subject, _count: ${i}) { id } }`).join('\n');
+    const conflicting = `{ PatientList { ${Array.from({ length: 166 }, (_, i) => `...F${i}`).join(' ')} } }\n${fragments}`;
+    const { res, ms, loopMs } = await timed(conflicting);
+    expect(res.body.errors.map((e: any) => e.message).join('\n')).toMatch(/"ObservationList" conflict because they have differing arguments/);
+    expect(ms).toBeLessThan(QUICK_MS);
+    expect(loopMs).toBeLessThan(LOOP_MS);
+    // 100 aliases of the same name, nested three deep: merged, compared pairwise at each level.
+    const same = `{ ${Array.from({ length: 100 }, () => 'a: PatientList(_count: 1) { link { other { id } } }').join(' ')} }`;
+    const merged = await timed(same);
+    expect(merged.res.body.errors).toBeUndefined();
+    expect(merged.ms).toBeLessThan(QUICK_MS);
+    expect(merged.loopMs).toBeLessThan(LOOP_MS);
+  });
+});

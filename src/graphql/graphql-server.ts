@@ -22,7 +22,7 @@ import { cachedIntrospectionBody, introspectionCachePlugin } from './introspecti
 import { formatGraphQLError } from './graphql-errors.ts';
 import { OperationGate } from './operation-gate.ts';
 import { documentLimitsRule } from './document-limits.ts';
-import { queryLimitsRule } from './query-limits.ts';
+import { queryLimitsPlugin } from './query-limits.ts';
 import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
 import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
@@ -130,13 +130,17 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     includeStacktraceInErrorResponses: false,
     // The server's own SIGINT/SIGTERM handler stops everything in order (Apollo last, via onClose).
     stopOnTerminationSignals: false,
-    // The parser stops at GRAPHQL_MAX_TOKENS; the other caps are checked as validation starts.
+    // The parser stops at GRAPHQL_MAX_TOKENS; the other caps are checked as validation starts,
+    // the cost once the operation and its variables are known (the plugin).
     parseOptions: { maxTokens: config.graphql.maxTokens },
-    validationRules: [documentLimitsRule(config.graphql), queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
+    validationRules: [documentLimitsRule(config.graphql)],
     // A federated schema would switch on inline tracing for every request; we do not report traces.
     // Cache-control hints are not used (answers are per token), and the plugin would wrap every
     // field's resolver: ~10% of a nested query's time.
-    plugins: [resultDirectivesPlugin, statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount }),
+      resultDirectivesPlugin, statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
   const apolloHandler = fastifyApolloHandler(apollo, {

@@ -1,7 +1,8 @@
 /**
  * GraphQL query limits (issue 14, "no single request from any client may stall the server"):
  * hostile documents are refused before validation, quickly and without blocking the event loop
- * (the server runs in this process, so `monitorEventLoopDelay` sees its loop).
+ * (the server runs in this process, so `monitorEventLoopDelay` sees its loop); the cost is
+ * computed with the operation's actual variables and counts every list-producing argument.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,12 @@ function expectRefused(res: FhirResponse, code: string, text: RegExp) {
 
 function aliases(n: number, field: string): string {
   return `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+}
+
+/** `n` fragments, each spreading the next twice; the last selects `leaf`. */
+function fanOut(n: number, leaf: string, type = 'Patient'): string {
+  const fragments = Array.from({ length: n }, (_, i) => (i === n - 1 ? `fragment F${i} on ${type} { ${leaf} }` : `fragment F${i} on ${type} { ...F${i + 1} ...F${i + 1} }`));
+  return fragments.join('\n');
 }
 
 async function create(key: string, resource: Record<string, unknown>) {
@@ -128,5 +135,88 @@ describe('document caps, checked before validation', () => {
     expect(merged.res.body.errors).toBeUndefined();
     expect(merged.ms).toBeLessThan(QUICK_MS);
     expect(merged.loopMs).toBeLessThan(LOOP_MS);
+  });
+});
+
+describe('cost with the actual variables', () => {
+  it('answers a 1 KB query of 23 fragments, each spreading the next twice, in milliseconds', async () => {
+    const query = `{ PatientList(_count: 5) { ...F0 } }\n${fanOut(23, 'id')}`;
+    expect(query.length).toBeLessThan(1_100);
+    const { res, ms, loopMs } = await timed(query);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.PatientList).toContainEqual({ id: ids.patient });
+    expect(ms).toBeLessThan(QUICK_MS);
+    expect(loopMs).toBeLessThan(LOOP_MS);
+  });
+
+  it('costs each fragment once however often it is spread, and refuses a fan-out whose lists multiply', async () => {
+    const fragments = Array.from({ length: 23 }, (_, i) => (i === 22
+      ? `fragment F${i} on Patient { id }`
+      : `fragment F${i} on Patient { ...G${i} ...H${i} }\nfragment G${i} on Patient { ObservationList(_reference: subject, _count: 2) { subject { resource { ...F${i + 1} } } } }\nfragment H${i} on Patient { ...G${i} }`)).join('\n');
+    const { res, ms, loopMs } = await timed(`{ PatientList(_count: 1) { ...F0 } }\n${fragments}`);
+    expectRefused(res, 'BAD_USER_INPUT', /levels deep|resources; the limit is/);
+    expect(ms).toBeLessThan(QUICK_MS);
+    expect(loopMs).toBeLessThan(LOOP_MS);
+  });
+
+  it('costs _count: $n with the value sent, even when the same text was accepted with a small one', async () => {
+    const query = 'query($n: Int) { PatientList(_count: $n) { ObservationList(_reference: subject, _count: $n) { id } } }';
+    const small = await gql(query, { n: 2 });
+    expect(small.body.errors).toBeUndefined();
+    expect(small.body.extensions.cost).toEqual({ resources: 2 + 2 * 2, units: 1 + 2 });
+    const large = await gql(query, { n: 1_000 });
+    expect(large.status).toBe(400);
+    expectRefused(large, 'BAD_USER_INPUT', /1001000 resources; the limit is 10000/);
+  });
+
+  it('costs a variable left out at its default value', async () => {
+    const res = await gql('query($n: Int = 1000) { PatientList(_count: $n) { ObservationList(_reference: subject, _count: $n) { id } } }');
+    expectRefused(res, 'BAD_USER_INPUT', /resources; the limit is 10000/);
+  });
+
+  it('refuses a negative _count with BAD_USER_INPUT instead of subtracting it from a sibling, and runs nothing', async () => {
+    const query = `query($minus: Int) { a: PatientList(_count: $minus) { id }
+      b: PatientList(_count: 1000) { ObservationList(_reference: subject, _count: 1000) { id } } }`;
+    const literal = await gql(query.replace('query($minus: Int)', '').replace('$minus', '-1000000'));
+    expectRefused(literal, 'BAD_USER_INPUT', /_count must not be negative/);
+    const variable = await gql(query, { minus: -1_000_000 });
+    expectRefused(variable, 'BAD_USER_INPUT', /_count must not be negative/);
+    expect(variable.body.extensions?.statements ?? 0).toBe(0);
+  });
+
+  it('costs _revinclude at what it may add (the issue\'s 20 patients returned 1,020 edges)', async () => {
+    const one = await gql('{ PatientConnection(_count: 20, _revinclude: "Observation:subject") { edges { mode } } }');
+    expect(one.body.errors).toBeUndefined();
+    expect(one.body.extensions.cost.resources).toBeGreaterThanOrEqual(1_020);
+    const ten = await gql(aliases(10, 'PatientConnection(_count: 20, _revinclude: "Observation:subject") { edges { mode } }'));
+    expectRefused(ten, 'BAD_USER_INPUT', /resources; the limit is 10000/);
+  });
+
+  it('costs _include, _total: accurate, count, Reference.resource and _entities', async () => {
+    const cost = async (query: string, variables: Record<string, unknown> = {}) => {
+      const res = await gql(query, variables);
+      expect(res.body.errors, JSON.stringify(res.body.errors)).toBeUndefined();
+      return res.body.extensions.cost;
+    };
+    expect(await cost('{ PatientConnection(_count: 10, _include: ["Patient:general-practitioner"]) { edges { mode } } }')).toEqual({ resources: 20, units: 2 });
+    expect(await cost('{ PatientConnection(_count: 10) { count } }')).toEqual({ resources: 10 + 1_000, units: 2 });
+    expect(await cost('{ PatientList(_count: 10, _total: "accurate") { id } }')).toEqual({ resources: 10 + 1_000, units: 2 });
+    expect(await cost('{ ObservationList(_count: 10) { subject { resource { id } } } }')).toEqual({ resources: 10 + 10, units: 1 + 10 });
+    const representations = Array.from({ length: 30 }, () => ({ __typename: 'Patient', id: ids.patient }));
+    expect(await cost('query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id } } }', { r: representations })).toEqual({ resources: 30, units: 30 });
+  });
+
+  it('counts introspection toward the cost, and still answers the standard introspection query', async () => {
+    const three = await gql(aliases(3, '__schema { types { name } }'));
+    expectRefused(three, 'BAD_USER_INPUT', /resources; the limit is 10000/);
+    const one = await gql('{ __schema { queryType { name } } }');
+    expect(one.body.data.__schema.queryType.name).toBe('Query');
+  });
+});
+
+describe('errors before and around execution', () => {
+  it('answers a forged _cursor with BAD_USER_INPUT, not INTERNAL_SERVER_ERROR', async () => {
+    const garbage = await gql('{ PatientConnection(_cursor: "not-a-cursor") { edges { mode } } }');
+    expect(garbage.body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
   });
 });

@@ -8,14 +8,19 @@
  *    cost with the request's own variables ({@link measureOperation}): a validation rule cannot
  *    do this, since it sees no variables and Apollo does not re-validate a cached text. An operation deeper than
  *    `GRAPHQL_MAX_DEPTH` or costlier than `GRAPHQL_MAX_COST` resources is refused with
- *    `BAD_USER_INPUT` (HTTP 400).
+ *    `BAD_USER_INPUT` (HTTP 400); otherwise its units are charged to the client's rate limit,
+ *    and an operation the client cannot afford is refused with `TOO_MANY_REQUESTS` (HTTP 429,
+ *    `Retry-After`) without running.
  *
  * The response reports `extensions.cost = { resources, units }`.
  * https://spec.graphql.org/October2021/#sec-Validation,
  * https://www.apollographql.com/docs/apollo-server/integrations/plugins-event-reference
  */
 import type { ApolloServerPlugin } from '@apollo/server';
+import { FhirError } from '../fhir/outcomes.ts';
+import type { RequestContext } from '../service/request-context.ts';
 import { limitError, type DocumentLimits } from './document-limits.ts';
+import { toRequestError } from './graphql-errors.ts';
 import { measureOperation, type CountLimits, type OperationCost } from './operation-cost.ts';
 import type { GraphQLContext } from './request-loaders.ts';
 
@@ -32,17 +37,28 @@ function assertWithinLimits(cost: OperationCost, limits: QueryLimits): void {
   }
 }
 
+/** Charges the operation's units beyond the one its request paid on arrival. */
+function chargeUnits(ctx: RequestContext, units: number): void {
+  try {
+    ctx.chargeWork?.(units - 1);
+  } catch (err) {
+    if (!(err instanceof FhirError)) throw err;
+    throw toRequestError(err, `${err.message} (this operation costs ${units} units)`);
+  }
+}
+
 /** The plugin enforcing the operation's limits (step 2); see the module comment. */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       let cost: OperationCost | undefined;
       return {
-        async didResolveOperation({ schema, document, operation, request }) {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
           cost = measureOperation(schema, document, operation, request.variables, limits);
           if (!cost) return;
           assertWithinLimits(cost, limits);
+          chargeUnits(contextValue.ctx, cost.units);
         },
         async willSendResponse({ response }) {
           if (!cost || response.body.kind !== 'single') return;

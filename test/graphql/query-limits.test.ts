@@ -2,7 +2,8 @@
  * GraphQL query limits (issue 14, "no single request from any client may stall the server"):
  * hostile documents are refused before validation, quickly and without blocking the event loop
  * (the server runs in this process, so `monitorEventLoopDelay` sees its loop); the cost is
- * computed with the operation's actual variables and counts every list-producing argument.
+ * computed with the operation's actual variables and counts every list-producing argument; an
+ * operation is charged to its client's rate limit by the work it may do, before it runs.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -211,6 +212,39 @@ describe('cost with the actual variables', () => {
     expectRefused(three, 'BAD_USER_INPUT', /resources; the limit is 10000/);
     const one = await gql('{ __schema { queryType { name } } }');
     expect(one.body.data.__schema.queryType.name).toBe('Query');
+  });
+});
+
+describe('rate limits charge the work of an operation', () => {
+  it('reports resources and units: PatientList(_count: 50) { ObservationList(_count: 10) } is 51 units', async () => {
+    const res = await gql('{ PatientList(_count: 50) { ObservationList(_reference: subject, _count: 10) { id } } }');
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.extensions.cost).toEqual({ resources: 50 + 50 * 10, units: 51 });
+    expect(typeof res.body.extensions.statements).toBe('number');
+  });
+
+  it('refuses an operation of 150 units to a client allowed 100 a minute: 429, TOO_MANY_REQUESTS, Retry-After, nothing run', async () => {
+    const token = await t.tokenWithScope('system/*.rs', { rate: '0/s,100/min' });
+    const res = await gql('{ PatientList(_count: 149) { ObservationList(_reference: subject, _count: 1) { id } } }', {}, token);
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    expectRefused(res, 'TOO_MANY_REQUESTS', /Rate limit exceeded/);
+    expect(res.body.extensions.statements).toBe(0);
+    expect(res.body.extensions.cost).toEqual({ resources: 149 + 149, units: 150 });
+    // Refused work is not charged: a small operation still runs.
+    const small = await gql('{ PatientList(_count: 1) { id } }', {}, token);
+    expect(small.body.errors).toBeUndefined();
+  });
+
+  it('charges the units before running: a client allowed 100 a minute runs one 60-unit operation, not a second', async () => {
+    const token = await t.tokenWithScope('system/*.rs', { rate: '0/s,100/min' });
+    const query = '{ PatientList(_count: 59) { ObservationList(_reference: subject, _count: 1) { id } } }';
+    const first = await gql(query, {}, token);
+    expect(first.body.errors).toBeUndefined();
+    expect(first.body.extensions.cost.units).toBe(60);
+    const second = await gql(query, {}, token);
+    expect(second.status).toBe(429);
+    expectRefused(second, 'TOO_MANY_REQUESTS', /Rate limit exceeded/);
   });
 });
 

@@ -10,7 +10,7 @@
  *   an accurate total (`_total: "accurate"`, or a connection's `count`) is priced as a full
  *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation and
  *   each mutation one; `__schema` {@link SCHEMA_INTROSPECTION_COST}, `__type`
- *   {@link TYPE_INTROSPECTION_COST}.
+ *   {@link TYPE_INTROSPECTION_COST} (each at most `GRAPHQL_MAX_COST`: one always fits).
  * - `units`: the rate-limit units it is charged, one unit being one REST-equivalent interaction
  *   (a read, a write or one search page): each root field 1, a search's accurate or estimated
  *   total 1 and each include parameter 1, a reverse reference or `Reference.resource` 1 per
@@ -29,10 +29,11 @@ import {
 } from 'graphql';
 import { limitError } from './document-limits.ts';
 
-/** The page limits the search applies (`DEFAULT_COUNT`, `MAX_COUNT`). */
-export interface CountLimits {
+/** The page limits the search applies (`DEFAULT_COUNT`, `MAX_COUNT`) and `GRAPHQL_MAX_COST`. */
+export interface CostLimits {
   defaultCount: number;
   maxCount: number;
+  maxCost: number;
 }
 
 /** An operation's cost; see the module comment. */
@@ -105,7 +106,7 @@ class CostWalk {
     private readonly schema: GraphQLSchema,
     document: DocumentNode,
     private readonly variables: Record<string, unknown>,
-    private readonly limits: CountLimits,
+    private readonly limits: CostLimits,
   ) {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
@@ -229,9 +230,9 @@ class CostWalk {
       case 'root':
         return { depth, resources: inner.resources, units: add(1, inner.units) };
       case 'schema':
-        return { depth, resources: SCHEMA_INTROSPECTION_COST, units: 1 };
+        return { depth, resources: Math.min(SCHEMA_INTROSPECTION_COST, this.limits.maxCost), units: 1 };
       case 'type':
-        return { depth, resources: TYPE_INTROSPECTION_COST, units: 1 };
+        return { depth, resources: Math.min(TYPE_INTROSPECTION_COST, this.limits.maxCost), units: 1 };
       case 'entities': {
         const representations = this.argument(node, field, 'representations');
         const k = Array.isArray(representations) ? representations.length : 0;
@@ -271,7 +272,7 @@ function combine(a: OperationCost, b: OperationCost): OperationCost {
  * `_count`. Linear in the document: each fragment is walked once.
  */
 export function measureOperation(
-  schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, inputs: Record<string, unknown> | undefined, limits: CountLimits,
+  schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, inputs: Record<string, unknown> | undefined, limits: CostLimits,
 ): OperationCost | undefined {
   const variables = coerceVariables(schema, operation, inputs ?? {});
   if (!variables) return undefined;

@@ -21,13 +21,11 @@ import { FhirError } from '../fhir/outcomes.ts';
 import type { RequestContext } from '../service/request-context.ts';
 import { limitError, type DocumentLimits } from './document-limits.ts';
 import { toRequestError } from './graphql-errors.ts';
-import { measureOperation, type CountLimits, type OperationCost } from './operation-cost.ts';
+import { measureOperation, type CostLimits, type OperationCost } from './operation-cost.ts';
 import type { GraphQLContext } from './request-loaders.ts';
 
-export interface QueryLimits extends DocumentLimits, CountLimits {
-  /** The most resources an operation may return (`GRAPHQL_MAX_COST`). */
-  maxCost: number;
-}
+/** The caps on a document and the limits on an operation's depth and cost. */
+export type QueryLimits = DocumentLimits & CostLimits;
 
 /** Refuses an operation beyond the depth or cost limit. */
 function assertWithinLimits(cost: OperationCost, limits: QueryLimits): void {

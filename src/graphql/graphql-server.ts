@@ -3,8 +3,9 @@
  * §6), Apollo Server behind Fastify at `/graphql` and the FHIR GraphQL endpoints
  * `/fhir/$graphql` and `/fhir/{type}/{id}/$graphql` (whose root is that resource,
  * https://hl7.org/fhir/R4/graphql.html#invoking). The bearer token was verified by the app's
- * authentication hook; each operation gets fresh loaders and reports the SQL statements it cost
- * in `extensions.statements`.
+ * authentication hook; each document is capped and each operation costed and charged to the
+ * client before it runs (`query-limits.ts`); each operation gets fresh loaders and reports the
+ * SQL statements it cost in `extensions.statements`, its cost in `extensions.cost`.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';

@@ -21,7 +21,10 @@ export function renderQueryFields(model: FhirModel, resourceType: string): strin
 
 /**
  * SDL of `TConnection` (a page of a search with the cursors of its neighbours) and `TEdge` (one
- * entry: search mode, score, resource). https://hl7.org/fhir/R4/graphql.html#searching
+ * entry: search mode, score, resource). `_include`/`_revinclude` add entries of other types
+ * (`search.mode = include`), which `resource: T` cannot carry: an edge's `resource` is its
+ * resource when that is a `T`, and `included` (the `Resource` interface) is an included
+ * resource of any type. https://hl7.org/fhir/R4/graphql.html#searching
  */
 export function renderConnectionTypes(resourceType: string): string {
   return [
@@ -41,7 +44,10 @@ export function renderConnectionTypes(resourceType: string): string {
     `type ${edgeTypeName(resourceType)} {`,
     '  mode: String',
     '  score: Decimal',
+    `  "The entry's resource when it is a ${resourceType} (every match, and an included ${resourceType}); null otherwise."`,
     `  resource: ${resourceType}`,
+    '  "The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches."',
+    '  included: Resource',
     '}',
     '',
   ].join('\n');

@@ -104,7 +104,16 @@ function connectionResolver(type: string): ConnectionResolver {
       first: undefined,
       previous: cursorOf(link('previous')),
       next: cursorOf(link('next')),
-      edges: matches.map((e) => ({ mode: e.search?.mode, score: e.search?.score, resource: JSON.parse(e.resourceJson!) })),
+      edges: matches.map((e) => {
+        const resource = JSON.parse(e.resourceJson!) as FhirObject;
+        // An included resource of another type is no `T`: it goes in `included` only.
+        return {
+          mode: e.search?.mode,
+          score: e.search?.score,
+          resource: resource.resourceType === type ? resource : null,
+          included: e.search?.mode === 'include' ? resource : null,
+        };
+      }),
     };
   };
 }

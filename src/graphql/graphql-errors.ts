@@ -5,6 +5,7 @@
  * anything unexpected becomes `INTERNAL_SERVER_ERROR` with no internals. It never throws.
  * https://spec.graphql.org/October2021/#sec-Errors
  */
+import { HeaderMap } from '@apollo/server';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { FhirError, outcome } from '../fhir/outcomes.ts';
 
@@ -19,6 +20,17 @@ export function toGraphQLError(err: FhirError): GraphQLError {
   return new GraphQLError(err.message, {
     extensions: { code: CODES[err.status] ?? 'BAD_REQUEST', status: err.status, outcome: err.outcome },
   });
+}
+
+/**
+ * A GraphQL error for a domain error raised before execution (a refused operation has no data):
+ * the response also takes the error's HTTP status and headers (429 with `Retry-After`). Errors
+ * raised by resolvers never set the status, so partial data stays a 200.
+ */
+export function toRequestError(err: FhirError, message = err.message): GraphQLError {
+  const { extensions } = toGraphQLError(err);
+  const headers = new HeaderMap(Object.entries(err.headers).map(([name, value]) => [name.toLowerCase(), value]));
+  return new GraphQLError(message, { extensions: { ...extensions, http: { status: err.status, headers } } });
 }
 
 /** A `FORBIDDEN` error for a reference the token may not follow. */

@@ -3,8 +3,9 @@
  * §6), Apollo Server behind Fastify at `/graphql` and the FHIR GraphQL endpoints
  * `/fhir/$graphql` and `/fhir/{type}/{id}/$graphql` (whose root is that resource,
  * https://hl7.org/fhir/R4/graphql.html#invoking). The bearer token was verified by the app's
- * authentication hook; each operation gets fresh loaders and reports the SQL statements it cost
- * in `extensions.statements`.
+ * authentication hook; each document is capped and each operation costed and charged to the
+ * client before it runs (`query-limits.ts`); each operation gets fresh loaders and reports the
+ * SQL statements it cost in `extensions.statements`, its cost in `extensions.cost`.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -21,7 +22,8 @@ import { withFederation } from './federation.ts';
 import { cachedIntrospectionBody, introspectionCachePlugin } from './introspection-cache.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { OperationGate } from './operation-gate.ts';
-import { queryLimitsRule } from './query-limits.ts';
+import { documentLimitsRule } from './document-limits.ts';
+import { queryLimitsPlugin } from './query-limits.ts';
 import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
 import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
@@ -69,11 +71,11 @@ const statementsPlugin: ApolloServerPlugin<GraphQLContext> = {
 };
 
 /** The body of `/fhir/{type}/{id}/$graphql`, rewritten so its root is that resource. */
-function rootedAt(type: string, id: string, body: Record<string, unknown>): Record<string, unknown> {
+function rootedAt(type: string, id: string, body: Record<string, unknown>, maxTokens: number): Record<string, unknown> {
   if (typeof body.query !== 'string') throw badRequest('A GraphQL request needs a "query"');
   let document: DocumentNode;
   try {
-    document = parse(body.query);
+    document = parse(body.query, { maxTokens });
   } catch (err) {
     throw badRequest(`The GraphQL query does not parse: ${(err as Error).message.slice(0, 200)}`);
   }
@@ -129,11 +131,17 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     includeStacktraceInErrorResponses: false,
     // The server's own SIGINT/SIGTERM handler stops everything in order (Apollo last, via onClose).
     stopOnTerminationSignals: false,
-    validationRules: [queryLimitsRule({ ...config.graphql, defaultCount: config.defaultCount })],
+    // The parser stops at GRAPHQL_MAX_TOKENS; the other caps are checked as validation starts,
+    // the cost once the operation and its variables are known (the plugin).
+    parseOptions: { maxTokens: config.graphql.maxTokens },
+    validationRules: [documentLimitsRule(config.graphql)],
     // A federated schema would switch on inline tracing for every request; we do not report traces.
     // Cache-control hints are not used (answers are per token), and the plugin would wrap every
     // field's resolver: ~10% of a nested query's time.
-    plugins: [resultDirectivesPlugin, statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+    plugins: [
+      queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount }),
+      resultDirectivesPlugin, statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
   const apolloHandler = fastifyApolloHandler(apollo, {
@@ -160,7 +168,7 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
       const { type, id } = request.params as { type: string; id: string };
       service.assertResourceType(type);
       service.assertId(id);
-      request.body = rootedAt(type, id, (request.body ?? {}) as Record<string, unknown>);
+      request.body = rootedAt(type, id, (request.body ?? {}) as Record<string, unknown>, config.graphql.maxTokens);
     },
     handler: handle,
   });

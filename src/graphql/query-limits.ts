@@ -1,80 +1,69 @@
 /**
- * Query protection, enforced as validation rules (the query is refused before it runs, with
- * `extensions.code = "BAD_USER_INPUT"`): a maximum depth, and a maximum cost where a list field
- * costs its `_count` (default 20) times whatever it nests, so `PatientList(_count: 50) {
- * ObservationList(_count: 10) { … } }` costs 50 + 50 × 10. https://spec.graphql.org/October2021/#sec-Validation
+ * Query protection, in two steps:
+ *
+ * 1. As validation starts, the document's caps ({@link documentLimitsRule}: aliases, selections,
+ *    nesting; the parser already stopped at `GRAPHQL_MAX_TOKENS` tokens). Apollo validates a
+ *    query text once and caches the result, so this runs once per text.
+ * 2. In this plugin, once the operation is known (`didResolveOperation`, before execution), its
+ *    cost with the request's own variables ({@link measureOperation}): a validation rule cannot
+ *    do this, since it sees no variables and Apollo does not re-validate a cached text. An operation deeper than
+ *    `GRAPHQL_MAX_DEPTH` or costlier than `GRAPHQL_MAX_COST` resources is refused with
+ *    `BAD_USER_INPUT` (HTTP 400); otherwise its units are charged to the client's rate limit,
+ *    and an operation the client cannot afford is refused with `TOO_MANY_REQUESTS` (HTTP 429,
+ *    `Retry-After`) without running.
+ *
+ * The response reports `extensions.cost = { resources, units }`.
+ * https://spec.graphql.org/October2021/#sec-Validation,
+ * https://www.apollographql.com/docs/apollo-server/integrations/plugins-event-reference
  */
-import {
-  GraphQLError, Kind, type ASTVisitor, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValidationContext,
-} from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { FhirError } from '../fhir/outcomes.ts';
+import type { RequestContext } from '../service/request-context.ts';
+import { limitError, type DocumentLimits } from './document-limits.ts';
+import { toRequestError } from './graphql-errors.ts';
+import { measureOperation, type CostLimits, type OperationCost } from './operation-cost.ts';
+import type { GraphQLContext } from './request-loaders.ts';
 
-export interface QueryLimits {
-  maxDepth: number;
-  maxCost: number;
-  defaultCount: number;
-}
+/** The caps on a document and the limits on an operation's depth and cost. */
+export type QueryLimits = DocumentLimits & CostLimits;
 
-function countOf(field: FieldNode, variables: Record<string, unknown>, defaultCount: number): number | undefined {
-  if (field.name.value === '_entities') {
-    // Federation: each representation is one resource to read.
-    const representations = field.arguments?.find((a) => a.name.value === 'representations')?.value;
-    if (representations?.kind === Kind.LIST) return representations.values.length;
-    if (representations?.kind === Kind.VARIABLE) {
-      const value = variables[representations.name.value];
-      return Array.isArray(value) ? value.length : defaultCount;
-    }
-    return defaultCount;
+/** Refuses an operation beyond the depth or cost limit. */
+function assertWithinLimits(cost: OperationCost, limits: QueryLimits): void {
+  if (cost.depth > limits.maxDepth) throw limitError(`The query is ${cost.depth} levels deep; the limit is ${limits.maxDepth}`);
+  if (cost.resources > limits.maxCost) {
+    throw limitError(`The query may return about ${cost.resources} resources; the limit is ${limits.maxCost}`);
   }
-  const arg = field.arguments?.find((a) => a.name.value === '_count');
-  if (!arg) return field.name.value.endsWith('List') || field.name.value.endsWith('Connection') ? defaultCount : undefined;
-  if (arg.value.kind === Kind.INT) return Number(arg.value.value);
-  if (arg.value.kind === Kind.VARIABLE) return Number(variables[arg.value.name.value] ?? defaultCount);
-  return defaultCount;
 }
 
-function measure(
-  set: SelectionSetNode | undefined, fragments: Record<string, FragmentDefinitionNode>, limits: QueryLimits,
-  variables: Record<string, unknown>, depth: number, seen: Set<string>,
-): { depth: number; cost: number } {
-  if (!set) return { depth, cost: 0 };
-  let maxDepth = depth;
-  let cost = 0;
-  for (const selection of set.selections) {
-    let inner: { depth: number; cost: number };
-    if (selection.kind === Kind.FIELD) {
-      const nested = measure(selection.selectionSet, fragments, limits, variables, depth + 1, seen);
-      const count = countOf(selection, variables, limits.defaultCount);
-      inner = { depth: nested.depth, cost: count === undefined ? nested.cost : count + count * nested.cost };
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      inner = measure(selection.selectionSet, fragments, limits, variables, depth, seen);
-    } else {
-      const name = selection.name.value;
-      if (seen.has(name)) continue;
-      inner = measure(fragments[name]?.selectionSet, fragments, limits, variables, depth, new Set([...seen, name]));
-    }
-    maxDepth = Math.max(maxDepth, inner.depth);
-    cost += inner.cost;
+/** Charges the operation's units beyond the one its request paid on arrival. */
+function chargeUnits(ctx: RequestContext, units: number): void {
+  try {
+    ctx.chargeWork?.(units - 1);
+  } catch (err) {
+    if (!(err instanceof FhirError)) throw err;
+    throw toRequestError(err, `${err.message} (this operation costs ${units} units)`);
   }
-  return { depth: maxDepth, cost };
 }
 
-/** A validation rule refusing operations deeper or costlier than the limits. */
-export function queryLimitsRule(limits: QueryLimits, variables: () => Record<string, unknown> = () => ({})) {
-  return (context: ValidationContext): ASTVisitor => {
-    const fragments: Record<string, FragmentDefinitionNode> = {};
-    for (const definition of context.getDocument().definitions) {
-      if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-    }
-    return {
-      OperationDefinition(operation) {
-        const { depth, cost } = measure(operation.selectionSet, fragments, limits, variables(), 0, new Set());
-        if (depth > limits.maxDepth) {
-          context.reportError(new GraphQLError(`The query is ${depth} levels deep; the limit is ${limits.maxDepth}`, { nodes: [operation], extensions: { code: 'BAD_USER_INPUT' } }));
-        }
-        if (cost > limits.maxCost) {
-          context.reportError(new GraphQLError(`The query may return about ${cost} resources; the limit is ${limits.maxCost}`, { nodes: [operation], extensions: { code: 'BAD_USER_INPUT' } }));
-        }
-      },
-    };
+/** The plugin enforcing the operation's limits (step 2); see the module comment. */
+export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart() {
+      let cost: OperationCost | undefined;
+      return {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
+          if (!operation) return;
+          cost = measureOperation(schema, document, operation, request.variables, limits);
+          if (!cost) return;
+          assertWithinLimits(cost, limits);
+          chargeUnits(contextValue.ctx, cost.units);
+        },
+        async willSendResponse({ response }) {
+          if (!cost || response.body.kind !== 'single') return;
+          const { resources, units } = cost;
+          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: { resources, units } };
+        },
+      };
+    },
   };
 }

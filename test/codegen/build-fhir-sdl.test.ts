@@ -130,7 +130,7 @@ describe('FHIR GraphQL query root', () => {
     expect(argNames(conn)).toEqual(expect.arrayContaining(['name', '_count', '_cursor']));
     expect(Object.keys(objectType('PatientConnection').getFields())).toEqual(['count', 'offset', 'pagesize', 'first', 'previous', 'next', 'last', 'edges']);
     expect(String(field('PatientConnection', 'edges').type)).toBe('[PatientEdge]');
-    expect(Object.entries(objectType('PatientEdge').getFields()).map(([n, f]) => `${n}: ${String(f.type)}`)).toEqual(['mode: String', 'score: Decimal', 'resource: Patient']);
+    expect(Object.entries(objectType('PatientEdge').getFields()).map(([n, f]) => `${n}: ${String(f.type)}`)).toEqual(['mode: String', 'score: Decimal', 'resource: Patient', 'included: Resource']);
   });
 });
 

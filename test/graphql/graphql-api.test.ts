@@ -61,6 +61,22 @@ describe('queries', () => {
     expect(second.body.data.PatientConnection.previous).toBeTruthy();
   });
 
+  it('types include edges by their own resource type: an included Practitioner is no Patient', async () => {
+    const search = `PatientConnection(_id: "${ids.smith}", _include: ["Patient:general-practitioner"])`;
+    const plain = await gql(`{ ${search} { edges { mode resource { __typename id } } } }`);
+    expect(plain.body.errors).toBeUndefined();
+    expect(plain.body.data.PatientConnection.edges).toEqual([
+      { mode: 'match', resource: { __typename: 'Patient', id: ids.smith } },
+      { mode: 'include', resource: null },
+    ]);
+    const included = await gql(`{ ${search} { edges { mode included { __typename id ... on Practitioner { name { family } } } } } }`);
+    expect(included.body.errors).toBeUndefined();
+    expect(included.body.data.PatientConnection.edges).toEqual([
+      { mode: 'match', included: null },
+      { mode: 'include', included: { __typename: 'Practitioner', id: ids.prac, name: [{ family: 'Osler' }] } },
+    ]);
+  });
+
   it('follows Reference.resource to any target type, with fragments and the type argument', async () => {
     const res = await gql(`{ Observation(_id: "${ids.o1}") { subject { reference resource { ... on Patient { name { family } } } }
       performer { resource(type: "Practitioner") { ... on Practitioner { name { family } } } }

@@ -8,6 +8,7 @@ import { ApolloServer } from '@apollo/server';
 import { getIntrospectionQuery, Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
 import { buildExecutableSchema } from '../../src/graphql/graphql-server.ts';
 import { introspectionCachePlugin, isIntrospectionOnly } from '../../src/graphql/introspection-cache.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -128,7 +129,7 @@ describe('introspection over HTTP', () => {
   }, 60_000);
 
   it('refuses introspection when GRAPHQL_INTROSPECTION=false', async () => {
-    const closed = await startTestServer({ graphql: { introspection: false, maxDepth: 15, maxCost: 10000, concurrency: 4 } });
+    const closed = await startTestServer({ graphql: { ...loadConfig({}).graphql, introspection: false } });
     try {
       const res = await post(closed, QUERY);
       const body = JSON.parse(res.bytes.toString('utf8'));

@@ -345,7 +345,10 @@ export type AccountConnection = {
 
 /** One Account search result: Bundle.entry.search.mode and score with the resource. */
 export type AccountEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Account (every match, and an included Account); null otherwise. */
   resource?: Maybe<Account>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -372,7 +375,10 @@ export type ActivityDefinitionConnection = {
 
 /** One ActivityDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type ActivityDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ActivityDefinition (every match, and an included ActivityDefinition); null otherwise. */
   resource?: Maybe<ActivityDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -399,7 +405,10 @@ export type AdverseEventConnection = {
 
 /** One AdverseEvent search result: Bundle.entry.search.mode and score with the resource. */
 export type AdverseEventEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a AdverseEvent (every match, and an included AdverseEvent); null otherwise. */
   resource?: Maybe<AdverseEvent>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -426,7 +435,10 @@ export type AllergyIntoleranceConnection = {
 
 /** One AllergyIntolerance search result: Bundle.entry.search.mode and score with the resource. */
 export type AllergyIntoleranceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a AllergyIntolerance (every match, and an included AllergyIntolerance); null otherwise. */
   resource?: Maybe<AllergyIntolerance>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -453,7 +465,10 @@ export type AppointmentConnection = {
 
 /** One Appointment search result: Bundle.entry.search.mode and score with the resource. */
 export type AppointmentEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Appointment (every match, and an included Appointment); null otherwise. */
   resource?: Maybe<Appointment>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -480,7 +495,10 @@ export type AppointmentResponseConnection = {
 
 /** One AppointmentResponse search result: Bundle.entry.search.mode and score with the resource. */
 export type AppointmentResponseEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a AppointmentResponse (every match, and an included AppointmentResponse); null otherwise. */
   resource?: Maybe<AppointmentResponse>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -507,7 +525,10 @@ export type AuditEventConnection = {
 
 /** One AuditEvent search result: Bundle.entry.search.mode and score with the resource. */
 export type AuditEventEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a AuditEvent (every match, and an included AuditEvent); null otherwise. */
   resource?: Maybe<AuditEvent>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -534,7 +555,10 @@ export type BasicConnection = {
 
 /** One Basic search result: Bundle.entry.search.mode and score with the resource. */
 export type BasicEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Basic (every match, and an included Basic); null otherwise. */
   resource?: Maybe<Basic>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -561,7 +585,10 @@ export type BinaryConnection = {
 
 /** One Binary search result: Bundle.entry.search.mode and score with the resource. */
 export type BinaryEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Binary (every match, and an included Binary); null otherwise. */
   resource?: Maybe<Binary>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -588,7 +615,10 @@ export type BiologicallyDerivedProductConnection = {
 
 /** One BiologicallyDerivedProduct search result: Bundle.entry.search.mode and score with the resource. */
 export type BiologicallyDerivedProductEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a BiologicallyDerivedProduct (every match, and an included BiologicallyDerivedProduct); null otherwise. */
   resource?: Maybe<BiologicallyDerivedProduct>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -615,7 +645,10 @@ export type BodyStructureConnection = {
 
 /** One BodyStructure search result: Bundle.entry.search.mode and score with the resource. */
 export type BodyStructureEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a BodyStructure (every match, and an included BodyStructure); null otherwise. */
   resource?: Maybe<BodyStructure>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -642,7 +675,10 @@ export type BundleConnection = {
 
 /** One Bundle search result: Bundle.entry.search.mode and score with the resource. */
 export type BundleEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Bundle (every match, and an included Bundle); null otherwise. */
   resource?: Maybe<Bundle>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -669,7 +705,10 @@ export type CapabilityStatementConnection = {
 
 /** One CapabilityStatement search result: Bundle.entry.search.mode and score with the resource. */
 export type CapabilityStatementEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CapabilityStatement (every match, and an included CapabilityStatement); null otherwise. */
   resource?: Maybe<CapabilityStatement>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -696,7 +735,10 @@ export type CarePlanConnection = {
 
 /** One CarePlan search result: Bundle.entry.search.mode and score with the resource. */
 export type CarePlanEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CarePlan (every match, and an included CarePlan); null otherwise. */
   resource?: Maybe<CarePlan>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -723,7 +765,10 @@ export type CareTeamConnection = {
 
 /** One CareTeam search result: Bundle.entry.search.mode and score with the resource. */
 export type CareTeamEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CareTeam (every match, and an included CareTeam); null otherwise. */
   resource?: Maybe<CareTeam>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -750,7 +795,10 @@ export type CatalogEntryConnection = {
 
 /** One CatalogEntry search result: Bundle.entry.search.mode and score with the resource. */
 export type CatalogEntryEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CatalogEntry (every match, and an included CatalogEntry); null otherwise. */
   resource?: Maybe<CatalogEntry>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -797,14 +845,20 @@ export type ChargeItemDefinitionConnection = {
 
 /** One ChargeItemDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type ChargeItemDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ChargeItemDefinition (every match, and an included ChargeItemDefinition); null otherwise. */
   resource?: Maybe<ChargeItemDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
 
 /** One ChargeItem search result: Bundle.entry.search.mode and score with the resource. */
 export type ChargeItemEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ChargeItem (every match, and an included ChargeItem); null otherwise. */
   resource?: Maybe<ChargeItem>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -831,7 +885,10 @@ export type ClaimConnection = {
 
 /** One Claim search result: Bundle.entry.search.mode and score with the resource. */
 export type ClaimEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Claim (every match, and an included Claim); null otherwise. */
   resource?: Maybe<Claim>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -858,7 +915,10 @@ export type ClaimResponseConnection = {
 
 /** One ClaimResponse search result: Bundle.entry.search.mode and score with the resource. */
 export type ClaimResponseEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ClaimResponse (every match, and an included ClaimResponse); null otherwise. */
   resource?: Maybe<ClaimResponse>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -902,7 +962,10 @@ export type ClinicalImpressionConnection = {
 
 /** One ClinicalImpression search result: Bundle.entry.search.mode and score with the resource. */
 export type ClinicalImpressionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ClinicalImpression (every match, and an included ClinicalImpression); null otherwise. */
   resource?: Maybe<ClinicalImpression>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -929,7 +992,10 @@ export type CodeSystemConnection = {
 
 /** One CodeSystem search result: Bundle.entry.search.mode and score with the resource. */
 export type CodeSystemEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CodeSystem (every match, and an included CodeSystem); null otherwise. */
   resource?: Maybe<CodeSystem>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -956,7 +1022,10 @@ export type CommunicationConnection = {
 
 /** One Communication search result: Bundle.entry.search.mode and score with the resource. */
 export type CommunicationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Communication (every match, and an included Communication); null otherwise. */
   resource?: Maybe<Communication>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -983,7 +1052,10 @@ export type CommunicationRequestConnection = {
 
 /** One CommunicationRequest search result: Bundle.entry.search.mode and score with the resource. */
 export type CommunicationRequestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CommunicationRequest (every match, and an included CommunicationRequest); null otherwise. */
   resource?: Maybe<CommunicationRequest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1010,7 +1082,10 @@ export type CompartmentDefinitionConnection = {
 
 /** One CompartmentDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type CompartmentDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CompartmentDefinition (every match, and an included CompartmentDefinition); null otherwise. */
   resource?: Maybe<CompartmentDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1037,7 +1112,10 @@ export type CompositionConnection = {
 
 /** One Composition search result: Bundle.entry.search.mode and score with the resource. */
 export type CompositionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Composition (every match, and an included Composition); null otherwise. */
   resource?: Maybe<Composition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1064,7 +1142,10 @@ export type ConceptMapConnection = {
 
 /** One ConceptMap search result: Bundle.entry.search.mode and score with the resource. */
 export type ConceptMapEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ConceptMap (every match, and an included ConceptMap); null otherwise. */
   resource?: Maybe<ConceptMap>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1091,7 +1172,10 @@ export type ConditionConnection = {
 
 /** One Condition search result: Bundle.entry.search.mode and score with the resource. */
 export type ConditionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Condition (every match, and an included Condition); null otherwise. */
   resource?: Maybe<Condition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1118,7 +1202,10 @@ export type ConsentConnection = {
 
 /** One Consent search result: Bundle.entry.search.mode and score with the resource. */
 export type ConsentEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Consent (every match, and an included Consent); null otherwise. */
   resource?: Maybe<Consent>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1145,7 +1232,10 @@ export type ContractConnection = {
 
 /** One Contract search result: Bundle.entry.search.mode and score with the resource. */
 export type ContractEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Contract (every match, and an included Contract); null otherwise. */
   resource?: Maybe<Contract>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1172,7 +1262,10 @@ export type CoverageConnection = {
 
 /** One Coverage search result: Bundle.entry.search.mode and score with the resource. */
 export type CoverageEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Coverage (every match, and an included Coverage); null otherwise. */
   resource?: Maybe<Coverage>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1199,7 +1292,10 @@ export type CoverageEligibilityRequestConnection = {
 
 /** One CoverageEligibilityRequest search result: Bundle.entry.search.mode and score with the resource. */
 export type CoverageEligibilityRequestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CoverageEligibilityRequest (every match, and an included CoverageEligibilityRequest); null otherwise. */
   resource?: Maybe<CoverageEligibilityRequest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1226,7 +1322,10 @@ export type CoverageEligibilityResponseConnection = {
 
 /** One CoverageEligibilityResponse search result: Bundle.entry.search.mode and score with the resource. */
 export type CoverageEligibilityResponseEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a CoverageEligibilityResponse (every match, and an included CoverageEligibilityResponse); null otherwise. */
   resource?: Maybe<CoverageEligibilityResponse>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1253,7 +1352,10 @@ export type DetectedIssueConnection = {
 
 /** One DetectedIssue search result: Bundle.entry.search.mode and score with the resource. */
 export type DetectedIssueEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DetectedIssue (every match, and an included DetectedIssue); null otherwise. */
   resource?: Maybe<DetectedIssue>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1300,14 +1402,20 @@ export type DeviceDefinitionConnection = {
 
 /** One DeviceDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type DeviceDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DeviceDefinition (every match, and an included DeviceDefinition); null otherwise. */
   resource?: Maybe<DeviceDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
 
 /** One Device search result: Bundle.entry.search.mode and score with the resource. */
 export type DeviceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Device (every match, and an included Device); null otherwise. */
   resource?: Maybe<Device>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1334,7 +1442,10 @@ export type DeviceMetricConnection = {
 
 /** One DeviceMetric search result: Bundle.entry.search.mode and score with the resource. */
 export type DeviceMetricEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DeviceMetric (every match, and an included DeviceMetric); null otherwise. */
   resource?: Maybe<DeviceMetric>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1361,7 +1472,10 @@ export type DeviceRequestConnection = {
 
 /** One DeviceRequest search result: Bundle.entry.search.mode and score with the resource. */
 export type DeviceRequestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DeviceRequest (every match, and an included DeviceRequest); null otherwise. */
   resource?: Maybe<DeviceRequest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1388,7 +1502,10 @@ export type DeviceUseStatementConnection = {
 
 /** One DeviceUseStatement search result: Bundle.entry.search.mode and score with the resource. */
 export type DeviceUseStatementEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DeviceUseStatement (every match, and an included DeviceUseStatement); null otherwise. */
   resource?: Maybe<DeviceUseStatement>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1415,7 +1532,10 @@ export type DiagnosticReportConnection = {
 
 /** One DiagnosticReport search result: Bundle.entry.search.mode and score with the resource. */
 export type DiagnosticReportEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DiagnosticReport (every match, and an included DiagnosticReport); null otherwise. */
   resource?: Maybe<DiagnosticReport>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1442,7 +1562,10 @@ export type DocumentManifestConnection = {
 
 /** One DocumentManifest search result: Bundle.entry.search.mode and score with the resource. */
 export type DocumentManifestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DocumentManifest (every match, and an included DocumentManifest); null otherwise. */
   resource?: Maybe<DocumentManifest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1469,7 +1592,10 @@ export type DocumentReferenceConnection = {
 
 /** One DocumentReference search result: Bundle.entry.search.mode and score with the resource. */
 export type DocumentReferenceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a DocumentReference (every match, and an included DocumentReference); null otherwise. */
   resource?: Maybe<DocumentReference>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1496,7 +1622,10 @@ export type EffectEvidenceSynthesisConnection = {
 
 /** One EffectEvidenceSynthesis search result: Bundle.entry.search.mode and score with the resource. */
 export type EffectEvidenceSynthesisEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a EffectEvidenceSynthesis (every match, and an included EffectEvidenceSynthesis); null otherwise. */
   resource?: Maybe<EffectEvidenceSynthesis>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1523,7 +1652,10 @@ export type EncounterConnection = {
 
 /** One Encounter search result: Bundle.entry.search.mode and score with the resource. */
 export type EncounterEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Encounter (every match, and an included Encounter); null otherwise. */
   resource?: Maybe<Encounter>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1550,7 +1682,10 @@ export type EndpointConnection = {
 
 /** One Endpoint search result: Bundle.entry.search.mode and score with the resource. */
 export type EndpointEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Endpoint (every match, and an included Endpoint); null otherwise. */
   resource?: Maybe<Endpoint>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1577,7 +1712,10 @@ export type EnrollmentRequestConnection = {
 
 /** One EnrollmentRequest search result: Bundle.entry.search.mode and score with the resource. */
 export type EnrollmentRequestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a EnrollmentRequest (every match, and an included EnrollmentRequest); null otherwise. */
   resource?: Maybe<EnrollmentRequest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1604,7 +1742,10 @@ export type EnrollmentResponseConnection = {
 
 /** One EnrollmentResponse search result: Bundle.entry.search.mode and score with the resource. */
 export type EnrollmentResponseEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a EnrollmentResponse (every match, and an included EnrollmentResponse); null otherwise. */
   resource?: Maybe<EnrollmentResponse>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1631,7 +1772,10 @@ export type EpisodeOfCareConnection = {
 
 /** One EpisodeOfCare search result: Bundle.entry.search.mode and score with the resource. */
 export type EpisodeOfCareEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a EpisodeOfCare (every match, and an included EpisodeOfCare); null otherwise. */
   resource?: Maybe<EpisodeOfCare>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1658,7 +1802,10 @@ export type EventDefinitionConnection = {
 
 /** One EventDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type EventDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a EventDefinition (every match, and an included EventDefinition); null otherwise. */
   resource?: Maybe<EventDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1685,7 +1832,10 @@ export type EvidenceConnection = {
 
 /** One Evidence search result: Bundle.entry.search.mode and score with the resource. */
 export type EvidenceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Evidence (every match, and an included Evidence); null otherwise. */
   resource?: Maybe<Evidence>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1712,7 +1862,10 @@ export type EvidenceVariableConnection = {
 
 /** One EvidenceVariable search result: Bundle.entry.search.mode and score with the resource. */
 export type EvidenceVariableEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a EvidenceVariable (every match, and an included EvidenceVariable); null otherwise. */
   resource?: Maybe<EvidenceVariable>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1739,7 +1892,10 @@ export type ExampleScenarioConnection = {
 
 /** One ExampleScenario search result: Bundle.entry.search.mode and score with the resource. */
 export type ExampleScenarioEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ExampleScenario (every match, and an included ExampleScenario); null otherwise. */
   resource?: Maybe<ExampleScenario>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1766,7 +1922,10 @@ export type ExplanationOfBenefitConnection = {
 
 /** One ExplanationOfBenefit search result: Bundle.entry.search.mode and score with the resource. */
 export type ExplanationOfBenefitEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ExplanationOfBenefit (every match, and an included ExplanationOfBenefit); null otherwise. */
   resource?: Maybe<ExplanationOfBenefit>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1793,7 +1952,10 @@ export type FamilyMemberHistoryConnection = {
 
 /** One FamilyMemberHistory search result: Bundle.entry.search.mode and score with the resource. */
 export type FamilyMemberHistoryEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a FamilyMemberHistory (every match, and an included FamilyMemberHistory); null otherwise. */
   resource?: Maybe<FamilyMemberHistory>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1820,7 +1982,10 @@ export type FlagConnection = {
 
 /** One Flag search result: Bundle.entry.search.mode and score with the resource. */
 export type FlagEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Flag (every match, and an included Flag); null otherwise. */
   resource?: Maybe<Flag>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1847,7 +2012,10 @@ export type GoalConnection = {
 
 /** One Goal search result: Bundle.entry.search.mode and score with the resource. */
 export type GoalEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Goal (every match, and an included Goal); null otherwise. */
   resource?: Maybe<Goal>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1874,7 +2042,10 @@ export type GraphDefinitionConnection = {
 
 /** One GraphDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type GraphDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a GraphDefinition (every match, and an included GraphDefinition); null otherwise. */
   resource?: Maybe<GraphDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1901,7 +2072,10 @@ export type GroupConnection = {
 
 /** One Group search result: Bundle.entry.search.mode and score with the resource. */
 export type GroupEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Group (every match, and an included Group); null otherwise. */
   resource?: Maybe<Group>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1928,7 +2102,10 @@ export type GuidanceResponseConnection = {
 
 /** One GuidanceResponse search result: Bundle.entry.search.mode and score with the resource. */
 export type GuidanceResponseEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a GuidanceResponse (every match, and an included GuidanceResponse); null otherwise. */
   resource?: Maybe<GuidanceResponse>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1955,7 +2132,10 @@ export type HealthcareServiceConnection = {
 
 /** One HealthcareService search result: Bundle.entry.search.mode and score with the resource. */
 export type HealthcareServiceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a HealthcareService (every match, and an included HealthcareService); null otherwise. */
   resource?: Maybe<HealthcareService>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -1982,7 +2162,10 @@ export type ImagingStudyConnection = {
 
 /** One ImagingStudy search result: Bundle.entry.search.mode and score with the resource. */
 export type ImagingStudyEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ImagingStudy (every match, and an included ImagingStudy); null otherwise. */
   resource?: Maybe<ImagingStudy>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2009,7 +2192,10 @@ export type ImmunizationConnection = {
 
 /** One Immunization search result: Bundle.entry.search.mode and score with the resource. */
 export type ImmunizationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Immunization (every match, and an included Immunization); null otherwise. */
   resource?: Maybe<Immunization>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2036,7 +2222,10 @@ export type ImmunizationEvaluationConnection = {
 
 /** One ImmunizationEvaluation search result: Bundle.entry.search.mode and score with the resource. */
 export type ImmunizationEvaluationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ImmunizationEvaluation (every match, and an included ImmunizationEvaluation); null otherwise. */
   resource?: Maybe<ImmunizationEvaluation>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2063,7 +2252,10 @@ export type ImmunizationRecommendationConnection = {
 
 /** One ImmunizationRecommendation search result: Bundle.entry.search.mode and score with the resource. */
 export type ImmunizationRecommendationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ImmunizationRecommendation (every match, and an included ImmunizationRecommendation); null otherwise. */
   resource?: Maybe<ImmunizationRecommendation>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2090,7 +2282,10 @@ export type ImplementationGuideConnection = {
 
 /** One ImplementationGuide search result: Bundle.entry.search.mode and score with the resource. */
 export type ImplementationGuideEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ImplementationGuide (every match, and an included ImplementationGuide); null otherwise. */
   resource?: Maybe<ImplementationGuide>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2117,7 +2312,10 @@ export type InsurancePlanConnection = {
 
 /** One InsurancePlan search result: Bundle.entry.search.mode and score with the resource. */
 export type InsurancePlanEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a InsurancePlan (every match, and an included InsurancePlan); null otherwise. */
   resource?: Maybe<InsurancePlan>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2144,7 +2342,10 @@ export type InvoiceConnection = {
 
 /** One Invoice search result: Bundle.entry.search.mode and score with the resource. */
 export type InvoiceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Invoice (every match, and an included Invoice); null otherwise. */
   resource?: Maybe<Invoice>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2171,7 +2372,10 @@ export type LibraryConnection = {
 
 /** One Library search result: Bundle.entry.search.mode and score with the resource. */
 export type LibraryEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Library (every match, and an included Library); null otherwise. */
   resource?: Maybe<Library>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2198,7 +2402,10 @@ export type LinkageConnection = {
 
 /** One Linkage search result: Bundle.entry.search.mode and score with the resource. */
 export type LinkageEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Linkage (every match, and an included Linkage); null otherwise. */
   resource?: Maybe<Linkage>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2225,7 +2432,10 @@ export type ListConnection = {
 
 /** One List search result: Bundle.entry.search.mode and score with the resource. */
 export type ListEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a List (every match, and an included List); null otherwise. */
   resource?: Maybe<List>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2252,7 +2462,10 @@ export type LocationConnection = {
 
 /** One Location search result: Bundle.entry.search.mode and score with the resource. */
 export type LocationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Location (every match, and an included Location); null otherwise. */
   resource?: Maybe<Location>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2279,7 +2492,10 @@ export type MeasureConnection = {
 
 /** One Measure search result: Bundle.entry.search.mode and score with the resource. */
 export type MeasureEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Measure (every match, and an included Measure); null otherwise. */
   resource?: Maybe<Measure>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2306,7 +2522,10 @@ export type MeasureReportConnection = {
 
 /** One MeasureReport search result: Bundle.entry.search.mode and score with the resource. */
 export type MeasureReportEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MeasureReport (every match, and an included MeasureReport); null otherwise. */
   resource?: Maybe<MeasureReport>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2333,7 +2552,10 @@ export type MediaConnection = {
 
 /** One Media search result: Bundle.entry.search.mode and score with the resource. */
 export type MediaEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Media (every match, and an included Media); null otherwise. */
   resource?: Maybe<Media>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2368,7 +2590,10 @@ export type MedicationAdministrationConnection = {
 
 /** One MedicationAdministration search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicationAdministrationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicationAdministration (every match, and an included MedicationAdministration); null otherwise. */
   resource?: Maybe<MedicationAdministration>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2407,14 +2632,20 @@ export type MedicationDispenseConnection = {
 
 /** One MedicationDispense search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicationDispenseEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicationDispense (every match, and an included MedicationDispense); null otherwise. */
   resource?: Maybe<MedicationDispense>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
 
 /** One Medication search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Medication (every match, and an included Medication); null otherwise. */
   resource?: Maybe<Medication>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2441,7 +2672,10 @@ export type MedicationKnowledgeConnection = {
 
 /** One MedicationKnowledge search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicationKnowledgeEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicationKnowledge (every match, and an included MedicationKnowledge); null otherwise. */
   resource?: Maybe<MedicationKnowledge>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2468,7 +2702,10 @@ export type MedicationRequestConnection = {
 
 /** One MedicationRequest search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicationRequestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicationRequest (every match, and an included MedicationRequest); null otherwise. */
   resource?: Maybe<MedicationRequest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2495,7 +2732,10 @@ export type MedicationStatementConnection = {
 
 /** One MedicationStatement search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicationStatementEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicationStatement (every match, and an included MedicationStatement); null otherwise. */
   resource?: Maybe<MedicationStatement>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2530,7 +2770,10 @@ export type MedicinalProductAuthorizationConnection = {
 
 /** One MedicinalProductAuthorization search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductAuthorizationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductAuthorization (every match, and an included MedicinalProductAuthorization); null otherwise. */
   resource?: Maybe<MedicinalProductAuthorization>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2569,14 +2812,20 @@ export type MedicinalProductContraindicationConnection = {
 
 /** One MedicinalProductContraindication search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductContraindicationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductContraindication (every match, and an included MedicinalProductContraindication); null otherwise. */
   resource?: Maybe<MedicinalProductContraindication>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
 
 /** One MedicinalProduct search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProduct (every match, and an included MedicinalProduct); null otherwise. */
   resource?: Maybe<MedicinalProduct>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2603,7 +2852,10 @@ export type MedicinalProductIndicationConnection = {
 
 /** One MedicinalProductIndication search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductIndicationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductIndication (every match, and an included MedicinalProductIndication); null otherwise. */
   resource?: Maybe<MedicinalProductIndication>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2630,7 +2882,10 @@ export type MedicinalProductIngredientConnection = {
 
 /** One MedicinalProductIngredient search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductIngredientEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductIngredient (every match, and an included MedicinalProductIngredient); null otherwise. */
   resource?: Maybe<MedicinalProductIngredient>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2657,7 +2912,10 @@ export type MedicinalProductInteractionConnection = {
 
 /** One MedicinalProductInteraction search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductInteractionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductInteraction (every match, and an included MedicinalProductInteraction); null otherwise. */
   resource?: Maybe<MedicinalProductInteraction>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2684,7 +2942,10 @@ export type MedicinalProductManufacturedConnection = {
 
 /** One MedicinalProductManufactured search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductManufacturedEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductManufactured (every match, and an included MedicinalProductManufactured); null otherwise. */
   resource?: Maybe<MedicinalProductManufactured>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2711,7 +2972,10 @@ export type MedicinalProductPackagedConnection = {
 
 /** One MedicinalProductPackaged search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductPackagedEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductPackaged (every match, and an included MedicinalProductPackaged); null otherwise. */
   resource?: Maybe<MedicinalProductPackaged>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2738,7 +3002,10 @@ export type MedicinalProductPharmaceuticalConnection = {
 
 /** One MedicinalProductPharmaceutical search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductPharmaceuticalEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductPharmaceutical (every match, and an included MedicinalProductPharmaceutical); null otherwise. */
   resource?: Maybe<MedicinalProductPharmaceutical>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2765,7 +3032,10 @@ export type MedicinalProductUndesirableEffectConnection = {
 
 /** One MedicinalProductUndesirableEffect search result: Bundle.entry.search.mode and score with the resource. */
 export type MedicinalProductUndesirableEffectEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MedicinalProductUndesirableEffect (every match, and an included MedicinalProductUndesirableEffect); null otherwise. */
   resource?: Maybe<MedicinalProductUndesirableEffect>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2792,7 +3062,10 @@ export type MessageDefinitionConnection = {
 
 /** One MessageDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type MessageDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MessageDefinition (every match, and an included MessageDefinition); null otherwise. */
   resource?: Maybe<MessageDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2819,7 +3092,10 @@ export type MessageHeaderConnection = {
 
 /** One MessageHeader search result: Bundle.entry.search.mode and score with the resource. */
 export type MessageHeaderEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MessageHeader (every match, and an included MessageHeader); null otherwise. */
   resource?: Maybe<MessageHeader>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -2846,7 +3122,10 @@ export type MolecularSequenceConnection = {
 
 /** One MolecularSequence search result: Bundle.entry.search.mode and score with the resource. */
 export type MolecularSequenceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a MolecularSequence (every match, and an included MolecularSequence); null otherwise. */
   resource?: Maybe<MolecularSequence>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6255,7 +6534,10 @@ export type NamingSystemConnection = {
 
 /** One NamingSystem search result: Bundle.entry.search.mode and score with the resource. */
 export type NamingSystemEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a NamingSystem (every match, and an included NamingSystem); null otherwise. */
   resource?: Maybe<NamingSystem>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6282,7 +6564,10 @@ export type NutritionOrderConnection = {
 
 /** One NutritionOrder search result: Bundle.entry.search.mode and score with the resource. */
 export type NutritionOrderEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a NutritionOrder (every match, and an included NutritionOrder); null otherwise. */
   resource?: Maybe<NutritionOrder>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6329,14 +6614,20 @@ export type ObservationDefinitionConnection = {
 
 /** One ObservationDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type ObservationDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ObservationDefinition (every match, and an included ObservationDefinition); null otherwise. */
   resource?: Maybe<ObservationDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
 
 /** One Observation search result: Bundle.entry.search.mode and score with the resource. */
 export type ObservationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Observation (every match, and an included Observation); null otherwise. */
   resource?: Maybe<Observation>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6363,7 +6654,10 @@ export type OperationDefinitionConnection = {
 
 /** One OperationDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type OperationDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a OperationDefinition (every match, and an included OperationDefinition); null otherwise. */
   resource?: Maybe<OperationDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6390,7 +6684,10 @@ export type OperationOutcomeConnection = {
 
 /** One OperationOutcome search result: Bundle.entry.search.mode and score with the resource. */
 export type OperationOutcomeEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a OperationOutcome (every match, and an included OperationOutcome); null otherwise. */
   resource?: Maybe<OperationOutcome>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6425,7 +6722,10 @@ export type OrganizationAffiliationConnection = {
 
 /** One OrganizationAffiliation search result: Bundle.entry.search.mode and score with the resource. */
 export type OrganizationAffiliationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a OrganizationAffiliation (every match, and an included OrganizationAffiliation); null otherwise. */
   resource?: Maybe<OrganizationAffiliation>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6444,7 +6744,10 @@ export type OrganizationConnection = {
 
 /** One Organization search result: Bundle.entry.search.mode and score with the resource. */
 export type OrganizationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Organization (every match, and an included Organization); null otherwise. */
   resource?: Maybe<Organization>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6471,7 +6774,10 @@ export type ParametersConnection = {
 
 /** One Parameters search result: Bundle.entry.search.mode and score with the resource. */
 export type ParametersEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Parameters (every match, and an included Parameters); null otherwise. */
   resource?: Maybe<Parameters>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6498,7 +6804,10 @@ export type PatientConnection = {
 
 /** One Patient search result: Bundle.entry.search.mode and score with the resource. */
 export type PatientEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Patient (every match, and an included Patient); null otherwise. */
   resource?: Maybe<Patient>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6525,7 +6834,10 @@ export type PaymentNoticeConnection = {
 
 /** One PaymentNotice search result: Bundle.entry.search.mode and score with the resource. */
 export type PaymentNoticeEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a PaymentNotice (every match, and an included PaymentNotice); null otherwise. */
   resource?: Maybe<PaymentNotice>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6552,7 +6864,10 @@ export type PaymentReconciliationConnection = {
 
 /** One PaymentReconciliation search result: Bundle.entry.search.mode and score with the resource. */
 export type PaymentReconciliationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a PaymentReconciliation (every match, and an included PaymentReconciliation); null otherwise. */
   resource?: Maybe<PaymentReconciliation>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6579,7 +6894,10 @@ export type PersonConnection = {
 
 /** One Person search result: Bundle.entry.search.mode and score with the resource. */
 export type PersonEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Person (every match, and an included Person); null otherwise. */
   resource?: Maybe<Person>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6606,7 +6924,10 @@ export type PlanDefinitionConnection = {
 
 /** One PlanDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type PlanDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a PlanDefinition (every match, and an included PlanDefinition); null otherwise. */
   resource?: Maybe<PlanDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6633,7 +6954,10 @@ export type PractitionerConnection = {
 
 /** One Practitioner search result: Bundle.entry.search.mode and score with the resource. */
 export type PractitionerEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Practitioner (every match, and an included Practitioner); null otherwise. */
   resource?: Maybe<Practitioner>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6660,7 +6984,10 @@ export type PractitionerRoleConnection = {
 
 /** One PractitionerRole search result: Bundle.entry.search.mode and score with the resource. */
 export type PractitionerRoleEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a PractitionerRole (every match, and an included PractitionerRole); null otherwise. */
   resource?: Maybe<PractitionerRole>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6687,7 +7014,10 @@ export type ProcedureConnection = {
 
 /** One Procedure search result: Bundle.entry.search.mode and score with the resource. */
 export type ProcedureEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Procedure (every match, and an included Procedure); null otherwise. */
   resource?: Maybe<Procedure>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -6714,7 +7044,10 @@ export type ProvenanceConnection = {
 
 /** One Provenance search result: Bundle.entry.search.mode and score with the resource. */
 export type ProvenanceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Provenance (every match, and an included Provenance); null otherwise. */
   resource?: Maybe<Provenance>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16563,7 +16896,10 @@ export type QuestionnaireConnection = {
 
 /** One Questionnaire search result: Bundle.entry.search.mode and score with the resource. */
 export type QuestionnaireEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Questionnaire (every match, and an included Questionnaire); null otherwise. */
   resource?: Maybe<Questionnaire>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16590,7 +16926,10 @@ export type QuestionnaireResponseConnection = {
 
 /** One QuestionnaireResponse search result: Bundle.entry.search.mode and score with the resource. */
 export type QuestionnaireResponseEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a QuestionnaireResponse (every match, and an included QuestionnaireResponse); null otherwise. */
   resource?: Maybe<QuestionnaireResponse>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16632,7 +16971,10 @@ export type RelatedPersonConnection = {
 
 /** One RelatedPerson search result: Bundle.entry.search.mode and score with the resource. */
 export type RelatedPersonEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a RelatedPerson (every match, and an included RelatedPerson); null otherwise. */
   resource?: Maybe<RelatedPerson>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16659,7 +17001,10 @@ export type RequestGroupConnection = {
 
 /** One RequestGroup search result: Bundle.entry.search.mode and score with the resource. */
 export type RequestGroupEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a RequestGroup (every match, and an included RequestGroup); null otherwise. */
   resource?: Maybe<RequestGroup>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16686,7 +17031,10 @@ export type ResearchDefinitionConnection = {
 
 /** One ResearchDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type ResearchDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ResearchDefinition (every match, and an included ResearchDefinition); null otherwise. */
   resource?: Maybe<ResearchDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16713,7 +17061,10 @@ export type ResearchElementDefinitionConnection = {
 
 /** One ResearchElementDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type ResearchElementDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ResearchElementDefinition (every match, and an included ResearchElementDefinition); null otherwise. */
   resource?: Maybe<ResearchElementDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16740,7 +17091,10 @@ export type ResearchStudyConnection = {
 
 /** One ResearchStudy search result: Bundle.entry.search.mode and score with the resource. */
 export type ResearchStudyEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ResearchStudy (every match, and an included ResearchStudy); null otherwise. */
   resource?: Maybe<ResearchStudy>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16767,7 +17121,10 @@ export type ResearchSubjectConnection = {
 
 /** One ResearchSubject search result: Bundle.entry.search.mode and score with the resource. */
 export type ResearchSubjectEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ResearchSubject (every match, and an included ResearchSubject); null otherwise. */
   resource?: Maybe<ResearchSubject>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16802,7 +17159,10 @@ export type RiskAssessmentConnection = {
 
 /** One RiskAssessment search result: Bundle.entry.search.mode and score with the resource. */
 export type RiskAssessmentEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a RiskAssessment (every match, and an included RiskAssessment); null otherwise. */
   resource?: Maybe<RiskAssessment>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16829,7 +17189,10 @@ export type RiskEvidenceSynthesisConnection = {
 
 /** One RiskEvidenceSynthesis search result: Bundle.entry.search.mode and score with the resource. */
 export type RiskEvidenceSynthesisEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a RiskEvidenceSynthesis (every match, and an included RiskEvidenceSynthesis); null otherwise. */
   resource?: Maybe<RiskEvidenceSynthesis>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16856,7 +17219,10 @@ export type ScheduleConnection = {
 
 /** One Schedule search result: Bundle.entry.search.mode and score with the resource. */
 export type ScheduleEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Schedule (every match, and an included Schedule); null otherwise. */
   resource?: Maybe<Schedule>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16883,7 +17249,10 @@ export type SearchParameterConnection = {
 
 /** One SearchParameter search result: Bundle.entry.search.mode and score with the resource. */
 export type SearchParameterEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SearchParameter (every match, and an included SearchParameter); null otherwise. */
   resource?: Maybe<SearchParameter>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16910,7 +17279,10 @@ export type ServiceRequestConnection = {
 
 /** One ServiceRequest search result: Bundle.entry.search.mode and score with the resource. */
 export type ServiceRequestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ServiceRequest (every match, and an included ServiceRequest); null otherwise. */
   resource?: Maybe<ServiceRequest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16937,7 +17309,10 @@ export type SlotConnection = {
 
 /** One Slot search result: Bundle.entry.search.mode and score with the resource. */
 export type SlotEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Slot (every match, and an included Slot); null otherwise. */
   resource?: Maybe<Slot>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -16984,14 +17359,20 @@ export type SpecimenDefinitionConnection = {
 
 /** One SpecimenDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type SpecimenDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SpecimenDefinition (every match, and an included SpecimenDefinition); null otherwise. */
   resource?: Maybe<SpecimenDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
 
 /** One Specimen search result: Bundle.entry.search.mode and score with the resource. */
 export type SpecimenEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Specimen (every match, and an included Specimen); null otherwise. */
   resource?: Maybe<Specimen>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17018,7 +17399,10 @@ export type StructureDefinitionConnection = {
 
 /** One StructureDefinition search result: Bundle.entry.search.mode and score with the resource. */
 export type StructureDefinitionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a StructureDefinition (every match, and an included StructureDefinition); null otherwise. */
   resource?: Maybe<StructureDefinition>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17045,7 +17429,10 @@ export type StructureMapConnection = {
 
 /** One StructureMap search result: Bundle.entry.search.mode and score with the resource. */
 export type StructureMapEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a StructureMap (every match, and an included StructureMap); null otherwise. */
   resource?: Maybe<StructureMap>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17072,7 +17459,10 @@ export type SubscriptionConnection = {
 
 /** One Subscription search result: Bundle.entry.search.mode and score with the resource. */
 export type SubscriptionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Subscription (every match, and an included Subscription); null otherwise. */
   resource?: Maybe<Subscription>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17099,7 +17489,10 @@ export type SubstanceConnection = {
 
 /** One Substance search result: Bundle.entry.search.mode and score with the resource. */
 export type SubstanceEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Substance (every match, and an included Substance); null otherwise. */
   resource?: Maybe<Substance>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17126,7 +17519,10 @@ export type SubstanceNucleicAcidConnection = {
 
 /** One SubstanceNucleicAcid search result: Bundle.entry.search.mode and score with the resource. */
 export type SubstanceNucleicAcidEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SubstanceNucleicAcid (every match, and an included SubstanceNucleicAcid); null otherwise. */
   resource?: Maybe<SubstanceNucleicAcid>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17153,7 +17549,10 @@ export type SubstancePolymerConnection = {
 
 /** One SubstancePolymer search result: Bundle.entry.search.mode and score with the resource. */
 export type SubstancePolymerEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SubstancePolymer (every match, and an included SubstancePolymer); null otherwise. */
   resource?: Maybe<SubstancePolymer>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17180,7 +17579,10 @@ export type SubstanceProteinConnection = {
 
 /** One SubstanceProtein search result: Bundle.entry.search.mode and score with the resource. */
 export type SubstanceProteinEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SubstanceProtein (every match, and an included SubstanceProtein); null otherwise. */
   resource?: Maybe<SubstanceProtein>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17207,7 +17609,10 @@ export type SubstanceReferenceInformationConnection = {
 
 /** One SubstanceReferenceInformation search result: Bundle.entry.search.mode and score with the resource. */
 export type SubstanceReferenceInformationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SubstanceReferenceInformation (every match, and an included SubstanceReferenceInformation); null otherwise. */
   resource?: Maybe<SubstanceReferenceInformation>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17234,7 +17639,10 @@ export type SubstanceSourceMaterialConnection = {
 
 /** One SubstanceSourceMaterial search result: Bundle.entry.search.mode and score with the resource. */
 export type SubstanceSourceMaterialEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SubstanceSourceMaterial (every match, and an included SubstanceSourceMaterial); null otherwise. */
   resource?: Maybe<SubstanceSourceMaterial>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17261,7 +17669,10 @@ export type SubstanceSpecificationConnection = {
 
 /** One SubstanceSpecification search result: Bundle.entry.search.mode and score with the resource. */
 export type SubstanceSpecificationEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SubstanceSpecification (every match, and an included SubstanceSpecification); null otherwise. */
   resource?: Maybe<SubstanceSpecification>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17288,7 +17699,10 @@ export type SupplyDeliveryConnection = {
 
 /** One SupplyDelivery search result: Bundle.entry.search.mode and score with the resource. */
 export type SupplyDeliveryEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SupplyDelivery (every match, and an included SupplyDelivery); null otherwise. */
   resource?: Maybe<SupplyDelivery>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17315,7 +17729,10 @@ export type SupplyRequestConnection = {
 
 /** One SupplyRequest search result: Bundle.entry.search.mode and score with the resource. */
 export type SupplyRequestEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a SupplyRequest (every match, and an included SupplyRequest); null otherwise. */
   resource?: Maybe<SupplyRequest>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17342,7 +17759,10 @@ export type TaskConnection = {
 
 /** One Task search result: Bundle.entry.search.mode and score with the resource. */
 export type TaskEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a Task (every match, and an included Task); null otherwise. */
   resource?: Maybe<Task>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17369,7 +17789,10 @@ export type TerminologyCapabilitiesConnection = {
 
 /** One TerminologyCapabilities search result: Bundle.entry.search.mode and score with the resource. */
 export type TerminologyCapabilitiesEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a TerminologyCapabilities (every match, and an included TerminologyCapabilities); null otherwise. */
   resource?: Maybe<TerminologyCapabilities>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17396,7 +17819,10 @@ export type TestReportConnection = {
 
 /** One TestReport search result: Bundle.entry.search.mode and score with the resource. */
 export type TestReportEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a TestReport (every match, and an included TestReport); null otherwise. */
   resource?: Maybe<TestReport>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17423,7 +17849,10 @@ export type TestScriptConnection = {
 
 /** One TestScript search result: Bundle.entry.search.mode and score with the resource. */
 export type TestScriptEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a TestScript (every match, and an included TestScript); null otherwise. */
   resource?: Maybe<TestScript>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17450,7 +17879,10 @@ export type ValueSetConnection = {
 
 /** One ValueSet search result: Bundle.entry.search.mode and score with the resource. */
 export type ValueSetEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a ValueSet (every match, and an included ValueSet); null otherwise. */
   resource?: Maybe<ValueSet>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17477,7 +17909,10 @@ export type VerificationResultConnection = {
 
 /** One VerificationResult search result: Bundle.entry.search.mode and score with the resource. */
 export type VerificationResultEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a VerificationResult (every match, and an included VerificationResult); null otherwise. */
   resource?: Maybe<VerificationResult>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17504,7 +17939,10 @@ export type VisionPrescriptionConnection = {
 
 /** One VisionPrescription search result: Bundle.entry.search.mode and score with the resource. */
 export type VisionPrescriptionEdge = {
+  /** The included resource of an `include` entry, of any type (`... on Practitioner`); null on matches. */
+  included?: Maybe<Resource>;
   mode?: Maybe<Scalars['String']['output']>;
+  /** The entry's resource when it is a VisionPrescription (every match, and an included VisionPrescription); null otherwise. */
   resource?: Maybe<VisionPrescription>;
   score?: Maybe<Scalars['Decimal']['output']>;
 };
@@ -17578,137 +18016,137 @@ export type DirectiveResolverFn<TResult = {}, TParent = {}, TContext = {}, TArgs
 export type ResolversTypes = {
   Account: ResolverTypeWrapper<FhirObject>;
   AccountConnection: ResolverTypeWrapper<Omit<AccountConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['AccountEdge']>>> }>;
-  AccountEdge: ResolverTypeWrapper<Omit<AccountEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Account']> }>;
+  AccountEdge: ResolverTypeWrapper<Omit<AccountEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Account']> }>;
   Account_Input: ResolverTypeWrapper<Scalars['Account_Input']['output']>;
   ActivityDefinition: ResolverTypeWrapper<FhirObject>;
   ActivityDefinitionConnection: ResolverTypeWrapper<Omit<ActivityDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ActivityDefinitionEdge']>>> }>;
-  ActivityDefinitionEdge: ResolverTypeWrapper<Omit<ActivityDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ActivityDefinition']> }>;
+  ActivityDefinitionEdge: ResolverTypeWrapper<Omit<ActivityDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ActivityDefinition']> }>;
   ActivityDefinition_Input: ResolverTypeWrapper<Scalars['ActivityDefinition_Input']['output']>;
   AdverseEvent: ResolverTypeWrapper<FhirObject>;
   AdverseEventConnection: ResolverTypeWrapper<Omit<AdverseEventConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['AdverseEventEdge']>>> }>;
-  AdverseEventEdge: ResolverTypeWrapper<Omit<AdverseEventEdge, 'resource'> & { resource?: Maybe<ResolversTypes['AdverseEvent']> }>;
+  AdverseEventEdge: ResolverTypeWrapper<Omit<AdverseEventEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['AdverseEvent']> }>;
   AdverseEvent_Input: ResolverTypeWrapper<Scalars['AdverseEvent_Input']['output']>;
   AllergyIntolerance: ResolverTypeWrapper<FhirObject>;
   AllergyIntoleranceConnection: ResolverTypeWrapper<Omit<AllergyIntoleranceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['AllergyIntoleranceEdge']>>> }>;
-  AllergyIntoleranceEdge: ResolverTypeWrapper<Omit<AllergyIntoleranceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['AllergyIntolerance']> }>;
+  AllergyIntoleranceEdge: ResolverTypeWrapper<Omit<AllergyIntoleranceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['AllergyIntolerance']> }>;
   AllergyIntolerance_Input: ResolverTypeWrapper<Scalars['AllergyIntolerance_Input']['output']>;
   Appointment: ResolverTypeWrapper<FhirObject>;
   AppointmentConnection: ResolverTypeWrapper<Omit<AppointmentConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['AppointmentEdge']>>> }>;
-  AppointmentEdge: ResolverTypeWrapper<Omit<AppointmentEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Appointment']> }>;
+  AppointmentEdge: ResolverTypeWrapper<Omit<AppointmentEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Appointment']> }>;
   AppointmentResponse: ResolverTypeWrapper<FhirObject>;
   AppointmentResponseConnection: ResolverTypeWrapper<Omit<AppointmentResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['AppointmentResponseEdge']>>> }>;
-  AppointmentResponseEdge: ResolverTypeWrapper<Omit<AppointmentResponseEdge, 'resource'> & { resource?: Maybe<ResolversTypes['AppointmentResponse']> }>;
+  AppointmentResponseEdge: ResolverTypeWrapper<Omit<AppointmentResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['AppointmentResponse']> }>;
   AppointmentResponse_Input: ResolverTypeWrapper<Scalars['AppointmentResponse_Input']['output']>;
   Appointment_Input: ResolverTypeWrapper<Scalars['Appointment_Input']['output']>;
   AuditEvent: ResolverTypeWrapper<FhirObject>;
   AuditEventConnection: ResolverTypeWrapper<Omit<AuditEventConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['AuditEventEdge']>>> }>;
-  AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'resource'> & { resource?: Maybe<ResolversTypes['AuditEvent']> }>;
+  AuditEventEdge: ResolverTypeWrapper<Omit<AuditEventEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['AuditEvent']> }>;
   AuditEvent_Input: ResolverTypeWrapper<Scalars['AuditEvent_Input']['output']>;
   Basic: ResolverTypeWrapper<FhirObject>;
   BasicConnection: ResolverTypeWrapper<Omit<BasicConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['BasicEdge']>>> }>;
-  BasicEdge: ResolverTypeWrapper<Omit<BasicEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Basic']> }>;
+  BasicEdge: ResolverTypeWrapper<Omit<BasicEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Basic']> }>;
   Basic_Input: ResolverTypeWrapper<Scalars['Basic_Input']['output']>;
   Binary: ResolverTypeWrapper<FhirObject>;
   BinaryConnection: ResolverTypeWrapper<Omit<BinaryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['BinaryEdge']>>> }>;
-  BinaryEdge: ResolverTypeWrapper<Omit<BinaryEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Binary']> }>;
+  BinaryEdge: ResolverTypeWrapper<Omit<BinaryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Binary']> }>;
   Binary_Input: ResolverTypeWrapper<Scalars['Binary_Input']['output']>;
   BiologicallyDerivedProduct: ResolverTypeWrapper<FhirObject>;
   BiologicallyDerivedProductConnection: ResolverTypeWrapper<Omit<BiologicallyDerivedProductConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['BiologicallyDerivedProductEdge']>>> }>;
-  BiologicallyDerivedProductEdge: ResolverTypeWrapper<Omit<BiologicallyDerivedProductEdge, 'resource'> & { resource?: Maybe<ResolversTypes['BiologicallyDerivedProduct']> }>;
+  BiologicallyDerivedProductEdge: ResolverTypeWrapper<Omit<BiologicallyDerivedProductEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['BiologicallyDerivedProduct']> }>;
   BiologicallyDerivedProduct_Input: ResolverTypeWrapper<Scalars['BiologicallyDerivedProduct_Input']['output']>;
   BodyStructure: ResolverTypeWrapper<FhirObject>;
   BodyStructureConnection: ResolverTypeWrapper<Omit<BodyStructureConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['BodyStructureEdge']>>> }>;
-  BodyStructureEdge: ResolverTypeWrapper<Omit<BodyStructureEdge, 'resource'> & { resource?: Maybe<ResolversTypes['BodyStructure']> }>;
+  BodyStructureEdge: ResolverTypeWrapper<Omit<BodyStructureEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['BodyStructure']> }>;
   BodyStructure_Input: ResolverTypeWrapper<Scalars['BodyStructure_Input']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Bundle: ResolverTypeWrapper<FhirObject>;
   BundleConnection: ResolverTypeWrapper<Omit<BundleConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['BundleEdge']>>> }>;
-  BundleEdge: ResolverTypeWrapper<Omit<BundleEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Bundle']> }>;
+  BundleEdge: ResolverTypeWrapper<Omit<BundleEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Bundle']> }>;
   Bundle_Input: ResolverTypeWrapper<Scalars['Bundle_Input']['output']>;
   CapabilityStatement: ResolverTypeWrapper<FhirObject>;
   CapabilityStatementConnection: ResolverTypeWrapper<Omit<CapabilityStatementConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CapabilityStatementEdge']>>> }>;
-  CapabilityStatementEdge: ResolverTypeWrapper<Omit<CapabilityStatementEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CapabilityStatement']> }>;
+  CapabilityStatementEdge: ResolverTypeWrapper<Omit<CapabilityStatementEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CapabilityStatement']> }>;
   CapabilityStatement_Input: ResolverTypeWrapper<Scalars['CapabilityStatement_Input']['output']>;
   CarePlan: ResolverTypeWrapper<FhirObject>;
   CarePlanConnection: ResolverTypeWrapper<Omit<CarePlanConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CarePlanEdge']>>> }>;
-  CarePlanEdge: ResolverTypeWrapper<Omit<CarePlanEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CarePlan']> }>;
+  CarePlanEdge: ResolverTypeWrapper<Omit<CarePlanEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CarePlan']> }>;
   CarePlan_Input: ResolverTypeWrapper<Scalars['CarePlan_Input']['output']>;
   CareTeam: ResolverTypeWrapper<FhirObject>;
   CareTeamConnection: ResolverTypeWrapper<Omit<CareTeamConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CareTeamEdge']>>> }>;
-  CareTeamEdge: ResolverTypeWrapper<Omit<CareTeamEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CareTeam']> }>;
+  CareTeamEdge: ResolverTypeWrapper<Omit<CareTeamEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CareTeam']> }>;
   CareTeam_Input: ResolverTypeWrapper<Scalars['CareTeam_Input']['output']>;
   CatalogEntry: ResolverTypeWrapper<FhirObject>;
   CatalogEntryConnection: ResolverTypeWrapper<Omit<CatalogEntryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CatalogEntryEdge']>>> }>;
-  CatalogEntryEdge: ResolverTypeWrapper<Omit<CatalogEntryEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CatalogEntry']> }>;
+  CatalogEntryEdge: ResolverTypeWrapper<Omit<CatalogEntryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CatalogEntry']> }>;
   CatalogEntry_Input: ResolverTypeWrapper<Scalars['CatalogEntry_Input']['output']>;
   ChargeItem: ResolverTypeWrapper<FhirObject>;
   ChargeItemConnection: ResolverTypeWrapper<Omit<ChargeItemConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ChargeItemEdge']>>> }>;
   ChargeItemDefinition: ResolverTypeWrapper<FhirObject>;
   ChargeItemDefinitionConnection: ResolverTypeWrapper<Omit<ChargeItemDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ChargeItemDefinitionEdge']>>> }>;
-  ChargeItemDefinitionEdge: ResolverTypeWrapper<Omit<ChargeItemDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ChargeItemDefinition']> }>;
+  ChargeItemDefinitionEdge: ResolverTypeWrapper<Omit<ChargeItemDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ChargeItemDefinition']> }>;
   ChargeItemDefinition_Input: ResolverTypeWrapper<Scalars['ChargeItemDefinition_Input']['output']>;
-  ChargeItemEdge: ResolverTypeWrapper<Omit<ChargeItemEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ChargeItem']> }>;
+  ChargeItemEdge: ResolverTypeWrapper<Omit<ChargeItemEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ChargeItem']> }>;
   ChargeItem_Input: ResolverTypeWrapper<Scalars['ChargeItem_Input']['output']>;
   Claim: ResolverTypeWrapper<FhirObject>;
   ClaimConnection: ResolverTypeWrapper<Omit<ClaimConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ClaimEdge']>>> }>;
-  ClaimEdge: ResolverTypeWrapper<Omit<ClaimEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Claim']> }>;
+  ClaimEdge: ResolverTypeWrapper<Omit<ClaimEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Claim']> }>;
   ClaimResponse: ResolverTypeWrapper<FhirObject>;
   ClaimResponseConnection: ResolverTypeWrapper<Omit<ClaimResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ClaimResponseEdge']>>> }>;
-  ClaimResponseEdge: ResolverTypeWrapper<Omit<ClaimResponseEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ClaimResponse']> }>;
+  ClaimResponseEdge: ResolverTypeWrapper<Omit<ClaimResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ClaimResponse']> }>;
   ClaimResponse_Input: ResolverTypeWrapper<Scalars['ClaimResponse_Input']['output']>;
   Claim_Input: ResolverTypeWrapper<Scalars['Claim_Input']['output']>;
   Client_Created: ResolverTypeWrapper<Client_Created>;
   Client_Summary: ResolverTypeWrapper<Client_Summary>;
   ClinicalImpression: ResolverTypeWrapper<FhirObject>;
   ClinicalImpressionConnection: ResolverTypeWrapper<Omit<ClinicalImpressionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ClinicalImpressionEdge']>>> }>;
-  ClinicalImpressionEdge: ResolverTypeWrapper<Omit<ClinicalImpressionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ClinicalImpression']> }>;
+  ClinicalImpressionEdge: ResolverTypeWrapper<Omit<ClinicalImpressionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ClinicalImpression']> }>;
   ClinicalImpression_Input: ResolverTypeWrapper<Scalars['ClinicalImpression_Input']['output']>;
   CodeSystem: ResolverTypeWrapper<FhirObject>;
   CodeSystemConnection: ResolverTypeWrapper<Omit<CodeSystemConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CodeSystemEdge']>>> }>;
-  CodeSystemEdge: ResolverTypeWrapper<Omit<CodeSystemEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CodeSystem']> }>;
+  CodeSystemEdge: ResolverTypeWrapper<Omit<CodeSystemEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CodeSystem']> }>;
   CodeSystem_Input: ResolverTypeWrapper<Scalars['CodeSystem_Input']['output']>;
   Communication: ResolverTypeWrapper<FhirObject>;
   CommunicationConnection: ResolverTypeWrapper<Omit<CommunicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CommunicationEdge']>>> }>;
-  CommunicationEdge: ResolverTypeWrapper<Omit<CommunicationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Communication']> }>;
+  CommunicationEdge: ResolverTypeWrapper<Omit<CommunicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Communication']> }>;
   CommunicationRequest: ResolverTypeWrapper<FhirObject>;
   CommunicationRequestConnection: ResolverTypeWrapper<Omit<CommunicationRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CommunicationRequestEdge']>>> }>;
-  CommunicationRequestEdge: ResolverTypeWrapper<Omit<CommunicationRequestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CommunicationRequest']> }>;
+  CommunicationRequestEdge: ResolverTypeWrapper<Omit<CommunicationRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CommunicationRequest']> }>;
   CommunicationRequest_Input: ResolverTypeWrapper<Scalars['CommunicationRequest_Input']['output']>;
   Communication_Input: ResolverTypeWrapper<Scalars['Communication_Input']['output']>;
   CompartmentDefinition: ResolverTypeWrapper<FhirObject>;
   CompartmentDefinitionConnection: ResolverTypeWrapper<Omit<CompartmentDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CompartmentDefinitionEdge']>>> }>;
-  CompartmentDefinitionEdge: ResolverTypeWrapper<Omit<CompartmentDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CompartmentDefinition']> }>;
+  CompartmentDefinitionEdge: ResolverTypeWrapper<Omit<CompartmentDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CompartmentDefinition']> }>;
   CompartmentDefinition_Input: ResolverTypeWrapper<Scalars['CompartmentDefinition_Input']['output']>;
   Composition: ResolverTypeWrapper<FhirObject>;
   CompositionConnection: ResolverTypeWrapper<Omit<CompositionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CompositionEdge']>>> }>;
-  CompositionEdge: ResolverTypeWrapper<Omit<CompositionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Composition']> }>;
+  CompositionEdge: ResolverTypeWrapper<Omit<CompositionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Composition']> }>;
   Composition_Input: ResolverTypeWrapper<Scalars['Composition_Input']['output']>;
   ConceptMap: ResolverTypeWrapper<FhirObject>;
   ConceptMapConnection: ResolverTypeWrapper<Omit<ConceptMapConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ConceptMapEdge']>>> }>;
-  ConceptMapEdge: ResolverTypeWrapper<Omit<ConceptMapEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ConceptMap']> }>;
+  ConceptMapEdge: ResolverTypeWrapper<Omit<ConceptMapEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ConceptMap']> }>;
   ConceptMap_Input: ResolverTypeWrapper<Scalars['ConceptMap_Input']['output']>;
   Condition: ResolverTypeWrapper<FhirObject>;
   ConditionConnection: ResolverTypeWrapper<Omit<ConditionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ConditionEdge']>>> }>;
-  ConditionEdge: ResolverTypeWrapper<Omit<ConditionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Condition']> }>;
+  ConditionEdge: ResolverTypeWrapper<Omit<ConditionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Condition']> }>;
   Condition_Input: ResolverTypeWrapper<Scalars['Condition_Input']['output']>;
   Consent: ResolverTypeWrapper<FhirObject>;
   ConsentConnection: ResolverTypeWrapper<Omit<ConsentConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ConsentEdge']>>> }>;
-  ConsentEdge: ResolverTypeWrapper<Omit<ConsentEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Consent']> }>;
+  ConsentEdge: ResolverTypeWrapper<Omit<ConsentEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Consent']> }>;
   Consent_Input: ResolverTypeWrapper<Scalars['Consent_Input']['output']>;
   Contract: ResolverTypeWrapper<FhirObject>;
   ContractConnection: ResolverTypeWrapper<Omit<ContractConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ContractEdge']>>> }>;
-  ContractEdge: ResolverTypeWrapper<Omit<ContractEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Contract']> }>;
+  ContractEdge: ResolverTypeWrapper<Omit<ContractEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Contract']> }>;
   Contract_Input: ResolverTypeWrapper<Scalars['Contract_Input']['output']>;
   Coverage: ResolverTypeWrapper<FhirObject>;
   CoverageConnection: ResolverTypeWrapper<Omit<CoverageConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CoverageEdge']>>> }>;
-  CoverageEdge: ResolverTypeWrapper<Omit<CoverageEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Coverage']> }>;
+  CoverageEdge: ResolverTypeWrapper<Omit<CoverageEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Coverage']> }>;
   CoverageEligibilityRequest: ResolverTypeWrapper<FhirObject>;
   CoverageEligibilityRequestConnection: ResolverTypeWrapper<Omit<CoverageEligibilityRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CoverageEligibilityRequestEdge']>>> }>;
-  CoverageEligibilityRequestEdge: ResolverTypeWrapper<Omit<CoverageEligibilityRequestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CoverageEligibilityRequest']> }>;
+  CoverageEligibilityRequestEdge: ResolverTypeWrapper<Omit<CoverageEligibilityRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CoverageEligibilityRequest']> }>;
   CoverageEligibilityRequest_Input: ResolverTypeWrapper<Scalars['CoverageEligibilityRequest_Input']['output']>;
   CoverageEligibilityResponse: ResolverTypeWrapper<FhirObject>;
   CoverageEligibilityResponseConnection: ResolverTypeWrapper<Omit<CoverageEligibilityResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['CoverageEligibilityResponseEdge']>>> }>;
-  CoverageEligibilityResponseEdge: ResolverTypeWrapper<Omit<CoverageEligibilityResponseEdge, 'resource'> & { resource?: Maybe<ResolversTypes['CoverageEligibilityResponse']> }>;
+  CoverageEligibilityResponseEdge: ResolverTypeWrapper<Omit<CoverageEligibilityResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['CoverageEligibilityResponse']> }>;
   CoverageEligibilityResponse_Input: ResolverTypeWrapper<Scalars['CoverageEligibilityResponse_Input']['output']>;
   Coverage_Input: ResolverTypeWrapper<Scalars['Coverage_Input']['output']>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
@@ -17716,465 +18154,465 @@ export type ResolversTypes = {
   Decimal: ResolverTypeWrapper<Scalars['Decimal']['output']>;
   DetectedIssue: ResolverTypeWrapper<FhirObject>;
   DetectedIssueConnection: ResolverTypeWrapper<Omit<DetectedIssueConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DetectedIssueEdge']>>> }>;
-  DetectedIssueEdge: ResolverTypeWrapper<Omit<DetectedIssueEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DetectedIssue']> }>;
+  DetectedIssueEdge: ResolverTypeWrapper<Omit<DetectedIssueEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DetectedIssue']> }>;
   DetectedIssue_Input: ResolverTypeWrapper<Scalars['DetectedIssue_Input']['output']>;
   Device: ResolverTypeWrapper<FhirObject>;
   DeviceConnection: ResolverTypeWrapper<Omit<DeviceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DeviceEdge']>>> }>;
   DeviceDefinition: ResolverTypeWrapper<FhirObject>;
   DeviceDefinitionConnection: ResolverTypeWrapper<Omit<DeviceDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DeviceDefinitionEdge']>>> }>;
-  DeviceDefinitionEdge: ResolverTypeWrapper<Omit<DeviceDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DeviceDefinition']> }>;
+  DeviceDefinitionEdge: ResolverTypeWrapper<Omit<DeviceDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DeviceDefinition']> }>;
   DeviceDefinition_Input: ResolverTypeWrapper<Scalars['DeviceDefinition_Input']['output']>;
-  DeviceEdge: ResolverTypeWrapper<Omit<DeviceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Device']> }>;
+  DeviceEdge: ResolverTypeWrapper<Omit<DeviceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Device']> }>;
   DeviceMetric: ResolverTypeWrapper<FhirObject>;
   DeviceMetricConnection: ResolverTypeWrapper<Omit<DeviceMetricConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DeviceMetricEdge']>>> }>;
-  DeviceMetricEdge: ResolverTypeWrapper<Omit<DeviceMetricEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DeviceMetric']> }>;
+  DeviceMetricEdge: ResolverTypeWrapper<Omit<DeviceMetricEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DeviceMetric']> }>;
   DeviceMetric_Input: ResolverTypeWrapper<Scalars['DeviceMetric_Input']['output']>;
   DeviceRequest: ResolverTypeWrapper<FhirObject>;
   DeviceRequestConnection: ResolverTypeWrapper<Omit<DeviceRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DeviceRequestEdge']>>> }>;
-  DeviceRequestEdge: ResolverTypeWrapper<Omit<DeviceRequestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DeviceRequest']> }>;
+  DeviceRequestEdge: ResolverTypeWrapper<Omit<DeviceRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DeviceRequest']> }>;
   DeviceRequest_Input: ResolverTypeWrapper<Scalars['DeviceRequest_Input']['output']>;
   DeviceUseStatement: ResolverTypeWrapper<FhirObject>;
   DeviceUseStatementConnection: ResolverTypeWrapper<Omit<DeviceUseStatementConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DeviceUseStatementEdge']>>> }>;
-  DeviceUseStatementEdge: ResolverTypeWrapper<Omit<DeviceUseStatementEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DeviceUseStatement']> }>;
+  DeviceUseStatementEdge: ResolverTypeWrapper<Omit<DeviceUseStatementEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DeviceUseStatement']> }>;
   DeviceUseStatement_Input: ResolverTypeWrapper<Scalars['DeviceUseStatement_Input']['output']>;
   Device_Input: ResolverTypeWrapper<Scalars['Device_Input']['output']>;
   DiagnosticReport: ResolverTypeWrapper<FhirObject>;
   DiagnosticReportConnection: ResolverTypeWrapper<Omit<DiagnosticReportConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DiagnosticReportEdge']>>> }>;
-  DiagnosticReportEdge: ResolverTypeWrapper<Omit<DiagnosticReportEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DiagnosticReport']> }>;
+  DiagnosticReportEdge: ResolverTypeWrapper<Omit<DiagnosticReportEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DiagnosticReport']> }>;
   DiagnosticReport_Input: ResolverTypeWrapper<Scalars['DiagnosticReport_Input']['output']>;
   DocumentManifest: ResolverTypeWrapper<FhirObject>;
   DocumentManifestConnection: ResolverTypeWrapper<Omit<DocumentManifestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DocumentManifestEdge']>>> }>;
-  DocumentManifestEdge: ResolverTypeWrapper<Omit<DocumentManifestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DocumentManifest']> }>;
+  DocumentManifestEdge: ResolverTypeWrapper<Omit<DocumentManifestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DocumentManifest']> }>;
   DocumentManifest_Input: ResolverTypeWrapper<Scalars['DocumentManifest_Input']['output']>;
   DocumentReference: ResolverTypeWrapper<FhirObject>;
   DocumentReferenceConnection: ResolverTypeWrapper<Omit<DocumentReferenceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['DocumentReferenceEdge']>>> }>;
-  DocumentReferenceEdge: ResolverTypeWrapper<Omit<DocumentReferenceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['DocumentReference']> }>;
+  DocumentReferenceEdge: ResolverTypeWrapper<Omit<DocumentReferenceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['DocumentReference']> }>;
   DocumentReference_Input: ResolverTypeWrapper<Scalars['DocumentReference_Input']['output']>;
   EffectEvidenceSynthesis: ResolverTypeWrapper<FhirObject>;
   EffectEvidenceSynthesisConnection: ResolverTypeWrapper<Omit<EffectEvidenceSynthesisConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EffectEvidenceSynthesisEdge']>>> }>;
-  EffectEvidenceSynthesisEdge: ResolverTypeWrapper<Omit<EffectEvidenceSynthesisEdge, 'resource'> & { resource?: Maybe<ResolversTypes['EffectEvidenceSynthesis']> }>;
+  EffectEvidenceSynthesisEdge: ResolverTypeWrapper<Omit<EffectEvidenceSynthesisEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['EffectEvidenceSynthesis']> }>;
   EffectEvidenceSynthesis_Input: ResolverTypeWrapper<Scalars['EffectEvidenceSynthesis_Input']['output']>;
   Encounter: ResolverTypeWrapper<FhirObject>;
   EncounterConnection: ResolverTypeWrapper<Omit<EncounterConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EncounterEdge']>>> }>;
-  EncounterEdge: ResolverTypeWrapper<Omit<EncounterEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Encounter']> }>;
+  EncounterEdge: ResolverTypeWrapper<Omit<EncounterEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Encounter']> }>;
   Encounter_Input: ResolverTypeWrapper<Scalars['Encounter_Input']['output']>;
   Endpoint: ResolverTypeWrapper<FhirObject>;
   EndpointConnection: ResolverTypeWrapper<Omit<EndpointConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EndpointEdge']>>> }>;
-  EndpointEdge: ResolverTypeWrapper<Omit<EndpointEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Endpoint']> }>;
+  EndpointEdge: ResolverTypeWrapper<Omit<EndpointEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Endpoint']> }>;
   Endpoint_Input: ResolverTypeWrapper<Scalars['Endpoint_Input']['output']>;
   EnrollmentRequest: ResolverTypeWrapper<FhirObject>;
   EnrollmentRequestConnection: ResolverTypeWrapper<Omit<EnrollmentRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EnrollmentRequestEdge']>>> }>;
-  EnrollmentRequestEdge: ResolverTypeWrapper<Omit<EnrollmentRequestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['EnrollmentRequest']> }>;
+  EnrollmentRequestEdge: ResolverTypeWrapper<Omit<EnrollmentRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['EnrollmentRequest']> }>;
   EnrollmentRequest_Input: ResolverTypeWrapper<Scalars['EnrollmentRequest_Input']['output']>;
   EnrollmentResponse: ResolverTypeWrapper<FhirObject>;
   EnrollmentResponseConnection: ResolverTypeWrapper<Omit<EnrollmentResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EnrollmentResponseEdge']>>> }>;
-  EnrollmentResponseEdge: ResolverTypeWrapper<Omit<EnrollmentResponseEdge, 'resource'> & { resource?: Maybe<ResolversTypes['EnrollmentResponse']> }>;
+  EnrollmentResponseEdge: ResolverTypeWrapper<Omit<EnrollmentResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['EnrollmentResponse']> }>;
   EnrollmentResponse_Input: ResolverTypeWrapper<Scalars['EnrollmentResponse_Input']['output']>;
   EpisodeOfCare: ResolverTypeWrapper<FhirObject>;
   EpisodeOfCareConnection: ResolverTypeWrapper<Omit<EpisodeOfCareConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EpisodeOfCareEdge']>>> }>;
-  EpisodeOfCareEdge: ResolverTypeWrapper<Omit<EpisodeOfCareEdge, 'resource'> & { resource?: Maybe<ResolversTypes['EpisodeOfCare']> }>;
+  EpisodeOfCareEdge: ResolverTypeWrapper<Omit<EpisodeOfCareEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['EpisodeOfCare']> }>;
   EpisodeOfCare_Input: ResolverTypeWrapper<Scalars['EpisodeOfCare_Input']['output']>;
   EventDefinition: ResolverTypeWrapper<FhirObject>;
   EventDefinitionConnection: ResolverTypeWrapper<Omit<EventDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EventDefinitionEdge']>>> }>;
-  EventDefinitionEdge: ResolverTypeWrapper<Omit<EventDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['EventDefinition']> }>;
+  EventDefinitionEdge: ResolverTypeWrapper<Omit<EventDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['EventDefinition']> }>;
   EventDefinition_Input: ResolverTypeWrapper<Scalars['EventDefinition_Input']['output']>;
   Evidence: ResolverTypeWrapper<FhirObject>;
   EvidenceConnection: ResolverTypeWrapper<Omit<EvidenceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EvidenceEdge']>>> }>;
-  EvidenceEdge: ResolverTypeWrapper<Omit<EvidenceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Evidence']> }>;
+  EvidenceEdge: ResolverTypeWrapper<Omit<EvidenceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Evidence']> }>;
   EvidenceVariable: ResolverTypeWrapper<FhirObject>;
   EvidenceVariableConnection: ResolverTypeWrapper<Omit<EvidenceVariableConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['EvidenceVariableEdge']>>> }>;
-  EvidenceVariableEdge: ResolverTypeWrapper<Omit<EvidenceVariableEdge, 'resource'> & { resource?: Maybe<ResolversTypes['EvidenceVariable']> }>;
+  EvidenceVariableEdge: ResolverTypeWrapper<Omit<EvidenceVariableEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['EvidenceVariable']> }>;
   EvidenceVariable_Input: ResolverTypeWrapper<Scalars['EvidenceVariable_Input']['output']>;
   Evidence_Input: ResolverTypeWrapper<Scalars['Evidence_Input']['output']>;
   ExampleScenario: ResolverTypeWrapper<FhirObject>;
   ExampleScenarioConnection: ResolverTypeWrapper<Omit<ExampleScenarioConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ExampleScenarioEdge']>>> }>;
-  ExampleScenarioEdge: ResolverTypeWrapper<Omit<ExampleScenarioEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ExampleScenario']> }>;
+  ExampleScenarioEdge: ResolverTypeWrapper<Omit<ExampleScenarioEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ExampleScenario']> }>;
   ExampleScenario_Input: ResolverTypeWrapper<Scalars['ExampleScenario_Input']['output']>;
   ExplanationOfBenefit: ResolverTypeWrapper<FhirObject>;
   ExplanationOfBenefitConnection: ResolverTypeWrapper<Omit<ExplanationOfBenefitConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ExplanationOfBenefitEdge']>>> }>;
-  ExplanationOfBenefitEdge: ResolverTypeWrapper<Omit<ExplanationOfBenefitEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ExplanationOfBenefit']> }>;
+  ExplanationOfBenefitEdge: ResolverTypeWrapper<Omit<ExplanationOfBenefitEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ExplanationOfBenefit']> }>;
   ExplanationOfBenefit_Input: ResolverTypeWrapper<Scalars['ExplanationOfBenefit_Input']['output']>;
   FamilyMemberHistory: ResolverTypeWrapper<FhirObject>;
   FamilyMemberHistoryConnection: ResolverTypeWrapper<Omit<FamilyMemberHistoryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['FamilyMemberHistoryEdge']>>> }>;
-  FamilyMemberHistoryEdge: ResolverTypeWrapper<Omit<FamilyMemberHistoryEdge, 'resource'> & { resource?: Maybe<ResolversTypes['FamilyMemberHistory']> }>;
+  FamilyMemberHistoryEdge: ResolverTypeWrapper<Omit<FamilyMemberHistoryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['FamilyMemberHistory']> }>;
   FamilyMemberHistory_Input: ResolverTypeWrapper<Scalars['FamilyMemberHistory_Input']['output']>;
   Flag: ResolverTypeWrapper<FhirObject>;
   FlagConnection: ResolverTypeWrapper<Omit<FlagConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['FlagEdge']>>> }>;
-  FlagEdge: ResolverTypeWrapper<Omit<FlagEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Flag']> }>;
+  FlagEdge: ResolverTypeWrapper<Omit<FlagEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Flag']> }>;
   Flag_Input: ResolverTypeWrapper<Scalars['Flag_Input']['output']>;
   Goal: ResolverTypeWrapper<FhirObject>;
   GoalConnection: ResolverTypeWrapper<Omit<GoalConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['GoalEdge']>>> }>;
-  GoalEdge: ResolverTypeWrapper<Omit<GoalEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Goal']> }>;
+  GoalEdge: ResolverTypeWrapper<Omit<GoalEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Goal']> }>;
   Goal_Input: ResolverTypeWrapper<Scalars['Goal_Input']['output']>;
   GraphDefinition: ResolverTypeWrapper<FhirObject>;
   GraphDefinitionConnection: ResolverTypeWrapper<Omit<GraphDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['GraphDefinitionEdge']>>> }>;
-  GraphDefinitionEdge: ResolverTypeWrapper<Omit<GraphDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['GraphDefinition']> }>;
+  GraphDefinitionEdge: ResolverTypeWrapper<Omit<GraphDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['GraphDefinition']> }>;
   GraphDefinition_Input: ResolverTypeWrapper<Scalars['GraphDefinition_Input']['output']>;
   Group: ResolverTypeWrapper<FhirObject>;
   GroupConnection: ResolverTypeWrapper<Omit<GroupConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['GroupEdge']>>> }>;
-  GroupEdge: ResolverTypeWrapper<Omit<GroupEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Group']> }>;
+  GroupEdge: ResolverTypeWrapper<Omit<GroupEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Group']> }>;
   Group_Input: ResolverTypeWrapper<Scalars['Group_Input']['output']>;
   GuidanceResponse: ResolverTypeWrapper<FhirObject>;
   GuidanceResponseConnection: ResolverTypeWrapper<Omit<GuidanceResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['GuidanceResponseEdge']>>> }>;
-  GuidanceResponseEdge: ResolverTypeWrapper<Omit<GuidanceResponseEdge, 'resource'> & { resource?: Maybe<ResolversTypes['GuidanceResponse']> }>;
+  GuidanceResponseEdge: ResolverTypeWrapper<Omit<GuidanceResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['GuidanceResponse']> }>;
   GuidanceResponse_Input: ResolverTypeWrapper<Scalars['GuidanceResponse_Input']['output']>;
   HealthcareService: ResolverTypeWrapper<FhirObject>;
   HealthcareServiceConnection: ResolverTypeWrapper<Omit<HealthcareServiceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['HealthcareServiceEdge']>>> }>;
-  HealthcareServiceEdge: ResolverTypeWrapper<Omit<HealthcareServiceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['HealthcareService']> }>;
+  HealthcareServiceEdge: ResolverTypeWrapper<Omit<HealthcareServiceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['HealthcareService']> }>;
   HealthcareService_Input: ResolverTypeWrapper<Scalars['HealthcareService_Input']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   ImagingStudy: ResolverTypeWrapper<FhirObject>;
   ImagingStudyConnection: ResolverTypeWrapper<Omit<ImagingStudyConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ImagingStudyEdge']>>> }>;
-  ImagingStudyEdge: ResolverTypeWrapper<Omit<ImagingStudyEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ImagingStudy']> }>;
+  ImagingStudyEdge: ResolverTypeWrapper<Omit<ImagingStudyEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ImagingStudy']> }>;
   ImagingStudy_Input: ResolverTypeWrapper<Scalars['ImagingStudy_Input']['output']>;
   Immunization: ResolverTypeWrapper<FhirObject>;
   ImmunizationConnection: ResolverTypeWrapper<Omit<ImmunizationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ImmunizationEdge']>>> }>;
-  ImmunizationEdge: ResolverTypeWrapper<Omit<ImmunizationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Immunization']> }>;
+  ImmunizationEdge: ResolverTypeWrapper<Omit<ImmunizationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Immunization']> }>;
   ImmunizationEvaluation: ResolverTypeWrapper<FhirObject>;
   ImmunizationEvaluationConnection: ResolverTypeWrapper<Omit<ImmunizationEvaluationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ImmunizationEvaluationEdge']>>> }>;
-  ImmunizationEvaluationEdge: ResolverTypeWrapper<Omit<ImmunizationEvaluationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ImmunizationEvaluation']> }>;
+  ImmunizationEvaluationEdge: ResolverTypeWrapper<Omit<ImmunizationEvaluationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ImmunizationEvaluation']> }>;
   ImmunizationEvaluation_Input: ResolverTypeWrapper<Scalars['ImmunizationEvaluation_Input']['output']>;
   ImmunizationRecommendation: ResolverTypeWrapper<FhirObject>;
   ImmunizationRecommendationConnection: ResolverTypeWrapper<Omit<ImmunizationRecommendationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ImmunizationRecommendationEdge']>>> }>;
-  ImmunizationRecommendationEdge: ResolverTypeWrapper<Omit<ImmunizationRecommendationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ImmunizationRecommendation']> }>;
+  ImmunizationRecommendationEdge: ResolverTypeWrapper<Omit<ImmunizationRecommendationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ImmunizationRecommendation']> }>;
   ImmunizationRecommendation_Input: ResolverTypeWrapper<Scalars['ImmunizationRecommendation_Input']['output']>;
   Immunization_Input: ResolverTypeWrapper<Scalars['Immunization_Input']['output']>;
   ImplementationGuide: ResolverTypeWrapper<FhirObject>;
   ImplementationGuideConnection: ResolverTypeWrapper<Omit<ImplementationGuideConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ImplementationGuideEdge']>>> }>;
-  ImplementationGuideEdge: ResolverTypeWrapper<Omit<ImplementationGuideEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ImplementationGuide']> }>;
+  ImplementationGuideEdge: ResolverTypeWrapper<Omit<ImplementationGuideEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ImplementationGuide']> }>;
   ImplementationGuide_Input: ResolverTypeWrapper<Scalars['ImplementationGuide_Input']['output']>;
   Instant: ResolverTypeWrapper<Scalars['Instant']['output']>;
   InsurancePlan: ResolverTypeWrapper<FhirObject>;
   InsurancePlanConnection: ResolverTypeWrapper<Omit<InsurancePlanConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['InsurancePlanEdge']>>> }>;
-  InsurancePlanEdge: ResolverTypeWrapper<Omit<InsurancePlanEdge, 'resource'> & { resource?: Maybe<ResolversTypes['InsurancePlan']> }>;
+  InsurancePlanEdge: ResolverTypeWrapper<Omit<InsurancePlanEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['InsurancePlan']> }>;
   InsurancePlan_Input: ResolverTypeWrapper<Scalars['InsurancePlan_Input']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   Invoice: ResolverTypeWrapper<FhirObject>;
   InvoiceConnection: ResolverTypeWrapper<Omit<InvoiceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['InvoiceEdge']>>> }>;
-  InvoiceEdge: ResolverTypeWrapper<Omit<InvoiceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Invoice']> }>;
+  InvoiceEdge: ResolverTypeWrapper<Omit<InvoiceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Invoice']> }>;
   Invoice_Input: ResolverTypeWrapper<Scalars['Invoice_Input']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Library: ResolverTypeWrapper<FhirObject>;
   LibraryConnection: ResolverTypeWrapper<Omit<LibraryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['LibraryEdge']>>> }>;
-  LibraryEdge: ResolverTypeWrapper<Omit<LibraryEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Library']> }>;
+  LibraryEdge: ResolverTypeWrapper<Omit<LibraryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Library']> }>;
   Library_Input: ResolverTypeWrapper<Scalars['Library_Input']['output']>;
   Linkage: ResolverTypeWrapper<FhirObject>;
   LinkageConnection: ResolverTypeWrapper<Omit<LinkageConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['LinkageEdge']>>> }>;
-  LinkageEdge: ResolverTypeWrapper<Omit<LinkageEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Linkage']> }>;
+  LinkageEdge: ResolverTypeWrapper<Omit<LinkageEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Linkage']> }>;
   Linkage_Input: ResolverTypeWrapper<Scalars['Linkage_Input']['output']>;
   List: ResolverTypeWrapper<FhirObject>;
   ListConnection: ResolverTypeWrapper<Omit<ListConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ListEdge']>>> }>;
-  ListEdge: ResolverTypeWrapper<Omit<ListEdge, 'resource'> & { resource?: Maybe<ResolversTypes['List']> }>;
+  ListEdge: ResolverTypeWrapper<Omit<ListEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['List']> }>;
   List_Input: ResolverTypeWrapper<Scalars['List_Input']['output']>;
   Location: ResolverTypeWrapper<FhirObject>;
   LocationConnection: ResolverTypeWrapper<Omit<LocationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['LocationEdge']>>> }>;
-  LocationEdge: ResolverTypeWrapper<Omit<LocationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Location']> }>;
+  LocationEdge: ResolverTypeWrapper<Omit<LocationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Location']> }>;
   Location_Input: ResolverTypeWrapper<Scalars['Location_Input']['output']>;
   Measure: ResolverTypeWrapper<FhirObject>;
   MeasureConnection: ResolverTypeWrapper<Omit<MeasureConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MeasureEdge']>>> }>;
-  MeasureEdge: ResolverTypeWrapper<Omit<MeasureEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Measure']> }>;
+  MeasureEdge: ResolverTypeWrapper<Omit<MeasureEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Measure']> }>;
   MeasureReport: ResolverTypeWrapper<FhirObject>;
   MeasureReportConnection: ResolverTypeWrapper<Omit<MeasureReportConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MeasureReportEdge']>>> }>;
-  MeasureReportEdge: ResolverTypeWrapper<Omit<MeasureReportEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MeasureReport']> }>;
+  MeasureReportEdge: ResolverTypeWrapper<Omit<MeasureReportEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MeasureReport']> }>;
   MeasureReport_Input: ResolverTypeWrapper<Scalars['MeasureReport_Input']['output']>;
   Measure_Input: ResolverTypeWrapper<Scalars['Measure_Input']['output']>;
   Media: ResolverTypeWrapper<FhirObject>;
   MediaConnection: ResolverTypeWrapper<Omit<MediaConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MediaEdge']>>> }>;
-  MediaEdge: ResolverTypeWrapper<Omit<MediaEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Media']> }>;
+  MediaEdge: ResolverTypeWrapper<Omit<MediaEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Media']> }>;
   Media_Input: ResolverTypeWrapper<Scalars['Media_Input']['output']>;
   Medication: ResolverTypeWrapper<FhirObject>;
   MedicationAdministration: ResolverTypeWrapper<FhirObject>;
   MedicationAdministrationConnection: ResolverTypeWrapper<Omit<MedicationAdministrationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicationAdministrationEdge']>>> }>;
-  MedicationAdministrationEdge: ResolverTypeWrapper<Omit<MedicationAdministrationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicationAdministration']> }>;
+  MedicationAdministrationEdge: ResolverTypeWrapper<Omit<MedicationAdministrationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicationAdministration']> }>;
   MedicationAdministration_Input: ResolverTypeWrapper<Scalars['MedicationAdministration_Input']['output']>;
   MedicationConnection: ResolverTypeWrapper<Omit<MedicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicationEdge']>>> }>;
   MedicationDispense: ResolverTypeWrapper<FhirObject>;
   MedicationDispenseConnection: ResolverTypeWrapper<Omit<MedicationDispenseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicationDispenseEdge']>>> }>;
-  MedicationDispenseEdge: ResolverTypeWrapper<Omit<MedicationDispenseEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicationDispense']> }>;
+  MedicationDispenseEdge: ResolverTypeWrapper<Omit<MedicationDispenseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicationDispense']> }>;
   MedicationDispense_Input: ResolverTypeWrapper<Scalars['MedicationDispense_Input']['output']>;
-  MedicationEdge: ResolverTypeWrapper<Omit<MedicationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Medication']> }>;
+  MedicationEdge: ResolverTypeWrapper<Omit<MedicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Medication']> }>;
   MedicationKnowledge: ResolverTypeWrapper<FhirObject>;
   MedicationKnowledgeConnection: ResolverTypeWrapper<Omit<MedicationKnowledgeConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicationKnowledgeEdge']>>> }>;
-  MedicationKnowledgeEdge: ResolverTypeWrapper<Omit<MedicationKnowledgeEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicationKnowledge']> }>;
+  MedicationKnowledgeEdge: ResolverTypeWrapper<Omit<MedicationKnowledgeEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicationKnowledge']> }>;
   MedicationKnowledge_Input: ResolverTypeWrapper<Scalars['MedicationKnowledge_Input']['output']>;
   MedicationRequest: ResolverTypeWrapper<FhirObject>;
   MedicationRequestConnection: ResolverTypeWrapper<Omit<MedicationRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicationRequestEdge']>>> }>;
-  MedicationRequestEdge: ResolverTypeWrapper<Omit<MedicationRequestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicationRequest']> }>;
+  MedicationRequestEdge: ResolverTypeWrapper<Omit<MedicationRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicationRequest']> }>;
   MedicationRequest_Input: ResolverTypeWrapper<Scalars['MedicationRequest_Input']['output']>;
   MedicationStatement: ResolverTypeWrapper<FhirObject>;
   MedicationStatementConnection: ResolverTypeWrapper<Omit<MedicationStatementConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicationStatementEdge']>>> }>;
-  MedicationStatementEdge: ResolverTypeWrapper<Omit<MedicationStatementEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicationStatement']> }>;
+  MedicationStatementEdge: ResolverTypeWrapper<Omit<MedicationStatementEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicationStatement']> }>;
   MedicationStatement_Input: ResolverTypeWrapper<Scalars['MedicationStatement_Input']['output']>;
   Medication_Input: ResolverTypeWrapper<Scalars['Medication_Input']['output']>;
   MedicinalProduct: ResolverTypeWrapper<FhirObject>;
   MedicinalProductAuthorization: ResolverTypeWrapper<FhirObject>;
   MedicinalProductAuthorizationConnection: ResolverTypeWrapper<Omit<MedicinalProductAuthorizationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductAuthorizationEdge']>>> }>;
-  MedicinalProductAuthorizationEdge: ResolverTypeWrapper<Omit<MedicinalProductAuthorizationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductAuthorization']> }>;
+  MedicinalProductAuthorizationEdge: ResolverTypeWrapper<Omit<MedicinalProductAuthorizationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductAuthorization']> }>;
   MedicinalProductAuthorization_Input: ResolverTypeWrapper<Scalars['MedicinalProductAuthorization_Input']['output']>;
   MedicinalProductConnection: ResolverTypeWrapper<Omit<MedicinalProductConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductEdge']>>> }>;
   MedicinalProductContraindication: ResolverTypeWrapper<FhirObject>;
   MedicinalProductContraindicationConnection: ResolverTypeWrapper<Omit<MedicinalProductContraindicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductContraindicationEdge']>>> }>;
-  MedicinalProductContraindicationEdge: ResolverTypeWrapper<Omit<MedicinalProductContraindicationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductContraindication']> }>;
+  MedicinalProductContraindicationEdge: ResolverTypeWrapper<Omit<MedicinalProductContraindicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductContraindication']> }>;
   MedicinalProductContraindication_Input: ResolverTypeWrapper<Scalars['MedicinalProductContraindication_Input']['output']>;
-  MedicinalProductEdge: ResolverTypeWrapper<Omit<MedicinalProductEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProduct']> }>;
+  MedicinalProductEdge: ResolverTypeWrapper<Omit<MedicinalProductEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProduct']> }>;
   MedicinalProductIndication: ResolverTypeWrapper<FhirObject>;
   MedicinalProductIndicationConnection: ResolverTypeWrapper<Omit<MedicinalProductIndicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductIndicationEdge']>>> }>;
-  MedicinalProductIndicationEdge: ResolverTypeWrapper<Omit<MedicinalProductIndicationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductIndication']> }>;
+  MedicinalProductIndicationEdge: ResolverTypeWrapper<Omit<MedicinalProductIndicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductIndication']> }>;
   MedicinalProductIndication_Input: ResolverTypeWrapper<Scalars['MedicinalProductIndication_Input']['output']>;
   MedicinalProductIngredient: ResolverTypeWrapper<FhirObject>;
   MedicinalProductIngredientConnection: ResolverTypeWrapper<Omit<MedicinalProductIngredientConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductIngredientEdge']>>> }>;
-  MedicinalProductIngredientEdge: ResolverTypeWrapper<Omit<MedicinalProductIngredientEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductIngredient']> }>;
+  MedicinalProductIngredientEdge: ResolverTypeWrapper<Omit<MedicinalProductIngredientEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductIngredient']> }>;
   MedicinalProductIngredient_Input: ResolverTypeWrapper<Scalars['MedicinalProductIngredient_Input']['output']>;
   MedicinalProductInteraction: ResolverTypeWrapper<FhirObject>;
   MedicinalProductInteractionConnection: ResolverTypeWrapper<Omit<MedicinalProductInteractionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductInteractionEdge']>>> }>;
-  MedicinalProductInteractionEdge: ResolverTypeWrapper<Omit<MedicinalProductInteractionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductInteraction']> }>;
+  MedicinalProductInteractionEdge: ResolverTypeWrapper<Omit<MedicinalProductInteractionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductInteraction']> }>;
   MedicinalProductInteraction_Input: ResolverTypeWrapper<Scalars['MedicinalProductInteraction_Input']['output']>;
   MedicinalProductManufactured: ResolverTypeWrapper<FhirObject>;
   MedicinalProductManufacturedConnection: ResolverTypeWrapper<Omit<MedicinalProductManufacturedConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductManufacturedEdge']>>> }>;
-  MedicinalProductManufacturedEdge: ResolverTypeWrapper<Omit<MedicinalProductManufacturedEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductManufactured']> }>;
+  MedicinalProductManufacturedEdge: ResolverTypeWrapper<Omit<MedicinalProductManufacturedEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductManufactured']> }>;
   MedicinalProductManufactured_Input: ResolverTypeWrapper<Scalars['MedicinalProductManufactured_Input']['output']>;
   MedicinalProductPackaged: ResolverTypeWrapper<FhirObject>;
   MedicinalProductPackagedConnection: ResolverTypeWrapper<Omit<MedicinalProductPackagedConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductPackagedEdge']>>> }>;
-  MedicinalProductPackagedEdge: ResolverTypeWrapper<Omit<MedicinalProductPackagedEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductPackaged']> }>;
+  MedicinalProductPackagedEdge: ResolverTypeWrapper<Omit<MedicinalProductPackagedEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductPackaged']> }>;
   MedicinalProductPackaged_Input: ResolverTypeWrapper<Scalars['MedicinalProductPackaged_Input']['output']>;
   MedicinalProductPharmaceutical: ResolverTypeWrapper<FhirObject>;
   MedicinalProductPharmaceuticalConnection: ResolverTypeWrapper<Omit<MedicinalProductPharmaceuticalConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductPharmaceuticalEdge']>>> }>;
-  MedicinalProductPharmaceuticalEdge: ResolverTypeWrapper<Omit<MedicinalProductPharmaceuticalEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductPharmaceutical']> }>;
+  MedicinalProductPharmaceuticalEdge: ResolverTypeWrapper<Omit<MedicinalProductPharmaceuticalEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductPharmaceutical']> }>;
   MedicinalProductPharmaceutical_Input: ResolverTypeWrapper<Scalars['MedicinalProductPharmaceutical_Input']['output']>;
   MedicinalProductUndesirableEffect: ResolverTypeWrapper<FhirObject>;
   MedicinalProductUndesirableEffectConnection: ResolverTypeWrapper<Omit<MedicinalProductUndesirableEffectConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MedicinalProductUndesirableEffectEdge']>>> }>;
-  MedicinalProductUndesirableEffectEdge: ResolverTypeWrapper<Omit<MedicinalProductUndesirableEffectEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MedicinalProductUndesirableEffect']> }>;
+  MedicinalProductUndesirableEffectEdge: ResolverTypeWrapper<Omit<MedicinalProductUndesirableEffectEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MedicinalProductUndesirableEffect']> }>;
   MedicinalProductUndesirableEffect_Input: ResolverTypeWrapper<Scalars['MedicinalProductUndesirableEffect_Input']['output']>;
   MedicinalProduct_Input: ResolverTypeWrapper<Scalars['MedicinalProduct_Input']['output']>;
   MessageDefinition: ResolverTypeWrapper<FhirObject>;
   MessageDefinitionConnection: ResolverTypeWrapper<Omit<MessageDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MessageDefinitionEdge']>>> }>;
-  MessageDefinitionEdge: ResolverTypeWrapper<Omit<MessageDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MessageDefinition']> }>;
+  MessageDefinitionEdge: ResolverTypeWrapper<Omit<MessageDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MessageDefinition']> }>;
   MessageDefinition_Input: ResolverTypeWrapper<Scalars['MessageDefinition_Input']['output']>;
   MessageHeader: ResolverTypeWrapper<FhirObject>;
   MessageHeaderConnection: ResolverTypeWrapper<Omit<MessageHeaderConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MessageHeaderEdge']>>> }>;
-  MessageHeaderEdge: ResolverTypeWrapper<Omit<MessageHeaderEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MessageHeader']> }>;
+  MessageHeaderEdge: ResolverTypeWrapper<Omit<MessageHeaderEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MessageHeader']> }>;
   MessageHeader_Input: ResolverTypeWrapper<Scalars['MessageHeader_Input']['output']>;
   MolecularSequence: ResolverTypeWrapper<FhirObject>;
   MolecularSequenceConnection: ResolverTypeWrapper<Omit<MolecularSequenceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['MolecularSequenceEdge']>>> }>;
-  MolecularSequenceEdge: ResolverTypeWrapper<Omit<MolecularSequenceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['MolecularSequence']> }>;
+  MolecularSequenceEdge: ResolverTypeWrapper<Omit<MolecularSequenceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['MolecularSequence']> }>;
   MolecularSequence_Input: ResolverTypeWrapper<Scalars['MolecularSequence_Input']['output']>;
   Mutation: ResolverTypeWrapper<{}>;
   NamingSystem: ResolverTypeWrapper<FhirObject>;
   NamingSystemConnection: ResolverTypeWrapper<Omit<NamingSystemConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['NamingSystemEdge']>>> }>;
-  NamingSystemEdge: ResolverTypeWrapper<Omit<NamingSystemEdge, 'resource'> & { resource?: Maybe<ResolversTypes['NamingSystem']> }>;
+  NamingSystemEdge: ResolverTypeWrapper<Omit<NamingSystemEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['NamingSystem']> }>;
   NamingSystem_Input: ResolverTypeWrapper<Scalars['NamingSystem_Input']['output']>;
   NutritionOrder: ResolverTypeWrapper<FhirObject>;
   NutritionOrderConnection: ResolverTypeWrapper<Omit<NutritionOrderConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['NutritionOrderEdge']>>> }>;
-  NutritionOrderEdge: ResolverTypeWrapper<Omit<NutritionOrderEdge, 'resource'> & { resource?: Maybe<ResolversTypes['NutritionOrder']> }>;
+  NutritionOrderEdge: ResolverTypeWrapper<Omit<NutritionOrderEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['NutritionOrder']> }>;
   NutritionOrder_Input: ResolverTypeWrapper<Scalars['NutritionOrder_Input']['output']>;
   Observation: ResolverTypeWrapper<FhirObject>;
   ObservationConnection: ResolverTypeWrapper<Omit<ObservationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ObservationEdge']>>> }>;
   ObservationDefinition: ResolverTypeWrapper<FhirObject>;
   ObservationDefinitionConnection: ResolverTypeWrapper<Omit<ObservationDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ObservationDefinitionEdge']>>> }>;
-  ObservationDefinitionEdge: ResolverTypeWrapper<Omit<ObservationDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ObservationDefinition']> }>;
+  ObservationDefinitionEdge: ResolverTypeWrapper<Omit<ObservationDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ObservationDefinition']> }>;
   ObservationDefinition_Input: ResolverTypeWrapper<Scalars['ObservationDefinition_Input']['output']>;
-  ObservationEdge: ResolverTypeWrapper<Omit<ObservationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Observation']> }>;
+  ObservationEdge: ResolverTypeWrapper<Omit<ObservationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Observation']> }>;
   Observation_Input: ResolverTypeWrapper<Scalars['Observation_Input']['output']>;
   OperationDefinition: ResolverTypeWrapper<FhirObject>;
   OperationDefinitionConnection: ResolverTypeWrapper<Omit<OperationDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['OperationDefinitionEdge']>>> }>;
-  OperationDefinitionEdge: ResolverTypeWrapper<Omit<OperationDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['OperationDefinition']> }>;
+  OperationDefinitionEdge: ResolverTypeWrapper<Omit<OperationDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['OperationDefinition']> }>;
   OperationDefinition_Input: ResolverTypeWrapper<Scalars['OperationDefinition_Input']['output']>;
   OperationOutcome: ResolverTypeWrapper<FhirObject>;
   OperationOutcomeConnection: ResolverTypeWrapper<Omit<OperationOutcomeConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['OperationOutcomeEdge']>>> }>;
-  OperationOutcomeEdge: ResolverTypeWrapper<Omit<OperationOutcomeEdge, 'resource'> & { resource?: Maybe<ResolversTypes['OperationOutcome']> }>;
+  OperationOutcomeEdge: ResolverTypeWrapper<Omit<OperationOutcomeEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['OperationOutcome']> }>;
   OperationOutcome_Input: ResolverTypeWrapper<Scalars['OperationOutcome_Input']['output']>;
   Organization: ResolverTypeWrapper<FhirObject>;
   OrganizationAffiliation: ResolverTypeWrapper<FhirObject>;
   OrganizationAffiliationConnection: ResolverTypeWrapper<Omit<OrganizationAffiliationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['OrganizationAffiliationEdge']>>> }>;
-  OrganizationAffiliationEdge: ResolverTypeWrapper<Omit<OrganizationAffiliationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['OrganizationAffiliation']> }>;
+  OrganizationAffiliationEdge: ResolverTypeWrapper<Omit<OrganizationAffiliationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['OrganizationAffiliation']> }>;
   OrganizationAffiliation_Input: ResolverTypeWrapper<Scalars['OrganizationAffiliation_Input']['output']>;
   OrganizationConnection: ResolverTypeWrapper<Omit<OrganizationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['OrganizationEdge']>>> }>;
-  OrganizationEdge: ResolverTypeWrapper<Omit<OrganizationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Organization']> }>;
+  OrganizationEdge: ResolverTypeWrapper<Omit<OrganizationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Organization']> }>;
   Organization_Input: ResolverTypeWrapper<Scalars['Organization_Input']['output']>;
   Parameters: ResolverTypeWrapper<FhirObject>;
   ParametersConnection: ResolverTypeWrapper<Omit<ParametersConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ParametersEdge']>>> }>;
-  ParametersEdge: ResolverTypeWrapper<Omit<ParametersEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Parameters']> }>;
+  ParametersEdge: ResolverTypeWrapper<Omit<ParametersEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Parameters']> }>;
   Parameters_Input: ResolverTypeWrapper<Scalars['Parameters_Input']['output']>;
   Patient: ResolverTypeWrapper<FhirObject>;
   PatientConnection: ResolverTypeWrapper<Omit<PatientConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['PatientEdge']>>> }>;
-  PatientEdge: ResolverTypeWrapper<Omit<PatientEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Patient']> }>;
+  PatientEdge: ResolverTypeWrapper<Omit<PatientEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Patient']> }>;
   Patient_Input: ResolverTypeWrapper<Scalars['Patient_Input']['output']>;
   PaymentNotice: ResolverTypeWrapper<FhirObject>;
   PaymentNoticeConnection: ResolverTypeWrapper<Omit<PaymentNoticeConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['PaymentNoticeEdge']>>> }>;
-  PaymentNoticeEdge: ResolverTypeWrapper<Omit<PaymentNoticeEdge, 'resource'> & { resource?: Maybe<ResolversTypes['PaymentNotice']> }>;
+  PaymentNoticeEdge: ResolverTypeWrapper<Omit<PaymentNoticeEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['PaymentNotice']> }>;
   PaymentNotice_Input: ResolverTypeWrapper<Scalars['PaymentNotice_Input']['output']>;
   PaymentReconciliation: ResolverTypeWrapper<FhirObject>;
   PaymentReconciliationConnection: ResolverTypeWrapper<Omit<PaymentReconciliationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['PaymentReconciliationEdge']>>> }>;
-  PaymentReconciliationEdge: ResolverTypeWrapper<Omit<PaymentReconciliationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['PaymentReconciliation']> }>;
+  PaymentReconciliationEdge: ResolverTypeWrapper<Omit<PaymentReconciliationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['PaymentReconciliation']> }>;
   PaymentReconciliation_Input: ResolverTypeWrapper<Scalars['PaymentReconciliation_Input']['output']>;
   Person: ResolverTypeWrapper<FhirObject>;
   PersonConnection: ResolverTypeWrapper<Omit<PersonConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['PersonEdge']>>> }>;
-  PersonEdge: ResolverTypeWrapper<Omit<PersonEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Person']> }>;
+  PersonEdge: ResolverTypeWrapper<Omit<PersonEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Person']> }>;
   Person_Input: ResolverTypeWrapper<Scalars['Person_Input']['output']>;
   PlanDefinition: ResolverTypeWrapper<FhirObject>;
   PlanDefinitionConnection: ResolverTypeWrapper<Omit<PlanDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['PlanDefinitionEdge']>>> }>;
-  PlanDefinitionEdge: ResolverTypeWrapper<Omit<PlanDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['PlanDefinition']> }>;
+  PlanDefinitionEdge: ResolverTypeWrapper<Omit<PlanDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['PlanDefinition']> }>;
   PlanDefinition_Input: ResolverTypeWrapper<Scalars['PlanDefinition_Input']['output']>;
   Practitioner: ResolverTypeWrapper<FhirObject>;
   PractitionerConnection: ResolverTypeWrapper<Omit<PractitionerConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['PractitionerEdge']>>> }>;
-  PractitionerEdge: ResolverTypeWrapper<Omit<PractitionerEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Practitioner']> }>;
+  PractitionerEdge: ResolverTypeWrapper<Omit<PractitionerEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Practitioner']> }>;
   PractitionerRole: ResolverTypeWrapper<FhirObject>;
   PractitionerRoleConnection: ResolverTypeWrapper<Omit<PractitionerRoleConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['PractitionerRoleEdge']>>> }>;
-  PractitionerRoleEdge: ResolverTypeWrapper<Omit<PractitionerRoleEdge, 'resource'> & { resource?: Maybe<ResolversTypes['PractitionerRole']> }>;
+  PractitionerRoleEdge: ResolverTypeWrapper<Omit<PractitionerRoleEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['PractitionerRole']> }>;
   PractitionerRole_Input: ResolverTypeWrapper<Scalars['PractitionerRole_Input']['output']>;
   Practitioner_Input: ResolverTypeWrapper<Scalars['Practitioner_Input']['output']>;
   Procedure: ResolverTypeWrapper<FhirObject>;
   ProcedureConnection: ResolverTypeWrapper<Omit<ProcedureConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ProcedureEdge']>>> }>;
-  ProcedureEdge: ResolverTypeWrapper<Omit<ProcedureEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Procedure']> }>;
+  ProcedureEdge: ResolverTypeWrapper<Omit<ProcedureEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Procedure']> }>;
   Procedure_Input: ResolverTypeWrapper<Scalars['Procedure_Input']['output']>;
   Provenance: ResolverTypeWrapper<FhirObject>;
   ProvenanceConnection: ResolverTypeWrapper<Omit<ProvenanceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ProvenanceEdge']>>> }>;
-  ProvenanceEdge: ResolverTypeWrapper<Omit<ProvenanceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Provenance']> }>;
+  ProvenanceEdge: ResolverTypeWrapper<Omit<ProvenanceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Provenance']> }>;
   Provenance_Input: ResolverTypeWrapper<Scalars['Provenance_Input']['output']>;
   Query: ResolverTypeWrapper<{}>;
   Questionnaire: ResolverTypeWrapper<FhirObject>;
   QuestionnaireConnection: ResolverTypeWrapper<Omit<QuestionnaireConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['QuestionnaireEdge']>>> }>;
-  QuestionnaireEdge: ResolverTypeWrapper<Omit<QuestionnaireEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Questionnaire']> }>;
+  QuestionnaireEdge: ResolverTypeWrapper<Omit<QuestionnaireEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Questionnaire']> }>;
   QuestionnaireResponse: ResolverTypeWrapper<FhirObject>;
   QuestionnaireResponseConnection: ResolverTypeWrapper<Omit<QuestionnaireResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['QuestionnaireResponseEdge']>>> }>;
-  QuestionnaireResponseEdge: ResolverTypeWrapper<Omit<QuestionnaireResponseEdge, 'resource'> & { resource?: Maybe<ResolversTypes['QuestionnaireResponse']> }>;
+  QuestionnaireResponseEdge: ResolverTypeWrapper<Omit<QuestionnaireResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['QuestionnaireResponse']> }>;
   QuestionnaireResponse_Input: ResolverTypeWrapper<Scalars['QuestionnaireResponse_Input']['output']>;
   Questionnaire_Input: ResolverTypeWrapper<Scalars['Questionnaire_Input']['output']>;
   Reference: ResolverTypeWrapper<Omit<Reference, 'resource'> & { resource?: Maybe<ResolversTypes['Resource']> }>;
   RelatedPerson: ResolverTypeWrapper<FhirObject>;
   RelatedPersonConnection: ResolverTypeWrapper<Omit<RelatedPersonConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['RelatedPersonEdge']>>> }>;
-  RelatedPersonEdge: ResolverTypeWrapper<Omit<RelatedPersonEdge, 'resource'> & { resource?: Maybe<ResolversTypes['RelatedPerson']> }>;
+  RelatedPersonEdge: ResolverTypeWrapper<Omit<RelatedPersonEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['RelatedPerson']> }>;
   RelatedPerson_Input: ResolverTypeWrapper<Scalars['RelatedPerson_Input']['output']>;
   RequestGroup: ResolverTypeWrapper<FhirObject>;
   RequestGroupConnection: ResolverTypeWrapper<Omit<RequestGroupConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['RequestGroupEdge']>>> }>;
-  RequestGroupEdge: ResolverTypeWrapper<Omit<RequestGroupEdge, 'resource'> & { resource?: Maybe<ResolversTypes['RequestGroup']> }>;
+  RequestGroupEdge: ResolverTypeWrapper<Omit<RequestGroupEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['RequestGroup']> }>;
   RequestGroup_Input: ResolverTypeWrapper<Scalars['RequestGroup_Input']['output']>;
   ResearchDefinition: ResolverTypeWrapper<FhirObject>;
   ResearchDefinitionConnection: ResolverTypeWrapper<Omit<ResearchDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ResearchDefinitionEdge']>>> }>;
-  ResearchDefinitionEdge: ResolverTypeWrapper<Omit<ResearchDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ResearchDefinition']> }>;
+  ResearchDefinitionEdge: ResolverTypeWrapper<Omit<ResearchDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ResearchDefinition']> }>;
   ResearchDefinition_Input: ResolverTypeWrapper<Scalars['ResearchDefinition_Input']['output']>;
   ResearchElementDefinition: ResolverTypeWrapper<FhirObject>;
   ResearchElementDefinitionConnection: ResolverTypeWrapper<Omit<ResearchElementDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ResearchElementDefinitionEdge']>>> }>;
-  ResearchElementDefinitionEdge: ResolverTypeWrapper<Omit<ResearchElementDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ResearchElementDefinition']> }>;
+  ResearchElementDefinitionEdge: ResolverTypeWrapper<Omit<ResearchElementDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ResearchElementDefinition']> }>;
   ResearchElementDefinition_Input: ResolverTypeWrapper<Scalars['ResearchElementDefinition_Input']['output']>;
   ResearchStudy: ResolverTypeWrapper<FhirObject>;
   ResearchStudyConnection: ResolverTypeWrapper<Omit<ResearchStudyConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ResearchStudyEdge']>>> }>;
-  ResearchStudyEdge: ResolverTypeWrapper<Omit<ResearchStudyEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ResearchStudy']> }>;
+  ResearchStudyEdge: ResolverTypeWrapper<Omit<ResearchStudyEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ResearchStudy']> }>;
   ResearchStudy_Input: ResolverTypeWrapper<Scalars['ResearchStudy_Input']['output']>;
   ResearchSubject: ResolverTypeWrapper<FhirObject>;
   ResearchSubjectConnection: ResolverTypeWrapper<Omit<ResearchSubjectConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ResearchSubjectEdge']>>> }>;
-  ResearchSubjectEdge: ResolverTypeWrapper<Omit<ResearchSubjectEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ResearchSubject']> }>;
+  ResearchSubjectEdge: ResolverTypeWrapper<Omit<ResearchSubjectEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ResearchSubject']> }>;
   ResearchSubject_Input: ResolverTypeWrapper<Scalars['ResearchSubject_Input']['output']>;
   Resource: ResolverTypeWrapper<FhirObject>;
   RiskAssessment: ResolverTypeWrapper<FhirObject>;
   RiskAssessmentConnection: ResolverTypeWrapper<Omit<RiskAssessmentConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['RiskAssessmentEdge']>>> }>;
-  RiskAssessmentEdge: ResolverTypeWrapper<Omit<RiskAssessmentEdge, 'resource'> & { resource?: Maybe<ResolversTypes['RiskAssessment']> }>;
+  RiskAssessmentEdge: ResolverTypeWrapper<Omit<RiskAssessmentEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['RiskAssessment']> }>;
   RiskAssessment_Input: ResolverTypeWrapper<Scalars['RiskAssessment_Input']['output']>;
   RiskEvidenceSynthesis: ResolverTypeWrapper<FhirObject>;
   RiskEvidenceSynthesisConnection: ResolverTypeWrapper<Omit<RiskEvidenceSynthesisConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['RiskEvidenceSynthesisEdge']>>> }>;
-  RiskEvidenceSynthesisEdge: ResolverTypeWrapper<Omit<RiskEvidenceSynthesisEdge, 'resource'> & { resource?: Maybe<ResolversTypes['RiskEvidenceSynthesis']> }>;
+  RiskEvidenceSynthesisEdge: ResolverTypeWrapper<Omit<RiskEvidenceSynthesisEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['RiskEvidenceSynthesis']> }>;
   RiskEvidenceSynthesis_Input: ResolverTypeWrapper<Scalars['RiskEvidenceSynthesis_Input']['output']>;
   Schedule: ResolverTypeWrapper<FhirObject>;
   ScheduleConnection: ResolverTypeWrapper<Omit<ScheduleConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ScheduleEdge']>>> }>;
-  ScheduleEdge: ResolverTypeWrapper<Omit<ScheduleEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Schedule']> }>;
+  ScheduleEdge: ResolverTypeWrapper<Omit<ScheduleEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Schedule']> }>;
   Schedule_Input: ResolverTypeWrapper<Scalars['Schedule_Input']['output']>;
   SearchParameter: ResolverTypeWrapper<FhirObject>;
   SearchParameterConnection: ResolverTypeWrapper<Omit<SearchParameterConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SearchParameterEdge']>>> }>;
-  SearchParameterEdge: ResolverTypeWrapper<Omit<SearchParameterEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SearchParameter']> }>;
+  SearchParameterEdge: ResolverTypeWrapper<Omit<SearchParameterEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SearchParameter']> }>;
   SearchParameter_Input: ResolverTypeWrapper<Scalars['SearchParameter_Input']['output']>;
   ServiceRequest: ResolverTypeWrapper<FhirObject>;
   ServiceRequestConnection: ResolverTypeWrapper<Omit<ServiceRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ServiceRequestEdge']>>> }>;
-  ServiceRequestEdge: ResolverTypeWrapper<Omit<ServiceRequestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ServiceRequest']> }>;
+  ServiceRequestEdge: ResolverTypeWrapper<Omit<ServiceRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ServiceRequest']> }>;
   ServiceRequest_Input: ResolverTypeWrapper<Scalars['ServiceRequest_Input']['output']>;
   Slot: ResolverTypeWrapper<FhirObject>;
   SlotConnection: ResolverTypeWrapper<Omit<SlotConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SlotEdge']>>> }>;
-  SlotEdge: ResolverTypeWrapper<Omit<SlotEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Slot']> }>;
+  SlotEdge: ResolverTypeWrapper<Omit<SlotEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Slot']> }>;
   Slot_Input: ResolverTypeWrapper<Scalars['Slot_Input']['output']>;
   Specimen: ResolverTypeWrapper<FhirObject>;
   SpecimenConnection: ResolverTypeWrapper<Omit<SpecimenConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SpecimenEdge']>>> }>;
   SpecimenDefinition: ResolverTypeWrapper<FhirObject>;
   SpecimenDefinitionConnection: ResolverTypeWrapper<Omit<SpecimenDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SpecimenDefinitionEdge']>>> }>;
-  SpecimenDefinitionEdge: ResolverTypeWrapper<Omit<SpecimenDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SpecimenDefinition']> }>;
+  SpecimenDefinitionEdge: ResolverTypeWrapper<Omit<SpecimenDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SpecimenDefinition']> }>;
   SpecimenDefinition_Input: ResolverTypeWrapper<Scalars['SpecimenDefinition_Input']['output']>;
-  SpecimenEdge: ResolverTypeWrapper<Omit<SpecimenEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Specimen']> }>;
+  SpecimenEdge: ResolverTypeWrapper<Omit<SpecimenEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Specimen']> }>;
   Specimen_Input: ResolverTypeWrapper<Scalars['Specimen_Input']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   StructureDefinition: ResolverTypeWrapper<FhirObject>;
   StructureDefinitionConnection: ResolverTypeWrapper<Omit<StructureDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['StructureDefinitionEdge']>>> }>;
-  StructureDefinitionEdge: ResolverTypeWrapper<Omit<StructureDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['StructureDefinition']> }>;
+  StructureDefinitionEdge: ResolverTypeWrapper<Omit<StructureDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['StructureDefinition']> }>;
   StructureDefinition_Input: ResolverTypeWrapper<Scalars['StructureDefinition_Input']['output']>;
   StructureMap: ResolverTypeWrapper<FhirObject>;
   StructureMapConnection: ResolverTypeWrapper<Omit<StructureMapConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['StructureMapEdge']>>> }>;
-  StructureMapEdge: ResolverTypeWrapper<Omit<StructureMapEdge, 'resource'> & { resource?: Maybe<ResolversTypes['StructureMap']> }>;
+  StructureMapEdge: ResolverTypeWrapper<Omit<StructureMapEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['StructureMap']> }>;
   StructureMap_Input: ResolverTypeWrapper<Scalars['StructureMap_Input']['output']>;
   Subscription: ResolverTypeWrapper<FhirObject>;
   SubscriptionConnection: ResolverTypeWrapper<Omit<SubscriptionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubscriptionEdge']>>> }>;
-  SubscriptionEdge: ResolverTypeWrapper<Omit<SubscriptionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Subscription']> }>;
+  SubscriptionEdge: ResolverTypeWrapper<Omit<SubscriptionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Subscription']> }>;
   Subscription_Input: ResolverTypeWrapper<Scalars['Subscription_Input']['output']>;
   Substance: ResolverTypeWrapper<FhirObject>;
   SubstanceConnection: ResolverTypeWrapper<Omit<SubstanceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubstanceEdge']>>> }>;
-  SubstanceEdge: ResolverTypeWrapper<Omit<SubstanceEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Substance']> }>;
+  SubstanceEdge: ResolverTypeWrapper<Omit<SubstanceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Substance']> }>;
   SubstanceNucleicAcid: ResolverTypeWrapper<FhirObject>;
   SubstanceNucleicAcidConnection: ResolverTypeWrapper<Omit<SubstanceNucleicAcidConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubstanceNucleicAcidEdge']>>> }>;
-  SubstanceNucleicAcidEdge: ResolverTypeWrapper<Omit<SubstanceNucleicAcidEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SubstanceNucleicAcid']> }>;
+  SubstanceNucleicAcidEdge: ResolverTypeWrapper<Omit<SubstanceNucleicAcidEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SubstanceNucleicAcid']> }>;
   SubstanceNucleicAcid_Input: ResolverTypeWrapper<Scalars['SubstanceNucleicAcid_Input']['output']>;
   SubstancePolymer: ResolverTypeWrapper<FhirObject>;
   SubstancePolymerConnection: ResolverTypeWrapper<Omit<SubstancePolymerConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubstancePolymerEdge']>>> }>;
-  SubstancePolymerEdge: ResolverTypeWrapper<Omit<SubstancePolymerEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SubstancePolymer']> }>;
+  SubstancePolymerEdge: ResolverTypeWrapper<Omit<SubstancePolymerEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SubstancePolymer']> }>;
   SubstancePolymer_Input: ResolverTypeWrapper<Scalars['SubstancePolymer_Input']['output']>;
   SubstanceProtein: ResolverTypeWrapper<FhirObject>;
   SubstanceProteinConnection: ResolverTypeWrapper<Omit<SubstanceProteinConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubstanceProteinEdge']>>> }>;
-  SubstanceProteinEdge: ResolverTypeWrapper<Omit<SubstanceProteinEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SubstanceProtein']> }>;
+  SubstanceProteinEdge: ResolverTypeWrapper<Omit<SubstanceProteinEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SubstanceProtein']> }>;
   SubstanceProtein_Input: ResolverTypeWrapper<Scalars['SubstanceProtein_Input']['output']>;
   SubstanceReferenceInformation: ResolverTypeWrapper<FhirObject>;
   SubstanceReferenceInformationConnection: ResolverTypeWrapper<Omit<SubstanceReferenceInformationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubstanceReferenceInformationEdge']>>> }>;
-  SubstanceReferenceInformationEdge: ResolverTypeWrapper<Omit<SubstanceReferenceInformationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SubstanceReferenceInformation']> }>;
+  SubstanceReferenceInformationEdge: ResolverTypeWrapper<Omit<SubstanceReferenceInformationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SubstanceReferenceInformation']> }>;
   SubstanceReferenceInformation_Input: ResolverTypeWrapper<Scalars['SubstanceReferenceInformation_Input']['output']>;
   SubstanceSourceMaterial: ResolverTypeWrapper<FhirObject>;
   SubstanceSourceMaterialConnection: ResolverTypeWrapper<Omit<SubstanceSourceMaterialConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubstanceSourceMaterialEdge']>>> }>;
-  SubstanceSourceMaterialEdge: ResolverTypeWrapper<Omit<SubstanceSourceMaterialEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SubstanceSourceMaterial']> }>;
+  SubstanceSourceMaterialEdge: ResolverTypeWrapper<Omit<SubstanceSourceMaterialEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SubstanceSourceMaterial']> }>;
   SubstanceSourceMaterial_Input: ResolverTypeWrapper<Scalars['SubstanceSourceMaterial_Input']['output']>;
   SubstanceSpecification: ResolverTypeWrapper<FhirObject>;
   SubstanceSpecificationConnection: ResolverTypeWrapper<Omit<SubstanceSpecificationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SubstanceSpecificationEdge']>>> }>;
-  SubstanceSpecificationEdge: ResolverTypeWrapper<Omit<SubstanceSpecificationEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SubstanceSpecification']> }>;
+  SubstanceSpecificationEdge: ResolverTypeWrapper<Omit<SubstanceSpecificationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SubstanceSpecification']> }>;
   SubstanceSpecification_Input: ResolverTypeWrapper<Scalars['SubstanceSpecification_Input']['output']>;
   Substance_Input: ResolverTypeWrapper<Scalars['Substance_Input']['output']>;
   SupplyDelivery: ResolverTypeWrapper<FhirObject>;
   SupplyDeliveryConnection: ResolverTypeWrapper<Omit<SupplyDeliveryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SupplyDeliveryEdge']>>> }>;
-  SupplyDeliveryEdge: ResolverTypeWrapper<Omit<SupplyDeliveryEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SupplyDelivery']> }>;
+  SupplyDeliveryEdge: ResolverTypeWrapper<Omit<SupplyDeliveryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SupplyDelivery']> }>;
   SupplyDelivery_Input: ResolverTypeWrapper<Scalars['SupplyDelivery_Input']['output']>;
   SupplyRequest: ResolverTypeWrapper<FhirObject>;
   SupplyRequestConnection: ResolverTypeWrapper<Omit<SupplyRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['SupplyRequestEdge']>>> }>;
-  SupplyRequestEdge: ResolverTypeWrapper<Omit<SupplyRequestEdge, 'resource'> & { resource?: Maybe<ResolversTypes['SupplyRequest']> }>;
+  SupplyRequestEdge: ResolverTypeWrapper<Omit<SupplyRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['SupplyRequest']> }>;
   SupplyRequest_Input: ResolverTypeWrapper<Scalars['SupplyRequest_Input']['output']>;
   Task: ResolverTypeWrapper<FhirObject>;
   TaskConnection: ResolverTypeWrapper<Omit<TaskConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['TaskEdge']>>> }>;
-  TaskEdge: ResolverTypeWrapper<Omit<TaskEdge, 'resource'> & { resource?: Maybe<ResolversTypes['Task']> }>;
+  TaskEdge: ResolverTypeWrapper<Omit<TaskEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['Task']> }>;
   Task_Input: ResolverTypeWrapper<Scalars['Task_Input']['output']>;
   TerminologyCapabilities: ResolverTypeWrapper<FhirObject>;
   TerminologyCapabilitiesConnection: ResolverTypeWrapper<Omit<TerminologyCapabilitiesConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['TerminologyCapabilitiesEdge']>>> }>;
-  TerminologyCapabilitiesEdge: ResolverTypeWrapper<Omit<TerminologyCapabilitiesEdge, 'resource'> & { resource?: Maybe<ResolversTypes['TerminologyCapabilities']> }>;
+  TerminologyCapabilitiesEdge: ResolverTypeWrapper<Omit<TerminologyCapabilitiesEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['TerminologyCapabilities']> }>;
   TerminologyCapabilities_Input: ResolverTypeWrapper<Scalars['TerminologyCapabilities_Input']['output']>;
   TestReport: ResolverTypeWrapper<FhirObject>;
   TestReportConnection: ResolverTypeWrapper<Omit<TestReportConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['TestReportEdge']>>> }>;
-  TestReportEdge: ResolverTypeWrapper<Omit<TestReportEdge, 'resource'> & { resource?: Maybe<ResolversTypes['TestReport']> }>;
+  TestReportEdge: ResolverTypeWrapper<Omit<TestReportEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['TestReport']> }>;
   TestReport_Input: ResolverTypeWrapper<Scalars['TestReport_Input']['output']>;
   TestScript: ResolverTypeWrapper<FhirObject>;
   TestScriptConnection: ResolverTypeWrapper<Omit<TestScriptConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['TestScriptEdge']>>> }>;
-  TestScriptEdge: ResolverTypeWrapper<Omit<TestScriptEdge, 'resource'> & { resource?: Maybe<ResolversTypes['TestScript']> }>;
+  TestScriptEdge: ResolverTypeWrapper<Omit<TestScriptEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['TestScript']> }>;
   TestScript_Input: ResolverTypeWrapper<Scalars['TestScript_Input']['output']>;
   Time: ResolverTypeWrapper<Scalars['Time']['output']>;
   ValueSet: ResolverTypeWrapper<FhirObject>;
   ValueSetConnection: ResolverTypeWrapper<Omit<ValueSetConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['ValueSetEdge']>>> }>;
-  ValueSetEdge: ResolverTypeWrapper<Omit<ValueSetEdge, 'resource'> & { resource?: Maybe<ResolversTypes['ValueSet']> }>;
+  ValueSetEdge: ResolverTypeWrapper<Omit<ValueSetEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['ValueSet']> }>;
   ValueSet_Input: ResolverTypeWrapper<Scalars['ValueSet_Input']['output']>;
   VerificationResult: ResolverTypeWrapper<FhirObject>;
   VerificationResultConnection: ResolverTypeWrapper<Omit<VerificationResultConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['VerificationResultEdge']>>> }>;
-  VerificationResultEdge: ResolverTypeWrapper<Omit<VerificationResultEdge, 'resource'> & { resource?: Maybe<ResolversTypes['VerificationResult']> }>;
+  VerificationResultEdge: ResolverTypeWrapper<Omit<VerificationResultEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['VerificationResult']> }>;
   VerificationResult_Input: ResolverTypeWrapper<Scalars['VerificationResult_Input']['output']>;
   VisionPrescription: ResolverTypeWrapper<FhirObject>;
   VisionPrescriptionConnection: ResolverTypeWrapper<Omit<VisionPrescriptionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversTypes['VisionPrescriptionEdge']>>> }>;
-  VisionPrescriptionEdge: ResolverTypeWrapper<Omit<VisionPrescriptionEdge, 'resource'> & { resource?: Maybe<ResolversTypes['VisionPrescription']> }>;
+  VisionPrescriptionEdge: ResolverTypeWrapper<Omit<VisionPrescriptionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversTypes['Resource']>, resource?: Maybe<ResolversTypes['VisionPrescription']> }>;
   VisionPrescription_Input: ResolverTypeWrapper<Scalars['VisionPrescription_Input']['output']>;
 };
 
@@ -18182,137 +18620,137 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Account: FhirObject;
   AccountConnection: Omit<AccountConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['AccountEdge']>>> };
-  AccountEdge: Omit<AccountEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Account']> };
+  AccountEdge: Omit<AccountEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Account']> };
   Account_Input: Scalars['Account_Input']['output'];
   ActivityDefinition: FhirObject;
   ActivityDefinitionConnection: Omit<ActivityDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ActivityDefinitionEdge']>>> };
-  ActivityDefinitionEdge: Omit<ActivityDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ActivityDefinition']> };
+  ActivityDefinitionEdge: Omit<ActivityDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ActivityDefinition']> };
   ActivityDefinition_Input: Scalars['ActivityDefinition_Input']['output'];
   AdverseEvent: FhirObject;
   AdverseEventConnection: Omit<AdverseEventConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['AdverseEventEdge']>>> };
-  AdverseEventEdge: Omit<AdverseEventEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['AdverseEvent']> };
+  AdverseEventEdge: Omit<AdverseEventEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['AdverseEvent']> };
   AdverseEvent_Input: Scalars['AdverseEvent_Input']['output'];
   AllergyIntolerance: FhirObject;
   AllergyIntoleranceConnection: Omit<AllergyIntoleranceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['AllergyIntoleranceEdge']>>> };
-  AllergyIntoleranceEdge: Omit<AllergyIntoleranceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['AllergyIntolerance']> };
+  AllergyIntoleranceEdge: Omit<AllergyIntoleranceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['AllergyIntolerance']> };
   AllergyIntolerance_Input: Scalars['AllergyIntolerance_Input']['output'];
   Appointment: FhirObject;
   AppointmentConnection: Omit<AppointmentConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['AppointmentEdge']>>> };
-  AppointmentEdge: Omit<AppointmentEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Appointment']> };
+  AppointmentEdge: Omit<AppointmentEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Appointment']> };
   AppointmentResponse: FhirObject;
   AppointmentResponseConnection: Omit<AppointmentResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['AppointmentResponseEdge']>>> };
-  AppointmentResponseEdge: Omit<AppointmentResponseEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['AppointmentResponse']> };
+  AppointmentResponseEdge: Omit<AppointmentResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['AppointmentResponse']> };
   AppointmentResponse_Input: Scalars['AppointmentResponse_Input']['output'];
   Appointment_Input: Scalars['Appointment_Input']['output'];
   AuditEvent: FhirObject;
   AuditEventConnection: Omit<AuditEventConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['AuditEventEdge']>>> };
-  AuditEventEdge: Omit<AuditEventEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['AuditEvent']> };
+  AuditEventEdge: Omit<AuditEventEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['AuditEvent']> };
   AuditEvent_Input: Scalars['AuditEvent_Input']['output'];
   Basic: FhirObject;
   BasicConnection: Omit<BasicConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['BasicEdge']>>> };
-  BasicEdge: Omit<BasicEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Basic']> };
+  BasicEdge: Omit<BasicEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Basic']> };
   Basic_Input: Scalars['Basic_Input']['output'];
   Binary: FhirObject;
   BinaryConnection: Omit<BinaryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['BinaryEdge']>>> };
-  BinaryEdge: Omit<BinaryEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Binary']> };
+  BinaryEdge: Omit<BinaryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Binary']> };
   Binary_Input: Scalars['Binary_Input']['output'];
   BiologicallyDerivedProduct: FhirObject;
   BiologicallyDerivedProductConnection: Omit<BiologicallyDerivedProductConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['BiologicallyDerivedProductEdge']>>> };
-  BiologicallyDerivedProductEdge: Omit<BiologicallyDerivedProductEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['BiologicallyDerivedProduct']> };
+  BiologicallyDerivedProductEdge: Omit<BiologicallyDerivedProductEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['BiologicallyDerivedProduct']> };
   BiologicallyDerivedProduct_Input: Scalars['BiologicallyDerivedProduct_Input']['output'];
   BodyStructure: FhirObject;
   BodyStructureConnection: Omit<BodyStructureConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['BodyStructureEdge']>>> };
-  BodyStructureEdge: Omit<BodyStructureEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['BodyStructure']> };
+  BodyStructureEdge: Omit<BodyStructureEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['BodyStructure']> };
   BodyStructure_Input: Scalars['BodyStructure_Input']['output'];
   Boolean: Scalars['Boolean']['output'];
   Bundle: FhirObject;
   BundleConnection: Omit<BundleConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['BundleEdge']>>> };
-  BundleEdge: Omit<BundleEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Bundle']> };
+  BundleEdge: Omit<BundleEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Bundle']> };
   Bundle_Input: Scalars['Bundle_Input']['output'];
   CapabilityStatement: FhirObject;
   CapabilityStatementConnection: Omit<CapabilityStatementConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CapabilityStatementEdge']>>> };
-  CapabilityStatementEdge: Omit<CapabilityStatementEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CapabilityStatement']> };
+  CapabilityStatementEdge: Omit<CapabilityStatementEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CapabilityStatement']> };
   CapabilityStatement_Input: Scalars['CapabilityStatement_Input']['output'];
   CarePlan: FhirObject;
   CarePlanConnection: Omit<CarePlanConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CarePlanEdge']>>> };
-  CarePlanEdge: Omit<CarePlanEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CarePlan']> };
+  CarePlanEdge: Omit<CarePlanEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CarePlan']> };
   CarePlan_Input: Scalars['CarePlan_Input']['output'];
   CareTeam: FhirObject;
   CareTeamConnection: Omit<CareTeamConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CareTeamEdge']>>> };
-  CareTeamEdge: Omit<CareTeamEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CareTeam']> };
+  CareTeamEdge: Omit<CareTeamEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CareTeam']> };
   CareTeam_Input: Scalars['CareTeam_Input']['output'];
   CatalogEntry: FhirObject;
   CatalogEntryConnection: Omit<CatalogEntryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CatalogEntryEdge']>>> };
-  CatalogEntryEdge: Omit<CatalogEntryEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CatalogEntry']> };
+  CatalogEntryEdge: Omit<CatalogEntryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CatalogEntry']> };
   CatalogEntry_Input: Scalars['CatalogEntry_Input']['output'];
   ChargeItem: FhirObject;
   ChargeItemConnection: Omit<ChargeItemConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ChargeItemEdge']>>> };
   ChargeItemDefinition: FhirObject;
   ChargeItemDefinitionConnection: Omit<ChargeItemDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ChargeItemDefinitionEdge']>>> };
-  ChargeItemDefinitionEdge: Omit<ChargeItemDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ChargeItemDefinition']> };
+  ChargeItemDefinitionEdge: Omit<ChargeItemDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ChargeItemDefinition']> };
   ChargeItemDefinition_Input: Scalars['ChargeItemDefinition_Input']['output'];
-  ChargeItemEdge: Omit<ChargeItemEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ChargeItem']> };
+  ChargeItemEdge: Omit<ChargeItemEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ChargeItem']> };
   ChargeItem_Input: Scalars['ChargeItem_Input']['output'];
   Claim: FhirObject;
   ClaimConnection: Omit<ClaimConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ClaimEdge']>>> };
-  ClaimEdge: Omit<ClaimEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Claim']> };
+  ClaimEdge: Omit<ClaimEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Claim']> };
   ClaimResponse: FhirObject;
   ClaimResponseConnection: Omit<ClaimResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ClaimResponseEdge']>>> };
-  ClaimResponseEdge: Omit<ClaimResponseEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ClaimResponse']> };
+  ClaimResponseEdge: Omit<ClaimResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ClaimResponse']> };
   ClaimResponse_Input: Scalars['ClaimResponse_Input']['output'];
   Claim_Input: Scalars['Claim_Input']['output'];
   Client_Created: Client_Created;
   Client_Summary: Client_Summary;
   ClinicalImpression: FhirObject;
   ClinicalImpressionConnection: Omit<ClinicalImpressionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ClinicalImpressionEdge']>>> };
-  ClinicalImpressionEdge: Omit<ClinicalImpressionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ClinicalImpression']> };
+  ClinicalImpressionEdge: Omit<ClinicalImpressionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ClinicalImpression']> };
   ClinicalImpression_Input: Scalars['ClinicalImpression_Input']['output'];
   CodeSystem: FhirObject;
   CodeSystemConnection: Omit<CodeSystemConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CodeSystemEdge']>>> };
-  CodeSystemEdge: Omit<CodeSystemEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CodeSystem']> };
+  CodeSystemEdge: Omit<CodeSystemEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CodeSystem']> };
   CodeSystem_Input: Scalars['CodeSystem_Input']['output'];
   Communication: FhirObject;
   CommunicationConnection: Omit<CommunicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CommunicationEdge']>>> };
-  CommunicationEdge: Omit<CommunicationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Communication']> };
+  CommunicationEdge: Omit<CommunicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Communication']> };
   CommunicationRequest: FhirObject;
   CommunicationRequestConnection: Omit<CommunicationRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CommunicationRequestEdge']>>> };
-  CommunicationRequestEdge: Omit<CommunicationRequestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CommunicationRequest']> };
+  CommunicationRequestEdge: Omit<CommunicationRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CommunicationRequest']> };
   CommunicationRequest_Input: Scalars['CommunicationRequest_Input']['output'];
   Communication_Input: Scalars['Communication_Input']['output'];
   CompartmentDefinition: FhirObject;
   CompartmentDefinitionConnection: Omit<CompartmentDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CompartmentDefinitionEdge']>>> };
-  CompartmentDefinitionEdge: Omit<CompartmentDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CompartmentDefinition']> };
+  CompartmentDefinitionEdge: Omit<CompartmentDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CompartmentDefinition']> };
   CompartmentDefinition_Input: Scalars['CompartmentDefinition_Input']['output'];
   Composition: FhirObject;
   CompositionConnection: Omit<CompositionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CompositionEdge']>>> };
-  CompositionEdge: Omit<CompositionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Composition']> };
+  CompositionEdge: Omit<CompositionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Composition']> };
   Composition_Input: Scalars['Composition_Input']['output'];
   ConceptMap: FhirObject;
   ConceptMapConnection: Omit<ConceptMapConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ConceptMapEdge']>>> };
-  ConceptMapEdge: Omit<ConceptMapEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ConceptMap']> };
+  ConceptMapEdge: Omit<ConceptMapEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ConceptMap']> };
   ConceptMap_Input: Scalars['ConceptMap_Input']['output'];
   Condition: FhirObject;
   ConditionConnection: Omit<ConditionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ConditionEdge']>>> };
-  ConditionEdge: Omit<ConditionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Condition']> };
+  ConditionEdge: Omit<ConditionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Condition']> };
   Condition_Input: Scalars['Condition_Input']['output'];
   Consent: FhirObject;
   ConsentConnection: Omit<ConsentConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ConsentEdge']>>> };
-  ConsentEdge: Omit<ConsentEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Consent']> };
+  ConsentEdge: Omit<ConsentEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Consent']> };
   Consent_Input: Scalars['Consent_Input']['output'];
   Contract: FhirObject;
   ContractConnection: Omit<ContractConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ContractEdge']>>> };
-  ContractEdge: Omit<ContractEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Contract']> };
+  ContractEdge: Omit<ContractEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Contract']> };
   Contract_Input: Scalars['Contract_Input']['output'];
   Coverage: FhirObject;
   CoverageConnection: Omit<CoverageConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CoverageEdge']>>> };
-  CoverageEdge: Omit<CoverageEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Coverage']> };
+  CoverageEdge: Omit<CoverageEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Coverage']> };
   CoverageEligibilityRequest: FhirObject;
   CoverageEligibilityRequestConnection: Omit<CoverageEligibilityRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CoverageEligibilityRequestEdge']>>> };
-  CoverageEligibilityRequestEdge: Omit<CoverageEligibilityRequestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CoverageEligibilityRequest']> };
+  CoverageEligibilityRequestEdge: Omit<CoverageEligibilityRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CoverageEligibilityRequest']> };
   CoverageEligibilityRequest_Input: Scalars['CoverageEligibilityRequest_Input']['output'];
   CoverageEligibilityResponse: FhirObject;
   CoverageEligibilityResponseConnection: Omit<CoverageEligibilityResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['CoverageEligibilityResponseEdge']>>> };
-  CoverageEligibilityResponseEdge: Omit<CoverageEligibilityResponseEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['CoverageEligibilityResponse']> };
+  CoverageEligibilityResponseEdge: Omit<CoverageEligibilityResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['CoverageEligibilityResponse']> };
   CoverageEligibilityResponse_Input: Scalars['CoverageEligibilityResponse_Input']['output'];
   Coverage_Input: Scalars['Coverage_Input']['output'];
   Date: Scalars['Date']['output'];
@@ -18320,465 +18758,465 @@ export type ResolversParentTypes = {
   Decimal: Scalars['Decimal']['output'];
   DetectedIssue: FhirObject;
   DetectedIssueConnection: Omit<DetectedIssueConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DetectedIssueEdge']>>> };
-  DetectedIssueEdge: Omit<DetectedIssueEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DetectedIssue']> };
+  DetectedIssueEdge: Omit<DetectedIssueEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DetectedIssue']> };
   DetectedIssue_Input: Scalars['DetectedIssue_Input']['output'];
   Device: FhirObject;
   DeviceConnection: Omit<DeviceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DeviceEdge']>>> };
   DeviceDefinition: FhirObject;
   DeviceDefinitionConnection: Omit<DeviceDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DeviceDefinitionEdge']>>> };
-  DeviceDefinitionEdge: Omit<DeviceDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DeviceDefinition']> };
+  DeviceDefinitionEdge: Omit<DeviceDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DeviceDefinition']> };
   DeviceDefinition_Input: Scalars['DeviceDefinition_Input']['output'];
-  DeviceEdge: Omit<DeviceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Device']> };
+  DeviceEdge: Omit<DeviceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Device']> };
   DeviceMetric: FhirObject;
   DeviceMetricConnection: Omit<DeviceMetricConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DeviceMetricEdge']>>> };
-  DeviceMetricEdge: Omit<DeviceMetricEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DeviceMetric']> };
+  DeviceMetricEdge: Omit<DeviceMetricEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DeviceMetric']> };
   DeviceMetric_Input: Scalars['DeviceMetric_Input']['output'];
   DeviceRequest: FhirObject;
   DeviceRequestConnection: Omit<DeviceRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DeviceRequestEdge']>>> };
-  DeviceRequestEdge: Omit<DeviceRequestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DeviceRequest']> };
+  DeviceRequestEdge: Omit<DeviceRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DeviceRequest']> };
   DeviceRequest_Input: Scalars['DeviceRequest_Input']['output'];
   DeviceUseStatement: FhirObject;
   DeviceUseStatementConnection: Omit<DeviceUseStatementConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DeviceUseStatementEdge']>>> };
-  DeviceUseStatementEdge: Omit<DeviceUseStatementEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DeviceUseStatement']> };
+  DeviceUseStatementEdge: Omit<DeviceUseStatementEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DeviceUseStatement']> };
   DeviceUseStatement_Input: Scalars['DeviceUseStatement_Input']['output'];
   Device_Input: Scalars['Device_Input']['output'];
   DiagnosticReport: FhirObject;
   DiagnosticReportConnection: Omit<DiagnosticReportConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DiagnosticReportEdge']>>> };
-  DiagnosticReportEdge: Omit<DiagnosticReportEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DiagnosticReport']> };
+  DiagnosticReportEdge: Omit<DiagnosticReportEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DiagnosticReport']> };
   DiagnosticReport_Input: Scalars['DiagnosticReport_Input']['output'];
   DocumentManifest: FhirObject;
   DocumentManifestConnection: Omit<DocumentManifestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DocumentManifestEdge']>>> };
-  DocumentManifestEdge: Omit<DocumentManifestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DocumentManifest']> };
+  DocumentManifestEdge: Omit<DocumentManifestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DocumentManifest']> };
   DocumentManifest_Input: Scalars['DocumentManifest_Input']['output'];
   DocumentReference: FhirObject;
   DocumentReferenceConnection: Omit<DocumentReferenceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['DocumentReferenceEdge']>>> };
-  DocumentReferenceEdge: Omit<DocumentReferenceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['DocumentReference']> };
+  DocumentReferenceEdge: Omit<DocumentReferenceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['DocumentReference']> };
   DocumentReference_Input: Scalars['DocumentReference_Input']['output'];
   EffectEvidenceSynthesis: FhirObject;
   EffectEvidenceSynthesisConnection: Omit<EffectEvidenceSynthesisConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EffectEvidenceSynthesisEdge']>>> };
-  EffectEvidenceSynthesisEdge: Omit<EffectEvidenceSynthesisEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['EffectEvidenceSynthesis']> };
+  EffectEvidenceSynthesisEdge: Omit<EffectEvidenceSynthesisEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['EffectEvidenceSynthesis']> };
   EffectEvidenceSynthesis_Input: Scalars['EffectEvidenceSynthesis_Input']['output'];
   Encounter: FhirObject;
   EncounterConnection: Omit<EncounterConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EncounterEdge']>>> };
-  EncounterEdge: Omit<EncounterEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Encounter']> };
+  EncounterEdge: Omit<EncounterEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Encounter']> };
   Encounter_Input: Scalars['Encounter_Input']['output'];
   Endpoint: FhirObject;
   EndpointConnection: Omit<EndpointConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EndpointEdge']>>> };
-  EndpointEdge: Omit<EndpointEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Endpoint']> };
+  EndpointEdge: Omit<EndpointEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Endpoint']> };
   Endpoint_Input: Scalars['Endpoint_Input']['output'];
   EnrollmentRequest: FhirObject;
   EnrollmentRequestConnection: Omit<EnrollmentRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EnrollmentRequestEdge']>>> };
-  EnrollmentRequestEdge: Omit<EnrollmentRequestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['EnrollmentRequest']> };
+  EnrollmentRequestEdge: Omit<EnrollmentRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['EnrollmentRequest']> };
   EnrollmentRequest_Input: Scalars['EnrollmentRequest_Input']['output'];
   EnrollmentResponse: FhirObject;
   EnrollmentResponseConnection: Omit<EnrollmentResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EnrollmentResponseEdge']>>> };
-  EnrollmentResponseEdge: Omit<EnrollmentResponseEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['EnrollmentResponse']> };
+  EnrollmentResponseEdge: Omit<EnrollmentResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['EnrollmentResponse']> };
   EnrollmentResponse_Input: Scalars['EnrollmentResponse_Input']['output'];
   EpisodeOfCare: FhirObject;
   EpisodeOfCareConnection: Omit<EpisodeOfCareConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EpisodeOfCareEdge']>>> };
-  EpisodeOfCareEdge: Omit<EpisodeOfCareEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['EpisodeOfCare']> };
+  EpisodeOfCareEdge: Omit<EpisodeOfCareEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['EpisodeOfCare']> };
   EpisodeOfCare_Input: Scalars['EpisodeOfCare_Input']['output'];
   EventDefinition: FhirObject;
   EventDefinitionConnection: Omit<EventDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EventDefinitionEdge']>>> };
-  EventDefinitionEdge: Omit<EventDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['EventDefinition']> };
+  EventDefinitionEdge: Omit<EventDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['EventDefinition']> };
   EventDefinition_Input: Scalars['EventDefinition_Input']['output'];
   Evidence: FhirObject;
   EvidenceConnection: Omit<EvidenceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EvidenceEdge']>>> };
-  EvidenceEdge: Omit<EvidenceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Evidence']> };
+  EvidenceEdge: Omit<EvidenceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Evidence']> };
   EvidenceVariable: FhirObject;
   EvidenceVariableConnection: Omit<EvidenceVariableConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['EvidenceVariableEdge']>>> };
-  EvidenceVariableEdge: Omit<EvidenceVariableEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['EvidenceVariable']> };
+  EvidenceVariableEdge: Omit<EvidenceVariableEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['EvidenceVariable']> };
   EvidenceVariable_Input: Scalars['EvidenceVariable_Input']['output'];
   Evidence_Input: Scalars['Evidence_Input']['output'];
   ExampleScenario: FhirObject;
   ExampleScenarioConnection: Omit<ExampleScenarioConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ExampleScenarioEdge']>>> };
-  ExampleScenarioEdge: Omit<ExampleScenarioEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ExampleScenario']> };
+  ExampleScenarioEdge: Omit<ExampleScenarioEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ExampleScenario']> };
   ExampleScenario_Input: Scalars['ExampleScenario_Input']['output'];
   ExplanationOfBenefit: FhirObject;
   ExplanationOfBenefitConnection: Omit<ExplanationOfBenefitConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ExplanationOfBenefitEdge']>>> };
-  ExplanationOfBenefitEdge: Omit<ExplanationOfBenefitEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ExplanationOfBenefit']> };
+  ExplanationOfBenefitEdge: Omit<ExplanationOfBenefitEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ExplanationOfBenefit']> };
   ExplanationOfBenefit_Input: Scalars['ExplanationOfBenefit_Input']['output'];
   FamilyMemberHistory: FhirObject;
   FamilyMemberHistoryConnection: Omit<FamilyMemberHistoryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['FamilyMemberHistoryEdge']>>> };
-  FamilyMemberHistoryEdge: Omit<FamilyMemberHistoryEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['FamilyMemberHistory']> };
+  FamilyMemberHistoryEdge: Omit<FamilyMemberHistoryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['FamilyMemberHistory']> };
   FamilyMemberHistory_Input: Scalars['FamilyMemberHistory_Input']['output'];
   Flag: FhirObject;
   FlagConnection: Omit<FlagConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['FlagEdge']>>> };
-  FlagEdge: Omit<FlagEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Flag']> };
+  FlagEdge: Omit<FlagEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Flag']> };
   Flag_Input: Scalars['Flag_Input']['output'];
   Goal: FhirObject;
   GoalConnection: Omit<GoalConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['GoalEdge']>>> };
-  GoalEdge: Omit<GoalEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Goal']> };
+  GoalEdge: Omit<GoalEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Goal']> };
   Goal_Input: Scalars['Goal_Input']['output'];
   GraphDefinition: FhirObject;
   GraphDefinitionConnection: Omit<GraphDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['GraphDefinitionEdge']>>> };
-  GraphDefinitionEdge: Omit<GraphDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['GraphDefinition']> };
+  GraphDefinitionEdge: Omit<GraphDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['GraphDefinition']> };
   GraphDefinition_Input: Scalars['GraphDefinition_Input']['output'];
   Group: FhirObject;
   GroupConnection: Omit<GroupConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['GroupEdge']>>> };
-  GroupEdge: Omit<GroupEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Group']> };
+  GroupEdge: Omit<GroupEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Group']> };
   Group_Input: Scalars['Group_Input']['output'];
   GuidanceResponse: FhirObject;
   GuidanceResponseConnection: Omit<GuidanceResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['GuidanceResponseEdge']>>> };
-  GuidanceResponseEdge: Omit<GuidanceResponseEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['GuidanceResponse']> };
+  GuidanceResponseEdge: Omit<GuidanceResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['GuidanceResponse']> };
   GuidanceResponse_Input: Scalars['GuidanceResponse_Input']['output'];
   HealthcareService: FhirObject;
   HealthcareServiceConnection: Omit<HealthcareServiceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['HealthcareServiceEdge']>>> };
-  HealthcareServiceEdge: Omit<HealthcareServiceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['HealthcareService']> };
+  HealthcareServiceEdge: Omit<HealthcareServiceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['HealthcareService']> };
   HealthcareService_Input: Scalars['HealthcareService_Input']['output'];
   ID: Scalars['ID']['output'];
   ImagingStudy: FhirObject;
   ImagingStudyConnection: Omit<ImagingStudyConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ImagingStudyEdge']>>> };
-  ImagingStudyEdge: Omit<ImagingStudyEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ImagingStudy']> };
+  ImagingStudyEdge: Omit<ImagingStudyEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ImagingStudy']> };
   ImagingStudy_Input: Scalars['ImagingStudy_Input']['output'];
   Immunization: FhirObject;
   ImmunizationConnection: Omit<ImmunizationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ImmunizationEdge']>>> };
-  ImmunizationEdge: Omit<ImmunizationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Immunization']> };
+  ImmunizationEdge: Omit<ImmunizationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Immunization']> };
   ImmunizationEvaluation: FhirObject;
   ImmunizationEvaluationConnection: Omit<ImmunizationEvaluationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ImmunizationEvaluationEdge']>>> };
-  ImmunizationEvaluationEdge: Omit<ImmunizationEvaluationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ImmunizationEvaluation']> };
+  ImmunizationEvaluationEdge: Omit<ImmunizationEvaluationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ImmunizationEvaluation']> };
   ImmunizationEvaluation_Input: Scalars['ImmunizationEvaluation_Input']['output'];
   ImmunizationRecommendation: FhirObject;
   ImmunizationRecommendationConnection: Omit<ImmunizationRecommendationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ImmunizationRecommendationEdge']>>> };
-  ImmunizationRecommendationEdge: Omit<ImmunizationRecommendationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ImmunizationRecommendation']> };
+  ImmunizationRecommendationEdge: Omit<ImmunizationRecommendationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ImmunizationRecommendation']> };
   ImmunizationRecommendation_Input: Scalars['ImmunizationRecommendation_Input']['output'];
   Immunization_Input: Scalars['Immunization_Input']['output'];
   ImplementationGuide: FhirObject;
   ImplementationGuideConnection: Omit<ImplementationGuideConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ImplementationGuideEdge']>>> };
-  ImplementationGuideEdge: Omit<ImplementationGuideEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ImplementationGuide']> };
+  ImplementationGuideEdge: Omit<ImplementationGuideEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ImplementationGuide']> };
   ImplementationGuide_Input: Scalars['ImplementationGuide_Input']['output'];
   Instant: Scalars['Instant']['output'];
   InsurancePlan: FhirObject;
   InsurancePlanConnection: Omit<InsurancePlanConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['InsurancePlanEdge']>>> };
-  InsurancePlanEdge: Omit<InsurancePlanEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['InsurancePlan']> };
+  InsurancePlanEdge: Omit<InsurancePlanEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['InsurancePlan']> };
   InsurancePlan_Input: Scalars['InsurancePlan_Input']['output'];
   Int: Scalars['Int']['output'];
   Invoice: FhirObject;
   InvoiceConnection: Omit<InvoiceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['InvoiceEdge']>>> };
-  InvoiceEdge: Omit<InvoiceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Invoice']> };
+  InvoiceEdge: Omit<InvoiceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Invoice']> };
   Invoice_Input: Scalars['Invoice_Input']['output'];
   JSON: Scalars['JSON']['output'];
   Library: FhirObject;
   LibraryConnection: Omit<LibraryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['LibraryEdge']>>> };
-  LibraryEdge: Omit<LibraryEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Library']> };
+  LibraryEdge: Omit<LibraryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Library']> };
   Library_Input: Scalars['Library_Input']['output'];
   Linkage: FhirObject;
   LinkageConnection: Omit<LinkageConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['LinkageEdge']>>> };
-  LinkageEdge: Omit<LinkageEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Linkage']> };
+  LinkageEdge: Omit<LinkageEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Linkage']> };
   Linkage_Input: Scalars['Linkage_Input']['output'];
   List: FhirObject;
   ListConnection: Omit<ListConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ListEdge']>>> };
-  ListEdge: Omit<ListEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['List']> };
+  ListEdge: Omit<ListEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['List']> };
   List_Input: Scalars['List_Input']['output'];
   Location: FhirObject;
   LocationConnection: Omit<LocationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['LocationEdge']>>> };
-  LocationEdge: Omit<LocationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Location']> };
+  LocationEdge: Omit<LocationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Location']> };
   Location_Input: Scalars['Location_Input']['output'];
   Measure: FhirObject;
   MeasureConnection: Omit<MeasureConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MeasureEdge']>>> };
-  MeasureEdge: Omit<MeasureEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Measure']> };
+  MeasureEdge: Omit<MeasureEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Measure']> };
   MeasureReport: FhirObject;
   MeasureReportConnection: Omit<MeasureReportConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MeasureReportEdge']>>> };
-  MeasureReportEdge: Omit<MeasureReportEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MeasureReport']> };
+  MeasureReportEdge: Omit<MeasureReportEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MeasureReport']> };
   MeasureReport_Input: Scalars['MeasureReport_Input']['output'];
   Measure_Input: Scalars['Measure_Input']['output'];
   Media: FhirObject;
   MediaConnection: Omit<MediaConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MediaEdge']>>> };
-  MediaEdge: Omit<MediaEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Media']> };
+  MediaEdge: Omit<MediaEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Media']> };
   Media_Input: Scalars['Media_Input']['output'];
   Medication: FhirObject;
   MedicationAdministration: FhirObject;
   MedicationAdministrationConnection: Omit<MedicationAdministrationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicationAdministrationEdge']>>> };
-  MedicationAdministrationEdge: Omit<MedicationAdministrationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicationAdministration']> };
+  MedicationAdministrationEdge: Omit<MedicationAdministrationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicationAdministration']> };
   MedicationAdministration_Input: Scalars['MedicationAdministration_Input']['output'];
   MedicationConnection: Omit<MedicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicationEdge']>>> };
   MedicationDispense: FhirObject;
   MedicationDispenseConnection: Omit<MedicationDispenseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicationDispenseEdge']>>> };
-  MedicationDispenseEdge: Omit<MedicationDispenseEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicationDispense']> };
+  MedicationDispenseEdge: Omit<MedicationDispenseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicationDispense']> };
   MedicationDispense_Input: Scalars['MedicationDispense_Input']['output'];
-  MedicationEdge: Omit<MedicationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Medication']> };
+  MedicationEdge: Omit<MedicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Medication']> };
   MedicationKnowledge: FhirObject;
   MedicationKnowledgeConnection: Omit<MedicationKnowledgeConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicationKnowledgeEdge']>>> };
-  MedicationKnowledgeEdge: Omit<MedicationKnowledgeEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicationKnowledge']> };
+  MedicationKnowledgeEdge: Omit<MedicationKnowledgeEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicationKnowledge']> };
   MedicationKnowledge_Input: Scalars['MedicationKnowledge_Input']['output'];
   MedicationRequest: FhirObject;
   MedicationRequestConnection: Omit<MedicationRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicationRequestEdge']>>> };
-  MedicationRequestEdge: Omit<MedicationRequestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicationRequest']> };
+  MedicationRequestEdge: Omit<MedicationRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicationRequest']> };
   MedicationRequest_Input: Scalars['MedicationRequest_Input']['output'];
   MedicationStatement: FhirObject;
   MedicationStatementConnection: Omit<MedicationStatementConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicationStatementEdge']>>> };
-  MedicationStatementEdge: Omit<MedicationStatementEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicationStatement']> };
+  MedicationStatementEdge: Omit<MedicationStatementEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicationStatement']> };
   MedicationStatement_Input: Scalars['MedicationStatement_Input']['output'];
   Medication_Input: Scalars['Medication_Input']['output'];
   MedicinalProduct: FhirObject;
   MedicinalProductAuthorization: FhirObject;
   MedicinalProductAuthorizationConnection: Omit<MedicinalProductAuthorizationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductAuthorizationEdge']>>> };
-  MedicinalProductAuthorizationEdge: Omit<MedicinalProductAuthorizationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductAuthorization']> };
+  MedicinalProductAuthorizationEdge: Omit<MedicinalProductAuthorizationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductAuthorization']> };
   MedicinalProductAuthorization_Input: Scalars['MedicinalProductAuthorization_Input']['output'];
   MedicinalProductConnection: Omit<MedicinalProductConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductEdge']>>> };
   MedicinalProductContraindication: FhirObject;
   MedicinalProductContraindicationConnection: Omit<MedicinalProductContraindicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductContraindicationEdge']>>> };
-  MedicinalProductContraindicationEdge: Omit<MedicinalProductContraindicationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductContraindication']> };
+  MedicinalProductContraindicationEdge: Omit<MedicinalProductContraindicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductContraindication']> };
   MedicinalProductContraindication_Input: Scalars['MedicinalProductContraindication_Input']['output'];
-  MedicinalProductEdge: Omit<MedicinalProductEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProduct']> };
+  MedicinalProductEdge: Omit<MedicinalProductEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProduct']> };
   MedicinalProductIndication: FhirObject;
   MedicinalProductIndicationConnection: Omit<MedicinalProductIndicationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductIndicationEdge']>>> };
-  MedicinalProductIndicationEdge: Omit<MedicinalProductIndicationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductIndication']> };
+  MedicinalProductIndicationEdge: Omit<MedicinalProductIndicationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductIndication']> };
   MedicinalProductIndication_Input: Scalars['MedicinalProductIndication_Input']['output'];
   MedicinalProductIngredient: FhirObject;
   MedicinalProductIngredientConnection: Omit<MedicinalProductIngredientConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductIngredientEdge']>>> };
-  MedicinalProductIngredientEdge: Omit<MedicinalProductIngredientEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductIngredient']> };
+  MedicinalProductIngredientEdge: Omit<MedicinalProductIngredientEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductIngredient']> };
   MedicinalProductIngredient_Input: Scalars['MedicinalProductIngredient_Input']['output'];
   MedicinalProductInteraction: FhirObject;
   MedicinalProductInteractionConnection: Omit<MedicinalProductInteractionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductInteractionEdge']>>> };
-  MedicinalProductInteractionEdge: Omit<MedicinalProductInteractionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductInteraction']> };
+  MedicinalProductInteractionEdge: Omit<MedicinalProductInteractionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductInteraction']> };
   MedicinalProductInteraction_Input: Scalars['MedicinalProductInteraction_Input']['output'];
   MedicinalProductManufactured: FhirObject;
   MedicinalProductManufacturedConnection: Omit<MedicinalProductManufacturedConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductManufacturedEdge']>>> };
-  MedicinalProductManufacturedEdge: Omit<MedicinalProductManufacturedEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductManufactured']> };
+  MedicinalProductManufacturedEdge: Omit<MedicinalProductManufacturedEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductManufactured']> };
   MedicinalProductManufactured_Input: Scalars['MedicinalProductManufactured_Input']['output'];
   MedicinalProductPackaged: FhirObject;
   MedicinalProductPackagedConnection: Omit<MedicinalProductPackagedConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductPackagedEdge']>>> };
-  MedicinalProductPackagedEdge: Omit<MedicinalProductPackagedEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductPackaged']> };
+  MedicinalProductPackagedEdge: Omit<MedicinalProductPackagedEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductPackaged']> };
   MedicinalProductPackaged_Input: Scalars['MedicinalProductPackaged_Input']['output'];
   MedicinalProductPharmaceutical: FhirObject;
   MedicinalProductPharmaceuticalConnection: Omit<MedicinalProductPharmaceuticalConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductPharmaceuticalEdge']>>> };
-  MedicinalProductPharmaceuticalEdge: Omit<MedicinalProductPharmaceuticalEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductPharmaceutical']> };
+  MedicinalProductPharmaceuticalEdge: Omit<MedicinalProductPharmaceuticalEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductPharmaceutical']> };
   MedicinalProductPharmaceutical_Input: Scalars['MedicinalProductPharmaceutical_Input']['output'];
   MedicinalProductUndesirableEffect: FhirObject;
   MedicinalProductUndesirableEffectConnection: Omit<MedicinalProductUndesirableEffectConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MedicinalProductUndesirableEffectEdge']>>> };
-  MedicinalProductUndesirableEffectEdge: Omit<MedicinalProductUndesirableEffectEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MedicinalProductUndesirableEffect']> };
+  MedicinalProductUndesirableEffectEdge: Omit<MedicinalProductUndesirableEffectEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MedicinalProductUndesirableEffect']> };
   MedicinalProductUndesirableEffect_Input: Scalars['MedicinalProductUndesirableEffect_Input']['output'];
   MedicinalProduct_Input: Scalars['MedicinalProduct_Input']['output'];
   MessageDefinition: FhirObject;
   MessageDefinitionConnection: Omit<MessageDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MessageDefinitionEdge']>>> };
-  MessageDefinitionEdge: Omit<MessageDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MessageDefinition']> };
+  MessageDefinitionEdge: Omit<MessageDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MessageDefinition']> };
   MessageDefinition_Input: Scalars['MessageDefinition_Input']['output'];
   MessageHeader: FhirObject;
   MessageHeaderConnection: Omit<MessageHeaderConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MessageHeaderEdge']>>> };
-  MessageHeaderEdge: Omit<MessageHeaderEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MessageHeader']> };
+  MessageHeaderEdge: Omit<MessageHeaderEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MessageHeader']> };
   MessageHeader_Input: Scalars['MessageHeader_Input']['output'];
   MolecularSequence: FhirObject;
   MolecularSequenceConnection: Omit<MolecularSequenceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['MolecularSequenceEdge']>>> };
-  MolecularSequenceEdge: Omit<MolecularSequenceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['MolecularSequence']> };
+  MolecularSequenceEdge: Omit<MolecularSequenceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['MolecularSequence']> };
   MolecularSequence_Input: Scalars['MolecularSequence_Input']['output'];
   Mutation: {};
   NamingSystem: FhirObject;
   NamingSystemConnection: Omit<NamingSystemConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['NamingSystemEdge']>>> };
-  NamingSystemEdge: Omit<NamingSystemEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['NamingSystem']> };
+  NamingSystemEdge: Omit<NamingSystemEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['NamingSystem']> };
   NamingSystem_Input: Scalars['NamingSystem_Input']['output'];
   NutritionOrder: FhirObject;
   NutritionOrderConnection: Omit<NutritionOrderConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['NutritionOrderEdge']>>> };
-  NutritionOrderEdge: Omit<NutritionOrderEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['NutritionOrder']> };
+  NutritionOrderEdge: Omit<NutritionOrderEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['NutritionOrder']> };
   NutritionOrder_Input: Scalars['NutritionOrder_Input']['output'];
   Observation: FhirObject;
   ObservationConnection: Omit<ObservationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ObservationEdge']>>> };
   ObservationDefinition: FhirObject;
   ObservationDefinitionConnection: Omit<ObservationDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ObservationDefinitionEdge']>>> };
-  ObservationDefinitionEdge: Omit<ObservationDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ObservationDefinition']> };
+  ObservationDefinitionEdge: Omit<ObservationDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ObservationDefinition']> };
   ObservationDefinition_Input: Scalars['ObservationDefinition_Input']['output'];
-  ObservationEdge: Omit<ObservationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Observation']> };
+  ObservationEdge: Omit<ObservationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Observation']> };
   Observation_Input: Scalars['Observation_Input']['output'];
   OperationDefinition: FhirObject;
   OperationDefinitionConnection: Omit<OperationDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['OperationDefinitionEdge']>>> };
-  OperationDefinitionEdge: Omit<OperationDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['OperationDefinition']> };
+  OperationDefinitionEdge: Omit<OperationDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['OperationDefinition']> };
   OperationDefinition_Input: Scalars['OperationDefinition_Input']['output'];
   OperationOutcome: FhirObject;
   OperationOutcomeConnection: Omit<OperationOutcomeConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['OperationOutcomeEdge']>>> };
-  OperationOutcomeEdge: Omit<OperationOutcomeEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['OperationOutcome']> };
+  OperationOutcomeEdge: Omit<OperationOutcomeEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['OperationOutcome']> };
   OperationOutcome_Input: Scalars['OperationOutcome_Input']['output'];
   Organization: FhirObject;
   OrganizationAffiliation: FhirObject;
   OrganizationAffiliationConnection: Omit<OrganizationAffiliationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['OrganizationAffiliationEdge']>>> };
-  OrganizationAffiliationEdge: Omit<OrganizationAffiliationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['OrganizationAffiliation']> };
+  OrganizationAffiliationEdge: Omit<OrganizationAffiliationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['OrganizationAffiliation']> };
   OrganizationAffiliation_Input: Scalars['OrganizationAffiliation_Input']['output'];
   OrganizationConnection: Omit<OrganizationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['OrganizationEdge']>>> };
-  OrganizationEdge: Omit<OrganizationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Organization']> };
+  OrganizationEdge: Omit<OrganizationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Organization']> };
   Organization_Input: Scalars['Organization_Input']['output'];
   Parameters: FhirObject;
   ParametersConnection: Omit<ParametersConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ParametersEdge']>>> };
-  ParametersEdge: Omit<ParametersEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Parameters']> };
+  ParametersEdge: Omit<ParametersEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Parameters']> };
   Parameters_Input: Scalars['Parameters_Input']['output'];
   Patient: FhirObject;
   PatientConnection: Omit<PatientConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['PatientEdge']>>> };
-  PatientEdge: Omit<PatientEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Patient']> };
+  PatientEdge: Omit<PatientEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Patient']> };
   Patient_Input: Scalars['Patient_Input']['output'];
   PaymentNotice: FhirObject;
   PaymentNoticeConnection: Omit<PaymentNoticeConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['PaymentNoticeEdge']>>> };
-  PaymentNoticeEdge: Omit<PaymentNoticeEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['PaymentNotice']> };
+  PaymentNoticeEdge: Omit<PaymentNoticeEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['PaymentNotice']> };
   PaymentNotice_Input: Scalars['PaymentNotice_Input']['output'];
   PaymentReconciliation: FhirObject;
   PaymentReconciliationConnection: Omit<PaymentReconciliationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['PaymentReconciliationEdge']>>> };
-  PaymentReconciliationEdge: Omit<PaymentReconciliationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['PaymentReconciliation']> };
+  PaymentReconciliationEdge: Omit<PaymentReconciliationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['PaymentReconciliation']> };
   PaymentReconciliation_Input: Scalars['PaymentReconciliation_Input']['output'];
   Person: FhirObject;
   PersonConnection: Omit<PersonConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['PersonEdge']>>> };
-  PersonEdge: Omit<PersonEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Person']> };
+  PersonEdge: Omit<PersonEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Person']> };
   Person_Input: Scalars['Person_Input']['output'];
   PlanDefinition: FhirObject;
   PlanDefinitionConnection: Omit<PlanDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['PlanDefinitionEdge']>>> };
-  PlanDefinitionEdge: Omit<PlanDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['PlanDefinition']> };
+  PlanDefinitionEdge: Omit<PlanDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['PlanDefinition']> };
   PlanDefinition_Input: Scalars['PlanDefinition_Input']['output'];
   Practitioner: FhirObject;
   PractitionerConnection: Omit<PractitionerConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['PractitionerEdge']>>> };
-  PractitionerEdge: Omit<PractitionerEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Practitioner']> };
+  PractitionerEdge: Omit<PractitionerEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Practitioner']> };
   PractitionerRole: FhirObject;
   PractitionerRoleConnection: Omit<PractitionerRoleConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['PractitionerRoleEdge']>>> };
-  PractitionerRoleEdge: Omit<PractitionerRoleEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['PractitionerRole']> };
+  PractitionerRoleEdge: Omit<PractitionerRoleEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['PractitionerRole']> };
   PractitionerRole_Input: Scalars['PractitionerRole_Input']['output'];
   Practitioner_Input: Scalars['Practitioner_Input']['output'];
   Procedure: FhirObject;
   ProcedureConnection: Omit<ProcedureConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ProcedureEdge']>>> };
-  ProcedureEdge: Omit<ProcedureEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Procedure']> };
+  ProcedureEdge: Omit<ProcedureEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Procedure']> };
   Procedure_Input: Scalars['Procedure_Input']['output'];
   Provenance: FhirObject;
   ProvenanceConnection: Omit<ProvenanceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ProvenanceEdge']>>> };
-  ProvenanceEdge: Omit<ProvenanceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Provenance']> };
+  ProvenanceEdge: Omit<ProvenanceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Provenance']> };
   Provenance_Input: Scalars['Provenance_Input']['output'];
   Query: {};
   Questionnaire: FhirObject;
   QuestionnaireConnection: Omit<QuestionnaireConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['QuestionnaireEdge']>>> };
-  QuestionnaireEdge: Omit<QuestionnaireEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Questionnaire']> };
+  QuestionnaireEdge: Omit<QuestionnaireEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Questionnaire']> };
   QuestionnaireResponse: FhirObject;
   QuestionnaireResponseConnection: Omit<QuestionnaireResponseConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['QuestionnaireResponseEdge']>>> };
-  QuestionnaireResponseEdge: Omit<QuestionnaireResponseEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['QuestionnaireResponse']> };
+  QuestionnaireResponseEdge: Omit<QuestionnaireResponseEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['QuestionnaireResponse']> };
   QuestionnaireResponse_Input: Scalars['QuestionnaireResponse_Input']['output'];
   Questionnaire_Input: Scalars['Questionnaire_Input']['output'];
   Reference: Omit<Reference, 'resource'> & { resource?: Maybe<ResolversParentTypes['Resource']> };
   RelatedPerson: FhirObject;
   RelatedPersonConnection: Omit<RelatedPersonConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['RelatedPersonEdge']>>> };
-  RelatedPersonEdge: Omit<RelatedPersonEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['RelatedPerson']> };
+  RelatedPersonEdge: Omit<RelatedPersonEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['RelatedPerson']> };
   RelatedPerson_Input: Scalars['RelatedPerson_Input']['output'];
   RequestGroup: FhirObject;
   RequestGroupConnection: Omit<RequestGroupConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['RequestGroupEdge']>>> };
-  RequestGroupEdge: Omit<RequestGroupEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['RequestGroup']> };
+  RequestGroupEdge: Omit<RequestGroupEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['RequestGroup']> };
   RequestGroup_Input: Scalars['RequestGroup_Input']['output'];
   ResearchDefinition: FhirObject;
   ResearchDefinitionConnection: Omit<ResearchDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ResearchDefinitionEdge']>>> };
-  ResearchDefinitionEdge: Omit<ResearchDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ResearchDefinition']> };
+  ResearchDefinitionEdge: Omit<ResearchDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ResearchDefinition']> };
   ResearchDefinition_Input: Scalars['ResearchDefinition_Input']['output'];
   ResearchElementDefinition: FhirObject;
   ResearchElementDefinitionConnection: Omit<ResearchElementDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ResearchElementDefinitionEdge']>>> };
-  ResearchElementDefinitionEdge: Omit<ResearchElementDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ResearchElementDefinition']> };
+  ResearchElementDefinitionEdge: Omit<ResearchElementDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ResearchElementDefinition']> };
   ResearchElementDefinition_Input: Scalars['ResearchElementDefinition_Input']['output'];
   ResearchStudy: FhirObject;
   ResearchStudyConnection: Omit<ResearchStudyConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ResearchStudyEdge']>>> };
-  ResearchStudyEdge: Omit<ResearchStudyEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ResearchStudy']> };
+  ResearchStudyEdge: Omit<ResearchStudyEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ResearchStudy']> };
   ResearchStudy_Input: Scalars['ResearchStudy_Input']['output'];
   ResearchSubject: FhirObject;
   ResearchSubjectConnection: Omit<ResearchSubjectConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ResearchSubjectEdge']>>> };
-  ResearchSubjectEdge: Omit<ResearchSubjectEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ResearchSubject']> };
+  ResearchSubjectEdge: Omit<ResearchSubjectEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ResearchSubject']> };
   ResearchSubject_Input: Scalars['ResearchSubject_Input']['output'];
   Resource: FhirObject;
   RiskAssessment: FhirObject;
   RiskAssessmentConnection: Omit<RiskAssessmentConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['RiskAssessmentEdge']>>> };
-  RiskAssessmentEdge: Omit<RiskAssessmentEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['RiskAssessment']> };
+  RiskAssessmentEdge: Omit<RiskAssessmentEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['RiskAssessment']> };
   RiskAssessment_Input: Scalars['RiskAssessment_Input']['output'];
   RiskEvidenceSynthesis: FhirObject;
   RiskEvidenceSynthesisConnection: Omit<RiskEvidenceSynthesisConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['RiskEvidenceSynthesisEdge']>>> };
-  RiskEvidenceSynthesisEdge: Omit<RiskEvidenceSynthesisEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['RiskEvidenceSynthesis']> };
+  RiskEvidenceSynthesisEdge: Omit<RiskEvidenceSynthesisEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['RiskEvidenceSynthesis']> };
   RiskEvidenceSynthesis_Input: Scalars['RiskEvidenceSynthesis_Input']['output'];
   Schedule: FhirObject;
   ScheduleConnection: Omit<ScheduleConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ScheduleEdge']>>> };
-  ScheduleEdge: Omit<ScheduleEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Schedule']> };
+  ScheduleEdge: Omit<ScheduleEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Schedule']> };
   Schedule_Input: Scalars['Schedule_Input']['output'];
   SearchParameter: FhirObject;
   SearchParameterConnection: Omit<SearchParameterConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SearchParameterEdge']>>> };
-  SearchParameterEdge: Omit<SearchParameterEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SearchParameter']> };
+  SearchParameterEdge: Omit<SearchParameterEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SearchParameter']> };
   SearchParameter_Input: Scalars['SearchParameter_Input']['output'];
   ServiceRequest: FhirObject;
   ServiceRequestConnection: Omit<ServiceRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ServiceRequestEdge']>>> };
-  ServiceRequestEdge: Omit<ServiceRequestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ServiceRequest']> };
+  ServiceRequestEdge: Omit<ServiceRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ServiceRequest']> };
   ServiceRequest_Input: Scalars['ServiceRequest_Input']['output'];
   Slot: FhirObject;
   SlotConnection: Omit<SlotConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SlotEdge']>>> };
-  SlotEdge: Omit<SlotEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Slot']> };
+  SlotEdge: Omit<SlotEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Slot']> };
   Slot_Input: Scalars['Slot_Input']['output'];
   Specimen: FhirObject;
   SpecimenConnection: Omit<SpecimenConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SpecimenEdge']>>> };
   SpecimenDefinition: FhirObject;
   SpecimenDefinitionConnection: Omit<SpecimenDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SpecimenDefinitionEdge']>>> };
-  SpecimenDefinitionEdge: Omit<SpecimenDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SpecimenDefinition']> };
+  SpecimenDefinitionEdge: Omit<SpecimenDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SpecimenDefinition']> };
   SpecimenDefinition_Input: Scalars['SpecimenDefinition_Input']['output'];
-  SpecimenEdge: Omit<SpecimenEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Specimen']> };
+  SpecimenEdge: Omit<SpecimenEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Specimen']> };
   Specimen_Input: Scalars['Specimen_Input']['output'];
   String: Scalars['String']['output'];
   StructureDefinition: FhirObject;
   StructureDefinitionConnection: Omit<StructureDefinitionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['StructureDefinitionEdge']>>> };
-  StructureDefinitionEdge: Omit<StructureDefinitionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['StructureDefinition']> };
+  StructureDefinitionEdge: Omit<StructureDefinitionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['StructureDefinition']> };
   StructureDefinition_Input: Scalars['StructureDefinition_Input']['output'];
   StructureMap: FhirObject;
   StructureMapConnection: Omit<StructureMapConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['StructureMapEdge']>>> };
-  StructureMapEdge: Omit<StructureMapEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['StructureMap']> };
+  StructureMapEdge: Omit<StructureMapEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['StructureMap']> };
   StructureMap_Input: Scalars['StructureMap_Input']['output'];
   Subscription: FhirObject;
   SubscriptionConnection: Omit<SubscriptionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubscriptionEdge']>>> };
-  SubscriptionEdge: Omit<SubscriptionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Subscription']> };
+  SubscriptionEdge: Omit<SubscriptionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Subscription']> };
   Subscription_Input: Scalars['Subscription_Input']['output'];
   Substance: FhirObject;
   SubstanceConnection: Omit<SubstanceConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubstanceEdge']>>> };
-  SubstanceEdge: Omit<SubstanceEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Substance']> };
+  SubstanceEdge: Omit<SubstanceEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Substance']> };
   SubstanceNucleicAcid: FhirObject;
   SubstanceNucleicAcidConnection: Omit<SubstanceNucleicAcidConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubstanceNucleicAcidEdge']>>> };
-  SubstanceNucleicAcidEdge: Omit<SubstanceNucleicAcidEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SubstanceNucleicAcid']> };
+  SubstanceNucleicAcidEdge: Omit<SubstanceNucleicAcidEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SubstanceNucleicAcid']> };
   SubstanceNucleicAcid_Input: Scalars['SubstanceNucleicAcid_Input']['output'];
   SubstancePolymer: FhirObject;
   SubstancePolymerConnection: Omit<SubstancePolymerConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubstancePolymerEdge']>>> };
-  SubstancePolymerEdge: Omit<SubstancePolymerEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SubstancePolymer']> };
+  SubstancePolymerEdge: Omit<SubstancePolymerEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SubstancePolymer']> };
   SubstancePolymer_Input: Scalars['SubstancePolymer_Input']['output'];
   SubstanceProtein: FhirObject;
   SubstanceProteinConnection: Omit<SubstanceProteinConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubstanceProteinEdge']>>> };
-  SubstanceProteinEdge: Omit<SubstanceProteinEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SubstanceProtein']> };
+  SubstanceProteinEdge: Omit<SubstanceProteinEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SubstanceProtein']> };
   SubstanceProtein_Input: Scalars['SubstanceProtein_Input']['output'];
   SubstanceReferenceInformation: FhirObject;
   SubstanceReferenceInformationConnection: Omit<SubstanceReferenceInformationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubstanceReferenceInformationEdge']>>> };
-  SubstanceReferenceInformationEdge: Omit<SubstanceReferenceInformationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SubstanceReferenceInformation']> };
+  SubstanceReferenceInformationEdge: Omit<SubstanceReferenceInformationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SubstanceReferenceInformation']> };
   SubstanceReferenceInformation_Input: Scalars['SubstanceReferenceInformation_Input']['output'];
   SubstanceSourceMaterial: FhirObject;
   SubstanceSourceMaterialConnection: Omit<SubstanceSourceMaterialConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubstanceSourceMaterialEdge']>>> };
-  SubstanceSourceMaterialEdge: Omit<SubstanceSourceMaterialEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SubstanceSourceMaterial']> };
+  SubstanceSourceMaterialEdge: Omit<SubstanceSourceMaterialEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SubstanceSourceMaterial']> };
   SubstanceSourceMaterial_Input: Scalars['SubstanceSourceMaterial_Input']['output'];
   SubstanceSpecification: FhirObject;
   SubstanceSpecificationConnection: Omit<SubstanceSpecificationConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SubstanceSpecificationEdge']>>> };
-  SubstanceSpecificationEdge: Omit<SubstanceSpecificationEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SubstanceSpecification']> };
+  SubstanceSpecificationEdge: Omit<SubstanceSpecificationEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SubstanceSpecification']> };
   SubstanceSpecification_Input: Scalars['SubstanceSpecification_Input']['output'];
   Substance_Input: Scalars['Substance_Input']['output'];
   SupplyDelivery: FhirObject;
   SupplyDeliveryConnection: Omit<SupplyDeliveryConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SupplyDeliveryEdge']>>> };
-  SupplyDeliveryEdge: Omit<SupplyDeliveryEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SupplyDelivery']> };
+  SupplyDeliveryEdge: Omit<SupplyDeliveryEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SupplyDelivery']> };
   SupplyDelivery_Input: Scalars['SupplyDelivery_Input']['output'];
   SupplyRequest: FhirObject;
   SupplyRequestConnection: Omit<SupplyRequestConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['SupplyRequestEdge']>>> };
-  SupplyRequestEdge: Omit<SupplyRequestEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['SupplyRequest']> };
+  SupplyRequestEdge: Omit<SupplyRequestEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['SupplyRequest']> };
   SupplyRequest_Input: Scalars['SupplyRequest_Input']['output'];
   Task: FhirObject;
   TaskConnection: Omit<TaskConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['TaskEdge']>>> };
-  TaskEdge: Omit<TaskEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['Task']> };
+  TaskEdge: Omit<TaskEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['Task']> };
   Task_Input: Scalars['Task_Input']['output'];
   TerminologyCapabilities: FhirObject;
   TerminologyCapabilitiesConnection: Omit<TerminologyCapabilitiesConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['TerminologyCapabilitiesEdge']>>> };
-  TerminologyCapabilitiesEdge: Omit<TerminologyCapabilitiesEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['TerminologyCapabilities']> };
+  TerminologyCapabilitiesEdge: Omit<TerminologyCapabilitiesEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['TerminologyCapabilities']> };
   TerminologyCapabilities_Input: Scalars['TerminologyCapabilities_Input']['output'];
   TestReport: FhirObject;
   TestReportConnection: Omit<TestReportConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['TestReportEdge']>>> };
-  TestReportEdge: Omit<TestReportEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['TestReport']> };
+  TestReportEdge: Omit<TestReportEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['TestReport']> };
   TestReport_Input: Scalars['TestReport_Input']['output'];
   TestScript: FhirObject;
   TestScriptConnection: Omit<TestScriptConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['TestScriptEdge']>>> };
-  TestScriptEdge: Omit<TestScriptEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['TestScript']> };
+  TestScriptEdge: Omit<TestScriptEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['TestScript']> };
   TestScript_Input: Scalars['TestScript_Input']['output'];
   Time: Scalars['Time']['output'];
   ValueSet: FhirObject;
   ValueSetConnection: Omit<ValueSetConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['ValueSetEdge']>>> };
-  ValueSetEdge: Omit<ValueSetEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['ValueSet']> };
+  ValueSetEdge: Omit<ValueSetEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['ValueSet']> };
   ValueSet_Input: Scalars['ValueSet_Input']['output'];
   VerificationResult: FhirObject;
   VerificationResultConnection: Omit<VerificationResultConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['VerificationResultEdge']>>> };
-  VerificationResultEdge: Omit<VerificationResultEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['VerificationResult']> };
+  VerificationResultEdge: Omit<VerificationResultEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['VerificationResult']> };
   VerificationResult_Input: Scalars['VerificationResult_Input']['output'];
   VisionPrescription: FhirObject;
   VisionPrescriptionConnection: Omit<VisionPrescriptionConnection, 'edges'> & { edges?: Maybe<Array<Maybe<ResolversParentTypes['VisionPrescriptionEdge']>>> };
-  VisionPrescriptionEdge: Omit<VisionPrescriptionEdge, 'resource'> & { resource?: Maybe<ResolversParentTypes['VisionPrescription']> };
+  VisionPrescriptionEdge: Omit<VisionPrescriptionEdge, 'included' | 'resource'> & { included?: Maybe<ResolversParentTypes['Resource']>, resource?: Maybe<ResolversParentTypes['VisionPrescription']> };
   VisionPrescription_Input: Scalars['VisionPrescription_Input']['output'];
 };
 
@@ -18803,6 +19241,7 @@ export type AccountConnectionResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type AccountEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AccountEdge'] = ResolversParentTypes['AccountEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -18834,6 +19273,7 @@ export type ActivityDefinitionConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type ActivityDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ActivityDefinitionEdge'] = ResolversParentTypes['ActivityDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ActivityDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -18865,6 +19305,7 @@ export type AdverseEventConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type AdverseEventEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AdverseEventEdge'] = ResolversParentTypes['AdverseEventEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['AdverseEvent']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -18896,6 +19337,7 @@ export type AllergyIntoleranceConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type AllergyIntoleranceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AllergyIntoleranceEdge'] = ResolversParentTypes['AllergyIntoleranceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['AllergyIntolerance']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -18927,6 +19369,7 @@ export type AppointmentConnectionResolvers<ContextType = GraphQLContext, ParentT
 };
 
 export type AppointmentEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AppointmentEdge'] = ResolversParentTypes['AppointmentEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Appointment']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -18954,6 +19397,7 @@ export type AppointmentResponseConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type AppointmentResponseEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AppointmentResponseEdge'] = ResolversParentTypes['AppointmentResponseEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['AppointmentResponse']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -18989,6 +19433,7 @@ export type AuditEventConnectionResolvers<ContextType = GraphQLContext, ParentTy
 };
 
 export type AuditEventEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['AuditEventEdge'] = ResolversParentTypes['AuditEventEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['AuditEvent']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19020,6 +19465,7 @@ export type BasicConnectionResolvers<ContextType = GraphQLContext, ParentType ex
 };
 
 export type BasicEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BasicEdge'] = ResolversParentTypes['BasicEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Basic']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19051,6 +19497,7 @@ export type BinaryConnectionResolvers<ContextType = GraphQLContext, ParentType e
 };
 
 export type BinaryEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BinaryEdge'] = ResolversParentTypes['BinaryEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Binary']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19082,6 +19529,7 @@ export type BiologicallyDerivedProductConnectionResolvers<ContextType = GraphQLC
 };
 
 export type BiologicallyDerivedProductEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BiologicallyDerivedProductEdge'] = ResolversParentTypes['BiologicallyDerivedProductEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['BiologicallyDerivedProduct']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19113,6 +19561,7 @@ export type BodyStructureConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type BodyStructureEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BodyStructureEdge'] = ResolversParentTypes['BodyStructureEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['BodyStructure']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19144,6 +19593,7 @@ export type BundleConnectionResolvers<ContextType = GraphQLContext, ParentType e
 };
 
 export type BundleEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['BundleEdge'] = ResolversParentTypes['BundleEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Bundle']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19175,6 +19625,7 @@ export type CapabilityStatementConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type CapabilityStatementEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CapabilityStatementEdge'] = ResolversParentTypes['CapabilityStatementEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CapabilityStatement']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19206,6 +19657,7 @@ export type CarePlanConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type CarePlanEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CarePlanEdge'] = ResolversParentTypes['CarePlanEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CarePlan']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19237,6 +19689,7 @@ export type CareTeamConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type CareTeamEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CareTeamEdge'] = ResolversParentTypes['CareTeamEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CareTeam']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19268,6 +19721,7 @@ export type CatalogEntryConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type CatalogEntryEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CatalogEntryEdge'] = ResolversParentTypes['CatalogEntryEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CatalogEntry']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19319,6 +19773,7 @@ export type ChargeItemDefinitionConnectionResolvers<ContextType = GraphQLContext
 };
 
 export type ChargeItemDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChargeItemDefinitionEdge'] = ResolversParentTypes['ChargeItemDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ChargeItemDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19330,6 +19785,7 @@ export interface ChargeItemDefinition_InputScalarConfig extends GraphQLScalarTyp
 }
 
 export type ChargeItemEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ChargeItemEdge'] = ResolversParentTypes['ChargeItemEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ChargeItem']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19361,6 +19817,7 @@ export type ClaimConnectionResolvers<ContextType = GraphQLContext, ParentType ex
 };
 
 export type ClaimEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClaimEdge'] = ResolversParentTypes['ClaimEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Claim']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19388,6 +19845,7 @@ export type ClaimResponseConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type ClaimResponseEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClaimResponseEdge'] = ResolversParentTypes['ClaimResponseEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ClaimResponse']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19439,6 +19897,7 @@ export type ClinicalImpressionConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type ClinicalImpressionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ClinicalImpressionEdge'] = ResolversParentTypes['ClinicalImpressionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ClinicalImpression']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19470,6 +19929,7 @@ export type CodeSystemConnectionResolvers<ContextType = GraphQLContext, ParentTy
 };
 
 export type CodeSystemEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CodeSystemEdge'] = ResolversParentTypes['CodeSystemEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CodeSystem']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19501,6 +19961,7 @@ export type CommunicationConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type CommunicationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CommunicationEdge'] = ResolversParentTypes['CommunicationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Communication']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19528,6 +19989,7 @@ export type CommunicationRequestConnectionResolvers<ContextType = GraphQLContext
 };
 
 export type CommunicationRequestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CommunicationRequestEdge'] = ResolversParentTypes['CommunicationRequestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CommunicationRequest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19563,6 +20025,7 @@ export type CompartmentDefinitionConnectionResolvers<ContextType = GraphQLContex
 };
 
 export type CompartmentDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CompartmentDefinitionEdge'] = ResolversParentTypes['CompartmentDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CompartmentDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19594,6 +20057,7 @@ export type CompositionConnectionResolvers<ContextType = GraphQLContext, ParentT
 };
 
 export type CompositionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CompositionEdge'] = ResolversParentTypes['CompositionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Composition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19625,6 +20089,7 @@ export type ConceptMapConnectionResolvers<ContextType = GraphQLContext, ParentTy
 };
 
 export type ConceptMapEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ConceptMapEdge'] = ResolversParentTypes['ConceptMapEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ConceptMap']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19656,6 +20121,7 @@ export type ConditionConnectionResolvers<ContextType = GraphQLContext, ParentTyp
 };
 
 export type ConditionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ConditionEdge'] = ResolversParentTypes['ConditionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Condition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19687,6 +20153,7 @@ export type ConsentConnectionResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type ConsentEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ConsentEdge'] = ResolversParentTypes['ConsentEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Consent']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19718,6 +20185,7 @@ export type ContractConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type ContractEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ContractEdge'] = ResolversParentTypes['ContractEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Contract']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19749,6 +20217,7 @@ export type CoverageConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type CoverageEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CoverageEdge'] = ResolversParentTypes['CoverageEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Coverage']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19776,6 +20245,7 @@ export type CoverageEligibilityRequestConnectionResolvers<ContextType = GraphQLC
 };
 
 export type CoverageEligibilityRequestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CoverageEligibilityRequestEdge'] = ResolversParentTypes['CoverageEligibilityRequestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CoverageEligibilityRequest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19807,6 +20277,7 @@ export type CoverageEligibilityResponseConnectionResolvers<ContextType = GraphQL
 };
 
 export type CoverageEligibilityResponseEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CoverageEligibilityResponseEdge'] = ResolversParentTypes['CoverageEligibilityResponseEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['CoverageEligibilityResponse']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19854,6 +20325,7 @@ export type DetectedIssueConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type DetectedIssueEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DetectedIssueEdge'] = ResolversParentTypes['DetectedIssueEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DetectedIssue']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19905,6 +20377,7 @@ export type DeviceDefinitionConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type DeviceDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeviceDefinitionEdge'] = ResolversParentTypes['DeviceDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DeviceDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19916,6 +20389,7 @@ export interface DeviceDefinition_InputScalarConfig extends GraphQLScalarTypeCon
 }
 
 export type DeviceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeviceEdge'] = ResolversParentTypes['DeviceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Device']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19943,6 +20417,7 @@ export type DeviceMetricConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type DeviceMetricEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeviceMetricEdge'] = ResolversParentTypes['DeviceMetricEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DeviceMetric']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -19974,6 +20449,7 @@ export type DeviceRequestConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type DeviceRequestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeviceRequestEdge'] = ResolversParentTypes['DeviceRequestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DeviceRequest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20005,6 +20481,7 @@ export type DeviceUseStatementConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type DeviceUseStatementEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeviceUseStatementEdge'] = ResolversParentTypes['DeviceUseStatementEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DeviceUseStatement']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20040,6 +20517,7 @@ export type DiagnosticReportConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type DiagnosticReportEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DiagnosticReportEdge'] = ResolversParentTypes['DiagnosticReportEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DiagnosticReport']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20071,6 +20549,7 @@ export type DocumentManifestConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type DocumentManifestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DocumentManifestEdge'] = ResolversParentTypes['DocumentManifestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DocumentManifest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20102,6 +20581,7 @@ export type DocumentReferenceConnectionResolvers<ContextType = GraphQLContext, P
 };
 
 export type DocumentReferenceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DocumentReferenceEdge'] = ResolversParentTypes['DocumentReferenceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['DocumentReference']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20133,6 +20613,7 @@ export type EffectEvidenceSynthesisConnectionResolvers<ContextType = GraphQLCont
 };
 
 export type EffectEvidenceSynthesisEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EffectEvidenceSynthesisEdge'] = ResolversParentTypes['EffectEvidenceSynthesisEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['EffectEvidenceSynthesis']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20164,6 +20645,7 @@ export type EncounterConnectionResolvers<ContextType = GraphQLContext, ParentTyp
 };
 
 export type EncounterEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EncounterEdge'] = ResolversParentTypes['EncounterEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Encounter']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20195,6 +20677,7 @@ export type EndpointConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type EndpointEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EndpointEdge'] = ResolversParentTypes['EndpointEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Endpoint']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20226,6 +20709,7 @@ export type EnrollmentRequestConnectionResolvers<ContextType = GraphQLContext, P
 };
 
 export type EnrollmentRequestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EnrollmentRequestEdge'] = ResolversParentTypes['EnrollmentRequestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['EnrollmentRequest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20257,6 +20741,7 @@ export type EnrollmentResponseConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type EnrollmentResponseEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EnrollmentResponseEdge'] = ResolversParentTypes['EnrollmentResponseEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['EnrollmentResponse']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20288,6 +20773,7 @@ export type EpisodeOfCareConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type EpisodeOfCareEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EpisodeOfCareEdge'] = ResolversParentTypes['EpisodeOfCareEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['EpisodeOfCare']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20319,6 +20805,7 @@ export type EventDefinitionConnectionResolvers<ContextType = GraphQLContext, Par
 };
 
 export type EventDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EventDefinitionEdge'] = ResolversParentTypes['EventDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['EventDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20350,6 +20837,7 @@ export type EvidenceConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type EvidenceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EvidenceEdge'] = ResolversParentTypes['EvidenceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Evidence']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20377,6 +20865,7 @@ export type EvidenceVariableConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type EvidenceVariableEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['EvidenceVariableEdge'] = ResolversParentTypes['EvidenceVariableEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['EvidenceVariable']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20412,6 +20901,7 @@ export type ExampleScenarioConnectionResolvers<ContextType = GraphQLContext, Par
 };
 
 export type ExampleScenarioEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ExampleScenarioEdge'] = ResolversParentTypes['ExampleScenarioEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ExampleScenario']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20443,6 +20933,7 @@ export type ExplanationOfBenefitConnectionResolvers<ContextType = GraphQLContext
 };
 
 export type ExplanationOfBenefitEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ExplanationOfBenefitEdge'] = ResolversParentTypes['ExplanationOfBenefitEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ExplanationOfBenefit']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20474,6 +20965,7 @@ export type FamilyMemberHistoryConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type FamilyMemberHistoryEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FamilyMemberHistoryEdge'] = ResolversParentTypes['FamilyMemberHistoryEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['FamilyMemberHistory']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20505,6 +20997,7 @@ export type FlagConnectionResolvers<ContextType = GraphQLContext, ParentType ext
 };
 
 export type FlagEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['FlagEdge'] = ResolversParentTypes['FlagEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Flag']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20536,6 +21029,7 @@ export type GoalConnectionResolvers<ContextType = GraphQLContext, ParentType ext
 };
 
 export type GoalEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GoalEdge'] = ResolversParentTypes['GoalEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Goal']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20567,6 +21061,7 @@ export type GraphDefinitionConnectionResolvers<ContextType = GraphQLContext, Par
 };
 
 export type GraphDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GraphDefinitionEdge'] = ResolversParentTypes['GraphDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['GraphDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20598,6 +21093,7 @@ export type GroupConnectionResolvers<ContextType = GraphQLContext, ParentType ex
 };
 
 export type GroupEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GroupEdge'] = ResolversParentTypes['GroupEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20629,6 +21125,7 @@ export type GuidanceResponseConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type GuidanceResponseEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['GuidanceResponseEdge'] = ResolversParentTypes['GuidanceResponseEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['GuidanceResponse']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20660,6 +21157,7 @@ export type HealthcareServiceConnectionResolvers<ContextType = GraphQLContext, P
 };
 
 export type HealthcareServiceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['HealthcareServiceEdge'] = ResolversParentTypes['HealthcareServiceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['HealthcareService']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20691,6 +21189,7 @@ export type ImagingStudyConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type ImagingStudyEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImagingStudyEdge'] = ResolversParentTypes['ImagingStudyEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ImagingStudy']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20722,6 +21221,7 @@ export type ImmunizationConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type ImmunizationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImmunizationEdge'] = ResolversParentTypes['ImmunizationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Immunization']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20749,6 +21249,7 @@ export type ImmunizationEvaluationConnectionResolvers<ContextType = GraphQLConte
 };
 
 export type ImmunizationEvaluationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImmunizationEvaluationEdge'] = ResolversParentTypes['ImmunizationEvaluationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ImmunizationEvaluation']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20780,6 +21281,7 @@ export type ImmunizationRecommendationConnectionResolvers<ContextType = GraphQLC
 };
 
 export type ImmunizationRecommendationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImmunizationRecommendationEdge'] = ResolversParentTypes['ImmunizationRecommendationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ImmunizationRecommendation']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20815,6 +21317,7 @@ export type ImplementationGuideConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type ImplementationGuideEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImplementationGuideEdge'] = ResolversParentTypes['ImplementationGuideEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ImplementationGuide']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20850,6 +21353,7 @@ export type InsurancePlanConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type InsurancePlanEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['InsurancePlanEdge'] = ResolversParentTypes['InsurancePlanEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['InsurancePlan']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20881,6 +21385,7 @@ export type InvoiceConnectionResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type InvoiceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['InvoiceEdge'] = ResolversParentTypes['InvoiceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Invoice']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20916,6 +21421,7 @@ export type LibraryConnectionResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type LibraryEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LibraryEdge'] = ResolversParentTypes['LibraryEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Library']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20947,6 +21453,7 @@ export type LinkageConnectionResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type LinkageEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LinkageEdge'] = ResolversParentTypes['LinkageEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Linkage']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -20978,6 +21485,7 @@ export type ListConnectionResolvers<ContextType = GraphQLContext, ParentType ext
 };
 
 export type ListEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ListEdge'] = ResolversParentTypes['ListEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['List']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21009,6 +21517,7 @@ export type LocationConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type LocationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['LocationEdge'] = ResolversParentTypes['LocationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Location']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21040,6 +21549,7 @@ export type MeasureConnectionResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type MeasureEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MeasureEdge'] = ResolversParentTypes['MeasureEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Measure']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21067,6 +21577,7 @@ export type MeasureReportConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type MeasureReportEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MeasureReportEdge'] = ResolversParentTypes['MeasureReportEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MeasureReport']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21102,6 +21613,7 @@ export type MediaConnectionResolvers<ContextType = GraphQLContext, ParentType ex
 };
 
 export type MediaEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MediaEdge'] = ResolversParentTypes['MediaEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Media']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21141,6 +21653,7 @@ export type MedicationAdministrationConnectionResolvers<ContextType = GraphQLCon
 };
 
 export type MedicationAdministrationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicationAdministrationEdge'] = ResolversParentTypes['MedicationAdministrationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicationAdministration']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21184,6 +21697,7 @@ export type MedicationDispenseConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type MedicationDispenseEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicationDispenseEdge'] = ResolversParentTypes['MedicationDispenseEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicationDispense']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21195,6 +21709,7 @@ export interface MedicationDispense_InputScalarConfig extends GraphQLScalarTypeC
 }
 
 export type MedicationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicationEdge'] = ResolversParentTypes['MedicationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Medication']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21222,6 +21737,7 @@ export type MedicationKnowledgeConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type MedicationKnowledgeEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicationKnowledgeEdge'] = ResolversParentTypes['MedicationKnowledgeEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicationKnowledge']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21253,6 +21769,7 @@ export type MedicationRequestConnectionResolvers<ContextType = GraphQLContext, P
 };
 
 export type MedicationRequestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicationRequestEdge'] = ResolversParentTypes['MedicationRequestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicationRequest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21284,6 +21801,7 @@ export type MedicationStatementConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type MedicationStatementEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicationStatementEdge'] = ResolversParentTypes['MedicationStatementEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicationStatement']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21327,6 +21845,7 @@ export type MedicinalProductAuthorizationConnectionResolvers<ContextType = Graph
 };
 
 export type MedicinalProductAuthorizationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductAuthorizationEdge'] = ResolversParentTypes['MedicinalProductAuthorizationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductAuthorization']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21370,6 +21889,7 @@ export type MedicinalProductContraindicationConnectionResolvers<ContextType = Gr
 };
 
 export type MedicinalProductContraindicationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductContraindicationEdge'] = ResolversParentTypes['MedicinalProductContraindicationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductContraindication']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21381,6 +21901,7 @@ export interface MedicinalProductContraindication_InputScalarConfig extends Grap
 }
 
 export type MedicinalProductEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductEdge'] = ResolversParentTypes['MedicinalProductEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProduct']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21408,6 +21929,7 @@ export type MedicinalProductIndicationConnectionResolvers<ContextType = GraphQLC
 };
 
 export type MedicinalProductIndicationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductIndicationEdge'] = ResolversParentTypes['MedicinalProductIndicationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductIndication']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21439,6 +21961,7 @@ export type MedicinalProductIngredientConnectionResolvers<ContextType = GraphQLC
 };
 
 export type MedicinalProductIngredientEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductIngredientEdge'] = ResolversParentTypes['MedicinalProductIngredientEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductIngredient']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21470,6 +21993,7 @@ export type MedicinalProductInteractionConnectionResolvers<ContextType = GraphQL
 };
 
 export type MedicinalProductInteractionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductInteractionEdge'] = ResolversParentTypes['MedicinalProductInteractionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductInteraction']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21501,6 +22025,7 @@ export type MedicinalProductManufacturedConnectionResolvers<ContextType = GraphQ
 };
 
 export type MedicinalProductManufacturedEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductManufacturedEdge'] = ResolversParentTypes['MedicinalProductManufacturedEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductManufactured']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21532,6 +22057,7 @@ export type MedicinalProductPackagedConnectionResolvers<ContextType = GraphQLCon
 };
 
 export type MedicinalProductPackagedEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductPackagedEdge'] = ResolversParentTypes['MedicinalProductPackagedEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductPackaged']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21563,6 +22089,7 @@ export type MedicinalProductPharmaceuticalConnectionResolvers<ContextType = Grap
 };
 
 export type MedicinalProductPharmaceuticalEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductPharmaceuticalEdge'] = ResolversParentTypes['MedicinalProductPharmaceuticalEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductPharmaceutical']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21594,6 +22121,7 @@ export type MedicinalProductUndesirableEffectConnectionResolvers<ContextType = G
 };
 
 export type MedicinalProductUndesirableEffectEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MedicinalProductUndesirableEffectEdge'] = ResolversParentTypes['MedicinalProductUndesirableEffectEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MedicinalProductUndesirableEffect']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21629,6 +22157,7 @@ export type MessageDefinitionConnectionResolvers<ContextType = GraphQLContext, P
 };
 
 export type MessageDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MessageDefinitionEdge'] = ResolversParentTypes['MessageDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MessageDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21660,6 +22189,7 @@ export type MessageHeaderConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type MessageHeaderEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MessageHeaderEdge'] = ResolversParentTypes['MessageHeaderEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MessageHeader']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -21691,6 +22221,7 @@ export type MolecularSequenceConnectionResolvers<ContextType = GraphQLContext, P
 };
 
 export type MolecularSequenceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['MolecularSequenceEdge'] = ResolversParentTypes['MolecularSequenceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['MolecularSequence']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22165,6 +22696,7 @@ export type NamingSystemConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type NamingSystemEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NamingSystemEdge'] = ResolversParentTypes['NamingSystemEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['NamingSystem']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22196,6 +22728,7 @@ export type NutritionOrderConnectionResolvers<ContextType = GraphQLContext, Pare
 };
 
 export type NutritionOrderEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['NutritionOrderEdge'] = ResolversParentTypes['NutritionOrderEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['NutritionOrder']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22247,6 +22780,7 @@ export type ObservationDefinitionConnectionResolvers<ContextType = GraphQLContex
 };
 
 export type ObservationDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ObservationDefinitionEdge'] = ResolversParentTypes['ObservationDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ObservationDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22258,6 +22792,7 @@ export interface ObservationDefinition_InputScalarConfig extends GraphQLScalarTy
 }
 
 export type ObservationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ObservationEdge'] = ResolversParentTypes['ObservationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Observation']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22289,6 +22824,7 @@ export type OperationDefinitionConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type OperationDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OperationDefinitionEdge'] = ResolversParentTypes['OperationDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['OperationDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22320,6 +22856,7 @@ export type OperationOutcomeConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type OperationOutcomeEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OperationOutcomeEdge'] = ResolversParentTypes['OperationOutcomeEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['OperationOutcome']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22359,6 +22896,7 @@ export type OrganizationAffiliationConnectionResolvers<ContextType = GraphQLCont
 };
 
 export type OrganizationAffiliationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrganizationAffiliationEdge'] = ResolversParentTypes['OrganizationAffiliationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['OrganizationAffiliation']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22382,6 +22920,7 @@ export type OrganizationConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type OrganizationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['OrganizationEdge'] = ResolversParentTypes['OrganizationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22413,6 +22952,7 @@ export type ParametersConnectionResolvers<ContextType = GraphQLContext, ParentTy
 };
 
 export type ParametersEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ParametersEdge'] = ResolversParentTypes['ParametersEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Parameters']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22444,6 +22984,7 @@ export type PatientConnectionResolvers<ContextType = GraphQLContext, ParentType 
 };
 
 export type PatientEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PatientEdge'] = ResolversParentTypes['PatientEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22475,6 +23016,7 @@ export type PaymentNoticeConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type PaymentNoticeEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PaymentNoticeEdge'] = ResolversParentTypes['PaymentNoticeEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['PaymentNotice']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22506,6 +23048,7 @@ export type PaymentReconciliationConnectionResolvers<ContextType = GraphQLContex
 };
 
 export type PaymentReconciliationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PaymentReconciliationEdge'] = ResolversParentTypes['PaymentReconciliationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['PaymentReconciliation']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22537,6 +23080,7 @@ export type PersonConnectionResolvers<ContextType = GraphQLContext, ParentType e
 };
 
 export type PersonEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PersonEdge'] = ResolversParentTypes['PersonEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22568,6 +23112,7 @@ export type PlanDefinitionConnectionResolvers<ContextType = GraphQLContext, Pare
 };
 
 export type PlanDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PlanDefinitionEdge'] = ResolversParentTypes['PlanDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['PlanDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22599,6 +23144,7 @@ export type PractitionerConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type PractitionerEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PractitionerEdge'] = ResolversParentTypes['PractitionerEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Practitioner']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22626,6 +23172,7 @@ export type PractitionerRoleConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type PractitionerRoleEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PractitionerRoleEdge'] = ResolversParentTypes['PractitionerRoleEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['PractitionerRole']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22661,6 +23208,7 @@ export type ProcedureConnectionResolvers<ContextType = GraphQLContext, ParentTyp
 };
 
 export type ProcedureEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProcedureEdge'] = ResolversParentTypes['ProcedureEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Procedure']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -22692,6 +23240,7 @@ export type ProvenanceConnectionResolvers<ContextType = GraphQLContext, ParentTy
 };
 
 export type ProvenanceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProvenanceEdge'] = ResolversParentTypes['ProvenanceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Provenance']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23165,6 +23714,7 @@ export type QuestionnaireConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type QuestionnaireEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QuestionnaireEdge'] = ResolversParentTypes['QuestionnaireEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Questionnaire']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23192,6 +23742,7 @@ export type QuestionnaireResponseConnectionResolvers<ContextType = GraphQLContex
 };
 
 export type QuestionnaireResponseEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['QuestionnaireResponseEdge'] = ResolversParentTypes['QuestionnaireResponseEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['QuestionnaireResponse']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23236,6 +23787,7 @@ export type RelatedPersonConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type RelatedPersonEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RelatedPersonEdge'] = ResolversParentTypes['RelatedPersonEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['RelatedPerson']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23267,6 +23819,7 @@ export type RequestGroupConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type RequestGroupEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RequestGroupEdge'] = ResolversParentTypes['RequestGroupEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['RequestGroup']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23298,6 +23851,7 @@ export type ResearchDefinitionConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type ResearchDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ResearchDefinitionEdge'] = ResolversParentTypes['ResearchDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ResearchDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23329,6 +23883,7 @@ export type ResearchElementDefinitionConnectionResolvers<ContextType = GraphQLCo
 };
 
 export type ResearchElementDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ResearchElementDefinitionEdge'] = ResolversParentTypes['ResearchElementDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ResearchElementDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23360,6 +23915,7 @@ export type ResearchStudyConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type ResearchStudyEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ResearchStudyEdge'] = ResolversParentTypes['ResearchStudyEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ResearchStudy']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23391,6 +23947,7 @@ export type ResearchSubjectConnectionResolvers<ContextType = GraphQLContext, Par
 };
 
 export type ResearchSubjectEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ResearchSubjectEdge'] = ResolversParentTypes['ResearchSubjectEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ResearchSubject']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23426,6 +23983,7 @@ export type RiskAssessmentConnectionResolvers<ContextType = GraphQLContext, Pare
 };
 
 export type RiskAssessmentEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RiskAssessmentEdge'] = ResolversParentTypes['RiskAssessmentEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['RiskAssessment']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23457,6 +24015,7 @@ export type RiskEvidenceSynthesisConnectionResolvers<ContextType = GraphQLContex
 };
 
 export type RiskEvidenceSynthesisEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['RiskEvidenceSynthesisEdge'] = ResolversParentTypes['RiskEvidenceSynthesisEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['RiskEvidenceSynthesis']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23488,6 +24047,7 @@ export type ScheduleConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type ScheduleEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ScheduleEdge'] = ResolversParentTypes['ScheduleEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Schedule']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23519,6 +24079,7 @@ export type SearchParameterConnectionResolvers<ContextType = GraphQLContext, Par
 };
 
 export type SearchParameterEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SearchParameterEdge'] = ResolversParentTypes['SearchParameterEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SearchParameter']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23550,6 +24111,7 @@ export type ServiceRequestConnectionResolvers<ContextType = GraphQLContext, Pare
 };
 
 export type ServiceRequestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ServiceRequestEdge'] = ResolversParentTypes['ServiceRequestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23581,6 +24143,7 @@ export type SlotConnectionResolvers<ContextType = GraphQLContext, ParentType ext
 };
 
 export type SlotEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SlotEdge'] = ResolversParentTypes['SlotEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23632,6 +24195,7 @@ export type SpecimenDefinitionConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type SpecimenDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SpecimenDefinitionEdge'] = ResolversParentTypes['SpecimenDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SpecimenDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23643,6 +24207,7 @@ export interface SpecimenDefinition_InputScalarConfig extends GraphQLScalarTypeC
 }
 
 export type SpecimenEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SpecimenEdge'] = ResolversParentTypes['SpecimenEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Specimen']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23674,6 +24239,7 @@ export type StructureDefinitionConnectionResolvers<ContextType = GraphQLContext,
 };
 
 export type StructureDefinitionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StructureDefinitionEdge'] = ResolversParentTypes['StructureDefinitionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['StructureDefinition']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23705,6 +24271,7 @@ export type StructureMapConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type StructureMapEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['StructureMapEdge'] = ResolversParentTypes['StructureMapEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['StructureMap']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23736,6 +24303,7 @@ export type SubscriptionConnectionResolvers<ContextType = GraphQLContext, Parent
 };
 
 export type SubscriptionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubscriptionEdge'] = ResolversParentTypes['SubscriptionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Subscription']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23767,6 +24335,7 @@ export type SubstanceConnectionResolvers<ContextType = GraphQLContext, ParentTyp
 };
 
 export type SubstanceEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubstanceEdge'] = ResolversParentTypes['SubstanceEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Substance']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23794,6 +24363,7 @@ export type SubstanceNucleicAcidConnectionResolvers<ContextType = GraphQLContext
 };
 
 export type SubstanceNucleicAcidEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubstanceNucleicAcidEdge'] = ResolversParentTypes['SubstanceNucleicAcidEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SubstanceNucleicAcid']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23825,6 +24395,7 @@ export type SubstancePolymerConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type SubstancePolymerEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubstancePolymerEdge'] = ResolversParentTypes['SubstancePolymerEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SubstancePolymer']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23856,6 +24427,7 @@ export type SubstanceProteinConnectionResolvers<ContextType = GraphQLContext, Pa
 };
 
 export type SubstanceProteinEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubstanceProteinEdge'] = ResolversParentTypes['SubstanceProteinEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SubstanceProtein']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23887,6 +24459,7 @@ export type SubstanceReferenceInformationConnectionResolvers<ContextType = Graph
 };
 
 export type SubstanceReferenceInformationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubstanceReferenceInformationEdge'] = ResolversParentTypes['SubstanceReferenceInformationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SubstanceReferenceInformation']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23918,6 +24491,7 @@ export type SubstanceSourceMaterialConnectionResolvers<ContextType = GraphQLCont
 };
 
 export type SubstanceSourceMaterialEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubstanceSourceMaterialEdge'] = ResolversParentTypes['SubstanceSourceMaterialEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SubstanceSourceMaterial']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23949,6 +24523,7 @@ export type SubstanceSpecificationConnectionResolvers<ContextType = GraphQLConte
 };
 
 export type SubstanceSpecificationEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SubstanceSpecificationEdge'] = ResolversParentTypes['SubstanceSpecificationEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SubstanceSpecification']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -23984,6 +24559,7 @@ export type SupplyDeliveryConnectionResolvers<ContextType = GraphQLContext, Pare
 };
 
 export type SupplyDeliveryEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SupplyDeliveryEdge'] = ResolversParentTypes['SupplyDeliveryEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SupplyDelivery']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24015,6 +24591,7 @@ export type SupplyRequestConnectionResolvers<ContextType = GraphQLContext, Paren
 };
 
 export type SupplyRequestEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['SupplyRequestEdge'] = ResolversParentTypes['SupplyRequestEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['SupplyRequest']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24046,6 +24623,7 @@ export type TaskConnectionResolvers<ContextType = GraphQLContext, ParentType ext
 };
 
 export type TaskEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TaskEdge'] = ResolversParentTypes['TaskEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24077,6 +24655,7 @@ export type TerminologyCapabilitiesConnectionResolvers<ContextType = GraphQLCont
 };
 
 export type TerminologyCapabilitiesEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TerminologyCapabilitiesEdge'] = ResolversParentTypes['TerminologyCapabilitiesEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['TerminologyCapabilities']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24108,6 +24687,7 @@ export type TestReportConnectionResolvers<ContextType = GraphQLContext, ParentTy
 };
 
 export type TestReportEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TestReportEdge'] = ResolversParentTypes['TestReportEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['TestReport']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24139,6 +24719,7 @@ export type TestScriptConnectionResolvers<ContextType = GraphQLContext, ParentTy
 };
 
 export type TestScriptEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['TestScriptEdge'] = ResolversParentTypes['TestScriptEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['TestScript']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24174,6 +24755,7 @@ export type ValueSetConnectionResolvers<ContextType = GraphQLContext, ParentType
 };
 
 export type ValueSetEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ValueSetEdge'] = ResolversParentTypes['ValueSetEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['ValueSet']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24205,6 +24787,7 @@ export type VerificationResultConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type VerificationResultEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['VerificationResultEdge'] = ResolversParentTypes['VerificationResultEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['VerificationResult']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
@@ -24236,6 +24819,7 @@ export type VisionPrescriptionConnectionResolvers<ContextType = GraphQLContext, 
 };
 
 export type VisionPrescriptionEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['VisionPrescriptionEdge'] = ResolversParentTypes['VisionPrescriptionEdge']> = {
+  included?: Resolver<Maybe<ResolversTypes['Resource']>, ParentType, ContextType>;
   mode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   resource?: Resolver<Maybe<ResolversTypes['VisionPrescription']>, ParentType, ContextType>;
   score?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;

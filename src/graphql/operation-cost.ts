@@ -1,0 +1,281 @@
+/**
+ * What a GraphQL operation may cost, computed before it runs from the operation and its coerced
+ * variables (https://spec.graphql.org/October2021/#sec-Coercing-Variable-Values), in one walk
+ * that costs each fragment once:
+ *
+ * - `resources`: how many resources it may return (checked against `GRAPHQL_MAX_COST`). A search
+ *   (`TList`, `TConnection`, a reverse reference) returns up to its `_count` (default
+ *   `DEFAULT_COUNT`, at most `MAX_COUNT`) times what it nests; `_include` up to one resource
+ *   per match for each parameter, `_revinclude` and `*` up to the {@link MAX_INCLUDED} cap;
+ *   an accurate total (`_total: "accurate"`, or a connection's `count`) is priced as a full
+ *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation and
+ *   each mutation one; `__schema` {@link SCHEMA_INTROSPECTION_COST}, `__type`
+ *   {@link TYPE_INTROSPECTION_COST} (each at most `GRAPHQL_MAX_COST`: one always fits).
+ * - `units`: the rate-limit units it is charged, one unit being one REST-equivalent interaction
+ *   (a read, a write or one search page): each root field 1, a search's accurate or estimated
+ *   total 1 and each include parameter 1, a reverse reference or `Reference.resource` 1 per
+ *   parent instance it may run for, `_entities` 1 per representation.
+ * - `depth`: how deeply fields nest, fragments followed (checked against `GRAPHQL_MAX_DEPTH`).
+ *
+ * A fragment spread twice in one selection set runs once (graphql-js collects fields that way,
+ * https://spec.graphql.org/October2021/#CollectFields()), so it is costed once; fields merged
+ * under one response name are costed each (an upper bound). `@skip`/`@include` are ignored.
+ * Arithmetic saturates, so a hostile document can reach a huge cost but never `Infinity` or `NaN`.
+ */
+import {
+  getNamedType, getVariableValues, isCompositeType, isInterfaceType, isLeafType, Kind, SchemaMetaFieldDef, typeFromAST, TypeMetaFieldDef,
+  valueFromAST, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType,
+  type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
+} from 'graphql';
+import { limitError } from './document-limits.ts';
+
+/** The page limits the search applies (`DEFAULT_COUNT`, `MAX_COUNT`) and `GRAPHQL_MAX_COST`. */
+export interface CostLimits {
+  defaultCount: number;
+  maxCount: number;
+  maxCost: number;
+}
+
+/** An operation's cost; see the module comment. */
+export interface OperationCost {
+  depth: number;
+  resources: number;
+  units: number;
+}
+
+/** The most resources `_include`/`_revinclude` add to one search (`MAX_INCLUDED` of src/service/search-includes.ts). */
+export const MAX_INCLUDED = 1000;
+/** `__schema`: the whole schema's introspection is 23 MB of JSON (at most GRAPHQL_MAX_COST, so one always fits). */
+export const SCHEMA_INTROSPECTION_COST = 5000;
+/** `__type(name:)`: one type, up to a few thousand fields and arguments (the root types). */
+export const TYPE_INTROSPECTION_COST = 100;
+
+/** Values beyond this are as good as infinite, and stay finite numbers. */
+const SATURATED = 1e15;
+const ZERO: OperationCost = { depth: 0, resources: 0, units: 0 };
+
+function add(a: number, b: number): number {
+  return Math.min(a + b, SATURATED);
+}
+
+function times(a: number, b: number): number {
+  return a === 0 || b === 0 ? 0 : Math.min(a * b, SATURATED);
+}
+
+type FieldKind = 'read' | 'list' | 'connection' | 'reverse' | 'reference' | 'entities' | 'schema' | 'type' | 'root' | 'mutation' | 'plain';
+
+/** What the walk needs to know of a schema, found once per schema. */
+interface SchemaShape {
+  resourceTypes: ReadonlySet<string>;
+}
+
+const shapes = new WeakMap<GraphQLSchema, SchemaShape>();
+
+function shapeOf(schema: GraphQLSchema): SchemaShape {
+  let shape = shapes.get(schema);
+  if (!shape) {
+    const resource = schema.getType('Resource');
+    const resourceTypes = new Set(isInterfaceType(resource) ? schema.getPossibleTypes(resource).map((type) => type.name) : []);
+    shape = { resourceTypes };
+    shapes.set(schema, shape);
+  }
+  return shape;
+}
+
+/**
+ * The operation's scalar and enum variables, coerced with their defaults (input objects, such as
+ * a mutation's `res`, are never costed and are left to execution). Undefined when they do not
+ * coerce: execution then refuses the operation before any resolver runs.
+ */
+function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+  const definitions = (operation.variableDefinitions ?? []).filter((definition) => {
+    const type = typeFromAST(schema, definition.type);
+    return type !== undefined && isLeafType(getNamedType(type));
+  });
+  if (definitions.length === 0) return {};
+  const result = getVariableValues(schema, definitions, inputs, { maxErrors: 1 });
+  return result.errors ? undefined : result.coerced;
+}
+
+class CostWalk {
+  private readonly fragments = new Map<string, FragmentDefinitionNode>();
+  private readonly memo = new Map<string, OperationCost | 'walking'>();
+  private readonly shape: SchemaShape;
+
+  constructor(
+    private readonly schema: GraphQLSchema,
+    document: DocumentNode,
+    private readonly variables: Record<string, unknown>,
+    private readonly limits: CostLimits,
+  ) {
+    for (const definition of document.definitions) {
+      if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
+    }
+    this.shape = shapeOf(schema);
+  }
+
+  /** The cost of one instance of `type` with `set` selected. */
+  selectionSet(set: SelectionSetNode, type: GraphQLCompositeType | undefined): OperationCost {
+    let total: OperationCost = ZERO;
+    const spreads = new Set<string>();
+    const collect = (selections: SelectionSetNode, within: GraphQLCompositeType | undefined) => {
+      for (const selection of selections.selections) {
+        if (selection.kind === Kind.FIELD) total = combine(total, this.field(selection, within));
+        else if (selection.kind === Kind.FRAGMENT_SPREAD) spreads.add(selection.name.value);
+        else collect(selection.selectionSet, selection.typeCondition ? this.compositeType(selection.typeCondition.name.value) : within);
+      }
+    };
+    collect(set, type);
+    for (const name of spreads) total = combine(total, this.fragment(name));
+    return total;
+  }
+
+  private fragment(name: string): OperationCost {
+    const known = this.memo.get(name);
+    if (known === 'walking') return ZERO; // a cycle: validation refuses it
+    if (known) return known;
+    const definition = this.fragments.get(name);
+    if (!definition) return ZERO;
+    this.memo.set(name, 'walking');
+    const cost = this.selectionSet(definition.selectionSet, this.compositeType(definition.typeCondition.name.value));
+    this.memo.set(name, cost);
+    return cost;
+  }
+
+  private compositeType(name: string): GraphQLCompositeType | undefined {
+    const type = this.schema.getType(name);
+    return type && isCompositeType(type) ? type : undefined;
+  }
+
+  private fieldDef(parent: GraphQLCompositeType | undefined, name: string): GraphQLField<unknown, unknown> | undefined {
+    if (name === '__schema') return SchemaMetaFieldDef;
+    if (name === '__type') return TypeMetaFieldDef;
+    if (!parent || !('getFields' in parent)) return undefined;
+    return parent.getFields()[name];
+  }
+
+  private kindOf(parent: GraphQLCompositeType | undefined, name: string): FieldKind {
+    const resources = this.shape.resourceTypes;
+    const searched = (suffix: string) => name.endsWith(suffix) && resources.has(name.slice(0, -suffix.length));
+    if (parent && parent === this.schema.getQueryType()) {
+      if (name === '__schema') return 'schema';
+      if (name === '__type') return 'type';
+      if (name === '__typename') return 'plain';
+      if (resources.has(name)) return 'read';
+      if (searched('List')) return 'list';
+      if (searched('Connection')) return 'connection';
+      if (name === '_entities') return 'entities';
+      return 'root';
+    }
+    if (parent && parent === this.schema.getMutationType()) return name === '__typename' ? 'plain' : 'mutation';
+    if (parent && resources.has(parent.name) && searched('List')) return 'reverse';
+    if (parent?.name === 'Reference' && name === 'resource') return 'reference';
+    return 'plain';
+  }
+
+  private argument(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined, name: string): unknown {
+    const argNode = node.arguments?.find((a) => a.name.value === name);
+    const argDef = field?.args.find((a) => a.name === name);
+    if (!argNode || !argDef) return undefined;
+    return valueFromAST(argNode.value, argDef.type, this.variables);
+  }
+
+  /** `_count` as the search applies it; a negative one is refused rather than subtracted. */
+  private count(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined): number {
+    const value = this.argument(node, field, '_count');
+    if (typeof value !== 'number') return this.limits.defaultCount;
+    if (value < 0) throw limitError(`_count must not be negative (${node.alias?.value ?? node.name.value} asks for ${value})`);
+    return Math.min(value, this.limits.maxCount);
+  }
+
+  /** What `_include`, `_revinclude` and `_total` add to a search returning `n` matches. */
+  private extras(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined, n: number, accurateTotal: boolean): { included: number; resources: number; units: number } {
+    let included = 0;
+    let units = 0;
+    if (n > 0) {
+      const list = (name: string): unknown[] => {
+        const value = this.argument(node, field, name);
+        return Array.isArray(value) ? value : value == null ? [] : [value];
+      };
+      for (const spec of list('_include')) {
+        units++;
+        included += String(spec).endsWith('*') ? MAX_INCLUDED : n;
+      }
+      const revincludes = list('_revinclude').length;
+      units += revincludes;
+      if (revincludes > 0) included = MAX_INCLUDED;
+      included = Math.min(included, MAX_INCLUDED);
+    }
+    let resources = included;
+    const total = this.argument(node, field, '_total') ?? (accurateTotal ? 'accurate' : undefined);
+    if (total === 'accurate' || total === 'estimate') units++;
+    if (total === 'accurate') resources += this.limits.maxCount;
+    return { included, resources, units };
+  }
+
+  field(node: FieldNode, parent: GraphQLCompositeType | undefined): OperationCost {
+    const name = node.name.value;
+    const field = this.fieldDef(parent, name);
+    const innerType = field ? getNamedType(field.type) : undefined;
+    const inner = node.selectionSet ? this.selectionSet(node.selectionSet, innerType && isCompositeType(innerType) ? innerType : undefined) : ZERO;
+    const depth = inner.depth + 1;
+    const kind = this.kindOf(parent, name);
+    switch (kind) {
+      case 'plain':
+        return { depth, resources: inner.resources, units: inner.units };
+      case 'read':
+      case 'reference':
+      case 'mutation':
+        return { depth, resources: add(1, inner.resources), units: add(1, inner.units) };
+      case 'root':
+        return { depth, resources: inner.resources, units: add(1, inner.units) };
+      case 'schema':
+        return { depth, resources: Math.min(SCHEMA_INTROSPECTION_COST, this.limits.maxCost), units: 1 };
+      case 'type':
+        return { depth, resources: Math.min(TYPE_INTROSPECTION_COST, this.limits.maxCost), units: 1 };
+      case 'entities': {
+        const representations = this.argument(node, field, 'representations');
+        const k = Array.isArray(representations) ? representations.length : 0;
+        return { depth, resources: times(k, add(1, inner.resources)), units: times(k, add(1, inner.units)) };
+      }
+      case 'reverse': {
+        const n = this.count(node, field);
+        return { depth, resources: add(n, times(n, inner.resources)), units: add(1, times(n, inner.units)) };
+      }
+      case 'list':
+      case 'connection': {
+        const n = this.count(node, field);
+        // A connection answers `count` with an accurate total unless `_total` says otherwise.
+        const wantsCount = kind === 'connection' && !!node.selectionSet?.selections.some((s) => s.kind === Kind.FIELD && s.name.value === 'count');
+        const extras = this.extras(node, field, n, wantsCount);
+        // A list returns its matches only; a connection's edges carry the included resources too.
+        const instances = kind === 'connection' ? n + extras.included : n;
+        return {
+          depth,
+          resources: add(add(n, extras.resources), times(instances, inner.resources)),
+          units: add(1 + extras.units, times(instances, inner.units)),
+        };
+      }
+      default:
+        return kind satisfies never;
+    }
+  }
+}
+
+function combine(a: OperationCost, b: OperationCost): OperationCost {
+  return { depth: Math.max(a.depth, b.depth), resources: add(a.resources, b.resources), units: add(a.units, b.units) };
+}
+
+/**
+ * The cost of `operation` (of `document`) with the request's variables; undefined when the
+ * variables do not coerce (execution refuses them). Throws `BAD_USER_INPUT` for a negative
+ * `_count`. Linear in the document: each fragment is walked once.
+ */
+export function measureOperation(
+  schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, inputs: Record<string, unknown> | undefined, limits: CostLimits,
+): OperationCost | undefined {
+  const variables = coerceVariables(schema, operation, inputs ?? {});
+  if (!variables) return undefined;
+  const root = operation.operation === 'mutation' ? schema.getMutationType() : operation.operation === 'subscription' ? schema.getSubscriptionType() : schema.getQueryType();
+  return new CostWalk(schema, document, variables, limits).selectionSet(operation.selectionSet, root ?? undefined);
+}

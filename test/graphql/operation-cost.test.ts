@@ -1,0 +1,79 @@
+/**
+ * The cost model of an operation (`measureOperation`), on the schema the server runs, without a
+ * server: resources, units and depth for each kind of field, variables and their defaults, and
+ * arithmetic that stays finite on hostile documents.
+ */
+import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { loadFhirModel } from '../../src/fhir/fhir-model.ts';
+import { withFederation } from '../../src/graphql/federation.ts';
+import { measureOperation, type CostLimits } from '../../src/graphql/operation-cost.ts';
+import { buildRuntimeSchema } from '../../src/graphql/runtime-schema.ts';
+
+const model = loadFhirModel();
+const schema = withFederation(buildRuntimeSchema(model), model);
+const LIMITS: CostLimits = { defaultCount: 20, maxCount: 1000, maxCost: 10_000 };
+
+function cost(query: string, variables?: Record<string, unknown>, limits = LIMITS) {
+  const document = parse(query);
+  const operation = document.definitions.find((d) => d.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
+  return measureOperation(schema, document, operation, variables, limits);
+}
+
+describe('measureOperation', () => {
+  it('costs a search as its _count times what it nests, and a nested list one unit per parent', () => {
+    expect(cost('{ PatientList(_count: 50) { ObservationList(_reference: subject, _count: 10) { id } } }'))
+      .toEqual({ depth: 3, resources: 50 + 50 * 10, units: 1 + 50 });
+    expect(cost('{ PatientList { id } }')).toEqual({ depth: 2, resources: 20, units: 1 });
+    expect(cost('{ PatientList(_count: 5000) { id } }')?.resources).toBe(1000);
+  });
+
+  it('costs reads, references, mutations, entities and root fields of their own', () => {
+    expect(cost('{ Patient(_id: "1") { generalPractitioner { resource { id } } } }')).toEqual({ depth: 4, resources: 2, units: 2 });
+    expect(cost('mutation { a: PatientCreate(res: {}) { id } b: PatientDelete(id: "1") { id } }')).toMatchObject({ resources: 2, units: 2 });
+    expect(cost('{ _entities(representations: [{ __typename: "Patient", id: "1" }, { __typename: "Patient", id: "2" }]) { ... on Patient { id } } }'))
+      .toMatchObject({ resources: 2, units: 2 });
+    expect(cost('{ _service { sdl } __typename }')).toMatchObject({ resources: 0, units: 1 });
+  });
+
+  it('costs a connection with its includes, its total and the included edges it nests', () => {
+    expect(cost('{ PatientConnection(_count: 10, _include: "Patient:organization", _revinclude: ["Observation:subject"]) { edges { resource { id } } } }'))
+      .toMatchObject({ resources: 10 + 1000, units: 3 });
+    expect(cost('{ PatientConnection(_count: 10, _total: "estimate") { edges { included { ... on Observation { subject { resource { id } } } } } } }'))
+      .toMatchObject({ resources: 10 + 10, units: 2 + 10 });
+    expect(cost('{ PatientConnection(_count: 0, _include: "Patient:organization") { count } }')).toMatchObject({ resources: 1000, units: 2 });
+  });
+
+  it('reads _count from the coerced variables, defaults included, and refuses a negative one', () => {
+    const query = 'query($n: Int = 7) { PatientList(_count: $n) { id } }';
+    expect(cost(query)?.resources).toBe(7);
+    expect(cost(query, { n: 3 })?.resources).toBe(3);
+    expect(cost(query, { n: null })?.resources).toBe(20);
+    expect(cost(query, { n: 'many' })).toBeUndefined(); // execution refuses the variable
+    expect(() => cost(query, { n: -5 })).toThrow(/_count must not be negative/);
+    expect(cost('query($i: [String]) { PatientList(_count: 1, _revinclude: $i) { id } }', { i: ['Observation:subject', 'Encounter:subject'] }))
+      .toMatchObject({ resources: 1 + 1000, units: 3 });
+  });
+
+  it('costs a fragment once however often it is spread, and its every use', () => {
+    const fragments = Array.from({ length: 30 }, (_, i) => `fragment F${i} on Patient { ...F${i + 1} ...F${i + 1} }`).join('\n');
+    expect(cost(`{ PatientList(_count: 1) { ...F0 } }\n${fragments}\nfragment F30 on Patient { id }`)).toEqual({ depth: 2, resources: 1, units: 1 });
+    const used = 'fragment O on Patient { ObservationList(_reference: subject, _count: 2) { id } }';
+    expect(cost(`{ a: PatientList(_count: 1) { ...O } b: Patient(_id: "1") { ...O } }\n${used}`)).toMatchObject({ resources: 1 + 2 + 1 + 2, units: 4 });
+  });
+
+  it('stays finite where a hostile document multiplies beyond any limit, and a zero count cancels nothing it should not', () => {
+    const fragments = Array.from({ length: 60 }, (_, i) => `fragment F${i} on Patient { ObservationList(_reference: subject, _count: 1000) { subject { resource { ...F${i + 1} } } } a${i}: ObservationList(_reference: subject, _count: 1000) { subject { resource { ...F${i + 1} } } } }`).join('\n');
+    const huge = cost(`{ PatientList(_count: 1000) { ...F0 } }\n${fragments}\nfragment F60 on Patient { id }`)!;
+    expect(Number.isFinite(huge.resources) && huge.resources > 1e12).toBe(true);
+    expect(Number.isFinite(huge.units)).toBe(true);
+    const zero = cost(`{ PatientList(_count: 0) { ...F0 } }\n${fragments}\nfragment F60 on Patient { id }`)!;
+    expect(zero).toMatchObject({ resources: 0, units: 1 });
+  });
+
+  it('prices introspection: __schema 5,000 and __type 100, never more than GRAPHQL_MAX_COST', () => {
+    expect(cost('{ __schema { types { name fields { name } } } }')).toMatchObject({ resources: 5000, units: 1 });
+    expect(cost('{ __type(name: "Patient") { fields { name } } }')).toMatchObject({ resources: 100, units: 1 });
+    expect(cost('{ __schema { types { name } } }', undefined, { ...LIMITS, maxCost: 1000 })).toMatchObject({ resources: 1000 });
+  });
+});

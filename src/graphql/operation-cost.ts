@@ -11,10 +11,12 @@
  *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation and
  *   each mutation one; `__schema` {@link SCHEMA_INTROSPECTION_COST}, `__type`
  *   {@link TYPE_INTROSPECTION_COST} (each at most `GRAPHQL_MAX_COST`: one always fits).
- * - `units`: the rate-limit units it is charged, one unit being one REST-equivalent interaction
- *   (a read, a write or one search page): each root field 1, a search's accurate or estimated
- *   total 1 and each include parameter 1, a reverse reference or `Reference.resource` 1 per
- *   parent instance it may run for, `_entities` 1 per representation.
+ * - `units`: the rate-limit units it is charged, one unit being one read, search or write against
+ *   the database, as a REST interaction is: each root field 1, a search's accurate or estimated
+ *   total 1 and each include parameter 1, a reverse reference or `Reference.resource` 1 wherever
+ *   it is selected (the request's loaders read it for every parent of a level in one statement,
+ *   so it costs what one REST search with `_revinclude` or `_include` would), `_entities` 1 per
+ *   type its representations name. What an operation may return is bounded by `resources`.
  * - `depth`: how deeply fields nest, fragments followed (checked against `GRAPHQL_MAX_DEPTH`).
  *
  * A fragment spread twice in one selection set runs once (graphql-js collects fields that way,
@@ -235,12 +237,13 @@ class CostWalk {
         return { depth, resources: Math.min(TYPE_INTROSPECTION_COST, this.limits.maxCost), units: 1 };
       case 'entities': {
         const representations = this.argument(node, field, 'representations');
-        const k = Array.isArray(representations) ? representations.length : 0;
-        return { depth, resources: times(k, add(1, inner.resources)), units: times(k, add(1, inner.units)) };
+        const list = Array.isArray(representations) ? representations : [];
+        const types = new Set(list.map((r) => (r !== null && typeof r === 'object' ? (r as { __typename?: unknown }).__typename : undefined)));
+        return { depth, resources: times(list.length, add(1, inner.resources)), units: times(types.size, add(1, inner.units)) };
       }
       case 'reverse': {
         const n = this.count(node, field);
-        return { depth, resources: add(n, times(n, inner.resources)), units: add(1, times(n, inner.units)) };
+        return { depth, resources: add(n, times(n, inner.resources)), units: add(1, n > 0 ? inner.units : 0) };
       }
       case 'list':
       case 'connection': {
@@ -253,7 +256,7 @@ class CostWalk {
         return {
           depth,
           resources: add(add(n, extras.resources), times(instances, inner.resources)),
-          units: add(1 + extras.units, times(instances, inner.units)),
+          units: add(1 + extras.units, instances > 0 ? inner.units : 0),
         };
       }
       default:

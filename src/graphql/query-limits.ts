@@ -41,7 +41,9 @@ function chargeUnits(ctx: RequestContext, units: number): void {
     ctx.chargeWork?.(units - 1);
   } catch (err) {
     if (!(err instanceof FhirError)) throw err;
-    throw toRequestError(err, `${err.message} (this operation costs ${units} units)`);
+    // A too-costly refusal names the whole cost already; a throttled one does not.
+    const named = err.outcome.issue[0]?.code === 'too-costly';
+    throw toRequestError(err, named ? err.message : `${err.message} (this operation costs ${units} units)`);
   }
 }
 

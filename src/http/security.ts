@@ -77,7 +77,7 @@ export class Security {
     if (decision.tooCostly) {
       const { cost, limit: max, windowSeconds } = decision.tooCostly;
       throw new FhirError(429, outcome('error', 'too-costly',
-        `This request costs ${cost} rate-limit units (one per interaction or Bundle entry), more than this client's limit of ${max} per ${windowSeconds === 1 ? 'second' : 'minute'}; split it into smaller requests`), headers);
+        `This request costs ${cost} rate-limit units (one per REST interaction, Bundle entry, or database read of a GraphQL operation), more than this client's limit of ${max} per ${windowSeconds === 1 ? 'second' : 'minute'}; split it into smaller requests`), headers);
     }
     if (!decision.allowed) {
       const err = tooManyRequests(`Rate limit exceeded; retry after ${headers['Retry-After'] ?? '1'} s`);

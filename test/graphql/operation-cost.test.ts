@@ -21,9 +21,11 @@ function cost(query: string, variables?: Record<string, unknown>, limits = LIMIT
 }
 
 describe('measureOperation', () => {
-  it('costs a search as its _count times what it nests, and a nested list one unit per parent', () => {
+  it('costs a search as its _count times what it nests, and a nested list one unit for all its parents', () => {
     expect(cost('{ PatientList(_count: 50) { ObservationList(_reference: subject, _count: 10) { id } } }'))
-      .toEqual({ depth: 3, resources: 50 + 50 * 10, units: 1 + 50 });
+      .toEqual({ depth: 3, resources: 50 + 50 * 10, units: 1 + 1 });
+    expect(cost('{ PatientList(_count: 50) { a: ObservationList(_reference: subject) { id } b: EncounterList(_reference: subject) { subject { resource { id } } } } }'))
+      .toEqual({ depth: 5, resources: 50 + 50 * (20 + 20 * 2), units: 1 + 1 + 1 + 1 });
     expect(cost('{ PatientList { id } }')).toEqual({ depth: 2, resources: 20, units: 1 });
     expect(cost('{ PatientList(_count: 5000) { id } }')?.resources).toBe(1000);
   });
@@ -32,6 +34,8 @@ describe('measureOperation', () => {
     expect(cost('{ Patient(_id: "1") { generalPractitioner { resource { id } } } }')).toEqual({ depth: 4, resources: 2, units: 2 });
     expect(cost('mutation { a: PatientCreate(res: {}) { id } b: PatientDelete(id: "1") { id } }')).toMatchObject({ resources: 2, units: 2 });
     expect(cost('{ _entities(representations: [{ __typename: "Patient", id: "1" }, { __typename: "Patient", id: "2" }]) { ... on Patient { id } } }'))
+      .toMatchObject({ resources: 2, units: 1 });
+    expect(cost('{ _entities(representations: [{ __typename: "Patient", id: "1" }, { __typename: "Practitioner", id: "2" }]) { __typename } }'))
       .toMatchObject({ resources: 2, units: 2 });
     expect(cost('{ _service { sdl } __typename }')).toMatchObject({ resources: 0, units: 1 });
   });
@@ -40,7 +44,7 @@ describe('measureOperation', () => {
     expect(cost('{ PatientConnection(_count: 10, _include: "Patient:organization", _revinclude: ["Observation:subject"]) { edges { resource { id } } } }'))
       .toMatchObject({ resources: 10 + 1000, units: 3 });
     expect(cost('{ PatientConnection(_count: 10, _total: "estimate") { edges { included { ... on Observation { subject { resource { id } } } } } } }'))
-      .toMatchObject({ resources: 10 + 10, units: 2 + 10 });
+      .toMatchObject({ resources: 10 + 10, units: 2 + 1 });
     expect(cost('{ PatientConnection(_count: 0, _include: "Patient:organization") { count } }')).toMatchObject({ resources: 1000, units: 2 });
   });
 

@@ -164,7 +164,7 @@ describe('cost with the actual variables', () => {
     const query = 'query($n: Int) { PatientList(_count: $n) { ObservationList(_reference: subject, _count: $n) { id } } }';
     const small = await gql(query, { n: 2 });
     expect(small.body.errors).toBeUndefined();
-    expect(small.body.extensions.cost).toEqual({ resources: 2 + 2 * 2, units: 1 + 2 });
+    expect(small.body.extensions.cost).toEqual({ resources: 2 + 2 * 2, units: 1 + 1 });
     const large = await gql(query, { n: 1_000 });
     expect(large.status).toBe(400);
     expectRefused(large, 'BAD_USER_INPUT', /1001000 resources; the limit is 10000/);
@@ -202,9 +202,9 @@ describe('cost with the actual variables', () => {
     expect(await cost('{ PatientConnection(_count: 10, _include: ["Patient:general-practitioner"]) { edges { mode } } }')).toEqual({ resources: 20, units: 2 });
     expect(await cost('{ PatientConnection(_count: 10) { count } }')).toEqual({ resources: 10 + 1_000, units: 2 });
     expect(await cost('{ PatientList(_count: 10, _total: "accurate") { id } }')).toEqual({ resources: 10 + 1_000, units: 2 });
-    expect(await cost('{ ObservationList(_count: 10) { subject { resource { id } } } }')).toEqual({ resources: 10 + 10, units: 1 + 10 });
+    expect(await cost('{ ObservationList(_count: 10) { subject { resource { id } } } }')).toEqual({ resources: 10 + 10, units: 1 + 1 });
     const representations = Array.from({ length: 30 }, () => ({ __typename: 'Patient', id: ids.patient }));
-    expect(await cost('query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id } } }', { r: representations })).toEqual({ resources: 30, units: 30 });
+    expect(await cost('query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id } } }', { r: representations })).toEqual({ resources: 30, units: 1 });
   });
 
   it('counts introspection toward the cost, and still answers the standard introspection query', async () => {
@@ -216,35 +216,39 @@ describe('cost with the actual variables', () => {
 });
 
 describe('rate limits charge the work of an operation', () => {
-  it('reports resources and units: PatientList(_count: 50) { ObservationList(_count: 10) } is 51 units', async () => {
+  it('reports resources and units: PatientList(_count: 50) { ObservationList(_count: 10) } is 2 units, 5,000 aliased searches 5,000', async () => {
     const res = await gql('{ PatientList(_count: 50) { ObservationList(_reference: subject, _count: 10) { id } } }');
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.extensions.cost).toEqual({ resources: 50 + 50 * 10, units: 51 });
+    expect(res.body.extensions.cost).toEqual({ resources: 50 + 50 * 10, units: 2 });
+    // The issue's 5,000 aliases ran 5,000 statements as one request: each is a search of its own.
+    const many = await gql(aliases(100, 'PatientList(_count: 1) { id }'));
+    expect(many.body.extensions.cost).toEqual({ resources: 100, units: 100 });
     expect(typeof res.body.extensions.statements).toBe('number');
   });
 
-  it('refuses an operation of 150 units to a client allowed 100 a minute: 429, TOO_MANY_REQUESTS, Retry-After, nothing run', async () => {
-    const token = await t.tokenWithScope('system/*.rs', { rate: '0/s,100/min' });
-    const res = await gql('{ PatientList(_count: 149) { ObservationList(_reference: subject, _count: 1) { id } } }', {}, token);
+  it('refuses an operation costing more than the client\'s whole minute: 429, TOO_MANY_REQUESTS, too costly, nothing run', async () => {
+    const token = await t.tokenWithScope('system/*.rs', { rate: '0/s,10/min' });
+    const res = await gql(aliases(15, 'PatientList(_count: 1) { ObservationList(_reference: subject, _count: 1) { id } }'), {}, token);
     expect(res.status).toBe(429);
-    expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
-    expectRefused(res, 'TOO_MANY_REQUESTS', /Rate limit exceeded/);
+    expectRefused(res, 'TOO_MANY_REQUESTS', /costs 30 rate-limit units .* limit of 10 per minute; split it/);
     expect(res.body.extensions.statements).toBe(0);
-    expect(res.body.extensions.cost).toEqual({ resources: 149 + 149, units: 150 });
+    expect(res.body.extensions.cost).toEqual({ resources: 15 * 2, units: 30 });
     // Refused work is not charged: a small operation still runs.
     const small = await gql('{ PatientList(_count: 1) { id } }', {}, token);
     expect(small.body.errors).toBeUndefined();
   });
 
-  it('charges the units before running: a client allowed 100 a minute runs one 60-unit operation, not a second', async () => {
-    const token = await t.tokenWithScope('system/*.rs', { rate: '0/s,100/min' });
-    const query = '{ PatientList(_count: 59) { ObservationList(_reference: subject, _count: 1) { id } } }';
+  it('charges the units before running: a client allowed 10 a minute runs one 6-unit operation, not a second', async () => {
+    const token = await t.tokenWithScope('system/*.rs', { rate: '0/s,10/min' });
+    const query = aliases(6, 'PatientList(_count: 1) { id }');
     const first = await gql(query, {}, token);
     expect(first.body.errors).toBeUndefined();
-    expect(first.body.extensions.cost.units).toBe(60);
+    expect(first.body.extensions.cost.units).toBe(6);
     const second = await gql(query, {}, token);
     expect(second.status).toBe(429);
-    expectRefused(second, 'TOO_MANY_REQUESTS', /Rate limit exceeded/);
+    expect(second.headers.get('retry-after')).toMatch(/^\d+$/);
+    expectRefused(second, 'TOO_MANY_REQUESTS', /Rate limit exceeded.*this operation costs 6 units/);
+    expect(second.body.extensions.statements).toBe(0);
   });
 });
 

@@ -5,6 +5,7 @@
  * for more than 200 ms and RSS stays under 1 GB. The hostile bodies are built before the
  * bystander starts, so building them does not count against the server.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBystander, type BystanderReport } from '../helpers/bystander.ts';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
@@ -45,6 +46,24 @@ function gql(query: string, variables: Record<string, unknown> = {}, token?: str
   return fhirFetch(`${t.url}/graphql`, { method: 'POST', body: JSON.stringify({ query, variables }), headers: { 'content-type': 'application/json' }, token });
 }
 
+function aliases(n: number, field: string): string {
+  return `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+}
+
+/** POSTs a token request from another loopback address (an attacker elsewhere on the network). */
+function postTokenFrom(from: string, form: URLSearchParams): Promise<number> {
+  const target = new URL(`${t.url}/auth/token`);
+  const payload = form.toString();
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: target.hostname, port: target.port, path: target.pathname, method: 'POST', localAddress: from,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(payload) },
+    }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
 function expectGraphQLRefused(res: FhirResponse, code = 'BAD_USER_INPUT'): void {
   expect(res.status, res.text.slice(0, 300)).not.toBe(500);
   expect(res.body?.errors?.map((e: any) => e.extensions?.code), res.text.slice(0, 300)).toContain(code);
@@ -52,7 +71,8 @@ function expectGraphQLRefused(res: FhirResponse, code = 'BAD_USER_INPUT'): void 
 }
 
 beforeAll(async () => {
-  t = await startTestServer();
+  // The product's default client limits (the test helper turns them off unless asked).
+  t = await startTestServer({ rateLimit: { perSecond: 200, perMinute: 6_000 } });
   const created = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient', name: [{ family: 'Reader' }] } });
   patientId = created.body.id;
   for (let i = 0; i < 5; i++) {
@@ -79,5 +99,54 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
       method: 'POST', token, body: { resourceType: 'Patient', text: { status: 'generated', div } },
     }));
     expectRefused(res, 422);
+  });
+
+  it('2. a GraphQL document whose fragments fan out 2^23 ways: refused at once', async () => {
+    const fragments = Array.from({ length: 23 }, (_, i) => (i === 22
+      ? `fragment F${i} on Patient { id }`
+      : `fragment F${i} on Patient { ...G${i} ...H${i} }\nfragment G${i} on Patient { ObservationList(_reference: subject, _count: 2) { subject { resource { ...F${i + 1} } } } }\nfragment H${i} on Patient { ...G${i} }`)).join('\n');
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const res = await whileOthersRead('fragment fan-out', () => gql(`{ PatientList(_count: 1) { ...F0 } }\n${fragments}`, {}, token));
+    expectGraphQLRefused(res);
+  });
+
+  it('3. the cost limit with _count in variables, variable defaults, a negative sibling and _revinclude: refused', async () => {
+    const token = await t.tokenWithScope('system/*.rs');
+    const nested = 'PatientList(_count: $n) { ObservationList(_reference: subject, _count: $n) { id } }';
+    await whileOthersRead('cost bypasses', async () => {
+      expectGraphQLRefused(await gql(`query($n: Int) { ${nested} }`, { n: 1_000 }, token));
+      expectGraphQLRefused(await gql(`query($n: Int = 1000) { ${nested} }`, {}, token));
+      expectGraphQLRefused(await gql(`query($n: Int, $minus: Int) { a: PatientList(_count: $minus) { id } b: ${nested} }`, { n: 1_000, minus: -1_000_000 }, token));
+      expectGraphQLRefused(await gql(aliases(10, 'PatientConnection(_count: 20, _revinclude: "Observation:subject") { edges { mode } }'), {}, token));
+    });
+  });
+
+  it('4. 1,000 aliases of an accurate count: refused before anything runs', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const res = await whileOthersRead('1,000 counted aliases', () => gql(aliases(1_000, 'PatientConnection(_total: "accurate") { count }'), {}, token));
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0].extensions.code).toMatch(/BAD_USER_INPUT|GRAPHQL_PARSE_FAILED/);
+    expect(res.body.extensions?.statements ?? 0).toBe(0);
+  });
+
+  it('6. forged token requests naming the other client from elsewhere: they are refused, the other client never is', async () => {
+    const forged = new URLSearchParams({ grant_type: 'refresh_token', client_id: bystander.clientId, refresh_token: 'fgr_forged' });
+    const statuses = await whileOthersRead('token lockout', async () => {
+      const answers: number[] = [];
+      for (let i = 0; i < 40; i++) answers.push(await postTokenFrom(`127.0.0.${2 + (i % 3)}`, forged));
+      return answers;
+    });
+    expect(statuses.every((s) => s === 400 || s === 401 || s === 429), statuses.join(',')).toBe(true);
+    // The bystander's own token requests (every fourth of its requests) all got 200: see whileOthersRead.
+  });
+
+  it('7. a batch of 10,000 reads from a 5/s client: refused as too costly, nothing run', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs', { rate: '5/s' });
+    const bundle = JSON.stringify({
+      resourceType: 'Bundle', type: 'batch', entry: Array.from({ length: 10_000 }, () => ({ request: { method: 'GET', url: `Patient/${patientId}` } })),
+    });
+    const res = await whileOthersRead('10,000-entry batch', () => fhirFetch(`${t.url}/fhir`, { method: 'POST', token, body: bundle }));
+    expectRefused(res, 429);
+    expect(res.body.issue[0].code).toBe('too-costly');
   });
 });

@@ -29,7 +29,9 @@ export async function startServer(config: Config, options: { logger?: boolean; l
     db = await Database.open(database.databaseUrl, { poolSize: config.poolSize });
     const onError = (err: unknown) => options.log?.(`background task failed: ${(err as Error)?.message ?? String(err)}`);
     security = await Security.start(db, config, onError);
-    const service = new FhirService(db, security.auditLog, { defaultCount: config.defaultCount, maxCount: config.maxCount });
+    const service = new FhirService(db, security.auditLog, {
+      defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
+    });
     const app = await buildApp({ config, service, security, logger: options.logger });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -5,6 +5,7 @@
  * https://hl7.org/fhir/R4/http.html
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_LIMITS, type ResourceLimits, type SearchLimits } from '../config.ts';
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcomes.ts';
 import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
@@ -33,6 +34,14 @@ export interface ConditionalCreateResult extends WriteResult {
   matchedExisting: boolean;
 }
 
+/** Page sizes and the cost bounds of searches and written resources (`Config`). */
+export interface ServiceLimits {
+  defaultCount: number;
+  maxCount: number;
+  search: SearchLimits;
+  resource: ResourceLimits;
+}
+
 /** The core service over one database. */
 export class FhirService {
   readonly model: FhirModel;
@@ -40,7 +49,7 @@ export class FhirService {
   constructor(
     readonly db: Database,
     readonly auditLog: AuditLog,
-    readonly limits: { defaultCount: number; maxCount: number } = { defaultCount: 20, maxCount: 1000 },
+    readonly limits: ServiceLimits = { defaultCount: 20, maxCount: 1000, search: DEFAULT_LIMITS.search, resource: DEFAULT_LIMITS.resource },
   ) {
     this.model = loadFhirModel();
   }
@@ -277,7 +286,7 @@ export class FhirService {
   async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: { strict?: boolean } = {}): Promise<BundleResult> {
     if (resourceType) this.assertResourceType(resourceType);
     const request = parseSearch(this.model, resourceType, params, {
-      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount,
+      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
     });
     return runSearch(this, ctx, request);
   }
@@ -292,7 +301,9 @@ export class FhirService {
     elements?: readonly string[],
   ): Promise<Map<string, StoredVersion[]>> {
     this.assertResourceType(sourceType);
-    const request = parseSearch(this.model, sourceType, params, { strict: true, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount });
+    const request = parseSearch(this.model, sourceType, params, {
+      strict: true, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
+    });
     const param = this.model.getSearchParam(sourceType, referenceParam);
     if (!param || param.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter "${referenceParam}"`);
     return runReverseSearch(this, ctx, request, { referenceParam, targetType, targetIds }, elements);
@@ -312,7 +323,7 @@ export class FhirService {
     const members = this.model.getCompartmentParams(compartmentType, resourceType);
     if (members.length === 0) throw notFound(`${resourceType} is not in the ${compartmentType} compartment`);
     const request = parseSearch(this.model, resourceType, params, {
-      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount,
+      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
     });
     request.compartment = { resourceType: compartmentType, id, params: [...members] };
     return runSearch(this, ctx, request);
@@ -348,7 +359,7 @@ export class FhirService {
     const query = criteria.replace(/^[A-Za-z]*\?/, '');
     const params = [...new URLSearchParams(query)];
     if (params.length === 0) throw badRequest('Conditional criteria must name at least one search parameter');
-    const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2 });
+    const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2, limits: this.limits.search });
     if (request.criteria.length === 0 || request.include.length || request.revinclude.length) {
       throw badRequest('Conditional criteria take search parameters only');
     }

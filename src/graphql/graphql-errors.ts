@@ -11,7 +11,7 @@ import { FhirError, outcome } from '../fhir/outcomes.ts';
 const CODES: Record<number, string> = {
   400: 'BAD_USER_INPUT', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'NOT_FOUND', 405: 'BAD_REQUEST',
   409: 'CONFLICT', 410: 'GONE', 412: 'PRECONDITION_FAILED', 413: 'PAYLOAD_TOO_LARGE', 422: 'BAD_USER_INPUT',
-  429: 'TOO_MANY_REQUESTS',
+  429: 'TOO_MANY_REQUESTS', 503: 'SERVICE_UNAVAILABLE',
 };
 
 /** A GraphQL error for a domain error (thrown from resolvers). */

@@ -13,6 +13,7 @@ import { auditRecordOf, type RequestContext } from '../service/request-context.t
 import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from './security.ts';
+import { scopeRequestQueries } from './request-scope.ts';
 import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-baseline.ts';
 import { registerGraphQL } from '../graphql/graphql-server.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
@@ -63,6 +64,8 @@ export async function buildApp({ config, service, security, logger = true }: App
     trustProxy: false,
     return503OnClosing: true,
   });
+  // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
+  scopeRequestQueries(app, config.limits.statementTimeoutMs);
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
 
   app.removeAllContentTypeParsers();

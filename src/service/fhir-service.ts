@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS, type ResourceLimits, type SearchLimits } from '../confi
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcomes.ts';
 import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
+import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import {
   countVersions, readCurrent, readCurrentMany, readHistory, readVersion,
@@ -127,7 +128,7 @@ export class FhirService {
     ctx.audit.begin('C', 'create');
     authorize(ctx, resourceType, 'c');
     this.assertBodyType(body, resourceType);
-    assertValid(body, resourceType);
+    assertValid(body, resourceType, this.limits.resource);
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (options.ifNoneExist !== undefined) {
         authorize(ctx, resourceType, 's');
@@ -141,7 +142,7 @@ export class FhirService {
           }
         }
       }
-      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx);
+      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx, this.limits.resource);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 201));
       return { ...written, matchedExisting: false };
     });
@@ -158,7 +159,7 @@ export class FhirService {
     this.assertBodyType(body, resourceType);
     if (body.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
     if (body.id !== id) throw badRequest(`The body's id "${String(body.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
-    assertValid(body, resourceType);
+    assertValid(body, resourceType, this.limits.resource);
     return this.write(ctx, { kind: 'update', resourceType, id, resource: body, ifMatch: options.ifMatch });
   }
 
@@ -174,7 +175,7 @@ export class FhirService {
     authorize(ctx, resourceType, 's');
     this.assertBodyType(body, resourceType);
     if (body.id !== undefined) this.assertId(String(body.id), 'id in the body');
-    assertValid(body, resourceType);
+    assertValid(body, resourceType, this.limits.resource);
     const [result] = await this.db.transaction(async (tx) => {
       const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional update needs at most one`);
@@ -188,7 +189,7 @@ export class FhirService {
           ? { kind: 'create', resourceType, id: randomUUID(), resource: body }
           : { kind: 'update', resourceType, id: String(body.id), resource: body, ifMatch: options.ifMatch };
       }
-      const results = await applyWrites(tx, [op], ctx);
+      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, results[0].created ? 201 : 200));
       return results;
     });
@@ -209,7 +210,7 @@ export class FhirService {
       const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional delete needs at most one`);
       if (matches.length === 0) return undefined;
-      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx);
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx, this.limits.resource);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
       return deleted;
     });
@@ -275,6 +276,7 @@ export class FhirService {
     ctx.audit.begin('E', 'validate');
     if (!isAllowed(ctx, resourceType, 'c') && !isAllowed(ctx, resourceType, 'u')) authorize(ctx, resourceType, 'c');
     this.assertBodyType(body, resourceType);
+    assertResourceBounds(body, resourceType, this.limits.resource);
     return validateResource(body, resourceType);
   }
 
@@ -337,7 +339,7 @@ export class FhirService {
   /** Runs one write in its own transaction. */
   async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
     const [result] = await this.db.transaction(async (tx) => {
-      const results = await applyWrites(tx, [op], ctx);
+      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
       if (results[0].changed) {
         const status = results[0].created ? 201 : 200;
         await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, status));

@@ -47,18 +47,21 @@ declare module 'fastify' {
   }
 }
 
+/** Where log lines go instead of stdout (a test reading what the server logs). */
+export interface LogStream { write(line: string): void }
+
 export interface AppOptions {
   config: Config;
   service: FhirService;
   security: Security;
-  /** Logger settings; `false` silences request logs (tests). */
-  logger?: boolean;
+  /** Logger settings; `false` silences request logs (tests), a stream receives them as JSON lines. */
+  logger?: boolean | LogStream;
 }
 
 /** Builds the Fastify app (not yet listening). */
 export async function buildApp({ config, service, security, logger = true }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'] } : false,
+    logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
     // never query strings, bodies or tokens (DECISIONS.md §8).
     logController: new LogController({ disableRequestLogging: true }),

@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import { FhirService } from '../service/fhir-service.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
-import { buildApp } from './build-app.ts';
+import { buildApp, type LogStream } from './build-app.ts';
 import { Security } from './security.ts';
 
 export interface RunningServer {
@@ -21,7 +21,7 @@ export interface RunningServer {
 }
 
 /** Starts database, service and HTTP server; `port: 0` picks a free port. */
-export async function startServer(config: Config, options: { logger?: boolean; log?: (msg: string) => void } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { logger?: boolean | LogStream; log?: (msg: string) => void } = {}): Promise<RunningServer> {
   const database = await resolveDatabase(config, options.log);
   let db: Database | undefined;
   let security: Security | undefined;

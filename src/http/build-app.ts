@@ -20,6 +20,7 @@ import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-ba
 import { registerGraphQL } from '../graphql/graphql-server.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
 import { handleError } from '../rest/error-handler.ts';
+import { answerClientError, answerFrameworkError } from '../rest/client-errors.ts';
 import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
 import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
 import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
@@ -68,6 +69,9 @@ export async function buildApp({ config, service, security, logger = true }: App
     bodyLimit: config.maxBodyBytes,
     trustProxy: false,
     return503OnClosing: true,
+    // Refusals before routing (414, 431, a broken URL) as OperationOutcomes that do not echo the URL.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
   scopeRequestQueries(app, config.limits.statementTimeoutMs);

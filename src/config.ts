@@ -51,7 +51,7 @@ export interface SearchLimits {
   maxParams: number;
   /** `SEARCH_MAX_CRITERIA`: criteria, counting every target type a chain or `_has` expands to. */
   maxCriteria: number;
-  /** `SEARCH_MAX_VALUES`: comma-separated (OR-ed) values of one parameter. */
+  /** `SEARCH_MAX_VALUES`: comma-separated values of one parameter (OR-ed values, `_elements` names). */
   maxValues: number;
   /** `SEARCH_MAX_SORT`: `_sort` keys. */
   maxSort: number;

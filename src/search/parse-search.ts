@@ -151,9 +151,13 @@ function parseResultParam(model: FhirModel, request: SearchRequest, name: string
       if (!['true', 'text', 'data', 'count', 'false'].includes(value)) throw new Refusal(`_summary must be true, text, data, count or false`);
       request.summary = value as SummaryMode;
       return;
-    case '_elements':
-      request.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
+    case '_elements': {
+      const elements = [...new Set(value.split(',').map((e) => e.trim()).filter(Boolean))];
+      // Each name is tested against every element of every resource returned.
+      if (elements.length > limits.maxValues) throw tooCostly(`_elements names ${elements.length} elements; at most ${limits.maxValues} are allowed`, '_elements');
+      request.elements = elements;
       return;
+    }
     case '_cursor':
       request.cursor = value;
       return;

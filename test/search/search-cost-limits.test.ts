@@ -61,6 +61,12 @@ describe('a search over the cost limits is refused with 400, lenient or strict',
     expect((await search(`?_id=${repeat(limits.maxValues, (i) => `id${i}`, ',')}`)).status).toBe(200);
   });
 
+  it('refuses more _elements names than SEARCH_MAX_VALUES (each is tested against every returned element)', async () => {
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    expectTooCostly(await search('', { method: 'POST', body: `_elements=${repeat(100_000, (i) => `e${i}`, ',')}`, headers: form }));
+    expect((await search(`?_elements=${repeat(limits.maxValues, () => 'name', ',')},birthDate`)).status).toBe(200);
+  });
+
   it('counts each target type a chain or _has expands to as a criterion', async () => {
     // `link.name` expands to Patient and RelatedPerson (3 criteria); `_has` costs 2.
     const chained = repeat(Math.floor(limits.maxCriteria / 3) + 1, () => 'link.name=x');

@@ -4,12 +4,15 @@
  * the client's connection closes before the answer was sent — so a client that gives up on a slow
  * search frees its PostgreSQL backend at once instead of leaving the statement running.
  */
+import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { runInQueryScope, type QueryScope } from '../store/query-scope.ts';
 
 /** A scope for one request: aborted when its response closes unfinished (the client went away). */
 function scopeOf(reply: FastifyReply, statementTimeoutMs: number): QueryScope {
   const controller = new AbortController();
+  // Each running or waiting statement listens (a GraphQL operation may have dozens at once).
+  setMaxListeners(0, controller.signal);
   const response = reply.raw;
   const onClose = () => {
     if (!response.writableFinished) controller.abort();

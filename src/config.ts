@@ -39,6 +39,8 @@ export interface Config {
   };
   /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
   benchBaselineSecret: string | undefined;
+  /** Bounds on the cost of one API request (README "Limits"): {@link Limits}. */
+  limits: Limits;
 }
 
 /**
@@ -50,6 +52,47 @@ export function trimTrailingSlashes(text: string): string {
   while (end > 0 && text.charCodeAt(end - 1) === 47) end--;
   return text.slice(0, end);
 }
+
+/**
+ * What one API request may cost. A search beyond `search` answers 400 (also under lenient
+ * handling: these bound cost, they do not judge parameters), a resource beyond `resource` 422,
+ * and an API request's SQL statement running longer than `statementTimeoutMs` is cancelled (503).
+ */
+export interface Limits {
+  /** `STATEMENT_TIMEOUT` (ms, 0 = none): per statement of an API request; CLI commands are not bounded. */
+  statementTimeoutMs: number;
+  search: SearchLimits;
+  resource: ResourceLimits;
+}
+
+export interface SearchLimits {
+  /** `SEARCH_MAX_PARAMS`: name=value pairs in one search, result parameters and ignored ones included. */
+  maxParams: number;
+  /** `SEARCH_MAX_CRITERIA`: criteria, counting every target type a chain or `_has` expands to. */
+  maxCriteria: number;
+  /** `SEARCH_MAX_VALUES`: comma-separated values of one parameter (OR-ed values, `_elements` names). */
+  maxValues: number;
+  /** `SEARCH_MAX_SORT`: `_sort` keys. */
+  maxSort: number;
+  /** `SEARCH_MAX_INCLUDES`: `_include` and `_revinclude` parameters together. */
+  maxIncludes: number;
+  /** `SEARCH_MAX_INCLUDED`: resources `_include`/`_revinclude` add to a page (beyond: left out and reported). */
+  maxIncluded: number;
+}
+
+export interface ResourceLimits {
+  /** `RESOURCE_MAX_REPEATS`: items in any one array of a resource (checked before validation). */
+  maxRepeats: number;
+  /** `RESOURCE_MAX_INDEX_ROWS`: search index rows one resource may produce. */
+  maxIndexRows: number;
+}
+
+/** The defaults of {@link Limits}: generous for every R4 example and the seed data. */
+export const DEFAULT_LIMITS: Limits = {
+  statementTimeoutMs: 10_000,
+  search: { maxParams: 100, maxCriteria: 30, maxValues: 100, maxSort: 8, maxIncludes: 10, maxIncluded: 1000 },
+  resource: { maxRepeats: 10_000, maxIndexRows: 10_000 },
+};
 
 function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -66,6 +109,25 @@ function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
   if (raw === undefined || raw === '') return undefined;
   if (raw.length < 32) throw new Error(`${name} must be at least 32 characters`);
   return raw;
+}
+
+function readLimits(env: NodeJS.ProcessEnv): Limits {
+  const d = DEFAULT_LIMITS;
+  return {
+    statementTimeoutMs: readInt(env, 'STATEMENT_TIMEOUT', d.statementTimeoutMs),
+    search: {
+      maxParams: readInt(env, 'SEARCH_MAX_PARAMS', d.search.maxParams, 1),
+      maxCriteria: readInt(env, 'SEARCH_MAX_CRITERIA', d.search.maxCriteria, 1),
+      maxValues: readInt(env, 'SEARCH_MAX_VALUES', d.search.maxValues, 1),
+      maxSort: readInt(env, 'SEARCH_MAX_SORT', d.search.maxSort, 1),
+      maxIncludes: readInt(env, 'SEARCH_MAX_INCLUDES', d.search.maxIncludes, 0),
+      maxIncluded: readInt(env, 'SEARCH_MAX_INCLUDED', d.search.maxIncluded, 1),
+    },
+    resource: {
+      maxRepeats: readInt(env, 'RESOURCE_MAX_REPEATS', d.resource.maxRepeats, 100),
+      maxIndexRows: readInt(env, 'RESOURCE_MAX_INDEX_ROWS', d.resource.maxIndexRows, 100),
+    },
+  };
 }
 
 /** Reads and validates the configuration from an environment (by default `process.env`). */
@@ -97,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxSelections: readInt(env, 'GRAPHQL_MAX_SELECTIONS', 500, 10),
     },
     benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
+    limits: readLimits(env),
     ...overrides,
   };
   return config;

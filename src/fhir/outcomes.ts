@@ -73,6 +73,15 @@ export const unsupportedMediaType = error(415, 'not-supported');
 export const unprocessable = error(422, 'processing');
 export const tooManyRequests = error(429, 'throttled');
 export const notImplemented = error(501, 'not-supported');
+/**
+ * A request whose client closed the connection before the answer (nginx's 499): its statements
+ * were cancelled. Nobody reads the answer; the audit trail records it.
+ */
+export const clientClosedRequest = error(499, 'incomplete');
+/** A request over one of the documented cost limits (README "Limits"). */
+export const tooCostly = error(400, 'too-costly');
+/** A resource over one of the documented size limits (README "Limits"). */
+export const resourceTooCostly = error(422, 'too-costly');
 
 /** A 422 carrying every validation issue at once. */
 export function invalidResource(issues: OutcomeIssue[]): FhirError {

@@ -8,15 +8,19 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import compress from '@fastify/compress';
 import type { Config } from '../config.ts';
 import { invariant, methodNotAllowed, notFound } from '../fhir/outcomes.ts';
+import { findLongArray } from '../fhir/find-long-array.ts';
+import { tooManyRepetitions } from '../fhir/assert-resource-bounds.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import { auditRecordOf, type RequestContext } from '../service/request-context.ts';
 import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from './security.ts';
+import { scopeRequestQueries } from './request-scope.ts';
 import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-baseline.ts';
 import { registerGraphQL } from '../graphql/graphql-server.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
 import { handleError } from '../rest/error-handler.ts';
+import { answerClientError, answerFrameworkError } from '../rest/client-errors.ts';
 import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
 import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
 import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
@@ -44,29 +48,44 @@ declare module 'fastify' {
   }
 }
 
+/** Where log lines go instead of stdout (a test reading what the server logs). */
+export interface LogStream { write(line: string): void }
+
 export interface AppOptions {
   config: Config;
   service: FhirService;
   security: Security;
-  /** Logger settings; `false` silences request logs (tests). */
-  logger?: boolean;
+  /** Logger settings; `false` silences request logs (tests), a stream receives them as JSON lines. */
+  logger?: boolean | LogStream;
 }
 
 /** Builds the Fastify app (not yet listening). */
 export async function buildApp({ config, service, security, logger = true }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'] } : false,
+    logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
     // never query strings, bodies or tokens (DECISIONS.md §8).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.maxBodyBytes,
     trustProxy: false,
     return503OnClosing: true,
+    // Refusals before routing (414, 431, a broken URL) as OperationOutcomes that do not echo the URL.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
+  // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
+  scopeRequestQueries(app, config.limits.statementTimeoutMs);
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  const { maxRepeats } = config.limits.resource;
+  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'string' }, (request, body, done) => {
+    // A FHIR body (resource, Bundle, JSON Patch) with an over-long array is refused before it is
+    // parsed: 1,000,000 items cost JSON.parse alone 50 ms of event loop. GraphQL bounds its own input.
+    const long = request.url.startsWith('/fhir') && !request.url.includes('$graphql') ? findLongArray(body as string, maxRepeats) : undefined;
+    if (long) return done(tooManyRepetitions(long, maxRepeats), undefined);
+    done(null, body);
+  });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.setErrorHandler(handleError);
 

@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import { FhirService } from '../service/fhir-service.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
-import { buildApp } from './build-app.ts';
+import { buildApp, type LogStream } from './build-app.ts';
 import { Security } from './security.ts';
 
 export interface RunningServer {
@@ -39,7 +39,7 @@ function throttledLog(log: ((msg: string) => void) | undefined): (err: unknown) 
 }
 
 /** Starts database, service and HTTP server; `port: 0` picks a free port. */
-export async function startServer(config: Config, options: { logger?: boolean; log?: (msg: string) => void } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: { logger?: boolean | LogStream; log?: (msg: string) => void } = {}): Promise<RunningServer> {
   const database = await resolveDatabase(config, options.log);
   let db: Database | undefined;
   let security: Security | undefined;
@@ -47,7 +47,9 @@ export async function startServer(config: Config, options: { logger?: boolean; l
     db = await Database.open(database.databaseUrl, { poolSize: config.poolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs });
     const onError = throttledLog(options.log);
     security = await Security.start(db, config, onError);
-    const service = new FhirService(db, security.auditLog, { defaultCount: config.defaultCount, maxCount: config.maxCount });
+    const service = new FhirService(db, security.auditLog, {
+      defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
+    });
     const app = await buildApp({ config, service, security, logger: options.logger });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();

@@ -2,7 +2,8 @@
  * The REST facade's one catch-all: every error becomes an OperationOutcome with its status.
  * Client mistakes caught by Fastify (body too large, unsupported media type, malformed headers)
  * map to their 4xx; anything unexpected is logged without request data and answered 500 with
- * no internals. It never throws.
+ * no internals. It never throws. Client errors (4xx) are not logged at all: their text may hold
+ * what the client sent (a cursor, a search value).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError, outcome } from '../fhir/outcomes.ts';
@@ -29,12 +30,23 @@ export function normaliseError(err: unknown): FhirError {
   return new FhirError(500, outcome('error', 'exception', 'Internal server error'));
 }
 
+/**
+ * What a 5xx logs of its cause: PostgreSQL quotes the offending values in its messages
+ * (`invalid input syntax for type numeric: "…"`), and those came from a client — or are PHI
+ * (DECISIONS.md §11: statement text, not parameter values) — so quoted text is cut out.
+ */
+function loggable(err: unknown): { message?: string; stack?: string; code?: string } {
+  const e = err as Partial<Error> & { code?: unknown };
+  const redact = (text: string | undefined) => text?.replace(/"[^"\n]*"/g, '"…"');
+  return { message: redact(e?.message), stack: redact(e?.stack), code: typeof e?.code === 'string' ? e.code : undefined };
+}
+
 /** Fastify error handler rendering {@link normaliseError}'s result. */
 export function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const fhirError = normaliseError(err);
   request.errorSummary = fhirError.message.slice(0, 300);
   if (fhirError.status >= 500) {
-    request.log.error({ err: { message: (err as Error)?.message, stack: (err as Error)?.stack }, route: request.routeOptions?.url }, 'request failed');
+    request.log.error({ err: loggable(err), route: request.routeOptions?.url }, 'request failed');
   }
   for (const [name, value] of Object.entries(fhirError.headers)) reply.header(name, value);
   reply.code(fhirError.status).type(FHIR_JSON).send(JSON.stringify(fhirError.outcome));

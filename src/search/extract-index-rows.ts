@@ -6,6 +6,7 @@
  * https://hl7.org/fhir/R4/search.html  https://hl7.org/fhir/R4/searchparameter-registry.html
  */
 import { loadFhirModel } from '../fhir/fhir-model.ts';
+import { resourceTooCostly } from '../fhir/outcomes.ts';
 import type { IndexRow } from './index-rows.ts';
 import { compileSearchParam, type ParamExtractor } from './extract/compile-search-param.ts';
 import type { PathNode } from './extract/path-node.ts';
@@ -17,6 +18,11 @@ export { normalizeString } from './extract/normalize-string.ts';
 export interface ExtractOptions {
   /** The server's public FHIR base URL: absolute references under it index as local `Type/id`. */
   baseUrl?: string;
+  /**
+   * Refuse (422) a resource producing more rows (`RESOURCE_MAX_INDEX_ROWS`), stopping the
+   * extraction as soon as it is exceeded. Unbounded when absent (reindexing what is stored).
+   */
+  maxRows?: number;
 }
 
 const compiled = new Map<string, readonly ParamExtractor[]>();
@@ -44,6 +50,13 @@ export function extractIndexRows(resource: Record<string, unknown>, options?: Ex
   const root: PathNode = { value: resource, type: resourceType };
   const env = { resource: root };
   const out: IndexRow[] = [];
-  for (const extract of extractorsFor(resourceType)) extract(root, env, options?.baseUrl, out);
+  const maxRows = options?.maxRows ?? Infinity;
+  for (const extract of extractorsFor(resourceType)) {
+    extract(root, env, options?.baseUrl, out, maxRows);
+    if (out.length > maxRows) {
+      const param = out[out.length - 1].param;
+      throw resourceTooCostly(`${resourceType} has too many searchable values: it would take more than ${maxRows} search index rows (RESOURCE_MAX_INDEX_ROWS), search parameter "${param}" among them`, resourceType);
+    }
+  }
   return out;
 }

@@ -2,12 +2,15 @@
  * Parses a FHIR search query into a {@link SearchRequest}: parameter names with modifiers,
  * chains (`subject:Patient.name`) and reverse chains (`_has:Observation:subject:code`), and the
  * result parameters. Unknown or malformed parameters are ignored and reported (lenient, the
- * default) or refused with 400 (`Prefer: handling=strict`).
+ * default) or refused with 400 (`Prefer: handling=strict`). A search over the cost limits
+ * ({@link SearchLimits}: parameters, criteria after chain and `_has` expansion, OR-ed values, sort
+ * keys, includes) is refused with 400 under either handling, before any SQL is built.
  * https://hl7.org/fhir/R4/search.html#errors
  */
+import { DEFAULT_LIMITS, type SearchLimits } from '../config.ts';
 import type { FhirModel } from '../fhir/fhir-model.ts';
 import type { SearchParamDef } from '../fhir/model-types.ts';
-import { badRequest, type OutcomeIssue } from '../fhir/outcomes.ts';
+import { badRequest, tooCostly, type OutcomeIssue } from '../fhir/outcomes.ts';
 import type { IncludeSpec, SearchCriterion, SearchRequest, SortKey, SummaryMode, TotalMode } from './search-request.ts';
 import { splitEscaped } from './search-values.ts';
 
@@ -15,6 +18,8 @@ export interface ParseOptions {
   strict: boolean;
   defaultCount: number;
   maxCount: number;
+  /** Cost bounds (default: {@link DEFAULT_LIMITS}). */
+  limits?: SearchLimits;
 }
 
 /** Parameters that shape the result rather than select resources. */
@@ -23,6 +28,24 @@ const UNSUPPORTED = new Set(['_text', '_content', '_list', '_query', '_filter', 
 const MAX_CHAIN = 3;
 
 class Refusal extends Error {}
+
+/** The criteria a search may still add: chains and `_has` spend it per target type as they expand. */
+class CriteriaBudget {
+  used = 0;
+  constructor(readonly limits: SearchLimits) {}
+
+  spend(name: string): void {
+    if (++this.used > this.limits.maxCriteria) {
+      throw tooCostly(`The search has more than ${this.limits.maxCriteria} criteria (chains and _has count once per target type)`, name);
+    }
+  }
+
+  values(name: string, value: string): string[] {
+    const values = splitEscaped(value, ',');
+    if (values.length > this.limits.maxValues) throw tooCostly(`${name} has ${values.length} values; at most ${this.limits.maxValues} are allowed`, name);
+    return values;
+  }
+}
 
 /** Parses `params` (in order, repeats kept) for a search on `resourceType` (undefined: system). */
 export function parseSearch(model: FhirModel, resourceType: string | undefined, params: [string, string][], options: ParseOptions): SearchRequest {
@@ -34,22 +57,27 @@ export function parseSearch(model: FhirModel, resourceType: string | undefined, 
   const request: SearchRequest = {
     resourceType, criteria: [], count: options.defaultCount, sort: [], total: 'none', include: [], revinclude: [], issues, canonicalQuery: '',
   };
+  const limits = options.limits ?? DEFAULT_LIMITS.search;
+  if (params.length > limits.maxParams) throw tooCostly(`The search has ${params.length} parameters; at most ${limits.maxParams} are allowed`);
+  const budget = new CriteriaBudget(limits);
   const canonical = new URLSearchParams();
   for (const [name, value] of params) {
+    const spent = budget.used;
     try {
       const base = name.startsWith('_include:') || name.startsWith('_revinclude:') ? name.split(':')[0] : name;
       if (RESULT_PARAMS.has(base)) {
-        parseResultParam(model, request, name, value, options);
+        parseResultParam(model, request, name, value, options, limits);
         if (name !== '_cursor' && name !== '_format' && name !== '_pretty') canonical.append(name, value);
         continue;
       }
       if (UNSUPPORTED.has(name.split(':')[0])) throw new Refusal(`Search parameter ${name} is not supported`);
       if (!resourceType) throw new Refusal(`Search parameter ${name} needs a resource type (search on a type, or _type with one type)`);
-      request.criteria.push(parseCriterion(model, resourceType, name, value, 0));
+      request.criteria.push(parseCriterion(model, resourceType, name, value, 0, budget));
       canonical.append(name, value);
     } catch (err) {
-      if (err instanceof Refusal) refuse(err.message, name);
-      else throw err;
+      if (!(err instanceof Refusal)) throw err;
+      budget.used = spent; // an ignored parameter costs nothing
+      refuse(err.message, name);
     }
   }
   request.canonicalQuery = canonical.toString();
@@ -63,9 +91,10 @@ function lookupParam(model: FhirModel, resourceType: string, code: string): Sear
   return param;
 }
 
-function parseCriterion(model: FhirModel, resourceType: string, name: string, value: string, depth: number): SearchCriterion {
+function parseCriterion(model: FhirModel, resourceType: string, name: string, value: string, depth: number, budget: CriteriaBudget): SearchCriterion {
   if (depth > MAX_CHAIN) throw new Refusal(`Chains deeper than ${MAX_CHAIN} are not supported`);
-  if (name.startsWith('_has:')) return parseHas(model, resourceType, name, value, depth);
+  budget.spend(name);
+  if (name.startsWith('_has:')) return parseHas(model, resourceType, name, value, depth, budget);
   const dot = name.indexOf('.');
   const head = dot < 0 ? name : name.slice(0, dot);
   const [code, modifier] = head.split(':', 2) as [string, string | undefined];
@@ -80,14 +109,14 @@ function parseCriterion(model: FhirModel, resourceType: string, name: string, va
     if (targetTypes.length === 0) throw new Refusal(`No target of ${code} has a search parameter "${chainedCode}"`);
     return {
       resourceType, param, values: [],
-      chain: { targetTypes, criterion: targetTypes.map((t) => parseCriterion(model, t, rest, value, depth + 1)) },
+      chain: { targetTypes, criterion: targetTypes.map((t) => parseCriterion(model, t, rest, value, depth + 1, budget)) },
     };
   }
   if (value === '' && modifier !== 'missing') throw new Refusal(`Search parameter ${name} has an empty value`);
-  return { resourceType, param, modifier, values: splitEscaped(value, ',') };
+  return { resourceType, param, modifier, values: budget.values(name, value) };
 }
 
-function parseHas(model: FhirModel, resourceType: string, name: string, value: string, depth: number): SearchCriterion {
+function parseHas(model: FhirModel, resourceType: string, name: string, value: string, depth: number, budget: CriteriaBudget): SearchCriterion {
   const [, sourceType, referenceCode, ...rest] = name.split(':');
   if (!sourceType || !referenceCode || rest.length === 0) throw new Refusal(`${name} must read _has:Type:reference:parameter`);
   if (!model.isResourceType(sourceType)) throw new Refusal(`Unknown resource type ${sourceType} in ${name}`);
@@ -96,12 +125,12 @@ function parseHas(model: FhirModel, resourceType: string, name: string, value: s
   if (referenceParam.target && !referenceParam.target.includes(resourceType)) {
     throw new Refusal(`${sourceType}.${referenceCode} cannot refer to ${resourceType}`);
   }
-  const criterion = parseCriterion(model, sourceType, rest.join(':'), value, depth + 1);
+  const criterion = parseCriterion(model, sourceType, rest.join(':'), value, depth + 1, budget);
   // the criterion's own parameter anchors the SQL; `has` carries the link
   return { resourceType, param: referenceParam, values: [], has: { sourceType, referenceParam, criterion } };
 }
 
-function parseResultParam(model: FhirModel, request: SearchRequest, name: string, value: string, options: ParseOptions): void {
+function parseResultParam(model: FhirModel, request: SearchRequest, name: string, value: string, options: ParseOptions, limits: SearchLimits): void {
   const [base, qualifier] = name.split(':', 2);
   switch (base) {
     case '_count': {
@@ -122,23 +151,35 @@ function parseResultParam(model: FhirModel, request: SearchRequest, name: string
       if (!['true', 'text', 'data', 'count', 'false'].includes(value)) throw new Refusal(`_summary must be true, text, data, count or false`);
       request.summary = value as SummaryMode;
       return;
-    case '_elements':
-      request.elements = value.split(',').map((e) => e.trim()).filter(Boolean);
+    case '_elements': {
+      const elements = [...new Set(value.split(',').map((e) => e.trim()).filter(Boolean))];
+      // Each name is tested against every element of every resource returned.
+      if (elements.length > limits.maxValues) throw tooCostly(`_elements names ${elements.length} elements; at most ${limits.maxValues} are allowed`, '_elements');
+      request.elements = elements;
       return;
+    }
     case '_cursor':
       request.cursor = value;
       return;
     case '_type': {
-      const types = value.split(',').map((t) => t.trim()).filter(Boolean);
-      for (const t of types) if (!model.isResourceType(t)) throw new Refusal(`Unknown resource type ${t} in _type`);
+      const types = [...new Set(value.split(',').map((t) => t.trim()).filter(Boolean))];
+      for (const t of types) if (!model.isResourceType(t)) throw new Refusal(`Unknown resource type ${t.slice(0, 80)} in _type`);
       request.types = types;
       return;
     }
-    case '_sort':
-      for (const key of value.split(',').filter(Boolean)) request.sort.push(parseSortKey(model, request, key));
+    case '_sort': {
+      const keys = value.split(',').filter(Boolean);
+      const { maxSort } = limits;
+      if (request.sort.length + keys.length > maxSort) throw tooCostly(`_sort has more than ${maxSort} keys`, '_sort');
+      for (const key of keys) request.sort.push(parseSortKey(model, request, key));
       return;
+    }
     case '_include':
     case '_revinclude': {
+      const { maxIncludes } = limits;
+      if (request.include.length + request.revinclude.length >= maxIncludes) {
+        throw tooCostly(`The search has more than ${maxIncludes} _include and _revinclude parameters`, name);
+      }
       if (qualifier !== undefined && qualifier !== 'iterate' && qualifier !== 'recurse') throw new Refusal(`${name} is not supported`);
       const spec = parseInclude(model, value === '*' ? `${request.resourceType ?? ''}:*` : value, qualifier !== undefined);
       (base === '_include' ? request.include : request.revinclude).push(spec);

@@ -5,9 +5,11 @@
  * https://hl7.org/fhir/R4/http.html
  */
 import { randomUUID } from 'node:crypto';
+import { DEFAULT_LIMITS, type ResourceLimits, type SearchLimits } from '../config.ts';
 import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcomes.ts';
 import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
+import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import {
   countVersions, readCurrent, readCurrentMany, readHistory, readVersion,
@@ -33,6 +35,14 @@ export interface ConditionalCreateResult extends WriteResult {
   matchedExisting: boolean;
 }
 
+/** Page sizes and the cost bounds of searches and written resources (`Config`). */
+export interface ServiceLimits {
+  defaultCount: number;
+  maxCount: number;
+  search: SearchLimits;
+  resource: ResourceLimits;
+}
+
 /** The core service over one database. */
 export class FhirService {
   readonly model: FhirModel;
@@ -40,7 +50,7 @@ export class FhirService {
   constructor(
     readonly db: Database,
     readonly auditLog: AuditLog,
-    readonly limits: { defaultCount: number; maxCount: number } = { defaultCount: 20, maxCount: 1000 },
+    readonly limits: ServiceLimits = { defaultCount: 20, maxCount: 1000, search: DEFAULT_LIMITS.search, resource: DEFAULT_LIMITS.resource },
   ) {
     this.model = loadFhirModel();
   }
@@ -118,7 +128,7 @@ export class FhirService {
     ctx.audit.begin('C', 'create');
     authorize(ctx, resourceType, 'c');
     this.assertBodyType(body, resourceType);
-    assertValid(body, resourceType);
+    assertValid(body, resourceType, this.limits.resource);
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (options.ifNoneExist !== undefined) {
         authorize(ctx, resourceType, 's');
@@ -132,7 +142,7 @@ export class FhirService {
           }
         }
       }
-      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx);
+      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx, this.limits.resource);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 201));
       return { ...written, matchedExisting: false };
     });
@@ -149,7 +159,7 @@ export class FhirService {
     this.assertBodyType(body, resourceType);
     if (body.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
     if (body.id !== id) throw badRequest(`The body's id "${String(body.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
-    assertValid(body, resourceType);
+    assertValid(body, resourceType, this.limits.resource);
     return this.write(ctx, { kind: 'update', resourceType, id, resource: body, ifMatch: options.ifMatch });
   }
 
@@ -165,7 +175,7 @@ export class FhirService {
     authorize(ctx, resourceType, 's');
     this.assertBodyType(body, resourceType);
     if (body.id !== undefined) this.assertId(String(body.id), 'id in the body');
-    assertValid(body, resourceType);
+    assertValid(body, resourceType, this.limits.resource);
     const [result] = await this.db.transaction(async (tx) => {
       const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional update needs at most one`);
@@ -179,7 +189,7 @@ export class FhirService {
           ? { kind: 'create', resourceType, id: randomUUID(), resource: body }
           : { kind: 'update', resourceType, id: String(body.id), resource: body, ifMatch: options.ifMatch };
       }
-      const results = await applyWrites(tx, [op], ctx);
+      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, results[0].created ? 201 : 200));
       return results;
     });
@@ -200,7 +210,7 @@ export class FhirService {
       const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional delete needs at most one`);
       if (matches.length === 0) return undefined;
-      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx);
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx, this.limits.resource);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
       return deleted;
     });
@@ -275,6 +285,7 @@ export class FhirService {
   validate(ctx: RequestContext, resourceType: string, body: unknown): ReturnType<typeof validateResource> {
     this.authorizeValidate(ctx, resourceType);
     this.assertBodyType(body, resourceType);
+    assertResourceBounds(body, resourceType, this.limits.resource);
     return validateResource(body, resourceType);
   }
 
@@ -286,7 +297,7 @@ export class FhirService {
   async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: { strict?: boolean } = {}): Promise<BundleResult> {
     if (resourceType) this.assertResourceType(resourceType);
     const request = parseSearch(this.model, resourceType, params, {
-      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount,
+      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
     });
     return runSearch(this, ctx, request);
   }
@@ -301,7 +312,9 @@ export class FhirService {
     elements?: readonly string[],
   ): Promise<Map<string, StoredVersion[]>> {
     this.assertResourceType(sourceType);
-    const request = parseSearch(this.model, sourceType, params, { strict: true, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount });
+    const request = parseSearch(this.model, sourceType, params, {
+      strict: true, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
+    });
     const param = this.model.getSearchParam(sourceType, referenceParam);
     if (!param || param.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter "${referenceParam}"`);
     return runReverseSearch(this, ctx, request, { referenceParam, targetType, targetIds }, elements);
@@ -321,7 +334,7 @@ export class FhirService {
     const members = this.model.getCompartmentParams(compartmentType, resourceType);
     if (members.length === 0) throw notFound(`${resourceType} is not in the ${compartmentType} compartment`);
     const request = parseSearch(this.model, resourceType, params, {
-      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount,
+      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
     });
     request.compartment = { resourceType: compartmentType, id, params: [...members] };
     return runSearch(this, ctx, request);
@@ -335,7 +348,7 @@ export class FhirService {
   /** Runs one write in its own transaction. */
   async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
     const [result] = await this.db.transaction(async (tx) => {
-      const results = await applyWrites(tx, [op], ctx);
+      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
       if (results[0].changed) {
         const status = results[0].created ? 201 : 200;
         await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, status));
@@ -357,7 +370,7 @@ export class FhirService {
     const query = criteria.replace(/^[A-Za-z]*\?/, '');
     const params = [...new URLSearchParams(query)];
     if (params.length === 0) throw badRequest('Conditional criteria must name at least one search parameter');
-    const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2 });
+    const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2, limits: this.limits.search });
     if (request.criteria.length === 0 || request.include.length || request.revinclude.length) {
       throw badRequest('Conditional criteria take search parameters only');
     }

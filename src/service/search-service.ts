@@ -4,9 +4,10 @@
  * `_revinclude` resources, and returns a searchset Bundle whose `self`, `next` and `previous`
  * links keep working while data changes. https://hl7.org/fhir/R4/search.html
  */
-import { badRequest, forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
+import { forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
+import { decodePageCursor, encodePageCursor } from '../search/page-cursor.ts';
 import type { SearchCriterion, SearchRequest } from '../search/search-request.ts';
-import { buildSearchQuery, cursorKeyCount, type PageCursor } from '../search/sql/build-search-query.ts';
+import { buildSearchQuery, cursorKeyTypes } from '../search/sql/build-search-query.ts';
 import { shapeResource } from '../search/shape-resource.ts';
 import { buildReverseQuery, type ReverseTarget } from '../search/sql/build-reverse-query.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
@@ -18,22 +19,8 @@ import type { RequestContext } from './request-context.ts';
 
 interface Row extends StoredVersion { [key: `k${number}`]: string }
 
-function decodeCursor(value: string | undefined, keys: number): PageCursor | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { f?: unknown; v?: unknown };
-    if (typeof parsed.f === 'boolean' && Array.isArray(parsed.v) && parsed.v.length === keys && parsed.v.every((x) => typeof x === 'string')) {
-      return { forward: parsed.f, values: parsed.v as string[] };
-    }
-  } catch {
-    // fall through
-  }
-  throw badRequest('_cursor is not a cursor this server issued for this search', '_cursor');
-}
-
 function encodeCursor(row: Row, keys: number, forward: boolean): string {
-  const values = Array.from({ length: keys }, (_, i) => row[`k${i}`]);
-  return Buffer.from(JSON.stringify({ f: forward, v: values })).toString('base64url');
+  return encodePageCursor(Array.from({ length: keys }, (_, i) => row[`k${i}`]), forward);
 }
 
 /** Every type a criterion reads (chains and `_has` read other types); each must be searchable. */
@@ -97,8 +84,9 @@ export async function runSearch(service: FhirService, ctx: RequestContext, reque
     if (spec.targetType) authorize(ctx, spec.targetType, 'r');
   }
   for (const spec of request.revinclude) authorize(ctx, spec.sourceType, 's');
-  const keyCount = cursorKeyCount(request, types);
-  const cursor = decodeCursor(request.cursor, keyCount);
+  const keyTypes = cursorKeyTypes(request, types);
+  const keyCount = keyTypes.length;
+  const cursor = decodePageCursor(request.cursor, keyTypes);
   const query = buildSearchQuery(request, types, service.model, ctx.fhirBaseUrl, cursor);
 
   const summaryCount = request.summary === 'count';

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { FhirError, badRequest, gone, invalidResource, notFound, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
+import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
 import { readCurrent, type StoredVersion } from '../store/resource-repository.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import type { FhirService } from './fhir-service.ts';
@@ -34,6 +35,8 @@ export async function processBundle(service: FhirService, ctx: RequestContext, b
     throw badRequest(`Bundle.type must be "batch" or "transaction", not "${String(body.type)}"`, 'Bundle.type');
   }
   if (body.entry !== undefined && !Array.isArray(body.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
+  // Entries, their resources and patches at once, before any entry is planned or validated.
+  assertResourceBounds(body, 'Bundle', service.limits.resource);
   const entries = (body.entry ?? []) as unknown[];
   // One rate-limit unit per entry, as if each were sent on its own; the request paid one already.
   ctx.chargeWork?.(entries.length - 1);
@@ -203,7 +206,7 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
       .filter((e) => !e.matchedExisting)
       .sort((a, b) => METHOD_ORDER[a.request.method] - METHOD_ORDER[b.request.method] || a.index - b.index);
     const writes = order.map((entry) => ({ entry, op: toWriteOp(entry) })).filter((w): w is { entry: PlannedEntry; op: WriteOp } => !!w.op);
-    const results = await applyWrites(tx, writes.map((w) => w.op), ctx);
+    const results = await applyWrites(tx, writes.map((w) => w.op), ctx, service.limits.resource);
 
     const responses: BundleEntryResult[] = new Array(entries.length);
     writes.forEach((w, i) => { responses[w.entry.index] = writeResponse(results[i], w.op.kind, ctx); });

@@ -7,6 +7,8 @@
  */
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
+import type { ResourceLimits } from '../config.ts';
+import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
 import {
   FhirError, badRequest, gone, invalidResource, notFound, preconditionFailed, unprocessable,
   type OutcomeIssue,
@@ -40,9 +42,11 @@ export interface WriteResult {
 
 /**
  * Validates a resource and throws a 422 listing every issue; `label` prefixes the expressions
- * (for example `Bundle.entry[3].resource`) so a client can tell which entry failed.
+ * (for example `Bundle.entry[3].resource`) so a client can tell which entry failed. The cheap
+ * bounds check (repetitions, decimals) comes first, so an oversized resource costs no validation.
  */
-export function assertValid(resource: unknown, resourceType: string, label?: string): void {
+export function assertValid(resource: unknown, resourceType: string, limits: ResourceLimits, label?: string): void {
+  assertResourceBounds(resource, label ?? resourceType, limits);
   const issues = validateResource(resource, resourceType).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   if (issues.length > 0) throw invalidResource(label ? issues.map((i) => relabel(i, resourceType, label)) : issues);
 }
@@ -58,8 +62,9 @@ function withLabel(err: FhirError, label: string | undefined): FhirError {
   return new FhirError(err.status, { ...err.outcome, issue }, err.headers);
 }
 
-function applyJsonPatch(current: string, patch: unknown, op: WriteOp): FhirResource {
+function applyJsonPatch(current: string, patch: unknown, op: WriteOp, limits: ResourceLimits): FhirResource {
   if (!Array.isArray(patch)) throw badRequest('A JSON Patch body must be an array of operations');
+  assertResourceBounds(patch, 'JSON Patch', limits);
   const document = parseFhirJson(current) as FhirResource;
   let patched: FhirResource;
   try {
@@ -91,7 +96,7 @@ function checkIfMatch(ifMatch: number | undefined, currentVersion: number | unde
  * Throws a {@link FhirError} (labelled with the operation's `label`) on the first failure, so the
  * caller's transaction rolls everything back.
  */
-export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestContext, now = new Date()): Promise<WriteResult[]> {
+export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestContext, limits: ResourceLimits, now = new Date()): Promise<WriteResult[]> {
   const key = (op: WriteOp) => `${op.resourceType}/${op.id}`;
   const existing = ops.filter((op) => op.kind !== 'create');
   const states = await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
@@ -104,7 +109,7 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
     try {
       const state = states.get(key(op));
       if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);
-      const result = planWrite(op, state, currents.get(key(op)), ctx, now);
+      const result = planWrite(op, state, currents.get(key(op)), ctx, limits, now);
       if (result.write) {
         versions.push(result.write);
         states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted, createdBy: state?.createdBy ?? ctx.auth.clientId });
@@ -124,6 +129,7 @@ function planWrite(
   state: CurrentState | undefined,
   current: StoredVersion | undefined,
   ctx: RequestContext,
+  limits: ResourceLimits,
   now: Date,
 ): { write?: VersionToWrite; result: WriteResult } {
   const label = `${op.resourceType}/${op.id}`;
@@ -141,8 +147,8 @@ function planWrite(
     if (!state || !current) throw notFound(`${label} does not exist`);
     if (state.deleted || current.content === null) throw gone(`${label} has been deleted`);
     checkIfMatch(op.ifMatch, state.versionId, label);
-    resource = applyJsonPatch(current.content, op.patch, op);
-    assertValid(resource, op.resourceType);
+    resource = applyJsonPatch(current.content, op.patch, op, limits);
+    assertValid(resource, op.resourceType, limits);
     method = 'PATCH';
   } else {
     if (op.kind === 'update') checkIfMatch(op.ifMatch, state && !state.deleted ? state.versionId : undefined, label);
@@ -161,7 +167,7 @@ function planWrite(
     content: stringifyFhirJson(stored),
     method,
     action: created ? 'create' : 'update',
-    indexRows: extractIndexRows(stored, { baseUrl: ctx.fhirBaseUrl }),
+    indexRows: extractIndexRows(stored, { baseUrl: ctx.fhirBaseUrl, maxRows: limits.maxIndexRows }),
     createdBy: ctx.auth.clientId,
   };
   return { write, result: { version: write, created, changed: true } };

@@ -2,13 +2,17 @@
  * The store's access to PostgreSQL: parameterised SQL on raw `pg` connections taken from
  * MikroORM's own bounded pool, so hot paths pay no ORM overhead yet share one pool and one
  * configuration with the ORM (DECISIONS.md §3). Driver errors are turned into {@link FhirError}s
- * here, at the store's boundary; nothing above it sees SQL errors.
+ * here, at the store's boundary; nothing above it sees SQL errors. Statements sent for an API
+ * request ({@link currentQueryScope}) run under its `statement_timeout` and are cancelled when its
+ * client goes away.
  */
 import type { QueryResultRow } from 'pg';
-import { FhirError, conflict, outcome } from '../fhir/outcomes.ts';
+import { FhirError, clientClosedRequest, conflict, outcome } from '../fhir/outcomes.ts';
+import { sendCancelRequest, type CancelTarget } from './cancel-request.ts';
 import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
 import { openOrm, type Orm } from './orm.ts';
 import { migrateOrm } from './migrate.ts';
+import { currentQueryScope, type QueryScope } from './query-scope.ts';
 import { noteStatement } from './statement-counter.ts';
 
 /** What every query runner offers: a pooled database or one transaction. */
@@ -16,8 +20,42 @@ export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
 }
 
-interface PgConnection {
+interface PgConnection extends CancelTarget {
   query(sql: string, params?: unknown[]): Promise<{ rows: QueryResultRow[] }>;
+}
+
+/** The `statement_timeout` of each pooled connection that an API request set (absent: the server's default). */
+const timeouts = new WeakMap<PgConnection, number>();
+
+function assertClientPresent(scope: QueryScope | undefined): void {
+  if (scope?.signal.aborted) throw clientClosedRequest('The client closed the connection; the request was cancelled');
+}
+
+/**
+ * Runs one statement; when the request's client goes away meanwhile, sends PostgreSQL a cancel for
+ * it, and returns only after that cancel has been delivered, so it cannot hit the connection's
+ * next statement.
+ */
+async function runStatement(connection: PgConnection, sql: string, params: unknown[], scope: QueryScope | undefined) {
+  if (!scope) return connection.query(sql, params);
+  assertClientPresent(scope);
+  let running = true;
+  let cancelling: Promise<void> | undefined;
+  const cancel = () => { if (running) cancelling = sendCancelRequest(connection); };
+  scope.signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return await connection.query(sql, params);
+  } finally {
+    running = false;
+    scope.signal.removeEventListener('abort', cancel);
+    if (cancelling) await cancelling;
+  }
+}
+
+/** A statement's error as the domain error; a statement cancelled for a departed client says so. */
+function toScopedError(err: unknown, scope: QueryScope | undefined): unknown {
+  if (scope?.signal.aborted && (err as { code?: string }).code === '57014') return clientClosedRequest('The client closed the connection; its query was cancelled');
+  return toFhirError(err);
 }
 
 /** SQLSTATEs that a retry of the whole transaction can cure. */
@@ -65,26 +103,62 @@ export class Database implements Queryable {
     return new Database(orm, databaseUrl);
   }
 
-  /** A pooled connection; an unreachable database or a pool timeout becomes a 503 {@link FhirError}. */
-  private async acquire(): Promise<PgConnection> {
+  async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    const scope = currentQueryScope();
+    const connection = await this.acquire(scope);
     try {
-      return await this.client.acquireConnection();
+      noteStatement();
+      const result = await runStatement(connection, sql, params, scope);
+      return result.rows as R[];
     } catch (err) {
+      throw toScopedError(err, scope);
+    } finally {
+      await this.client.releaseConnection(connection);
+    }
+  }
+
+  /**
+   * A pooled connection set to the request's `statement_timeout`, or back to the server's default
+   * outside a request (CLI commands, migrations, background work are never cut off). The `SET`
+   * is sent only when a connection changes hands between the two, outside any transaction so a
+   * rollback cannot undo it. No connection at all once the request's client has gone; an
+   * unreachable database or a pool timeout becomes a 503 {@link FhirError}.
+   */
+  private async acquire(scope: QueryScope | undefined): Promise<PgConnection> {
+    assertClientPresent(scope);
+    let connection: PgConnection;
+    try {
+      connection = scope ? await this.acquireUnlessAborted(scope.signal) : await this.client.acquireConnection();
+    } catch (err) {
+      throw toFhirError(err);
+    }
+    const wanted = scope ? Math.trunc(scope.statementTimeoutMs) : undefined;
+    if (timeouts.get(connection) === wanted) return connection;
+    try {
+      await connection.query(wanted === undefined ? 'RESET statement_timeout' : `SET statement_timeout = ${wanted}`);
+      if (wanted === undefined) timeouts.delete(connection);
+      else timeouts.set(connection, wanted);
+      return connection;
+    } catch (err) {
+      await this.client.releaseConnection(connection);
       throw toFhirError(err);
     }
   }
 
-  async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-    const connection = await this.acquire();
-    try {
-      noteStatement();
-      const result = await connection.query(sql, params);
-      return result.rows as R[];
-    } catch (err) {
-      throw toFhirError(err);
-    } finally {
-      await this.client.releaseConnection(connection);
-    }
+  /** Waits for a pooled connection, but stops waiting when the client goes (the connection, once there, goes back). */
+  private acquireUnlessAborted(signal: AbortSignal): Promise<PgConnection> {
+    return new Promise((resolve, reject) => {
+      const gone = () => reject(clientClosedRequest('The client closed the connection; the request was cancelled'));
+      signal.addEventListener('abort', gone, { once: true });
+      this.client.acquireConnection().then((connection) => {
+        signal.removeEventListener('abort', gone);
+        if (!signal.aborted) resolve(connection);
+        else void this.client.releaseConnection(connection);
+      }, (err: unknown) => {
+        signal.removeEventListener('abort', gone);
+        reject(err);
+      });
+    });
   }
 
   /**
@@ -92,7 +166,8 @@ export class Database implements Queryable {
    * throws, so a failed request leaves no partial data.
    */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    const connection = await this.acquire();
+    const scope = currentQueryScope();
+    const connection = await this.acquire(scope);
     let open = false;
     try {
       await connection.query('BEGIN');
@@ -100,7 +175,7 @@ export class Database implements Queryable {
       const tx: Queryable = {
         async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
           noteStatement();
-          const result = await connection.query(sql, params);
+          const result = await runStatement(connection, sql, params, scope);
           return result.rows as R[];
         },
       };
@@ -110,7 +185,7 @@ export class Database implements Queryable {
       return value;
     } catch (err) {
       if (open) await connection.query('ROLLBACK').catch(() => undefined);
-      throw toFhirError(err);
+      throw toScopedError(err, scope);
     } finally {
       await this.client.releaseConnection(connection);
     }

@@ -19,8 +19,11 @@ import { convertUri } from './convert-uri.ts';
 import { isOfType, type PathNode } from './path-node.ts';
 import { pruneExpression } from './prune-expression.ts';
 
-/** Extracts one parameter's rows from a resource. */
-export type ParamExtractor = (root: PathNode, env: EvalEnv, baseUrl: string | undefined, out: IndexRow[]) => void;
+/**
+ * Extracts one parameter's rows from a resource into `out`, stopping as soon as `out` holds more
+ * than `maxRows` (the caller refuses such a resource, so the rest would be wasted work).
+ */
+export type ParamExtractor = (root: PathNode, env: EvalEnv, baseUrl: string | undefined, out: IndexRow[], maxRows: number) => void;
 
 type Converter = (node: PathNode, ctx: ConvertContext, out: IndexRow[]) => void;
 type SimpleType = Exclude<SearchParamDef['type'], 'composite' | 'special'>;
@@ -54,11 +57,14 @@ interface Component {
 
 function simpleExtractor(def: SearchParamDef, evaluate: PathEvaluator, convert: Converter): ParamExtractor {
   const ctx: ConvertContext = { param: def.code, targets: def.target };
-  return (root, env, baseUrl, out) => {
+  return (root, env, baseUrl, out, maxRows) => {
     const nodes = evaluate([root], env);
     if (nodes.length === 0) return;
     const c = baseUrl === undefined ? ctx : { ...ctx, baseUrl };
-    for (const node of nodes) convert(node, c, out);
+    for (const node of nodes) {
+      convert(node, c, out);
+      if (out.length > maxRows) return;
+    }
   };
 }
 
@@ -78,8 +84,9 @@ function componentRows(components: readonly Component[], node: PathNode, env: Ev
 }
 
 /** One CompositeRow per combination of component rows (their cartesian product). */
-function pushCombinations(param: string, codes: readonly string[], rows: IndexRow[][], out: IndexRow[]): void {
+function pushCombinations(param: string, codes: readonly string[], rows: IndexRow[][], out: IndexRow[], maxRows: number): void {
   const pick = (i: number, acc: Record<string, Exclude<IndexRow, CompositeRow>>): void => {
+    if (out.length > maxRows) return;
     if (i === rows.length) {
       out.push({ kind: 'composite', param, components: { ...acc } });
       return;
@@ -94,10 +101,11 @@ function pushCombinations(param: string, codes: readonly string[], rows: IndexRo
 
 function compositeExtractor(def: SearchParamDef, evaluate: PathEvaluator, components: Component[]): ParamExtractor {
   const codes = components.map((c) => c.code);
-  return (root, env, baseUrl, out) => {
+  return (root, env, baseUrl, out, maxRows) => {
     for (const node of evaluate([root], env)) {
       const rows = componentRows(components, node, env, baseUrl);
-      if (rows) pushCombinations(def.code, codes, rows, out);
+      if (rows) pushCombinations(def.code, codes, rows, out, maxRows);
+      if (out.length > maxRows) return;
     }
   };
 }

@@ -61,7 +61,8 @@ export function buildSearchQuery(request: SearchRequest, types: string[], model:
   return { sql, params: p.values, countSql, countParams: c.values, sortCount: expressions.length };
 }
 
-/** The number of sort keys (with the tiebreak) a cursor of this search carries. */
-export function cursorKeyCount(request: SearchRequest, types: string[]): number {
-  return request.sort.length + (types.length === 1 ? 1 : 2);
+/** The SQL types of the sort keys (with the tiebreak) a cursor of this search carries, in order. */
+export function cursorKeyTypes(request: SearchRequest, types: string[]): SortExpression['type'][] {
+  const sortType = types.length === 1 ? types[0] : 'Resource';
+  return sortExpressions(request.sort, sortType, 'r', new SqlParams(), types.length === 1).map((e) => e.type);
 }

@@ -3,6 +3,7 @@
  * so they serve both the plain index tables (`s.code`) and the components of a composite
  * (`(s.components->'code'->>'code')`). https://hl7.org/fhir/R4/search.html#ptypes
  */
+import { DECIMAL_BOUNDS, isBoundedDecimal } from '../../fhir/bounded-decimal.ts';
 import { badRequest } from '../../fhir/outcomes.ts';
 import { dateRange, numberPrecision, splitEscaped, splitPrefix, unescapeValue, type Prefix } from '../search-values.ts';
 import { normalizeString } from '../extract/normalize-string.ts';
@@ -94,9 +95,13 @@ function rangeComparison(prefix: Prefix, lo: string, hi: string, vLow: Lazy, vHi
   }
 }
 
-/** Number comparison of an indexed exact value with a search value and its implicit precision. */
+/**
+ * Number comparison of an indexed exact value with a search value and its implicit precision.
+ * Values beyond the bounds of a stored decimal answer 400 (they would overflow `numeric`).
+ */
 export function numberCondition(valueColumn: string, raw: string, p: SqlParams): string {
   const [prefix, value] = splitPrefix(raw);
+  if (!isBoundedDecimal(value)) throw badRequest(`The number "${value.slice(0, 40)}${value.length > 40 ? '…' : ''}" is out of bounds: search numbers have ${DECIMAL_BOUNDS}`);
   const number = numberPrecision(value);
   if (!number) throw badRequest(`"${raw.slice(0, 60)}" is not a number`);
   const v = p.add(number.value, 'numeric');

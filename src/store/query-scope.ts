@@ -1,0 +1,38 @@
+/**
+ * The API request a statement serves, carried through async context like the statement counter:
+ * the HTTP layer runs each request's handler inside {@link runInQueryScope}, and the store bounds
+ * every statement sent on its behalf — REST and GraphQL alike, loaders and batches included — by
+ * the scope's `statement_timeout` and cancels it when the scope's signal aborts (the client went
+ * away). Statements outside any scope (CLI commands, migrations, background flushes) are not
+ * bounded. https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+export interface QueryScope {
+  /** Aborts when the request's client disconnects before its answer. */
+  readonly signal: AbortSignal;
+  /** `statement_timeout` of the request's statements in milliseconds; 0 = none. */
+  readonly statementTimeoutMs: number;
+  /**
+   * Set when the request's handler has finished: a timer or promise chain that a request happened
+   * to start (a background flush scheduled from inside it) inherits the scope but is not bounded by it.
+   */
+  ended: boolean;
+}
+
+const current = new AsyncLocalStorage<QueryScope>();
+
+/** Runs a request's handler in `scope`; the scope ends when the handler settles. */
+export async function runInQueryScope<T>(scope: QueryScope, work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await current.run(scope, work);
+  } finally {
+    scope.ended = true;
+  }
+}
+
+/** The scope of the request a statement serves, if any and still running. */
+export function currentQueryScope(): QueryScope | undefined {
+  const scope = current.getStore();
+  return scope && !scope.ended ? scope : undefined;
+}

@@ -121,7 +121,7 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
     });
   });
 
-  it('4. 1,000 aliases of an accurate count: refused before anything runs', async () => {
+  it('4. (GraphQL) 1,000 aliases of an accurate count: refused before anything runs', async () => {
     const token = await t.tokenWithScope('system/Patient.rs');
     const res = await whileOthersRead('1,000 counted aliases', () => gql(aliases(1_000, 'PatientConnection(_total: "accurate") { count }'), {}, token));
     expect(res.status).toBe(400);
@@ -148,5 +148,59 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
     const res = await whileOthersRead('10,000-entry batch', () => fhirFetch(`${t.url}/fhir`, { method: 'POST', token, body: bundle }));
     expectRefused(res, 429);
     expect(res.body.issue[0].code).toBe('too-costly');
+  });
+
+  it('4. (REST) 1,000 _sort keys and 200 AND-ed criteria: 400 before any SQL', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const sort = Array.from({ length: 1_000 }, (_, i) => (i % 2 ? '-birthdate' : 'family')).join(',');
+    const criteria = Array.from({ length: 200 }, (_, i) => `name=a${i}`).join('&');
+    const [sorted, anded] = await whileOthersRead('sort keys and criteria', async () => [
+      await fhirFetch(`${t.url}/fhir/Patient?_sort=${sort}`, { token }),
+      await fhirFetch(`${t.url}/fhir/Patient?${criteria}`, { token }),
+    ]);
+    expectRefused(sorted, 400);
+    expectRefused(anded, 400);
+  });
+
+  it('5. a 4 MB Patient with 1,000,000 given names: 422, nothing indexed', async () => {
+    const token = await t.tokenWithScope('system/Patient.c');
+    const body = `{"resourceType":"Patient","name":[{"family":"Amplified","given":[${'"g",'.repeat(999_999)}"g"]}]}`;
+    const res = await whileOthersRead('write amplification', () => fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', token, body }));
+    expectRefused(res, 422);
+    const found = await fhirFetch(`${t.url}/fhir/Patient?family=Amplified&_summary=count`);
+    expect(found.body.total).toBe(0);
+  });
+
+  it('10. forged cursors and decimals beyond numeric: 400 and 422, never 500', async () => {
+    const token = await t.tokenWithScope('system/Observation.crus system/Patient.rs');
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const huge = '9'.repeat(200_001);
+    const answers = await whileOthersRead('cursors and decimals', async () => [
+      await fhirFetch(`${t.url}/fhir/Patient?_sort=birthdate&_cursor=${cursor({ f: true, v: ['garbage', 'x'] })}`, { token }),
+      await fhirFetch(`${t.url}/fhir/Patient?_sort=birthdate&_cursor=${cursor({ f: true, v: ['294277-01-01 00:00:00+00', 'x'] })}`, { token }),
+      await fhirFetch(`${t.url}/fhir/Observation?_sort=value-quantity&_cursor=${cursor({ f: true, v: ['1e999999', 'x'] })}`, { token }),
+      await fhirFetch(`${t.url}/fhir/Observation?value-quantity=gt1e131072`, { token }),
+      await fhirFetch(`${t.url}/fhir/Observation`, {
+        method: 'POST', token, body: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1e131072}}`,
+      }),
+      await fhirFetch(`${t.url}/fhir/Observation`, {
+        method: 'POST', token, body: `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":${huge}}}`,
+      }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual([400, 400, 400, 400, 422, 422]);
+    for (const answer of answers) expect(answer.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('12. a 100 KB URL and 100 KB of headers: 414 and 431 as OperationOutcomes that do not echo them', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const secret = 'x'.repeat(100_000);
+    const [longUrl, bigHeaders] = await whileOthersRead('URL and headers', async () => [
+      await fhirFetch(`${t.url}/fhir/Patient?name=${secret}`, { token }),
+      await fhirFetch(`${t.url}/fhir/Patient`, { token, headers: { 'x-padding': secret } }),
+    ]);
+    expectRefused(longUrl, 414);
+    expectRefused(bigHeaders, 431);
+    expect(longUrl.text).not.toContain('xxxxxxxxxx');
+    expect(bigHeaders.text).not.toContain('xxxxxxxxxx');
   });
 });

@@ -20,6 +20,8 @@ export interface Config {
   poolSize: number;
   /** `DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a database connection before it answers 503. */
   dbAcquireTimeoutMs: number;
+  /** `DB_REQUEST_CONNECTIONS`: pooled connections one API request may hold at once (the rest of its statements wait their turn). */
+  dbRequestConnections: number;
   /** Largest page `_count` may ask for. */
   maxCount: number;
   defaultCount: number;
@@ -144,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
     poolSize: readInt(env, 'DB_POOL_SIZE', 10, 1),
     dbAcquireTimeoutMs: readInt(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000, 100),
+    dbRequestConnections: readInt(env, 'DB_REQUEST_CONNECTIONS', 2, 1),
     maxCount: readInt(env, 'MAX_COUNT', 1000, 1),
     defaultCount: readInt(env, 'DEFAULT_COUNT', 20, 1),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',

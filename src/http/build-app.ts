@@ -74,7 +74,7 @@ export async function buildApp({ config, service, security, logger = true }: App
     clientErrorHandler: answerClientError,
   });
   // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
-  scopeRequestQueries(app, config.limits.statementTimeoutMs);
+  scopeRequestQueries(app, { statementTimeoutMs: config.limits.statementTimeoutMs, connections: config.dbRequestConnections });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
 
   app.removeAllContentTypeParsers();

@@ -103,8 +103,24 @@ export class Database implements Queryable {
     return new Database(orm, databaseUrl);
   }
 
+  /**
+   * Runs one statement on a pooled connection. Within an API request it first takes one of the
+   * request's connection slots, so a request running many statements at once (a GraphQL
+   * operation's root fields) holds only a few of the pool's connections; a transaction is one
+   * statement after another on one connection and takes none.
+   */
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     const scope = currentQueryScope();
+    if (!scope) return this.queryOnce<R>(sql, params, undefined);
+    await scope.connections.take(scope.signal, () => clientClosedRequest('The client closed the connection; the request was cancelled'));
+    try {
+      return await this.queryOnce<R>(sql, params, scope);
+    } finally {
+      scope.connections.give();
+    }
+  }
+
+  private async queryOnce<R extends QueryResultRow>(sql: string, params: unknown[], scope: QueryScope | undefined): Promise<R[]> {
     const connection = await this.acquire(scope);
     try {
       noteStatement();

@@ -7,12 +7,15 @@
  * bounded. https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ConnectionSlots } from './connection-slots.ts';
 
 export interface QueryScope {
   /** Aborts when the request's client disconnects before its answer. */
   readonly signal: AbortSignal;
   /** `statement_timeout` of the request's statements in milliseconds; 0 = none. */
   readonly statementTimeoutMs: number;
+  /** The pooled connections the request may hold at once (`DB_REQUEST_CONNECTIONS`). */
+  readonly connections: ConnectionSlots;
   /**
    * Set when the request's handler has finished: a timer or promise chain that a request happened
    * to start (a background flush scheduled from inside it) inherits the scope but is not bounded by it.

@@ -79,9 +79,13 @@ function readResolver(type: string): ReadResolver {
   };
 }
 
+/** What a list cannot return (other types, a total), so it neither runs nor is charged for it. */
+const LIST_IGNORED = new Set(['_include', '_revinclude', '_total']);
+
 function listResolver(type: string): ListResolver {
   return async (_source, args, context) => {
-    const bundle = await context.service.search(context.ctx, type, searchParamsOf(args), { strict: true });
+    const params = searchParamsOf(args).filter(([name]) => !LIST_IGNORED.has(name));
+    const bundle = await context.service.search(context.ctx, type, params, { strict: true });
     return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => JSON.parse(e.resourceJson!) as FhirObject);
   };
 }

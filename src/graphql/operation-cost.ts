@@ -5,8 +5,8 @@
  *
  * - `resources`: how many resources it may return (checked against `GRAPHQL_MAX_COST`). A search
  *   (`TList`, `TConnection`, a reverse reference) returns up to its `_count` (default
- *   `DEFAULT_COUNT`, at most `MAX_COUNT`) times what it nests; `_include` up to one resource
- *   per match for each parameter, `_revinclude` and `*` up to the {@link MAX_INCLUDED} cap;
+ *   `DEFAULT_COUNT`, at most `MAX_COUNT`) times what it nests; in a connection (a list ignores
+ *   them) `_include` up to one resource per match for each parameter, `_revinclude` and `*` up to the {@link MAX_INCLUDED} cap;
  *   an accurate total (`_total: "accurate"`, or a connection's `count`) is priced as a full
  *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation and
  *   each mutation one; `__schema` {@link SCHEMA_INTROSPECTION_COST}, `__type`
@@ -250,7 +250,8 @@ class CostWalk {
         const n = this.count(node, field);
         // A connection answers `count` with an accurate total unless `_total` says otherwise.
         const wantsCount = kind === 'connection' && !!node.selectionSet?.selections.some((s) => s.kind === Kind.FIELD && s.name.value === 'count');
-        const extras = this.extras(node, field, n, wantsCount);
+        // A list returns its matches only: it ignores `_include`, `_revinclude` and `_total`.
+        const extras = kind === 'connection' ? this.extras(node, field, n, wantsCount) : { included: 0, resources: 0, units: 0 };
         // A list returns its matches only; a connection's edges carry the included resources too.
         const instances = kind === 'connection' ? n + extras.included : n;
         return {

@@ -55,8 +55,11 @@ describe('measureOperation', () => {
     expect(cost(query, { n: null })?.resources).toBe(20);
     expect(cost(query, { n: 'many' })).toBeUndefined(); // execution refuses the variable
     expect(() => cost(query, { n: -5 })).toThrow(/_count must not be negative/);
-    expect(cost('query($i: [String]) { PatientList(_count: 1, _revinclude: $i) { id } }', { i: ['Observation:subject', 'Encounter:subject'] }))
+    expect(cost('query($i: [String]) { PatientConnection(_count: 1, _revinclude: $i) { edges { mode } } }', { i: ['Observation:subject', 'Encounter:subject'] }))
       .toMatchObject({ resources: 1 + 1000, units: 3 });
+    // A list returns its matches only, so it neither runs nor pays for includes and totals.
+    expect(cost('query($i: [String]) { PatientList(_count: 1, _revinclude: $i, _total: "accurate") { id } }', { i: ['Observation:subject'] }))
+      .toMatchObject({ resources: 1, units: 1 });
   });
 
   it('costs a fragment once however often it is spread, and its every use', () => {

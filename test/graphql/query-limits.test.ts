@@ -201,7 +201,10 @@ describe('cost with the actual variables', () => {
     };
     expect(await cost('{ PatientConnection(_count: 10, _include: ["Patient:general-practitioner"]) { edges { mode } } }')).toEqual({ resources: 20, units: 2 });
     expect(await cost('{ PatientConnection(_count: 10) { count } }')).toEqual({ resources: 10 + 1_000, units: 2 });
-    expect(await cost('{ PatientList(_count: 10, _total: "accurate") { id } }')).toEqual({ resources: 10 + 1_000, units: 2 });
+    expect(await cost('{ PatientConnection(_count: 10, _total: "accurate") { edges { mode } } }')).toEqual({ resources: 10 + 1_000, units: 2 });
+    // A list ignores _include, _revinclude and _total: it runs one statement and is charged one unit.
+    const list = await gql('{ PatientList(_count: 10, _total: "accurate", _revinclude: "Observation:subject") { id } }');
+    expect(list.body.extensions).toMatchObject({ cost: { resources: 10, units: 1 }, statements: 1 });
     expect(await cost('{ ObservationList(_count: 10) { subject { resource { id } } } }')).toEqual({ resources: 10 + 10, units: 1 + 1 });
     const representations = Array.from({ length: 30 }, () => ({ __typename: 'Patient', id: ids.patient }));
     expect(await cost('query($r: [_Any!]!) { _entities(representations: $r) { ... on Patient { id } } }', { r: representations })).toEqual({ resources: 30, units: 1 });

@@ -11,6 +11,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.ts';
+import { withStringIndexLocked } from '../helpers/string-index-lock.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 /** Matches the page and count statements of a search (they all filter out deleted resources). */
@@ -30,23 +31,6 @@ afterAll(async () => {
   await patient?.close();
   await hasty?.close();
 });
-
-/** Runs `body` while another session locks the string index of `t`'s database. */
-async function withStringIndexLocked<T>(t: TestServer, body: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const locker = new pg.Client({ connectionString: t.databaseUrl });
-  const admin = new pg.Client({ connectionString: t.databaseUrl });
-  await locker.connect();
-  await admin.connect();
-  try {
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE search_string IN ACCESS EXCLUSIVE MODE');
-    return await body(admin);
-  } finally {
-    await locker.query('ROLLBACK').catch(() => undefined);
-    await locker.end();
-    await admin.end();
-  }
-}
 
 async function activeSearches(admin: pg.Client): Promise<number> {
   return (await admin.query<{ n: number }>(SEARCH_STATEMENTS)).rows[0].n;

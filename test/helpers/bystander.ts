@@ -40,12 +40,13 @@ export function startBystander(target: BystanderTarget): { stop(): Promise<Bysta
   const report: BystanderReport = { requests: 0, slowestMs: 0, failures: [], loopMaxMs: 0, rssMaxMb: 0 };
   let running = true;
 
-  const once = async (what: string, request: () => Promise<Response>): Promise<void> => {
+  const once = async (what: string, request: () => Promise<Response>, expected?: string): Promise<void> => {
     const started = performance.now();
     try {
       const response = await request();
-      await response.arrayBuffer();
+      const text = await response.text();
       if (response.status !== 200) report.failures.push(`${what}: ${response.status}`);
+      else if (expected && !text.includes(expected)) report.failures.push(`${what}: ${text.slice(0, 200)}`);
     } catch (err) {
       report.failures.push(`${what}: ${(err as Error).name} ${(err as Error).message}`);
     }
@@ -60,6 +61,13 @@ export function startBystander(target: BystanderTarget): { stop(): Promise<Bysta
       if (i % 4 === 1) {
         const body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: target.refreshToken });
         await once('token', () => fetch(`${target.url}/auth/token`, { method: 'POST', body, signal }));
+      }
+      if (i % 4 === 2) {
+        const id = target.patientPath.split('/').pop();
+        const body = JSON.stringify({ query: `{ Patient(_id: "${id}") { id } }` });
+        await once('graphql', () => fetch(`${target.url}/graphql`, {
+          method: 'POST', body, signal, headers: { authorization: `Bearer ${target.accessToken}`, 'content-type': 'application/json' },
+        }), `{"data":{"Patient":{"id":"${id}"}}`);
       }
       if (i % 4 === 3) await once('healthz', () => fetch(`${target.url}/healthz`, { signal }));
       await new Promise((resolve) => setTimeout(resolve, 20));

@@ -29,6 +29,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '../store/database.ts';
+import { runOutsideQueryScope } from '../store/query-scope.ts';
 import type { RateDecision, RateLimit } from './rate-limit/rate-decision.ts';
 import { RateLedger } from './rate-limit/rate-ledger.ts';
 import { SyncRound } from './rate-limit/sync-round.ts';
@@ -119,10 +120,12 @@ export class RateLimiter {
 
   /**
    * One reconciliation round ({@link SyncRound}). Rounds never overlap, and a round never
-   * rejects: failures go to `onError`.
+   * rejects: failures go to `onError`. A round is background work even when a request brings it
+   * forward: it runs outside that request's scope (its connection slots, statement timeout and
+   * cancellation), as does the timer of the next one.
    */
   sync(): Promise<void> {
-    this.chain = this.chain.then(() => this.syncRound());
+    this.chain = runOutsideQueryScope(() => this.chain.then(() => this.syncRound()));
     return this.chain;
   }
 
@@ -140,7 +143,7 @@ export class RateLimiter {
 
   private schedule(delayMs = this.syncIntervalMs): void {
     this.timerDueAt = Date.now() + delayMs;
-    this.timer = setTimeout(() => {
+    this.timer = runOutsideQueryScope(() => setTimeout(() => {
       this.timer = undefined;
       void this.sync().finally(() => {
         if (!this.running) return;
@@ -148,7 +151,7 @@ export class RateLimiter {
         this.hurry = false;
         this.schedule(hurry ? NEW_KEY_SYNC_MS : this.syncIntervalMs);
       });
-    }, delayMs);
+    }, delayMs));
     this.timer.unref();
   }
 

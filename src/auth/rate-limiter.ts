@@ -3,9 +3,10 @@
  * database without a database round trip per request (DECISIONS.md §7).
  *
  * Why not `rate-limiter-flexible`: its PostgreSQL store runs one query per consumed point, which
- * §7 rules out, and it would be a new dependency for some 300 lines of code. Here `consume()` is
- * synchronous and only touches memory; a background loop reconciles with PostgreSQL every
- * `syncIntervalMs` (100 ms by default) in one statement, and makes no query at all while idle.
+ * §7 rules out, and it would be a new dependency for some 300 lines of code. Here `consume()`
+ * (one unit, every request's arrival) is synchronous and only touches memory; a background loop
+ * reconciles with PostgreSQL every `syncIntervalMs` (100 ms by default) in one transaction, and
+ * makes no query at all while idle.
  *
  * Counting: fixed windows aligned to the clock (each second, each minute). Per key and window
  * each process keeps one row with what it accepted (`count`) and what it may accept before its
@@ -17,22 +18,27 @@
  * so together the processes stay at the limit even when they sync at the same moment. The next
  * window is claimed shortly before it starts, and a key new to a process is synced within
  * milliseconds, so that no process spends quota the others cannot see for long. A process that
- * finds no other on a key ignores claims and takes bursts up to the limit.
+ * finds no other on a key ignores claims for single units and takes bursts up to the limit.
  *
- * Units: a request may cost several (a Bundle one per entry, a GraphQL operation its cost); one
- * bigger than a window is admitted against the larger window and repays the smaller one as debt
- * charged to the windows that follow (see `consume`), which the table carries to the others.
+ * Units: a request may cost several (a Bundle one per entry, a GraphQL operation its cost). Those
+ * go through `consumeWork()`: within a claim the table granted, they are counted in memory like
+ * single units; beyond it they wait for one claim round trip, which reads the others' rows and
+ * raises this process's claim while no other claim on the key can move, so two processes can
+ * never both spend the same quota on large requests. One bigger than a window is admitted
+ * against the larger window and repays the smaller one as debt charged to the windows that
+ * follow, which the same round trip writes for the others to see.
  *
  * The parts: src/auth/rate-limit/rate-ledger.ts counts and decides in memory,
  * src/auth/rate-limit/sync-round.ts reconciles with the table, and this class schedules the
- * rounds.
+ * rounds and the claims.
  */
 import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../store/database.ts';
 import { runOutsideQueryScope } from '../store/query-scope.ts';
+import { claimCounters, type CounterDatabase } from '../store/rate-limit-repository.ts';
 import type { RateDecision, RateLimit } from './rate-limit/rate-decision.ts';
 import { RateLedger } from './rate-limit/rate-ledger.ts';
 import { SyncRound } from './rate-limit/sync-round.ts';
+import { windowStart } from './rate-limit/windows.ts';
 
 export { rateLimitHeaders, type RateDecision, type RateLimit } from './rate-limit/rate-decision.ts';
 
@@ -54,7 +60,7 @@ const DEFAULT_ACTIVE_MS = 2_000;
 const NEW_KEY_SYNC_MS = 10;
 
 /**
- * Fixed-window rate limiting per key (a client id, or `token:ip:…` for the token endpoint),
+ * Fixed-window rate limiting per key (a client id, or `token-ip:…` for the token endpoint),
  * counted in process and reconciled across processes through the `rate_limit_counter` table.
  * `consume()` never waits and never throws because of the database: a failed sync is reported
  * to `onError` and the limiter goes on with what it last knew.
@@ -62,6 +68,7 @@ const NEW_KEY_SYNC_MS = 10;
 export class RateLimiter {
   private readonly ledger = new RateLedger(() => this.syncSoon());
   private readonly round: SyncRound;
+  private readonly owner = randomUUID();
   private readonly syncIntervalMs: number;
   private readonly now: () => number;
   private readonly onError: (err: unknown) => void;
@@ -69,21 +76,32 @@ export class RateLimiter {
   private timerDueAt = 0;
   private hurry = false;
   private running = false;
+  /** Sync rounds and claims, one after the other. */
   private chain: Promise<void> = Promise.resolve();
 
-  constructor(db: Queryable, options: RateLimiterOptions = {}) {
+  constructor(private readonly db: CounterDatabase, options: RateLimiterOptions = {}) {
     this.syncIntervalMs = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? (() => undefined);
     this.round = new SyncRound(db, this.ledger, {
-      owner: randomUUID(), syncIntervalMs: this.syncIntervalMs, activeMs: options.activeMs ?? DEFAULT_ACTIVE_MS, now: this.now,
+      owner: this.owner, syncIntervalMs: this.syncIntervalMs, activeMs: options.activeMs ?? DEFAULT_ACTIVE_MS, now: this.now,
     });
   }
 
   /**
-   * Counts `units` for `key` if the limits allow them, and says so; synchronous, no I/O. A
-   * refused request is not counted. `paid` is what the same request was charged before (its
-   * arrival), so a request's whole cost is `paid + units`.
+   * Counts one unit (a request's arrival) for `key` if the limits allow it, and says so;
+   * synchronous, no I/O. A refused unit is not counted.
+   */
+  consume(key: string, limit: RateLimit): RateDecision {
+    return this.ledger.consumeOne(key, limit, this.now());
+  }
+
+  /**
+   * Counts `units` of a request's work for `key` if the limits allow them, and says so; a refused
+   * request is not counted. `paid` is what the same request was charged before (its arrival), so
+   * its whole cost is `paid + units`. Answers at once when this process's claim covers the units
+   * (or the windows are known to be exhausted); otherwise after one claim round trip to the
+   * database (see the module comment), which rejects when the database fails.
    *
    * Units (one per REST interaction; a Bundle pays per entry, a GraphQL operation by its cost):
    * - A request costing more than the largest window's whole limit (the per-minute one, at most
@@ -92,15 +110,39 @@ export class RateLimiter {
    * - Otherwise every window whose limit is at least the cost must have room for all of it.
    * - A smaller window (a 1,000-unit transaction against 200 a second) must not be exhausted; it
    *   gives what it has left and the rest is carried as debt into the windows that follow, each
-   *   charged up to its limit. Those windows are counted like any other (and synced to the other
-   *   processes), so the client is refused, with a `Retry-After` to the end of the debt, until it
-   *   is paid: over time it never gets more than its limits.
+   *   charged up to what is left of it. Those windows are counted like any other (and written for
+   *   the other processes), so the client is refused, with a `Retry-After` to the end of the
+   *   debt, until it is paid: over time it never gets more than its limits.
    */
-  consume(key: string, limit: RateLimit, units = 1, paid = 0): RateDecision {
-    const { decision, beyondClaim } = this.ledger.consume(key, limit, units, paid, this.now());
-    // Quota taken beyond this process's claim, or debt, should reach the others at once.
-    if (beyondClaim) this.syncSoon();
-    return decision;
+  async consumeWork(key: string, limit: RateLimit, units: number, paid = 0): Promise<RateDecision> {
+    const known = this.ledger.consumeLocally(key, limit, units, paid, this.now());
+    if (known) return known;
+    const claimed = this.chain.then(() => this.claim(key, limit, units, paid));
+    this.chain = claimed.then(() => undefined, () => undefined);
+    return claimed;
+  }
+
+  /** Decides on a request beyond this process's claim with the table's current rows for its key (its turn on the chain). */
+  private async claim(key: string, limit: RateLimit, units: number, paid: number): Promise<RateDecision> {
+    const now = this.now();
+    // A round or claim just before this one may have settled it.
+    const known = this.ledger.consumeLocally(key, limit, units, paid, now);
+    if (known) return known;
+    let outcome: ReturnType<RateLedger['consumeClaimed']> | undefined;
+    const from = { second: windowStart(1, now), minute: windowStart(60, now) };
+    try {
+      await claimCounters(this.db, this.owner, key, from, (table) => {
+        outcome = this.ledger.consumeClaimed(key, limit, units, paid, now, table);
+        return outcome.writes;
+      });
+    } catch (err) {
+      outcome?.undo();
+      throw err;
+    }
+    // The claim covers this request only: the next round follows at once and claims for the
+    // single requests that usually come after it.
+    if (outcome!.decision.allowed) this.syncSoon();
+    return outcome!.decision;
   }
 
   /** Begins the periodic sync loop; its timer does not keep the process alive. */

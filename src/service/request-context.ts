@@ -20,10 +20,11 @@ export interface RequestContext {
   /**
    * Charges the caller `units` more rate-limit units than the one its request paid on arrival
    * (a Bundle pays per entry, a GraphQL operation by its cost), before the work is done; throws a
-   * 429 {@link FhirError} when the client's limits cannot cover them. Absent for the server's own
-   * contexts, which are not limited.
+   * 429 {@link FhirError} when the client's limits cannot cover them. It may wait for one round
+   * trip to the database (the limiter's claim, src/auth/rate-limiter.ts). Absent for the server's
+   * own contexts, which are not limited.
    */
-  readonly chargeWork?: (units: number) => void;
+  readonly chargeWork?: (units: number) => Promise<void>;
 }
 
 /** A context with every permission, for the server's own work (seeding, tests, CLI). */

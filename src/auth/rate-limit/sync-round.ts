@@ -3,8 +3,7 @@
  * with the `rate_limit_counter` table (src/store/rate-limit-repository.ts): what to send, and
  * what to make of the answer.
  */
-import type { Queryable } from '../../store/database.ts';
-import { deleteCountersBefore, syncCounters, type CounterState } from '../../store/rate-limit-repository.ts';
+import { deleteCountersBefore, syncCounters, type CounterDatabase, type CounterState } from '../../store/rate-limit-repository.ts';
 import { PROCESSES_HOLD_MS, type KeyState, type RateLedger, type WindowCount } from './rate-ledger.ts';
 
 /** A key's next window is claimed when it starts within this many sync intervals. */
@@ -33,15 +32,16 @@ export interface SyncRoundOptions {
 }
 
 /**
- * The sync round of the rate limiter: in one statement it writes this process's new counts and
- * claims, reads the others' for recently used keys, and now and then (a second statement, every
+ * The sync round of the rate limiter: in one statement (inside a transaction holding its keys'
+ * advisory locks shared) it writes this process's new counts and claims, reads the others' for
+ * recently used keys, and now and then (a second statement, every
  * 10 s at most) deletes windows that ended over two minutes ago. It makes no query when no key
  * is active. Not reentrant: the limiter never runs two at once.
  */
 export class SyncRound {
   private lastCleanup = -Infinity;
 
-  constructor(private readonly db: Queryable, private readonly ledger: RateLedger, private readonly options: SyncRoundOptions) {}
+  constructor(private readonly db: CounterDatabase, private readonly ledger: RateLedger, private readonly options: SyncRoundOptions) {}
 
   /**
    * Runs one round; resolves to true when another should follow closely (a key just found

@@ -6,7 +6,7 @@
  * auditing refusals at most once per client and reason per second (DECISIONS.md §7).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AccessTokens, TokenRefused, refusalError } from '../auth/access-tokens.ts';
+import { AccessTokens, TokenRefused, refusalError, type AuthInfo } from '../auth/access-tokens.ts';
 import { AuthState, RESYNC } from '../auth/auth-state.ts';
 import { RateLimiter, rateLimitHeaders, type RateDecision, type RateLimit } from '../auth/rate-limiter.ts';
 import { SigningKeys } from '../auth/signing-keys.ts';
@@ -103,12 +103,13 @@ export class Security {
     try {
       const auth = await this.tokens.authenticate(request.headers.authorization);
       let paid = 1; // the unit every request pays on arrival (build-app's onRequest hook)
+      const rateLimit = { own: this.clientLimit(auth), defaults: this.config.rateLimit };
       const chargeWork = async (units: number): Promise<void> => {
         if (units <= 0) return;
-        await this.enforceWorkRate(reply, `client:${auth.clientId}`, this.clientLimit(ctx), units, paid);
+        await this.enforceWorkRate(reply, `client:${auth.clientId}`, rateLimit.own, units, paid);
         paid += units;
       };
-      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork };
+      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork, rateLimit };
     } catch (err) {
       if (!(err instanceof TokenRefused)) throw err;
       this.auditRefusal({
@@ -123,12 +124,12 @@ export class Security {
 
   /** Charges a request's arrival (one unit) to its client's own rate limit; throws 429 when exceeded. */
   enforceClientRate(reply: FastifyReply, ctx: RequestContext): void {
-    this.enforceRate(reply, `client:${ctx.auth.clientId}`, this.clientLimit(ctx));
+    this.enforceRate(reply, `client:${ctx.auth.clientId}`, ctx.rateLimit?.own ?? this.clientLimit(ctx.auth));
   }
 
   /** The client's own limits, or the server's defaults where it has none. */
-  private clientLimit(ctx: RequestContext): RateLimit {
-    const { rate } = ctx.auth;
+  private clientLimit(auth: AuthInfo): RateLimit {
+    const { rate } = auth;
     return {
       perSecond: rate.perSecond ?? this.config.rateLimit.perSecond,
       perMinute: rate.perMinute ?? this.config.rateLimit.perMinute,

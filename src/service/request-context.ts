@@ -4,6 +4,7 @@
  * Every facade builds one per request; internal callers use {@link systemContext}.
  */
 import type { AuthInfo } from '../auth/access-tokens.ts';
+import type { RateLimit } from '../auth/rate-limit/rate-decision.ts';
 import { ScopeSet } from '../auth/scopes.ts';
 import type { AuditRecord } from './audit/audit-event.ts';
 import { RequestAudit } from './audit/request-audit.ts';
@@ -25,6 +26,12 @@ export interface RequestContext {
    * own contexts, which are not limited.
    */
   readonly chargeWork?: (units: number) => Promise<void>;
+  /**
+   * The caller's rate limits as the server applies them (its own, else the server's defaults;
+   * 0 = unlimited) and those defaults: what an admin may grant the clients it creates. Absent
+   * for the server's own contexts, which are not limited.
+   */
+  readonly rateLimit?: { own: RateLimit; defaults: RateLimit };
 }
 
 /** A context with every permission, for the server's own work (seeding, tests, CLI). */

@@ -8,9 +8,14 @@
  * Database outages: the listening connection is re-opened for as long as it takes, with backoff
  * (0.25 s doubling to 2 s), and each time it is back the state catches up with one poll; the poll
  * itself only reports its failures and tries again a second later.
+ *
+ * Polls, announcements and reconnections are background work: one started by a request (a
+ * revocation, a client disabled over the admin API) runs outside that request's scope, so it
+ * neither takes the request's connection slots nor stops when the request's client goes away.
  */
 import pg from 'pg';
 import type { Database } from '../store/database.ts';
+import { runOutsideQueryScope } from '../store/query-scope.ts';
 import {
   clientsChangedSince, currentAuthChangeSeq, findClient, revokedTokensSince, type ClientRecord, type RevokedTokenRecord,
 } from '../store/oauth-repository.ts';
@@ -50,7 +55,7 @@ export class AuthState {
     this.lastClientSeq = await currentAuthChangeSeq(this.db);
     this.addRevoked(await revokedTokensSince(this.db, '0'));
     await this.listen();
-    this.timer = setInterval(() => void this.refresh(), POLL_MS);
+    this.timer = runOutsideQueryScope(() => setInterval(() => void this.refresh(), POLL_MS));
     this.timer.unref();
   }
 
@@ -107,7 +112,7 @@ export class AuthState {
    */
   private reconnect(): void {
     if (this.stopped || this.reconnecting) return;
-    this.reconnecting = (async () => {
+    this.reconnecting = runOutsideQueryScope(async () => {
       for (let delay = RECONNECT_MIN_MS; !this.stopped; delay = Math.min(delay * 2, RECONNECT_MAX_MS)) {
         await sleep(delay * (0.8 + 0.4 * Math.random()));
         if (this.stopped) return;
@@ -121,7 +126,7 @@ export class AuthState {
           this.onError(err);
         }
       }
-    })().finally(() => {
+    }).finally(() => {
       this.reconnecting = undefined;
       // Lost again before this round ended (its loss found a round under way): go round again.
       if (!this.listener) this.reconnect();
@@ -130,7 +135,7 @@ export class AuthState {
 
   /** Pulls every change made since the last look (coalescing concurrent calls). */
   refresh(): Promise<void> {
-    this.refreshing ??= (async () => {
+    this.refreshing ??= runOutsideQueryScope(async () => {
       try {
         const [changed, revoked] = await Promise.all([
           // A small look-back covers a sequence value taken by a transaction that committed late.
@@ -149,7 +154,7 @@ export class AuthState {
       } finally {
         this.refreshing = undefined;
       }
-    })();
+    });
     return this.refreshing;
   }
 
@@ -175,9 +180,11 @@ export class AuthState {
   }
 
   /** Records a change made by this process and tells every process (this one included). */
-  async announce(): Promise<void> {
-    await this.db.query(`SELECT pg_notify('${AUTH_CHANNEL}', 'changed')`);
-    await this.refresh();
+  announce(): Promise<void> {
+    return runOutsideQueryScope(async () => {
+      await this.db.query(`SELECT pg_notify('${AUTH_CHANNEL}', 'changed')`);
+      await this.refresh();
+    });
   }
 
   /** True when the access token with this `jti` has been revoked. */

@@ -9,6 +9,7 @@ import { badRequest, forbidden, notFound } from '../fhir/outcomes.ts';
 import type { Database } from '../store/database.ts';
 import { disableClient, insertClient, insertRefreshToken, listClients, type ClientRecord } from '../store/oauth-repository.ts';
 import { AUTH_CHANNEL } from './auth-state.ts';
+import type { RateLimit } from './rate-limit/rate-decision.ts';
 import { isValidScopeString, scopesNotHeld } from './scopes.ts';
 
 export const REFRESH_TOKEN_PREFIX = 'fgr_';
@@ -73,17 +74,47 @@ export function summarise(client: ClientRecord): ClientSummary {
   };
 }
 
-/** Who creates a client over the API: an admin client, by the scope of the token it acts with. */
+/** Who creates a client over the API: an admin client, by the scope of the token it acts with and its own rate limits. */
 export interface ClientGrantor {
   /** The admin's granted scope (its access token's `scope`). */
   scope: string;
+  /**
+   * The admin's rate limits as the server applies them (its own, else the server's defaults;
+   * 0 = unlimited) and the server's defaults, which a client created without a rate gets.
+   * Absent: the grantor is not limited.
+   */
+  rate?: { own: RateLimit; defaults: RateLimit };
+}
+
+const WINDOW_NAMES = { perSecond: 'per second', perMinute: 'per minute' } as const;
+
+/**
+ * The new client's stored rate when `grantor` creates it: an admin grants only limits it holds,
+ * so a limit it asks for must be no looser than the admin's own (unlimited, 0, only from an
+ * unlimited admin; 403 otherwise), and one it leaves to the server's default gets the admin's own
+ * when the default is looser.
+ */
+function grantedRate(rate: { perSecond: number | null; perMinute: number | null }, grantor: ClientGrantor['rate']): typeof rate {
+  if (!grantor) return rate;
+  const granted = { ...rate };
+  for (const window of ['perSecond', 'perMinute'] as const) {
+    const held = grantor.own[window];
+    if (held <= 0) continue;
+    const asked = rate[window];
+    const looser = (value: number) => value <= 0 || value > held;
+    if (asked !== null && looser(asked)) {
+      throw forbidden(`An admin client may grant only rate limits it holds: ${asked <= 0 ? 'unlimited' : asked} ${WINDOW_NAMES[window]} is beyond its own ${held} ${WINDOW_NAMES[window]}`);
+    }
+    if (asked === null && looser(grantor.defaults[window])) granted[window] = held;
+  }
+  return granted;
 }
 
 /**
  * Creates a client; returns its id and, for API-key clients, its refresh token (shown once).
  * With a `grantor` (an admin client over the REST or GraphQL admin API) the new client's scope
- * must lie within the grantor's own: an admin grants only what it holds (403 otherwise). The
- * operator CLI passes none.
+ * must lie within the grantor's own, and its rate limits too (see {@link grantedRate}): an admin
+ * grants only what it holds (403 otherwise). The operator CLI passes none.
  */
 export async function createClient(db: Database, input: CreateClientInput, grantor?: ClientGrantor): Promise<{ client_id: string; refresh_token?: string }> {
   if (typeof input.name !== 'string' || !input.name.trim() || input.name.length > 200) throw badRequest('name is required (at most 200 characters)');
@@ -97,7 +128,7 @@ export async function createClient(db: Database, input: CreateClientInput, grant
     }
   }
   const jwks = input.jwks === undefined ? null : checkJwks(input.jwks);
-  const rate = input.rate ? parseRate(input.rate) : { perSecond: null, perMinute: null };
+  const rate = grantedRate(input.rate ? parseRate(input.rate) : { perSecond: null, perMinute: null }, grantor?.rate);
   const clientId = randomUUID();
   return db.transaction(async (tx) => {
     await insertClient(tx, {

@@ -71,7 +71,7 @@ export const adminResolvers: {
         jwks: args.jwks ?? undefined,
         admin: args.admin ?? undefined,
         rate: args.rate ?? undefined,
-      }, { scope: context.ctx.auth.scopes.scope });
+      }, { scope: context.ctx.auth.scopes.scope, rate: context.ctx.rateLimit });
     },
     async _clientDisable(_root: unknown, args: Mutation_clientDisableArgs, context: GraphQLContext): Promise<ClientSummary> {
       assertAdmin(context);

@@ -36,13 +36,14 @@ function assertWithinLimits(cost: OperationCost, limits: QueryLimits): void {
 }
 
 /** Charges the operation's units beyond the one its request paid on arrival. */
-function chargeUnits(ctx: RequestContext, units: number): void {
+async function chargeUnits(ctx: RequestContext, units: number): Promise<void> {
   try {
-    ctx.chargeWork?.(units - 1);
+    await ctx.chargeWork?.(units - 1);
   } catch (err) {
     if (!(err instanceof FhirError)) throw err;
-    // A too-costly refusal names the whole cost already; a throttled one does not.
-    const named = err.outcome.issue[0]?.code === 'too-costly';
+    // A too-costly refusal names the whole cost already; a throttled one does not (and a 503
+    // from the limiter's claim round trip is not about the cost).
+    const named = err.status !== 429 || err.outcome.issue[0]?.code === 'too-costly';
     throw toRequestError(err, named ? err.message : `${err.message} (this operation costs ${units} units)`);
   }
 }
@@ -58,7 +59,7 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<Graph
           cost = measureOperation(schema, document, operation, request.variables, limits);
           if (!cost) return;
           assertWithinLimits(cost, limits);
-          chargeUnits(contextValue.ctx, cost.units);
+          await chargeUnits(contextValue.ctx, cost.units);
         },
         async willSendResponse({ response }) {
           if (!cost || response.body.kind !== 'single') return;

@@ -6,9 +6,9 @@
  * auditing refusals at most once per client and reason per second (DECISIONS.md §7).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AccessTokens, TokenRefused, refusalError } from '../auth/access-tokens.ts';
+import { AccessTokens, TokenRefused, refusalError, type AuthInfo } from '../auth/access-tokens.ts';
 import { AuthState, RESYNC } from '../auth/auth-state.ts';
-import { RateLimiter, rateLimitHeaders, type RateLimit } from '../auth/rate-limiter.ts';
+import { RateLimiter, rateLimitHeaders, type RateDecision, type RateLimit } from '../auth/rate-limiter.ts';
 import { SigningKeys } from '../auth/signing-keys.ts';
 import { TokenService } from '../auth/token-service.ts';
 import type { Config } from '../config.ts';
@@ -66,12 +66,24 @@ export class Security {
   }
 
   /**
-   * Applies a rate limit to `units` of work (`paid` already charged to the same request); sets
-   * the RateLimit headers and throws 429 when refused: `throttled` with `Retry-After`, or
+   * Charges one unit (a request's arrival) to `key`'s rate limit, in memory; sets the RateLimit
+   * headers and throws 429 `throttled` with `Retry-After` when refused.
+   */
+  enforceRate(reply: FastifyReply, key: string, limit: RateLimit): void {
+    this.answerRate(reply, this.limiter.consume(key, limit));
+  }
+
+  /**
+   * Charges `units` of a request's work (`paid` already charged to the same request) to `key`'s
+   * rate limit, which may take one claim round trip to the database (`RateLimiter.consumeWork`);
+   * sets the RateLimit headers and throws 429 when refused: `throttled` with `Retry-After`, or
    * `too-costly` without it when the request costs more than the client's largest window holds.
    */
-  enforceRate(reply: FastifyReply, key: string, limit: RateLimit, units = 1, paid = 0): void {
-    const decision = this.limiter.consume(key, limit, units, paid);
+  async enforceWorkRate(reply: FastifyReply, key: string, limit: RateLimit, units: number, paid: number): Promise<void> {
+    this.answerRate(reply, await this.limiter.consumeWork(key, limit, units, paid));
+  }
+
+  private answerRate(reply: FastifyReply, decision: RateDecision): void {
     const headers = rateLimitHeaders(decision);
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
     if (decision.tooCostly) {
@@ -91,12 +103,13 @@ export class Security {
     try {
       const auth = await this.tokens.authenticate(request.headers.authorization);
       let paid = 1; // the unit every request pays on arrival (build-app's onRequest hook)
-      const chargeWork = (units: number): void => {
+      const rateLimit = { own: this.clientLimit(auth), defaults: this.config.rateLimit };
+      const chargeWork = async (units: number): Promise<void> => {
         if (units <= 0) return;
-        this.enforceClientRate(reply, ctx, units, paid);
+        await this.enforceWorkRate(reply, `client:${auth.clientId}`, rateLimit.own, units, paid);
         paid += units;
       };
-      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork };
+      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork, rateLimit };
     } catch (err) {
       if (!(err instanceof TokenRefused)) throw err;
       this.auditRefusal({
@@ -109,15 +122,17 @@ export class Security {
     return ctx;
   }
 
-  /**
-   * Charges `units` to the client's own rate limit (or the defaults), `paid` being what the
-   * request was charged before; throws 429 when exceeded. One unit is one REST interaction.
-   */
-  enforceClientRate(reply: FastifyReply, ctx: RequestContext, units = 1, paid = 0): void {
-    const { rate } = ctx.auth;
-    this.enforceRate(reply, `client:${ctx.auth.clientId}`, {
+  /** Charges a request's arrival (one unit) to its client's own rate limit; throws 429 when exceeded. */
+  enforceClientRate(reply: FastifyReply, ctx: RequestContext): void {
+    this.enforceRate(reply, `client:${ctx.auth.clientId}`, ctx.rateLimit?.own ?? this.clientLimit(ctx.auth));
+  }
+
+  /** The client's own limits, or the server's defaults where it has none. */
+  private clientLimit(auth: AuthInfo): RateLimit {
+    const { rate } = auth;
+    return {
       perSecond: rate.perSecond ?? this.config.rateLimit.perSecond,
       perMinute: rate.perMinute ?? this.config.rateLimit.perMinute,
-    }, units, paid);
+    };
   }
 }

@@ -4,6 +4,7 @@
  * Every facade builds one per request; internal callers use {@link systemContext}.
  */
 import type { AuthInfo } from '../auth/access-tokens.ts';
+import type { RateLimit } from '../auth/rate-limit/rate-decision.ts';
 import { ScopeSet } from '../auth/scopes.ts';
 import type { AuditRecord } from './audit/audit-event.ts';
 import { RequestAudit } from './audit/request-audit.ts';
@@ -20,10 +21,17 @@ export interface RequestContext {
   /**
    * Charges the caller `units` more rate-limit units than the one its request paid on arrival
    * (a Bundle pays per entry, a GraphQL operation by its cost), before the work is done; throws a
-   * 429 {@link FhirError} when the client's limits cannot cover them. Absent for the server's own
-   * contexts, which are not limited.
+   * 429 {@link FhirError} when the client's limits cannot cover them. It may wait for one round
+   * trip to the database (the limiter's claim, src/auth/rate-limiter.ts). Absent for the server's
+   * own contexts, which are not limited.
    */
-  readonly chargeWork?: (units: number) => void;
+  readonly chargeWork?: (units: number) => Promise<void>;
+  /**
+   * The caller's rate limits as the server applies them (its own, else the server's defaults;
+   * 0 = unlimited) and those defaults: what an admin may grant the clients it creates. Absent
+   * for the server's own contexts, which are not limited.
+   */
+  readonly rateLimit?: { own: RateLimit; defaults: RateLimit };
 }
 
 /** A context with every permission, for the server's own work (seeding, tests, CLI). */

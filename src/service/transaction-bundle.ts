@@ -39,7 +39,7 @@ export async function processBundle(service: FhirService, ctx: RequestContext, b
   assertResourceBounds(body, 'Bundle', service.limits.resource);
   const entries = (body.entry ?? []) as unknown[];
   // One rate-limit unit per entry, as if each were sent on its own; the request paid one already.
-  ctx.chargeWork?.(entries.length - 1);
+  await ctx.chargeWork?.(entries.length - 1);
   return body.type === 'transaction'
     ? processTransaction(service, ctx, entries)
     : processBatch(service, ctx, entries);

@@ -39,3 +39,13 @@ export function currentQueryScope(): QueryScope | undefined {
   const scope = current.getStore();
   return scope && !scope.ended ? scope : undefined;
 }
+
+/**
+ * Runs `work` outside any request scope, as background work (a sync round, a poll, a flush) must
+ * even when a request's handler starts it: otherwise it would inherit that request's connection
+ * slots and statement timeout, and be cancelled with it. Timers and promise chains begun inside
+ * `work` stay outside too (https://nodejs.org/api/async_context.html#asynclocalstorageexitcallback-args).
+ */
+export function runOutsideQueryScope<T>(work: () => T): T {
+  return current.exit(work);
+}

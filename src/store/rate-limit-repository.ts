@@ -3,8 +3,28 @@
  * table (migration 0003) holds, per key, fixed window and server process, what that process
  * accepted (`count`) and what it may accept before it next syncs (`claim`). Each process writes
  * only its own rows, so processes never wait on each other's row locks.
+ *
+ * Two ways to raise a claim. A sync round ({@link syncCounters}) gives each process a fair share
+ * of what nobody has claimed, computed in one statement, which processes syncing at the same
+ * moment may run side by side. A request bigger than its process's claim ({@link claimCounters})
+ * needs more than a share: it reads the others' rows and raises its claim while holding the key's
+ * advisory lock exclusively, and rounds hold it shared, so no other claim on the key moves in
+ * between and two processes can never both take the same quota. Keys are locked by bucket
+ * (the key's hash modulo {@link LOCK_BUCKETS}), so a round takes a bounded number of locks.
+ * https://www.postgresql.org/docs/current/explicit-locking.html#ADVISORY-LOCKS
  */
 import type { Queryable } from './database.ts';
+
+/** A database that can also run a transaction (src/store/database.ts `Database`). */
+export interface CounterDatabase extends Queryable {
+  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+}
+
+/** First key of the rate limiter's advisory locks ("rate"), so they meet no other code's. */
+const LOCK_CLASS = 0x72617465;
+/** Keys share this many advisory locks. */
+const LOCK_BUCKETS = 64;
+const BUCKET_OF = `(hashtext($1::text) & ${LOCK_BUCKETS - 1})`;
 
 /** One window of one key as a sync round sends it. */
 export interface CounterUpdate {
@@ -93,8 +113,24 @@ const DELETE_SQL = `
   DELETE FROM rate_limit_counter WHERE ctid = ANY (ARRAY(
     SELECT ctid FROM rate_limit_counter WHERE window_start < $1 LIMIT 10000 FOR UPDATE SKIP LOCKED))`;
 
-/** One reconciliation round trip for all of `updates`, as process `owner`. */
-export async function syncCounters(db: Queryable, owner: string, updates: CounterUpdate[]): Promise<CounterState[]> {
+/** The shared locks of a round's keys, taken in one order so that rounds and claims never deadlock. */
+const SHARED_LOCKS_SQL = `
+  SELECT pg_advisory_xact_lock_shared(${LOCK_CLASS}, bucket)
+  FROM (SELECT DISTINCT hashtext(k) & ${LOCK_BUCKETS - 1} AS bucket FROM unnest($1::text[]) AS k ORDER BY 1) AS buckets`;
+
+/**
+ * One reconciliation round for all of `updates`, as process `owner`: one transaction holding the
+ * keys' advisory locks shared (so no {@link claimCounters} runs on them meanwhile) around the
+ * statement that writes and reads every window.
+ */
+export async function syncCounters(db: CounterDatabase, owner: string, updates: CounterUpdate[]): Promise<CounterState[]> {
+  return db.transaction(async (tx) => {
+    await tx.query(SHARED_LOCKS_SQL, [updates.map((u) => u.key)]);
+    return syncInTransaction(tx, owner, updates);
+  });
+}
+
+async function syncInTransaction(db: Queryable, owner: string, updates: CounterUpdate[]): Promise<CounterState[]> {
   const rows = await db.query<CounterRow>(SYNC_SQL, [
     updates.map((u) => u.key),
     updates.map((u) => u.windowSize),
@@ -114,6 +150,75 @@ export async function syncCounters(db: Queryable, owner: string, updates: Counte
     processes: Number(row.processes),
     claim: Number(row.claim),
   }));
+}
+
+/** One window of a key as {@link claimCounters} finds it: the others' counts and claims, and this process's claim. */
+export interface ClaimedWindow {
+  windowSize: number;
+  windowStart: number;
+  /** What the other processes accepted. */
+  others: number;
+  /** What the other processes accepted or may still accept: the sum of their claims (or counts, when higher). */
+  othersClaim: number;
+  /** Other processes with a row for the window. */
+  processes: number;
+  /** This process's claim as the table holds it (0 without a row). */
+  claim: number;
+}
+
+/** What {@link claimCounters} writes for this process in one window: its count and its new claim. */
+export interface CounterWrite {
+  windowSize: number;
+  windowStart: number;
+  count: number;
+  claim: number;
+}
+
+const CLAIM_READ_SQL = `
+  SELECT window_size, window_start,
+         coalesce(sum(count) FILTER (WHERE owner <> $2), 0)::integer AS others,
+         coalesce(sum(greatest(claim, count)) FILTER (WHERE owner <> $2), 0)::integer AS others_claim,
+         (count(*) FILTER (WHERE owner <> $2))::integer AS processes,
+         coalesce(max(claim) FILTER (WHERE owner = $2), 0)::integer AS claim
+  FROM rate_limit_counter
+  WHERE key = $1 AND ((window_size = 1 AND window_start >= $3) OR (window_size = 60 AND window_start >= $4))
+  GROUP BY window_size, window_start`;
+
+const CLAIM_WRITE_SQL = `
+  INSERT INTO rate_limit_counter AS c (key, window_size, window_start, owner, count, claim)
+  SELECT $1, w.size, w.start, $2, w.count, w.claim
+  FROM unnest($3::smallint[], $4::bigint[], $5::integer[], $6::integer[]) AS w(size, start, count, claim)
+  ON CONFLICT (key, window_size, window_start, owner)
+  DO UPDATE SET count = greatest(c.count, excluded.count), claim = greatest(c.claim, excluded.claim)`;
+
+/**
+ * Raises process `owner`'s claims on `key` as `decide` says, alone: holding the key's advisory
+ * lock, it reads every window of the key from `fromSecond` (one-second windows) and `fromMinute`
+ * (minute windows) on, lets `decide` (synchronous) choose what to write from what the others hold,
+ * writes that, and commits. Four round trips; for requests of several units beyond a claim only.
+ */
+export async function claimCounters(
+  db: CounterDatabase, owner: string, key: string, from: { second: number; minute: number },
+  decide: (windows: ClaimedWindow[]) => CounterWrite[],
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${BUCKET_OF})`, [key]);
+    const rows = await tx.query<{ window_size: number; window_start: string; others: number; others_claim: number; processes: number; claim: number }>(
+      CLAIM_READ_SQL, [key, owner, from.second, from.minute],
+    );
+    const writes = decide(rows.map((row) => ({
+      windowSize: Number(row.window_size),
+      windowStart: Number(row.window_start),
+      others: Number(row.others),
+      othersClaim: Number(row.others_claim),
+      processes: Number(row.processes),
+      claim: Number(row.claim),
+    })));
+    if (writes.length === 0) return;
+    await tx.query(CLAIM_WRITE_SQL, [
+      key, owner, writes.map((w) => w.windowSize), writes.map((w) => w.windowStart), writes.map((w) => w.count), writes.map((w) => w.claim),
+    ]);
+  });
 }
 
 /** Deletes (a bounded batch of) the windows that started before `beforeMs`, whoever wrote them. */

@@ -7,6 +7,7 @@
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientCredentialsForm, generateClientKeys, signAssertion, type SmartClientKeys } from '../helpers/smart-client.ts';
+import { findClient } from '../../src/store/oauth-repository.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -522,6 +523,35 @@ describe('hardening (issue 14, item 13)', () => {
     const within = await fhirFetch(`${t.url}/admin/clients`, { method: 'POST', token: narrowAdmin, body: { name: 'within', scope: 'system/Patient.r system/Patient.read' } });
     expect(within.status).toBe(201);
     await expectAudited('may grant only scopes it holds', 403);
+  });
+
+  it('refuses an admin granting a rate limit beyond its own, and caps a new client without one at it (REST; review 1, #9)', async () => {
+    const rateLimitedAdmin = await t.tokenWithScope('system/*.*', { admin: true, name: 'rate-limited admin', rate: '20/s,100/min' });
+    const create = (body: Record<string, unknown>, token = rateLimitedAdmin) =>
+      fhirFetch(`${t.url}/admin/clients`, { method: 'POST', token, body: { name: 'granted', scope: 'system/*.read', ...body } });
+    const stored = async (id: string) => {
+      const client = await findClient(t.server.service.db, id);
+      return { perSecond: client?.ratePerSecond, perMinute: client?.ratePerMinute };
+    };
+    const unlimited = await create({ rate: '0/s,0/min' });
+    expect(unlimited.status).toBe(403);
+    expect(unlimited.body.issue[0].diagnostics).toMatch(/rate limits it holds.*unlimited.*20 per second/);
+    expect((await create({ rate: '50/s' })).status).toBe(403);
+    expect((await create({ rate: '20/s,101/min' })).status).toBe(403);
+    const within = await create({ rate: '20/s,100/min' });
+    expect(within.status).toBe(201);
+    expect(await stored(within.body.client_id)).toEqual({ perSecond: 20, perMinute: 100 });
+    // Without a rate of its own the new client would get the server's defaults (here unlimited).
+    const unspecified = await create({});
+    expect(unspecified.status).toBe(201);
+    expect(await stored(unspecified.body.client_id)).toEqual({ perSecond: 20, perMinute: 100 });
+    const slower = await create({ rate: '10/s' });
+    expect(await stored(slower.body.client_id)).toEqual({ perSecond: 10, perMinute: 100 });
+    await expectAudited('may grant only rate limits it holds', 403);
+    // An admin without limits grants any, as the CLI does.
+    const free = await create({ rate: '0/s,0/min' }, t.adminToken);
+    expect(free.status).toBe(201);
+    expect(await stored(free.body.client_id)).toEqual({ perSecond: 0, perMinute: 0 });
   });
 
   it('refuses a client assertion issued in the future', async () => {

@@ -106,3 +106,48 @@ describe('the token endpoint under forged requests', () => {
     expect(granted).toBeLessThanOrEqual(5);
   });
 });
+
+describe('the token endpoint behind one address (review 1, #8)', () => {
+  it("answers a client's own token requests though forged ones in its name come from the same address, and the forger gets 429", async () => {
+    const apiKey = await t.createClient({ name: 'same-address api key', scope: 'system/*.read' });
+    const keys = await generateClientKeys('ES384');
+    const smart = await t.createClient({ name: 'same-address smart', scope: 'system/*.read', jwks: { keys: [keys.publicJwk] } });
+    const impostor = await generateClientKeys('ES384');
+    const tokenEndpoint = `${t.config.publicUrl}/auth/token`;
+    const from = '127.0.0.1'; // attacker and clients alike, as behind one proxy
+    // The address's 5 failures are counted per minute: start well inside one.
+    if (Date.now() % 60_000 > 55_000) await sleep(60_000 - (Date.now() % 60_000) + 100);
+
+    const forged: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const guess = await postFormFrom(from, '/auth/token', new URLSearchParams({ grant_type: 'refresh_token', refresh_token: `fgr_forged${i}`, client_id: apiKey.client_id }));
+      forged.push(guess.status);
+      const assertion = await signAssertion({ ...impostor, kid: keys.kid }, { clientId: smart.client_id, tokenEndpoint });
+      forged.push((await postFormFrom(from, '/auth/token', clientCredentialsForm(assertion))).status);
+    }
+    // The address may fail 5 times a minute; then its failures are refused.
+    expect(forged.filter((status) => status !== 429).length).toBeLessThanOrEqual(5);
+    expect(forged.slice(-10)).toEqual(Array(10).fill(429));
+
+    for (let i = 0; i < 3; i++) {
+      const own = await postFormFrom(from, '/auth/token', new URLSearchParams({ grant_type: 'refresh_token', refresh_token: apiKey.refresh_token!, client_id: apiKey.client_id }));
+      expect(own.status, JSON.stringify(own.body)).toBe(200);
+      const ownSmart = await postFormFrom(from, '/auth/token', clientCredentialsForm(await signAssertion(keys, { clientId: smart.client_id, tokenEndpoint })));
+      expect(ownSmart.status, JSON.stringify(ownSmart.body)).toBe(200);
+      // And the forger, between them, still gets 429.
+      const again = await postFormFrom(from, '/auth/token', new URLSearchParams({ grant_type: 'refresh_token', refresh_token: `fgr_again${i}`, client_id: apiKey.client_id }));
+      expect(again.status).toBe(429);
+      expect(again.body.error).toBe('slow_down');
+    }
+  });
+
+  it('does not count successful token requests against their address: eight clients behind one address each get a token', async () => {
+    const from = '127.0.2.1';
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const client = await t.createClient({ name: `behind proxy ${i}`, scope: 'system/*.read' });
+      statuses.push((await postFormFrom(from, '/auth/token', new URLSearchParams({ grant_type: 'refresh_token', refresh_token: client.refresh_token! }))).status);
+    }
+    expect(statuses).toEqual(Array(8).fill(200));
+  });
+});

@@ -13,6 +13,7 @@ import { formatGraphQLError } from '../../src/graphql/graphql-errors.ts';
 import { buildExecutableSchema } from '../../src/graphql/graphql-server.ts';
 import { RequestLoaders, type GraphQLContext } from '../../src/graphql/request-loaders.ts';
 import { RequestAudit } from '../../src/service/audit/request-audit.ts';
+import { findClient } from '../../src/store/oauth-repository.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -32,7 +33,9 @@ async function gql(query: string, variables: Record<string, unknown>, token: str
   }
   const service = t.server.service;
   const auth = await t.server.security.tokens.authenticate(`Bearer ${token}`);
-  const ctx = { fhirBaseUrl: t.fhirBase, auth, audit: new RequestAudit(), ip: '127.0.0.1' };
+  const defaults = t.config.rateLimit;
+  const own = { perSecond: auth.rate.perSecond ?? defaults.perSecond, perMinute: auth.rate.perMinute ?? defaults.perMinute };
+  const ctx = { fhirBaseUrl: t.fhirBase, auth, audit: new RequestAudit(), ip: '127.0.0.1', rateLimit: { own, defaults } };
   const response = await local!.executeOperation({ query, variables }, { contextValue: { ctx, service, loaders: new RequestLoaders(service, ctx) } });
   if (response.body.kind !== 'single') throw new Error('unexpected incremental response');
   return response.body.singleResult as GqlResult;
@@ -129,6 +132,22 @@ describe('admin GraphQL mutations', () => {
     const within = await gql(CREATE, { name: 'within', scope: 'system/Observation.rs' }, narrowAdmin);
     expect(within.errors).toBeUndefined();
     expect(within.data._clientCreate.client_id).toBeTruthy();
+  });
+
+  it('refuses an admin granting a rate limit beyond its own (FORBIDDEN), and caps a new client without one at it (review 1, #9)', async () => {
+    const rateLimitedAdmin = await t.tokenWithScope('system/*.*', { admin: true, name: 'rate-limited admin', rate: '20/s,100/min' });
+    const unlimited = await gql(CREATE, { name: 'unlimited', scope: 'system/*.read', rate: '0/s,0/min' }, rateLimitedAdmin);
+    expect(unlimited.data ?? null).toBeNull();
+    expect(unlimited.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    expect(unlimited.errors?.[0].message).toMatch(/rate limits it holds/);
+    const faster = await gql(CREATE, { name: 'faster', scope: 'system/*.read', rate: '21/s' }, rateLimitedAdmin);
+    expect(faster.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const unspecified = await gql(CREATE, { name: 'unspecified', scope: 'system/*.read' }, rateLimitedAdmin);
+    expect(unspecified.errors).toBeUndefined();
+    const client = await findClient(t.server.service.db, unspecified.data._clientCreate.client_id);
+    expect([client?.ratePerSecond, client?.ratePerMinute]).toEqual([20, 100]);
+    const free = await gql(CREATE, { name: 'free', scope: 'system/*.read', rate: '0/s,0/min' }, t.adminToken);
+    expect(free.errors).toBeUndefined();
   });
 
   it('keeps the FHIR resolvers and the Resource interface working on the extended schema', async () => {

@@ -34,7 +34,7 @@ export const adminRoutes: FhirRoute[] = [
       requireAdmin(ctx);
       const body = readJsonBody(request);
       if (!isJsonObject(body)) throw badRequest('The body must be a JSON object: {"name", "scope", "jwks"?, "admin"?, "rate"?}');
-      const created = await createClient(deps.service.db, body as unknown as CreateClientInput, { scope: ctx.auth.scopes.scope });
+      const created = await createClient(deps.service.db, body as unknown as CreateClientInput, { scope: ctx.auth.scopes.scope, rate: ctx.rateLimit });
       return reply.code(201).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(created));
     },
   },

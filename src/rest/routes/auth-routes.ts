@@ -1,8 +1,9 @@
 /**
  * The OAuth2 endpoints: `POST /auth/token` (RFC 6749 §3.2, SMART Backend Services),
  * `POST /auth/revoke` (RFC 7009), `GET /auth/jwks` (RFC 7517) and the SMART configuration
- * (https://hl7.org/fhir/smart-app-launch/conformance.html). Limited per source address, and per
- * client once the client is verified, against brute force; every issue and refusal is audited.
+ * (https://hl7.org/fhir/smart-app-launch/conformance.html). Token requests whose credentials fail
+ * are limited per source address, verified ones per client, against brute force; every issue and
+ * refusal is audited.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ASSERTION_ALGORITHMS } from '../../auth/client-assertion.ts';
@@ -37,13 +38,32 @@ function toOAuthError(err: unknown): unknown {
 }
 
 /**
+ * Verifies a token request's credentials; when they fail, charges the failure to the source
+ * address (`addressKey`) and rethrows it, or the address's 429 once it is over its limit.
+ */
+async function authenticateOrCharge(security: Security, form: URLSearchParams, addressKey: string, reply: FastifyReply): Promise<AuthenticatedClient> {
+  try {
+    return await security.tokenService.authenticate(form);
+  } catch (err) {
+    if (err instanceof OAuthError) security.enforceRate(reply, addressKey, security.config.tokenRateLimit);
+    throw err;
+  }
+}
+
+/**
  * Registers the auth endpoints on the app.
  *
- * Token requests are limited twice: every request by its source address, before anything else
- * (brute force costs the attacker's address only), and a request whose credentials prove its
- * client by that client's own limit, after verification. A request that merely names a client
- * (`client_id`, an assertion's `iss`) is not charged to it, so nobody can lock a client out by
- * knowing its id, and its refusal is audited as an unverified request claiming that client.
+ * A token request is charged to one bucket, once its credentials are checked: a request whose
+ * credentials prove its client to that client's own limit, and a request whose credentials fail
+ * to its source address (brute force costs the attacker's address only; past the address's limit
+ * its failures are answered 429 `slow_down`). Successes never use up the address's allowance, so
+ * clients behind one proxy are not capped together, and forged requests from the same address
+ * cannot refuse a client its own valid ones: only verifying tells them apart, so a request is
+ * verified even from an exhausted address (at the cost of one indexed lookup or one signature
+ * check, with no write). A request that merely names a client (`client_id`, an assertion's `iss`)
+ * is not charged to it, so nobody can lock a client out by knowing its id, and its refusal is
+ * audited as an unverified request claiming that client. Revocations are charged to the address
+ * before anything else, as before.
  */
 export function registerAuthRoutes(app: FastifyInstance, security: Security): void {
   const { config } = security;
@@ -55,8 +75,7 @@ export function registerAuthRoutes(app: FastifyInstance, security: Security): vo
     try {
       const form = formOf(request);
       claimedClientId = security.tokenService.claimedClientId(form);
-      security.enforceRate(reply, `token-ip:${request.ip}`, limit);
-      client = await security.tokenService.authenticate(form);
+      client = await authenticateOrCharge(security, form, `token-ip:${request.ip}`, reply);
       security.enforceRate(reply, `token-client:${client.clientId}`, limit);
       const result = await security.tokenService.issue(client, form.get('scope') ?? undefined);
       security.auditLog.enqueue({

@@ -9,9 +9,13 @@
  * again with backoff (0.5 s doubling to 5 s), so an outage loses no event unless the buffer
  * (50,000 events) overflows. A batch the database refuses for another reason is stored event by
  * event, so one bad event cannot hold back the others; only the refused ones are dropped.
+ *
+ * Flushes are background work: one started from inside a request runs outside that request's
+ * scope (its connection slots, statement timeout and cancellation).
  */
 import { FhirError } from '../../fhir/outcomes.ts';
 import type { Database, Queryable } from '../../store/database.ts';
+import { runOutsideQueryScope } from '../../store/query-scope.ts';
 import { writeVersions, type VersionToWrite } from '../../store/resource-repository.ts';
 import { stringifyFhirJson } from '../../fhir/fhir-json.ts';
 import { extractIndexRows } from '../../search/extract-index-rows.ts';
@@ -61,9 +65,9 @@ export class AuditLog {
   constructor(private readonly db: Database, private readonly onError: (err: unknown) => void = () => undefined) {}
 
   start(): void {
-    this.timer = setInterval(() => {
+    this.timer = runOutsideQueryScope(() => setInterval(() => {
       if (Date.now() >= this.retryAt) void this.flush();
-    }, FLUSH_MS);
+    }, FLUSH_MS));
     this.timer.unref();
   }
 
@@ -89,7 +93,7 @@ export class AuditLog {
 
   /** Stores every buffered event in one transaction (now, whatever the backoff says). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
+    this.flushing = runOutsideQueryScope(() => this.flushing.then(async () => {
       if (this.buffer.length === 0) return;
       const batch = this.buffer;
       this.buffer = [];
@@ -112,7 +116,7 @@ export class AuditLog {
         if (versions.length < batch.length) versions = batch.map(toVersion);
         await this.storeOneByOne(batch, versions);
       }
-    }).catch((err: unknown) => this.onError(err)); // a failed round must not stop the ones after it
+    }).catch((err: unknown) => this.onError(err))); // a failed round must not stop the ones after it
     return this.flushing;
   }
 

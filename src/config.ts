@@ -67,6 +67,11 @@ export interface Limits {
   resource: ResourceLimits;
 }
 
+/**
+ * Bounds on one FHIR search (REST, a Bundle entry or a GraphQL search field), checked when the
+ * search is parsed, before any SQL: beyond them it is refused with 400 (README "Limits").
+ * https://hl7.org/fhir/R4/search.html
+ */
 export interface SearchLimits {
   /** `SEARCH_MAX_PARAMS`: name=value pairs in one search, result parameters and ignored ones included. */
   maxParams: number;
@@ -82,6 +87,10 @@ export interface SearchLimits {
   maxIncluded: number;
 }
 
+/**
+ * Bounds on one resource a client writes, checked before it is validated and stored: beyond them
+ * it is refused with 422 (README "Limits"). https://hl7.org/fhir/R4/http.html#create
+ */
 export interface ResourceLimits {
   /** `RESOURCE_MAX_REPEATS`: items in any one array of a resource (checked before validation). */
   maxRepeats: number;

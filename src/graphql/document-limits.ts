@@ -11,6 +11,13 @@
 import { GraphQLError, Kind, visit, type ASTVisitor, type DocumentNode, type ValidationContext } from 'graphql';
 import { badRequest } from '../fhir/outcomes.ts';
 
+/**
+ * The caps on one GraphQL document, checked by {@link documentLimitsRule} before any other
+ * validation rule walks it (with the parser's own `GRAPHQL_MAX_TOKENS`). Within them the
+ * costliest rule, OverlappingFieldsCanBeMerged, stays at tens of milliseconds; beyond them a
+ * document is refused with `BAD_USER_INPUT` (HTTP 400).
+ * https://spec.graphql.org/October2021/#sec-Field-Selection-Merging
+ */
 export interface DocumentLimits {
   /** Aliased fields in the document (`GRAPHQL_MAX_ALIASES`). */
   maxAliases: number;

@@ -139,7 +139,7 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     // Cache-control hints are not used (answers are per token), and the plugin would wrap every
     // field's resolver: ~10% of a nested query's time.
     plugins: [
-      queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount }),
+      queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount, maxIncluded: config.limits.search.maxIncluded }),
       resultDirectivesPlugin, statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
     ],
   });

@@ -6,7 +6,8 @@
  * - `resources`: how many resources it may return (checked against `GRAPHQL_MAX_COST`). A search
  *   (`TList`, `TConnection`, a reverse reference) returns up to its `_count` (default
  *   `DEFAULT_COUNT`, at most `MAX_COUNT`) times what it nests; in a connection (a list ignores
- *   them) `_include` up to one resource per match for each parameter, `_revinclude` and `*` up to the {@link MAX_INCLUDED} cap;
+ *   them) `_include` up to one resource per match for each parameter, `_revinclude` and `*` up to
+ *   `SEARCH_MAX_INCLUDED` (what the search includes at most per page);
  *   an accurate total (`_total: "accurate"`, or a connection's `count`) is priced as a full
  *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation and
  *   each mutation one; `__schema` {@link SCHEMA_INTROSPECTION_COST}, `__type`
@@ -31,11 +32,16 @@ import {
 } from 'graphql';
 import { limitError } from './document-limits.ts';
 
-/** The page limits the search applies (`DEFAULT_COUNT`, `MAX_COUNT`) and `GRAPHQL_MAX_COST`. */
+/**
+ * What the search applies to a page (`DEFAULT_COUNT`, `MAX_COUNT`, `SEARCH_MAX_INCLUDED`) and
+ * `GRAPHQL_MAX_COST`: the cost of a search is what the search itself would return at most.
+ */
 export interface CostLimits {
   defaultCount: number;
   maxCount: number;
   maxCost: number;
+  /** `SEARCH_MAX_INCLUDED`: resources `_include`/`_revinclude` add to one page at most. */
+  maxIncluded: number;
 }
 
 /** An operation's cost; see the module comment. */
@@ -45,8 +51,6 @@ export interface OperationCost {
   units: number;
 }
 
-/** The most resources `_include`/`_revinclude` add to one search (`MAX_INCLUDED` of src/service/search-includes.ts). */
-export const MAX_INCLUDED = 1000;
 /** `__schema`: the whole schema's introspection is 23 MB of JSON (at most GRAPHQL_MAX_COST, so one always fits). */
 export const SCHEMA_INTROSPECTION_COST = 5000;
 /** `__type(name:)`: one type, up to a few thousand fields and arguments (the root types). */
@@ -199,14 +203,15 @@ class CostWalk {
         const value = this.argument(node, field, name);
         return Array.isArray(value) ? value : value == null ? [] : [value];
       };
+      const max = this.limits.maxIncluded;
       for (const spec of list('_include')) {
         units++;
-        included += String(spec).endsWith('*') ? MAX_INCLUDED : n;
+        included = add(included, String(spec).endsWith('*') ? max : n);
       }
       const revincludes = list('_revinclude').length;
       units += revincludes;
-      if (revincludes > 0) included = MAX_INCLUDED;
-      included = Math.min(included, MAX_INCLUDED);
+      if (revincludes > 0) included = max;
+      included = Math.min(included, max);
     }
     let resources = included;
     const total = this.argument(node, field, '_total') ?? (accurateTotal ? 'accurate' : undefined);

@@ -12,7 +12,7 @@ import { buildRuntimeSchema } from '../../src/graphql/runtime-schema.ts';
 
 const model = loadFhirModel();
 const schema = withFederation(buildRuntimeSchema(model), model);
-const LIMITS: CostLimits = { defaultCount: 20, maxCount: 1000, maxCost: 10_000 };
+const LIMITS: CostLimits = { defaultCount: 20, maxCount: 1000, maxCost: 10_000, maxIncluded: 1000 };
 
 function cost(query: string, variables?: Record<string, unknown>, limits = LIMITS) {
   const document = parse(query);
@@ -46,6 +46,16 @@ describe('measureOperation', () => {
     expect(cost('{ PatientConnection(_count: 10, _total: "estimate") { edges { included { ... on Observation { subject { resource { id } } } } } } }'))
       .toMatchObject({ resources: 10 + 10, units: 2 + 1 });
     expect(cost('{ PatientConnection(_count: 0, _include: "Patient:organization") { count } }')).toMatchObject({ resources: 1000, units: 2 });
+  });
+
+  it('prices _revinclude and _include=*:* at the configured SEARCH_MAX_INCLUDED, not a built-in 1,000 (review #11)', () => {
+    const small = { ...LIMITS, maxIncluded: 50 };
+    expect(cost('{ PatientConnection(_count: 10, _revinclude: "Observation:subject") { edges { mode } } }', undefined, small))
+      .toMatchObject({ resources: 10 + 50, units: 2 });
+    expect(cost('{ PatientConnection(_count: 10, _include: "*") { edges { mode } } }', undefined, small)).toMatchObject({ resources: 10 + 50 });
+    const large = { ...LIMITS, maxIncluded: 4000 };
+    expect(cost('{ PatientConnection(_count: 10, _revinclude: "Observation:subject") { edges { resource { id } } } }', undefined, large))
+      .toMatchObject({ resources: 10 + 4000, units: 2 });
   });
 
   it('reads _count from the coerced variables, defaults included, and refuses a negative one', () => {

@@ -7,6 +7,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../src/config.ts';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -62,8 +63,11 @@ async function create(key: string, resource: Record<string, unknown>) {
   ids[key] = res.body.id;
 }
 
+/** SEARCH_MAX_INCLUDED above its default, so the cost shows it uses the setting (review #11). */
+const MAX_INCLUDED = 2_000;
+
 beforeAll(async () => {
-  t = await startTestServer();
+  t = await startTestServer({ limits: { ...DEFAULT_LIMITS, search: { ...DEFAULT_LIMITS.search, maxIncluded: MAX_INCLUDED } } });
   await create('prac', { resourceType: 'Practitioner', name: [{ family: 'Osler' }] });
   await create('patient', { resourceType: 'Patient', name: [{ family: 'Limits' }], generalPractitioner: [{ reference: `Practitioner/${ids.prac}` }] });
   await create('obs', { resourceType: 'Observation', status: 'final', code: { text: 'hr' }, subject: { reference: `Patient/${ids.patient}` } });
@@ -185,10 +189,10 @@ describe('cost with the actual variables', () => {
     expect(variable.body.extensions?.statements ?? 0).toBe(0);
   });
 
-  it('costs _revinclude at what it may add (the issue\'s 20 patients returned 1,020 edges)', async () => {
+  it('costs _revinclude at what it may add, SEARCH_MAX_INCLUDED (the issue\'s 20 patients returned 1,020 edges)', async () => {
     const one = await gql('{ PatientConnection(_count: 20, _revinclude: "Observation:subject") { edges { mode } } }');
     expect(one.body.errors).toBeUndefined();
-    expect(one.body.extensions.cost.resources).toBeGreaterThanOrEqual(1_020);
+    expect(one.body.extensions.cost.resources).toBe(20 + MAX_INCLUDED);
     const ten = await gql(aliases(10, 'PatientConnection(_count: 20, _revinclude: "Observation:subject") { edges { mode } }'));
     expectRefused(ten, 'BAD_USER_INPUT', /resources; the limit is 10000/);
   });

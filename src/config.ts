@@ -32,11 +32,14 @@ export interface Config {
   tokenRateLimit: { perSecond: number; perMinute: number };
   /**
    * GraphQL protection: introspection on or off; an operation's maximum depth and cost (resources
-   * it may return); operations executing at once; and the caps on a document checked before
-   * validation (tokens, aliases, selections), which keep parsing and validation linear-ish.
+   * it may return); operations executing at once (`concurrency`, and `clientConcurrency` of one
+   * client among them); and the caps on a document checked before validation (tokens, aliases,
+   * selections), which keep parsing and validation linear-ish.
    */
   graphql: {
     introspection: boolean; maxDepth: number; maxCost: number; concurrency: number;
+    /** `GRAPHQL_CLIENT_CONCURRENCY`: operations of one client executing at once, within `concurrency`. */
+    clientConcurrency: number;
     maxTokens: number; maxAliases: number; maxSelections: number;
   };
   /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 15, 1),
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 10_000, 1),
       concurrency: readInt(env, 'GRAPHQL_CONCURRENCY', 4, 1),
+      clientConcurrency: readInt(env, 'GRAPHQL_CLIENT_CONCURRENCY', 2, 1),
       maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 10_000, 100),
       maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 100, 0),
       maxSelections: readInt(env, 'GRAPHQL_MAX_SELECTIONS', 500, 10),

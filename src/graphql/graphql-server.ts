@@ -152,11 +152,12 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     },
   });
   type HandlerArgs = Parameters<typeof apolloHandler>;
-  const gate = new OperationGate(config.graphql.concurrency);
+  const gate = new OperationGate(config.graphql.concurrency, config.graphql.clientConcurrency);
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     const cached = config.graphql.introspection && request.method === 'POST' ? cachedIntrospectionBody(schema, request.body) : undefined;
     if (cached) return sendCachedIntrospection(request, reply, cached);
-    return gate.run(async () => countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1])));
+    invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
+    return gate.run(request.fhirContext.auth.clientId, async () => countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1])));
   };
   app.route({ method: ['GET', 'POST'], url: '/graphql', preValidation: async (request) => parseBody(request), handler: handle });
   app.route({ method: 'POST', url: '/fhir/$graphql', preValidation: async (request) => parseBody(request), handler: handle });

@@ -8,6 +8,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBystander, type BystanderReport } from '../helpers/bystander.ts';
+import { withStringIndexLocked } from '../helpers/string-index-lock.ts';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -202,5 +203,20 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
     expectRefused(bigHeaders, 431);
     expect(longUrl.text).not.toContain('xxxxxxxxxx');
     expect(bigHeaders.text).not.toContain('xxxxxxxxxx');
+  });
+
+  it('13. four GraphQL operations of 20 slow searches from one client: the other client\'s GraphQL reads are not held up (review #4)', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const slow = aliases(20, 'PatientList(name: "nobody", _count: 1) { id }');
+    // Each search waits for the locked string index; the lock goes when the check is done, and the operations finish.
+    const { attack } = await withStringIndexLocked(t, async () => {
+      let sent: Promise<number[]> | undefined;
+      await whileOthersRead('slow GraphQL operations of one client', async () => {
+        sent = Promise.all(Array.from({ length: 4 }, () => gql(slow, {}, token).then((res) => res.status)));
+        await sleep(2_000);
+      });
+      return { attack: sent! };
+    });
+    expect(await attack).toEqual([200, 200, 200, 200]);
   });
 });

@@ -41,6 +41,8 @@ export interface Config {
     /** `GRAPHQL_CLIENT_CONCURRENCY`: operations of one client executing at once, within `concurrency`. */
     clientConcurrency: number;
     maxTokens: number; maxAliases: number; maxSelections: number;
+    /** `GRAPHQL_MAX_MERGED_FIELDS`: fields sharing one response name in one selection set, fragments included. */
+    maxMergedFields: number;
   };
   /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
   benchBaselineSecret: string | undefined;
@@ -173,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 10_000, 100),
       maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 100, 0),
       maxSelections: readInt(env, 'GRAPHQL_MAX_SELECTIONS', 500, 10),
+      maxMergedFields: readInt(env, 'GRAPHQL_MAX_MERGED_FIELDS', 100, 2),
     },
     benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
     limits: readLimits(env),

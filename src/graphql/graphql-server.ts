@@ -23,6 +23,7 @@ import { cachedIntrospectionBody, introspectionCachePlugin } from './introspecti
 import { formatGraphQLError } from './graphql-errors.ts';
 import { OperationGate } from './operation-gate.ts';
 import { documentLimitsRule } from './document-limits.ts';
+import { warmValidation } from './warm-validation.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
@@ -122,7 +123,10 @@ function parseBody(request: FastifyRequest): void {
 export async function registerGraphQL(app: FastifyInstance, service: FhirService, config: Config): Promise<ApolloServer<GraphQLContext>> {
   const started = performance.now();
   const schema = buildExecutableSchema(service);
-  app.log.info({ schemaBuildMs: Math.round(performance.now() - started), types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
+  const schemaBuildMs = Math.round(performance.now() - started);
+  const validationRules = [documentLimitsRule(config.graphql)];
+  const warmUpMs = Math.round(warmValidation(schema, validationRules));
+  app.log.info({ schemaBuildMs, warmUpMs, types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.graphql.introspection,
@@ -134,7 +138,7 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     // The parser stops at GRAPHQL_MAX_TOKENS; the other caps are checked as validation starts,
     // the cost once the operation and its variables are known (the plugin).
     parseOptions: { maxTokens: config.graphql.maxTokens },
-    validationRules: [documentLimitsRule(config.graphql)],
+    validationRules,
     // A federated schema would switch on inline tracing for every request; we do not report traces.
     // Cache-control hints are not used (answers are per token), and the plugin would wrap every
     // field's resolver: ~10% of a nested query's time.

@@ -15,6 +15,7 @@ import { Kind, parse, print, type DocumentNode, type GraphQLSchema, type Operati
 import type { Config } from '../config.ts';
 import { badRequest, invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
+import { systemContext } from '../service/request-context.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
 import { buildResolvers } from './build-resolvers.ts';
 import { withAdminSchema } from './admin-schema.ts';
@@ -23,7 +24,7 @@ import { cachedIntrospectionBody, introspectionCachePlugin } from './introspecti
 import { formatGraphQLError } from './graphql-errors.ts';
 import { OperationGate } from './operation-gate.ts';
 import { documentLimitsRule } from './document-limits.ts';
-import { warmValidation } from './warm-validation.ts';
+import { warmUpGraphQL } from './warm-up.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
@@ -125,8 +126,6 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
   const schema = buildExecutableSchema(service);
   const schemaBuildMs = Math.round(performance.now() - started);
   const validationRules = [documentLimitsRule(config.graphql)];
-  const warmUpMs = Math.round(warmValidation(schema, validationRules));
-  app.log.info({ schemaBuildMs, warmUpMs, types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.graphql.introspection,
@@ -148,6 +147,9 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     ],
   });
   await apollo.start();
+  const system = systemContext(`${config.publicUrl}/fhir`);
+  const warmUpMs = Math.round(await warmUpGraphQL(apollo, schema, validationRules, { ctx: system, service, loaders: new RequestLoaders(service, system) }));
+  app.log.info({ schemaBuildMs, warmUpMs, types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
   const apolloHandler = fastifyApolloHandler(apollo, {
     context: async (request: FastifyRequest) => {
       invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');

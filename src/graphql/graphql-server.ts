@@ -17,16 +17,13 @@ import { badRequest, invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import { systemContext } from '../service/request-context.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
-import { buildResolvers } from './build-resolvers.ts';
-import { withAdminSchema } from './admin-schema.ts';
-import { withFederation } from './federation.ts';
+import { buildGraphSchema } from './build-graph-schema.ts';
 import { cachedIntrospectionBody, introspectionCachePlugin } from './introspection-cache.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { OperationGate } from './operation-gate.ts';
 import { documentLimitsRule } from './document-limits.ts';
 import { warmUpGraphQL } from './warm-up.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
-import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
 import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
 
@@ -40,9 +37,7 @@ const schemas = new WeakMap<object, GraphQLSchema>();
 export function buildExecutableSchema(service: FhirService): GraphQLSchema {
   let built = schemas.get(service.model);
   if (!built) {
-    const schema = buildRuntimeSchema(service.model);
-    const executable = attachResolvers(schema, buildResolvers(schema, service.model));
-    built = withAdminSchema(withFederation(executable, service.model));
+    built = buildGraphSchema(service.model);
     schemas.set(service.model, built);
   }
   return built;

@@ -256,7 +256,9 @@ describe('cost with the actual variables', () => {
 
   it('counts introspection toward the cost, and still answers the standard introspection query', async () => {
     const three = await gql(aliases(3, '__schema { types { name } }'));
-    expectRefused(three, 'BAD_USER_INPUT', /resources; the limit is 10000/);
+    expectRefused(three, 'BAD_USER_INPUT', /may select __schema once; this one selects it 3 times/);
+    const types = await gql(aliases(11, '__type(name: "Query") { name }'));
+    expectRefused(types, 'BAD_USER_INPUT', /may select __type 10 times; this one selects it 11 times/);
     const one = await gql('{ __schema { queryType { name } } }');
     expect(one.body.data.__schema.queryType.name).toBe('Query');
   });

@@ -43,6 +43,8 @@ export interface Config {
     maxTokens: number; maxAliases: number; maxSelections: number;
     /** `GRAPHQL_MAX_MERGED_FIELDS`: fields sharing one response name in one selection set, fragments included. */
     maxMergedFields: number;
+    /** `GRAPHQL_SCHEMA_QUEUE`: introspection and `_service` queries waiting for the schema worker (beyond: 503). */
+    schemaQueue: number;
   };
   /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
   benchBaselineSecret: string | undefined;
@@ -176,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 100, 0),
       maxSelections: readInt(env, 'GRAPHQL_MAX_SELECTIONS', 500, 10),
       maxMergedFields: readInt(env, 'GRAPHQL_MAX_MERGED_FIELDS', 100, 2),
+      schemaQueue: readInt(env, 'GRAPHQL_SCHEMA_QUEUE', 4, 0),
     },
     benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
     limits: readLimits(env),

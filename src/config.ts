@@ -32,12 +32,19 @@ export interface Config {
   tokenRateLimit: { perSecond: number; perMinute: number };
   /**
    * GraphQL protection: introspection on or off; an operation's maximum depth and cost (resources
-   * it may return); operations executing at once; and the caps on a document checked before
-   * validation (tokens, aliases, selections), which keep parsing and validation linear-ish.
+   * it may return); operations executing at once (`concurrency`, and `clientConcurrency` of one
+   * client among them); and the caps on a document checked before validation (tokens, aliases,
+   * selections), which keep parsing and validation linear-ish.
    */
   graphql: {
     introspection: boolean; maxDepth: number; maxCost: number; concurrency: number;
+    /** `GRAPHQL_CLIENT_CONCURRENCY`: operations of one client executing at once, within `concurrency`. */
+    clientConcurrency: number;
     maxTokens: number; maxAliases: number; maxSelections: number;
+    /** `GRAPHQL_MAX_MERGED_FIELDS`: fields sharing one response name in one selection set, fragments included. */
+    maxMergedFields: number;
+    /** `GRAPHQL_SCHEMA_QUEUE`: introspection and `_service` queries waiting for the schema worker (beyond: 503). */
+    schemaQueue: number;
   };
   /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
   benchBaselineSecret: string | undefined;
@@ -67,6 +74,11 @@ export interface Limits {
   resource: ResourceLimits;
 }
 
+/**
+ * Bounds on one FHIR search (REST, a Bundle entry or a GraphQL search field), checked when the
+ * search is parsed, before any SQL: beyond them it is refused with 400 (README "Limits").
+ * https://hl7.org/fhir/R4/search.html
+ */
 export interface SearchLimits {
   /** `SEARCH_MAX_PARAMS`: name=value pairs in one search, result parameters and ignored ones included. */
   maxParams: number;
@@ -82,6 +94,10 @@ export interface SearchLimits {
   maxIncluded: number;
 }
 
+/**
+ * Bounds on one resource a client writes, checked before it is validated and stored: beyond them
+ * it is refused with 422 (README "Limits"). https://hl7.org/fhir/R4/http.html#create
+ */
 export interface ResourceLimits {
   /** `RESOURCE_MAX_REPEATS`: items in any one array of a resource (checked before validation). */
   maxRepeats: number;
@@ -157,9 +173,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxDepth: readInt(env, 'GRAPHQL_MAX_DEPTH', 15, 1),
       maxCost: readInt(env, 'GRAPHQL_MAX_COST', 10_000, 1),
       concurrency: readInt(env, 'GRAPHQL_CONCURRENCY', 4, 1),
+      clientConcurrency: readInt(env, 'GRAPHQL_CLIENT_CONCURRENCY', 2, 1),
       maxTokens: readInt(env, 'GRAPHQL_MAX_TOKENS', 10_000, 100),
       maxAliases: readInt(env, 'GRAPHQL_MAX_ALIASES', 100, 0),
       maxSelections: readInt(env, 'GRAPHQL_MAX_SELECTIONS', 500, 10),
+      maxMergedFields: readInt(env, 'GRAPHQL_MAX_MERGED_FIELDS', 100, 2),
+      schemaQueue: readInt(env, 'GRAPHQL_SCHEMA_QUEUE', 4, 0),
     },
     benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
     limits: readLimits(env),

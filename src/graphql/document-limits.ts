@@ -3,14 +3,22 @@
  * is not linear in every document: OverlappingFieldsCanBeMerged compares the fields and fragments
  * that share a response name pairwise, and prints the arguments of each pair
  * (https://spec.graphql.org/October2021/#sec-Field-Selection-Merging). Bounding the selections
- * (fields, fragment spreads and inline fragments), the aliases and the nesting of a document,
- * with the parser's own token limit (`maxTokens`), keeps the worst document inside the caps at
- * tens of milliseconds of validation; beyond them a document is refused in one linear pass and
- * no other rule walks it.
+ * (fields, fragment spreads and inline fragments), the aliases, the nesting of a document and
+ * the fields sharing one response name, with the parser's own token limit (`maxTokens`), keeps
+ * the worst document inside the caps at tens of milliseconds of validation; beyond them a
+ * document is refused in a linear pass or two and no other rule walks it.
  */
 import { GraphQLError, Kind, visit, type ASTVisitor, type DocumentNode, type ValidationContext } from 'graphql';
 import { badRequest } from '../fhir/outcomes.ts';
+import { findMostMergedResponseName } from './merged-fields.ts';
 
+/**
+ * The caps on one GraphQL document, checked by {@link documentLimitsRule} before any other
+ * validation rule walks it (with the parser's own `GRAPHQL_MAX_TOKENS`). Within them the
+ * costliest rule, OverlappingFieldsCanBeMerged, stays at tens of milliseconds; beyond them a
+ * document is refused with `BAD_USER_INPUT` (HTTP 400).
+ * https://spec.graphql.org/October2021/#sec-Field-Selection-Merging
+ */
 export interface DocumentLimits {
   /** Aliased fields in the document (`GRAPHQL_MAX_ALIASES`). */
   maxAliases: number;
@@ -18,6 +26,11 @@ export interface DocumentLimits {
   maxSelections: number;
   /** The operation depth limit (`GRAPHQL_MAX_DEPTH`); selection sets may nest twice as deep (an inline fragment per field). */
   maxDepth: number;
+  /**
+   * Fields sharing one response name in one selection set, its fragments' included
+   * (`GRAPHQL_MAX_MERGED_FIELDS`): validation compares each pair of them ({@link findMostMergedResponseName}).
+   */
+  maxMergedFields: number;
 }
 
 /** What {@link measureDocument} counts. */
@@ -74,6 +87,10 @@ export function checkDocumentLimits(document: DocumentNode, limits: DocumentLimi
   }
   const maxNesting = 2 * limits.maxDepth;
   if (size.nesting > maxNesting) return limitError(`The query nests selections ${size.nesting} levels deep; the limit is ${maxNesting}`);
+  const merged = findMostMergedResponseName(document);
+  if (merged.count > limits.maxMergedFields) {
+    return limitError(`The query selects "${merged.name.slice(0, 100)}" ${merged.count} times in one selection set (fragments included); the limit is ${limits.maxMergedFields}`);
+  }
   return undefined;
 }
 

@@ -4,8 +4,11 @@
  * `/fhir/$graphql` and `/fhir/{type}/{id}/$graphql` (whose root is that resource,
  * https://hl7.org/fhir/R4/graphql.html#invoking). The bearer token was verified by the app's
  * authentication hook; each document is capped and each operation costed and charged to the
- * client before it runs (`query-limits.ts`); each operation gets fresh loaders and reports the
- * SQL statements it cost in `extensions.statements`, its cost in `extensions.cost`.
+ * client before it runs (`query-limits.ts`); operations wait at a gate fair across clients
+ * (`operation-gate.ts`); each operation gets fresh loaders and reports the SQL statements it cost
+ * in `extensions.statements`, its cost in `extensions.cost`. An operation that asks the schema
+ * (introspection, `_service`) is answered by the schema worker off the main thread and sent as
+ * the worker's bytes (`schema-answers.ts`).
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -15,18 +18,18 @@ import { Kind, parse, print, type DocumentNode, type GraphQLSchema, type Operati
 import type { Config } from '../config.ts';
 import { badRequest, invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
+import { systemContext } from '../service/request-context.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
-import { buildResolvers } from './build-resolvers.ts';
-import { withAdminSchema } from './admin-schema.ts';
-import { withFederation } from './federation.ts';
-import { cachedIntrospectionBody, introspectionCachePlugin } from './introspection-cache.ts';
+import { buildGraphSchema } from './build-graph-schema.ts';
+import { SchemaAnswers, schemaAnswerPlugin, sendSchemaAnswer } from './schema-answers.ts';
+import { SchemaWorker } from './schema-worker.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
 import { OperationGate } from './operation-gate.ts';
 import { documentLimitsRule } from './document-limits.ts';
+import { warmUpGraphQL } from './warm-up.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
-import { attachResolvers, buildRuntimeSchema } from './runtime-schema.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
-import { RequestLoaders, type GraphQLContext } from './request-loaders.ts';
+import { RequestLoaders, type GraphQLContext, type RouteExchange } from './request-loaders.ts';
 
 const schemas = new WeakMap<object, GraphQLSchema>();
 
@@ -38,9 +41,7 @@ const schemas = new WeakMap<object, GraphQLSchema>();
 export function buildExecutableSchema(service: FhirService): GraphQLSchema {
   let built = schemas.get(service.model);
   if (!built) {
-    const schema = buildRuntimeSchema(service.model);
-    const executable = attachResolvers(schema, buildResolvers(schema, service.model));
-    built = withAdminSchema(withFederation(executable, service.model));
+    built = buildGraphSchema(service.model);
     schemas.set(service.model, built);
   }
   return built;
@@ -99,15 +100,6 @@ function rootedAt(type: string, id: string, body: Record<string, unknown>, maxTo
   return { ...body, query: print({ ...document, definitions }) };
 }
 
-/** Answers an introspection query from its kept bytes, gzipped when the client accepts it. */
-function sendCachedIntrospection(request: FastifyRequest, reply: FastifyReply, cached: { json: Buffer; gzip: Buffer }): FastifyReply {
-  invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
-  request.fhirContext.audit.begin('R', 'graphql');
-  reply.header('content-type', 'application/json; charset=utf-8').header('vary', 'accept-encoding');
-  if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) return reply.header('content-encoding', 'gzip').send(cached.gzip);
-  return reply.send(cached.json);
-}
-
 /** Parses a JSON GraphQL body that the app's raw parsers left as text. */
 function parseBody(request: FastifyRequest): void {
   if (typeof request.body !== 'string') return;
@@ -122,7 +114,10 @@ function parseBody(request: FastifyRequest): void {
 export async function registerGraphQL(app: FastifyInstance, service: FhirService, config: Config): Promise<ApolloServer<GraphQLContext>> {
   const started = performance.now();
   const schema = buildExecutableSchema(service);
-  app.log.info({ schemaBuildMs: Math.round(performance.now() - started), types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
+  const schemaBuildMs = Math.round(performance.now() - started);
+  const validationRules = [documentLimitsRule(config.graphql)];
+  const worker = new SchemaWorker(config.graphql.schemaQueue);
+  const answers = new SchemaAnswers(worker);
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.graphql.introspection,
@@ -134,29 +129,43 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     // The parser stops at GRAPHQL_MAX_TOKENS; the other caps are checked as validation starts,
     // the cost once the operation and its variables are known (the plugin).
     parseOptions: { maxTokens: config.graphql.maxTokens },
-    validationRules: [documentLimitsRule(config.graphql)],
+    validationRules,
     // A federated schema would switch on inline tracing for every request; we do not report traces.
     // Cache-control hints are not used (answers are per token), and the plugin would wrap every
     // field's resolver: ~10% of a nested query's time.
     plugins: [
-      queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount }),
-      resultDirectivesPlugin, statementsPlugin, introspectionCachePlugin, ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
+      queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount, maxIncluded: config.limits.search.maxIncluded }),
+      resultDirectivesPlugin, statementsPlugin, schemaAnswerPlugin(answers), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
     ],
   });
   await apollo.start();
+  const system = systemContext(`${config.publicUrl}/fhir`);
+  const warmUpMs = Math.round(await warmUpGraphQL(apollo, schema, validationRules, { ctx: system, service, loaders: new RequestLoaders(service, system) }));
+  app.log.info({ schemaBuildMs, warmUpMs, types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
+  // What each request's route and Apollo's plugins pass each other.
+  const exchanges = new WeakMap<FastifyRequest, RouteExchange>();
   const apolloHandler = fastifyApolloHandler(apollo, {
-    context: async (request: FastifyRequest) => {
+    context: async (request: FastifyRequest): Promise<GraphQLContext> => {
       invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
       const rootedAt = request.routeOptions.url === '/fhir/:type/:id/$graphql';
-      return { ctx: request.fhirContext, service, loaders: new RequestLoaders(service, request.fhirContext), rootedAt };
+      return { ctx: request.fhirContext, service, loaders: new RequestLoaders(service, request.fhirContext), rootedAt, exchange: exchanges.get(request) };
     },
   });
   type HandlerArgs = Parameters<typeof apolloHandler>;
-  const gate = new OperationGate(config.graphql.concurrency);
+  const gate = new OperationGate(config.graphql.concurrency, config.graphql.clientConcurrency);
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    const cached = config.graphql.introspection && request.method === 'POST' ? cachedIntrospectionBody(schema, request.body) : undefined;
-    if (cached) return sendCachedIntrospection(request, reply, cached);
-    return gate.run(async () => countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1])));
+    invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
+    const kept = request.method === 'POST' ? answers.keptFor(request.body) : undefined;
+    if (kept) {
+      request.fhirContext.audit.begin('R', 'graphql');
+      return sendSchemaAnswer(request, reply, kept);
+    }
+    return gate.run(request.fhirContext.auth.clientId, async (release) => {
+      const exchange: RouteExchange = { releaseSlot: release };
+      exchanges.set(request, exchange);
+      const body = await countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1]));
+      return exchange.schemaAnswer ? sendSchemaAnswer(request, reply, exchange.schemaAnswer) : body;
+    });
   };
   app.route({ method: ['GET', 'POST'], url: '/graphql', preValidation: async (request) => parseBody(request), handler: handle });
   app.route({ method: 'POST', url: '/fhir/$graphql', preValidation: async (request) => parseBody(request), handler: handle });
@@ -172,6 +181,9 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     },
     handler: handle,
   });
-  app.addHook('onClose', async () => apollo.stop());
+  app.addHook('onClose', async () => {
+    await worker.close();
+    await apollo.stop();
+  });
   return apollo;
 }

@@ -6,11 +6,15 @@
  * - `resources`: how many resources it may return (checked against `GRAPHQL_MAX_COST`). A search
  *   (`TList`, `TConnection`, a reverse reference) returns up to its `_count` (default
  *   `DEFAULT_COUNT`, at most `MAX_COUNT`) times what it nests; in a connection (a list ignores
- *   them) `_include` up to one resource per match for each parameter, `_revinclude` and `*` up to the {@link MAX_INCLUDED} cap;
+ *   them) `_include` up to one resource per match for each parameter, `_revinclude` and `*` up to
+ *   `SEARCH_MAX_INCLUDED` (what the search includes at most per page);
  *   an accurate total (`_total: "accurate"`, or a connection's `count`) is priced as a full
  *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation and
- *   each mutation one; `__schema` {@link SCHEMA_INTROSPECTION_COST}, `__type`
- *   {@link TYPE_INTROSPECTION_COST} (each at most `GRAPHQL_MAX_COST`: one always fits).
+ *   each mutation one; any other root field (`_clients`) a full page; and by the size of their
+ *   answer, at about 4 KB a resource: `__schema` {@link SCHEMA_INTROSPECTION_COST} and `_service`
+ *   {@link SERVICE_SDL_COST} (each at most `GRAPHQL_MAX_COST`, so one always fits), `__type(name:)`
+ *   one per {@link TYPE_ELEMENTS_PER_RESOURCE} members of the named type (`Query` about 210).
+ *   How many of those one operation may select is bounded by `schema-operation.ts`.
  * - `units`: the rate-limit units it is charged, one unit being one read, search or write against
  *   the database, as a REST interaction is: each root field 1, a search's accurate or estimated
  *   total 1 and each include parameter 1, a reverse reference or `Reference.resource` 1 wherever
@@ -25,17 +29,23 @@
  * Arithmetic saturates, so a hostile document can reach a huge cost but never `Infinity` or `NaN`.
  */
 import {
-  getNamedType, getVariableValues, isCompositeType, isInterfaceType, isLeafType, Kind, SchemaMetaFieldDef, typeFromAST, TypeMetaFieldDef,
+  getNamedType, getVariableValues, isCompositeType, isEnumType, isInputObjectType, isInterfaceType, isLeafType, isObjectType, isUnionType, Kind,
+  SchemaMetaFieldDef, typeFromAST, TypeMetaFieldDef,
   valueFromAST, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType,
   type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
 import { limitError } from './document-limits.ts';
 
-/** The page limits the search applies (`DEFAULT_COUNT`, `MAX_COUNT`) and `GRAPHQL_MAX_COST`. */
+/**
+ * What the search applies to a page (`DEFAULT_COUNT`, `MAX_COUNT`, `SEARCH_MAX_INCLUDED`) and
+ * `GRAPHQL_MAX_COST`: the cost of a search is what the search itself would return at most.
+ */
 export interface CostLimits {
   defaultCount: number;
   maxCount: number;
   maxCost: number;
+  /** `SEARCH_MAX_INCLUDED`: resources `_include`/`_revinclude` add to one page at most. */
+  maxIncluded: number;
 }
 
 /** An operation's cost; see the module comment. */
@@ -45,12 +55,16 @@ export interface OperationCost {
   units: number;
 }
 
-/** The most resources `_include`/`_revinclude` add to one search (`MAX_INCLUDED` of src/service/search-includes.ts). */
-export const MAX_INCLUDED = 1000;
 /** `__schema`: the whole schema's introspection is 23 MB of JSON (at most GRAPHQL_MAX_COST, so one always fits). */
 export const SCHEMA_INTROSPECTION_COST = 5000;
-/** `__type(name:)`: one type, up to a few thousand fields and arguments (the root types). */
-export const TYPE_INTROSPECTION_COST = 100;
+/** `_service { sdl }`: the subgraph SDL is 3.8 MB (at most GRAPHQL_MAX_COST, so one always fits). */
+export const SERVICE_SDL_COST = 1000;
+/**
+ * `__type(name:)` costs one resource per this many members of the named type (fields and their
+ * arguments, input fields, enum values, possible types): the whole schema's ~184,000 members
+ * make the 5,000 of `__schema`, so `Query` (~7,600) costs about 210 and `Patient` about 60.
+ */
+export const TYPE_ELEMENTS_PER_RESOURCE = 36;
 
 /** Values beyond this are as good as infinite, and stay finite numbers. */
 const SATURATED = 1e15;
@@ -64,11 +78,13 @@ function times(a: number, b: number): number {
   return a === 0 || b === 0 ? 0 : Math.min(a * b, SATURATED);
 }
 
-type FieldKind = 'read' | 'list' | 'connection' | 'reverse' | 'reference' | 'entities' | 'schema' | 'type' | 'root' | 'mutation' | 'plain';
+type FieldKind = 'read' | 'list' | 'connection' | 'reverse' | 'reference' | 'entities' | 'schema' | 'type' | 'service' | 'root' | 'mutation' | 'plain';
 
 /** What the walk needs to know of a schema, found once per schema. */
 interface SchemaShape {
   resourceTypes: ReadonlySet<string>;
+  /** Members of each named type that `__type` asked for, counted on first use. */
+  typeSizes: Map<string, number>;
 }
 
 const shapes = new WeakMap<GraphQLSchema, SchemaShape>();
@@ -78,7 +94,7 @@ function shapeOf(schema: GraphQLSchema): SchemaShape {
   if (!shape) {
     const resource = schema.getType('Resource');
     const resourceTypes = new Set(isInterfaceType(resource) ? schema.getPossibleTypes(resource).map((type) => type.name) : []);
-    shape = { resourceTypes };
+    shape = { resourceTypes, typeSizes: new Map() };
     shapes.set(schema, shape);
   }
   return shape;
@@ -162,6 +178,7 @@ class CostWalk {
     if (parent && parent === this.schema.getQueryType()) {
       if (name === '__schema') return 'schema';
       if (name === '__type') return 'type';
+      if (name === '_service') return 'service';
       if (name === '__typename') return 'plain';
       if (resources.has(name)) return 'read';
       if (searched('List')) return 'list';
@@ -182,6 +199,18 @@ class CostWalk {
     return valueFromAST(argNode.value, argDef.type, this.variables);
   }
 
+  /** `__type(name:)`: the named type's members, one resource per {@link TYPE_ELEMENTS_PER_RESOURCE}; an unknown type 1. */
+  private typeCost(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined): number {
+    const name = this.argument(node, field, 'name');
+    if (typeof name !== 'string') return 1;
+    let members = this.shape.typeSizes.get(name);
+    if (members === undefined) {
+      members = membersOf(this.schema, name);
+      if (members > 0) this.shape.typeSizes.set(name, members);
+    }
+    return Math.max(1, Math.ceil(members / TYPE_ELEMENTS_PER_RESOURCE));
+  }
+
   /** `_count` as the search applies it; a negative one is refused rather than subtracted. */
   private count(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined): number {
     const value = this.argument(node, field, '_count');
@@ -199,14 +228,15 @@ class CostWalk {
         const value = this.argument(node, field, name);
         return Array.isArray(value) ? value : value == null ? [] : [value];
       };
+      const max = this.limits.maxIncluded;
       for (const spec of list('_include')) {
         units++;
-        included += String(spec).endsWith('*') ? MAX_INCLUDED : n;
+        included = add(included, String(spec).endsWith('*') ? max : n);
       }
       const revincludes = list('_revinclude').length;
       units += revincludes;
-      if (revincludes > 0) included = MAX_INCLUDED;
-      included = Math.min(included, MAX_INCLUDED);
+      if (revincludes > 0) included = max;
+      included = Math.min(included, max);
     }
     let resources = included;
     const total = this.argument(node, field, '_total') ?? (accurateTotal ? 'accurate' : undefined);
@@ -230,11 +260,14 @@ class CostWalk {
       case 'mutation':
         return { depth, resources: add(1, inner.resources), units: add(1, inner.units) };
       case 'root':
-        return { depth, resources: inner.resources, units: add(1, inner.units) };
+        // An unpaged list of the server's own (`_clients`): priced as a full page of what it nests.
+        return { depth, resources: add(this.limits.maxCount, times(this.limits.maxCount, inner.resources)), units: add(1, inner.units) };
       case 'schema':
         return { depth, resources: Math.min(SCHEMA_INTROSPECTION_COST, this.limits.maxCost), units: 1 };
+      case 'service':
+        return { depth, resources: Math.min(SERVICE_SDL_COST, this.limits.maxCost), units: 1 };
       case 'type':
-        return { depth, resources: Math.min(TYPE_INTROSPECTION_COST, this.limits.maxCost), units: 1 };
+        return { depth, resources: this.typeCost(node, field), units: 1 };
       case 'entities': {
         const representations = this.argument(node, field, 'representations');
         const list = Array.isArray(representations) ? representations : [];
@@ -264,6 +297,20 @@ class CostWalk {
         return kind satisfies never;
     }
   }
+}
+
+/** The members `__type(name:)` lists for a type: fields with their arguments, input fields, enum values, possible types. */
+function membersOf(schema: GraphQLSchema, name: string): number {
+  const type = schema.getType(name);
+  if (!type) return 0;
+  let members = 1;
+  if (isObjectType(type) || isInterfaceType(type)) {
+    for (const field of Object.values(type.getFields())) members += 1 + field.args.length;
+  }
+  if (isInterfaceType(type) || isUnionType(type)) members += schema.getPossibleTypes(type).length;
+  if (isInputObjectType(type)) members += Object.keys(type.getFields()).length;
+  if (isEnumType(type)) members += type.getValues().length;
+  return members;
 }
 
 function combine(a: OperationCost, b: OperationCost): OperationCost {

@@ -2,17 +2,21 @@
  * Query protection, in two steps:
  *
  * 1. As validation starts, the document's caps ({@link documentLimitsRule}: aliases, selections,
- *    nesting; the parser already stopped at `GRAPHQL_MAX_TOKENS` tokens). Apollo validates a
- *    query text once and caches the result, so this runs once per text.
- * 2. In this plugin, once the operation is known (`didResolveOperation`, before execution), its
- *    cost with the request's own variables ({@link measureOperation}): a validation rule cannot
- *    do this, since it sees no variables and Apollo does not re-validate a cached text. An operation deeper than
- *    `GRAPHQL_MAX_DEPTH` or costlier than `GRAPHQL_MAX_COST` resources is refused with
- *    `BAD_USER_INPUT` (HTTP 400); otherwise its units are charged to the client's rate limit,
- *    and an operation the client cannot afford is refused with `TOO_MANY_REQUESTS` (HTTP 429,
- *    `Retry-After`) without running.
+ *    nesting, fields merged under one response name; the parser already stopped at
+ *    `GRAPHQL_MAX_TOKENS` tokens). Apollo validates a query text once and caches the result, so
+ *    this runs once per text.
+ * 2. In this plugin, once the operation is known (`didResolveOperation`, before execution): the
+ *    bounds on an operation that asks the schema ({@link readSchemaOperation}: `__schema`,
+ *    `__type`, `_service`), then the cost with the request's own variables
+ *    ({@link measureOperation}), which a validation rule cannot compute: it sees no variables,
+ *    and Apollo does not re-validate a cached text. An operation deeper than `GRAPHQL_MAX_DEPTH`
+ *    or costlier than `GRAPHQL_MAX_COST` resources is refused with `BAD_USER_INPUT` (HTTP 400);
+ *    otherwise its units are charged to the client's rate limit, and an operation the client
+ *    cannot afford is refused with `TOO_MANY_REQUESTS` (HTTP 429, `Retry-After`) without running.
+ *    A refused operation is not charged.
  *
- * The response reports `extensions.cost = { resources, units }`.
+ * The response reports `extensions.cost = { resources, units }` (an answer of the schema worker
+ * carries no extensions).
  * https://spec.graphql.org/October2021/#sec-Validation,
  * https://www.apollographql.com/docs/apollo-server/integrations/plugins-event-reference
  */
@@ -22,6 +26,7 @@ import type { RequestContext } from '../service/request-context.ts';
 import { limitError, type DocumentLimits } from './document-limits.ts';
 import { toRequestError } from './graphql-errors.ts';
 import { measureOperation, type CostLimits, type OperationCost } from './operation-cost.ts';
+import { readSchemaOperation } from './schema-operation.ts';
 import type { GraphQLContext } from './request-loaders.ts';
 
 /** The caps on a document and the limits on an operation's depth and cost. */
@@ -56,6 +61,7 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<Graph
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
+          readSchemaOperation(schema, document, operation);
           cost = measureOperation(schema, document, operation, request.variables, limits);
           if (!cost) return;
           assertWithinLimits(cost, limits);

@@ -10,6 +10,7 @@ import { parseFhirJson } from '../fhir/fhir-json.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import type { RequestContext } from '../service/request-context.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
+import type { KeptAnswer } from './schema-worker.ts';
 
 export type FhirObject = Record<string, unknown> & { resourceType: string; id?: string };
 
@@ -20,6 +21,19 @@ export interface GraphQLContext {
   loaders: RequestLoaders;
   /** True on `/fhir/{type}/{id}/$graphql`, whose answer is the resource's fields at the root. */
   rootedAt?: boolean;
+  /** What the route and the plugins pass each other (set by the route). */
+  exchange?: RouteExchange;
+}
+
+/**
+ * Between a GraphQL route and Apollo's plugins, held by reference (Apollo gives each operation a
+ * shallow copy of the context, so a plugin's assignment to the context itself is lost).
+ */
+export interface RouteExchange {
+  /** Gives the request's gate slot back early: an operation the schema worker answers waits on another thread. */
+  releaseSlot(): void;
+  /** The schema worker's answer, which the route sends as bytes in place of Apollo's body. */
+  schemaAnswer?: KeptAnswer;
 }
 
 export class RequestLoaders {

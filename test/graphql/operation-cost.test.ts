@@ -6,13 +6,13 @@
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadFhirModel } from '../../src/fhir/fhir-model.ts';
-import { withFederation } from '../../src/graphql/federation.ts';
+import { buildGraphSchema } from '../../src/graphql/build-graph-schema.ts';
 import { measureOperation, type CostLimits } from '../../src/graphql/operation-cost.ts';
-import { buildRuntimeSchema } from '../../src/graphql/runtime-schema.ts';
 
 const model = loadFhirModel();
-const schema = withFederation(buildRuntimeSchema(model), model);
-const LIMITS: CostLimits = { defaultCount: 20, maxCount: 1000, maxCost: 10_000 };
+/** The schema the server serves: FHIR, Federation and admin fields. */
+const schema = buildGraphSchema(model);
+const LIMITS: CostLimits = { defaultCount: 20, maxCount: 1000, maxCost: 10_000, maxIncluded: 1000 };
 
 function cost(query: string, variables?: Record<string, unknown>, limits = LIMITS) {
   const document = parse(query);
@@ -37,7 +37,7 @@ describe('measureOperation', () => {
       .toMatchObject({ resources: 2, units: 1 });
     expect(cost('{ _entities(representations: [{ __typename: "Patient", id: "1" }, { __typename: "Practitioner", id: "2" }]) { __typename } }'))
       .toMatchObject({ resources: 2, units: 2 });
-    expect(cost('{ _service { sdl } __typename }')).toMatchObject({ resources: 0, units: 1 });
+    expect(cost('{ __typename }')).toMatchObject({ resources: 0, units: 0 });
   });
 
   it('costs a connection with its includes, its total and the included edges it nests', () => {
@@ -46,6 +46,16 @@ describe('measureOperation', () => {
     expect(cost('{ PatientConnection(_count: 10, _total: "estimate") { edges { included { ... on Observation { subject { resource { id } } } } } } }'))
       .toMatchObject({ resources: 10 + 10, units: 2 + 1 });
     expect(cost('{ PatientConnection(_count: 0, _include: "Patient:organization") { count } }')).toMatchObject({ resources: 1000, units: 2 });
+  });
+
+  it('prices _revinclude and _include=*:* at the configured SEARCH_MAX_INCLUDED, not a built-in 1,000 (review #11)', () => {
+    const small = { ...LIMITS, maxIncluded: 50 };
+    expect(cost('{ PatientConnection(_count: 10, _revinclude: "Observation:subject") { edges { mode } } }', undefined, small))
+      .toMatchObject({ resources: 10 + 50, units: 2 });
+    expect(cost('{ PatientConnection(_count: 10, _include: "*") { edges { mode } } }', undefined, small)).toMatchObject({ resources: 10 + 50 });
+    const large = { ...LIMITS, maxIncluded: 4000 };
+    expect(cost('{ PatientConnection(_count: 10, _revinclude: "Observation:subject") { edges { resource { id } } } }', undefined, large))
+      .toMatchObject({ resources: 10 + 4000, units: 2 });
   });
 
   it('reads _count from the coerced variables, defaults included, and refuses a negative one', () => {
@@ -78,9 +88,24 @@ describe('measureOperation', () => {
     expect(zero).toMatchObject({ resources: 0, units: 1 });
   });
 
-  it('prices introspection: __schema 5,000 and __type 100, never more than GRAPHQL_MAX_COST', () => {
+  it('prices what answers from the schema by its size: __schema 5,000, _service 1,000, __type by the named type (review #3)', () => {
     expect(cost('{ __schema { types { name fields { name } } } }')).toMatchObject({ resources: 5000, units: 1 });
-    expect(cost('{ __type(name: "Patient") { fields { name } } }')).toMatchObject({ resources: 100, units: 1 });
     expect(cost('{ __schema { types { name } } }', undefined, { ...LIMITS, maxCost: 1000 })).toMatchObject({ resources: 1000 });
+    expect(cost('{ _service { sdl } __typename }')).toMatchObject({ resources: 1000, units: 1 });
+    // One resource per 36 members (fields with their arguments, input fields, enum values): Query ~7,600, Patient ~2,100.
+    const query = cost('{ __type(name: "Query") { fields { name args { name } } } }')!;
+    expect(query.resources).toBeGreaterThan(150);
+    expect(query.resources).toBeLessThan(300);
+    const patient = cost('query($t: String!) { __type(name: $t) { fields { name } } }', { t: 'Patient' })!;
+    expect(patient.resources).toBeGreaterThan(30);
+    expect(patient.resources).toBeLessThan(query.resources);
+    expect(cost('{ __type(name: "Boolean") { name } }')).toMatchObject({ resources: 1, units: 1 });
+    expect(cost('{ __type(name: "NoSuchType") { name } }')).toMatchObject({ resources: 1, units: 1 });
+    expect(cost('{ a: __type(name: "Query") { name } b: __type(name: "Query") { name } }')!.resources).toBe(2 * query.resources);
+  });
+
+  it('prices a root field of no other kind (the admin list of clients) as a full page, not as nothing (review #3)', () => {
+    expect(cost('{ _clients { client_id } }')).toMatchObject({ resources: 1000, units: 1 });
+    expect(cost('{ _clients { client_id } }', undefined, { ...LIMITS, maxCount: 50 })).toMatchObject({ resources: 50, units: 1 });
   });
 });

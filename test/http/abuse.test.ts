@@ -6,8 +6,10 @@
  * bystander starts, so building them does not count against the server.
  */
 import { request as httpRequest } from 'node:http';
+import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBystander, type BystanderReport } from '../helpers/bystander.ts';
+import { withStringIndexLocked } from '../helpers/string-index-lock.ts';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -59,6 +61,32 @@ function postTokenFrom(from: string, form: URLSearchParams): Promise<number> {
       host: target.hostname, port: target.port, path: target.pathname, method: 'POST', localAddress: from,
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(payload) },
     }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode ?? 0)); });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * POSTs a GraphQL query and counts the answer's bytes without decoding them (parsing a 23 MB
+ * introspection answer would block the test's own loop, which is the server's): its status, the
+ * Retry-After header, its size and its first bytes.
+ */
+function gqlBytes(query: string, token: string): Promise<{ status: number; retryAfter?: string; size: number; head: string }> {
+  const target = new URL(`${t.url}/graphql`);
+  const payload = JSON.stringify({ query });
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: target.hostname, port: target.port, path: target.pathname, method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'identity', authorization: `Bearer ${token}`, 'content-length': Buffer.byteLength(payload) },
+    }, (res) => {
+      let size = 0;
+      let head = '';
+      res.on('data', (chunk: Buffer) => {
+        if (head.length < 200) head += chunk.subarray(0, 200).toString('utf8');
+        size += chunk.length;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, size, head }));
+    });
     req.on('error', reject);
     req.end(payload);
   });
@@ -202,5 +230,62 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
     expectRefused(bigHeaders, 431);
     expect(longUrl.text).not.toContain('xxxxxxxxxx');
     expect(bigHeaders.text).not.toContain('xxxxxxxxxx');
+  });
+
+  it('13. four GraphQL operations of 20 slow searches from one client: the other client\'s GraphQL reads are not held up (review #4)', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const slow = aliases(20, 'PatientList(name: "nobody", _count: 1) { id }');
+    // Each search waits for the locked string index; the lock goes when the check is done, and the operations finish.
+    const { attack } = await withStringIndexLocked(t, async () => {
+      let sent: Promise<number[]> | undefined;
+      await whileOthersRead('slow GraphQL operations of one client', async () => {
+        sent = Promise.all(Array.from({ length: 4 }, () => gql(slow, {}, token).then((res) => res.status)));
+        await sleep(2_000);
+      });
+      return { attack: sent! };
+    });
+    expect(await attack).toEqual([200, 200, 200, 200]);
+  });
+
+  describe('14. introspection and _service from the narrowest client are answered off the main thread, or refused (review #3)', () => {
+    const introspection = getIntrospectionQuery();
+    // The standard query's __schema selection, and its fragments, to alias and repeat.
+    const schemaField = introspection.slice(introspection.indexOf('__schema'), introspection.indexOf('fragment FullType')).trim().replace(/}\s*$/, '');
+    const fragments = introspection.slice(introspection.indexOf('fragment FullType'));
+
+    it('the standard introspection query renamed (not kept): answered in full', async () => {
+      const token = await t.tokenWithScope('system/Patient.rs');
+      const res = await whileOthersRead('renamed introspection', () => gqlBytes(introspection.replace('query IntrospectionQuery', 'query Renamed'), token));
+      expect(res.status).toBe(200);
+      expect(res.head).toMatch(/^\{"data":\{"__schema":\{"queryType":\{"name":"Query"/);
+      expect(res.size).toBeGreaterThan(20_000_000);
+    }, 120_000);
+
+    it('two aliased __schema, 40 __type(name: "Query") through a fragment, 100 _service { sdl }: refused', async () => {
+      // A client each: a new client's burst may meet its rate-limit claim (429) before the limiter syncs.
+      const tokens = await Promise.all(Array.from({ length: 4 }, () => t.tokenWithScope('system/Patient.rs')));
+      const typeFragment = 'fragment T on __Type { fields { name args { name defaultValue type { name kind ofType { name kind } } } } }';
+      const answers = await whileOthersRead('aliased introspection and _service', async () => [
+        await gql(`query { a: ${schemaField} b: ${schemaField} }\n${fragments}`, {}, tokens[0]),
+        await gql(`{ ${Array.from({ length: 40 }, (_, i) => `a${i}: __type(name: "Query") { ...T }`).join(' ')} } ${typeFragment}`, {}, tokens[1]),
+        await gql(aliases(100, '_service { sdl }'), {}, tokens[2]),
+        await gql('{ __schema { a: types { name } b: types { name } } }', {}, tokens[3]),
+      ]);
+      for (const res of answers) {
+        expect(res.status, res.text.slice(0, 300)).toBe(400);
+        expectGraphQLRefused(res);
+      }
+    });
+
+    it('eight clients\' distinct introspection queries at once: each answered or refused with 503 and Retry-After', async () => {
+      const tokens = await Promise.all(Array.from({ length: 8 }, () => t.tokenWithScope('system/Patient.rs')));
+      const answers = await whileOthersRead('eight introspections at once', () => Promise.all(tokens.map((token, i) =>
+        gqlBytes(introspection.replace('query IntrospectionQuery', `query Client${i}`), token))));
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.every((s) => s === 200 || s === 503), statuses.join(',')).toBe(true);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+      for (const refused of answers.filter((a) => a.status === 503)) expect(refused.retryAfter).toMatch(/^\d+$/);
+      for (const answered of answers.filter((a) => a.status === 200)) expect(answered.size).toBeGreaterThan(20_000_000);
+    }, 180_000);
   });
 });

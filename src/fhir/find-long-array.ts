@@ -16,6 +16,7 @@ interface Frame {
   expectKey: boolean;
 }
 
+/** Where {@link findLongArray} found an array longer than its limit: named in the 422 answer. */
 export interface LongArray {
   /** The array's path from the root, FHIRPath-like: `.name[0].given`, or `[0].value` in a root array. */
   path: string;

@@ -8,6 +8,7 @@
  */
 import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { FhirModel } from '../fhir/fhir-model.ts';
+import { parseFhirJson } from '../fhir/fhir-json.ts';
 import { FhirError, notFound } from '../fhir/outcomes.ts';
 import { isAllowed } from '../service/authorize.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
@@ -86,7 +87,7 @@ function listResolver(type: string): ListResolver {
   return async (_source, args, context) => {
     const params = searchParamsOf(args).filter(([name]) => !LIST_IGNORED.has(name));
     const bundle = await context.service.search(context.ctx, type, params, { strict: true });
-    return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => JSON.parse(e.resourceJson!) as FhirObject);
+    return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => parseFhirJson(e.resourceJson!) as FhirObject);
   };
 }
 
@@ -109,7 +110,7 @@ function connectionResolver(type: string): ConnectionResolver {
       previous: cursorOf(link('previous')),
       next: cursorOf(link('next')),
       edges: matches.map((e) => {
-        const resource = JSON.parse(e.resourceJson!) as FhirObject;
+        const resource = parseFhirJson(e.resourceJson!) as FhirObject;
         // An included resource of another type is no `T`: it goes in `included` only.
         return {
           mode: e.search?.mode,

@@ -16,6 +16,7 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Kind, parse, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { Config } from '../config.ts';
+import { parseFhirJson } from '../fhir/fhir-json.ts';
 import { badRequest, invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import { systemContext } from '../service/request-context.ts';
@@ -100,11 +101,14 @@ function rootedAt(type: string, id: string, body: Record<string, unknown>, maxTo
   return { ...body, query: print({ ...document, definitions }) };
 }
 
-/** Parses a JSON GraphQL body that the app's raw parsers left as text. */
+/**
+ * Parses a JSON GraphQL body that the app's raw parsers left as text, keeping each number's exact
+ * digits (a variable's `72.50` reaches the `Decimal` scalar and the store as `72.50`, DECISIONS.md §3).
+ */
 function parseBody(request: FastifyRequest): void {
   if (typeof request.body !== 'string') return;
   try {
-    request.body = JSON.parse(request.body);
+    request.body = parseFhirJson(request.body);
   } catch {
     throw badRequest('The GraphQL request body is not valid JSON');
   }

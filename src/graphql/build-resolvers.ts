@@ -9,7 +9,7 @@
 import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { FhirModel } from '../fhir/fhir-model.ts';
 import { parseFhirJson } from '../fhir/fhir-json.ts';
-import { FhirError, notFound } from '../fhir/outcomes.ts';
+import { badRequest, FhirError, notFound } from '../fhir/outcomes.ts';
 import { isAllowed } from '../service/authorize.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
 import type { MutationResolvers, QueryResolvers, ReferenceResolvers, ResolverFn } from './generated/resolver-types.ts';
@@ -73,9 +73,21 @@ function wantsField(info: GraphQLResolveInfo, name: string): boolean {
   return info.fieldNodes.some((node) => node.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === name));
 }
 
+/**
+ * The id a read field names: `_id` (the FHIR GraphQL page's form) or `id` (Medplum's and HAPI's
+ * documentation), exactly one of them.
+ */
+function readId(args: { _id?: unknown; id?: unknown }): string {
+  const given = [args._id, args.id].filter((value) => value !== undefined && value !== null);
+  if (given.length !== 1) {
+    throw badRequest(`Name the resource to read with either \`id\` or \`_id\`, not ${given.length === 0 ? 'neither' : 'both'}`, '_id');
+  }
+  return String(given[0]);
+}
+
 function readResolver(type: string): ReadResolver {
   return async (_source, args, context) => {
-    const version = await context.service.read(context.ctx, type, String(args._id));
+    const version = await context.service.read(context.ctx, type, readId(args));
     return context.loaders.object(version);
   };
 }

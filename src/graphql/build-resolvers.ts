@@ -13,6 +13,7 @@ import { badRequest, FhirError, notFound } from '../fhir/outcomes.ts';
 import { isAllowed } from '../service/authorize.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
 import type { MutationResolvers, QueryResolvers, ReferenceResolvers, ResolverFn } from './generated/resolver-types.ts';
+import { argumentsWithCursor, encodeConnectionCursor } from './connection-cursor.ts';
 import { forbiddenError, toGraphQLError } from './graphql-errors.ts';
 import { fhirScalars } from './graphql-scalars.ts';
 import { selectedElements } from './selected-elements.ts';
@@ -108,19 +109,24 @@ function cursorOf(url: string | undefined): string | undefined {
 }
 
 function connectionResolver(type: string): ConnectionResolver {
-  return async (_source, args, context, info) => {
+  return async (_source, given, context, info) => {
+    // A cursor carries the arguments of the search it pages (`connection-cursor.ts`).
+    const args = argumentsWithCursor(given, info.parentType.getFields()[info.fieldName].args);
     const params = searchParamsOf(args);
-    if (wantsField(info, 'count') && !('_total' in args)) params.push(['_total', 'accurate']);
+    if (wantsField(info, 'count') && (args._total === undefined || args._total === null)) params.push(['_total', 'accurate']);
     const bundle = await context.service.search(context.ctx, type, params, { strict: true });
-    const link = (relation: string) => bundle.link?.find((l) => l.relation === relation)?.url;
+    const cursor = (relation: string) => {
+      const page = cursorOf(bundle.link?.find((l) => l.relation === relation)?.url);
+      return page === undefined ? undefined : encodeConnectionCursor(args, page);
+    };
     const matches = bundle.entry.filter((e) => e.search?.mode !== 'outcome');
     return {
       count: bundle.total,
       offset: typeof args._offset === 'number' ? args._offset : 0,
       pagesize: matches.filter((e) => e.search?.mode === 'match').length,
       first: undefined,
-      previous: cursorOf(link('previous')),
-      next: cursorOf(link('next')),
+      previous: cursor('previous'),
+      next: cursor('next'),
       edges: matches.map((e) => {
         const resource = parseFhirJson(e.resourceJson!) as FhirObject;
         // An included resource of another type is no `T`: it goes in `included` only.

@@ -1,5 +1,5 @@
 /**
- * Wires the HTTP server: Fastify with gzip, the FHIR JSON body parsers, `/healthz`, the REST
+ * Wires the HTTP server: Fastify with gzip, CORS, the FHIR JSON body parsers, `/healthz`, the REST
  * facade's route table (plus 405 answers for methods a path does not serve) and the one error
  * handler. Returns the app unstarted, so tests and `main.ts` both listen on it.
  */
@@ -16,6 +16,7 @@ import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from './security.ts';
 import { scopeRequestQueries } from './request-scope.ts';
+import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
 import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-baseline.ts';
 import { startGraphQL } from '../graphql/graphql-server.ts';
@@ -78,6 +79,8 @@ export async function buildApp({ config, service, security, logger = true }: App
   // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
   scopeRequestQueries(app, { statementTimeoutMs: config.limits.statementTimeoutMs, connections: config.dbRequestConnections });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
+  // Before the authentication hook: a browser's preflight carries no token.
+  await registerCors(app, config.corsOrigins);
 
   app.removeAllContentTypeParsers();
   const { maxRepeats } = config.limits.resource;

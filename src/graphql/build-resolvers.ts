@@ -1,10 +1,12 @@
 /**
  * Resolvers for the generated graph, derived from the schema's own field names (the FHIR GraphQL
- * conventions, https://hl7.org/fhir/R4/graphql.html): `Patient(_id)`, `PatientList(…)`,
- * `PatientConnection(…)`, `Reference.resource`, reverse references `Patient.ObservationList(
+ * conventions, https://hl7.org/fhir/R4/graphql.html): `Patient(_id)` (or `Patient(id)`),
+ * `PatientList(…)`, `PatientConnection(…)` (whose cursors carry their search,
+ * `connection-cursor.ts`), `Reference.resource`, reverse references `Patient.ObservationList(
  * _reference: subject, …)`, and the mutations `PatientCreate/Update/Delete`. Every resolver goes
  * through the core service, so validation, authorisation, versions, audit and change events are
- * the REST facade's; reads go through the per-request loaders.
+ * the REST facade's; reads go through the per-request loaders, and every resource is parsed with
+ * its decimals exact (`parseFhirJson`).
  */
 import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { FhirModel } from '../fhir/fhir-model.ts';

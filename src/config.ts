@@ -26,6 +26,13 @@ export interface Config {
   maxCount: number;
   defaultCount: number;
   webhookAllowPrivate: boolean;
+  /**
+   * `CORS_ORIGINS`: the browser origins (`https://app.example.org`, exact, no path) whose pages
+   * may call `/graphql`, `/fhir` and `/auth`; `['*']` allows any origin, `[]` (the default) none.
+   * Preflights are answered either way, without a token (`http/cors.ts`).
+   * https://fetch.spec.whatwg.org/#http-cors-protocol
+   */
+  corsOrigins: readonly string[];
   /** Default per-client limits for API requests (0 = none); a client's `--rate` overrides them. */
   rateLimit: { perSecond: number; perMinute: number };
   /** Token-endpoint limits per client and per IP, against brute force. */
@@ -129,6 +136,37 @@ function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return raw;
 }
 
+/** A host name or an IP address, as a browser's `Origin` carries it (no wildcard). */
+const ORIGIN_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/;
+
+/** `text` as the origin a browser would send (`https://app.example.org`), or undefined when it is no origin. */
+function originOf(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password && !text.endsWith('#') && !text.endsWith('?');
+  return (url.protocol === 'http:' || url.protocol === 'https:') && bare && ORIGIN_HOST.test(url.hostname) ? url.origin : undefined;
+}
+
+/**
+ * `CORS_ORIGINS`: a comma-separated list of origins, each `http(s)://host[:port]` (written as a
+ * browser sends it after normalising case, default port and a trailing slash), or `*` alone.
+ * Anything else (a path, another scheme, a pattern) stops the start: a browser sends the exact
+ * origin, so a near-miss would silently allow nothing.
+ */
+function readCorsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const items = (env.CORS_ORIGINS ?? '').split(',').map((item) => trimTrailingSlashes(item.trim())).filter(Boolean);
+  if (items.length === 1 && items[0] === '*') return ['*'];
+  return items.map((item) => {
+    const origin = originOf(item);
+    if (!origin) throw new Error(`CORS_ORIGINS must list origins such as https://app.example.org (or be * alone), got "${item.slice(0, 100)}"`);
+    return origin;
+  });
+}
+
 function readLimits(env: NodeJS.ProcessEnv): Limits {
   const d = DEFAULT_LIMITS;
   return {
@@ -166,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxCount: readInt(env, 'MAX_COUNT', 1000, 1),
     defaultCount: readInt(env, 'DEFAULT_COUNT', 20, 1),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',
+    corsOrigins: readCorsOrigins(env),
     rateLimit: { perSecond: readInt(env, 'RATE_LIMIT_PER_SECOND', 200), perMinute: readInt(env, 'RATE_LIMIT_PER_MINUTE', 6000) },
     tokenRateLimit: { perSecond: readInt(env, 'TOKEN_RATE_LIMIT_PER_SECOND', 20), perMinute: readInt(env, 'TOKEN_RATE_LIMIT_PER_MINUTE', 300) },
     graphql: {

@@ -58,7 +58,7 @@ export function graphqlArgName(code: string): string {
   return code.replace(/-/g, '_');
 }
 
-/** Root query field that reads one resource (`Patient(_id: ID!)`). https://hl7.org/fhir/R4/graphql.html#searching */
+/** Root query field that reads one resource (`Patient(_id: ID, id: ID)`). https://hl7.org/fhir/R4/graphql.html#searching */
 export function readFieldName(resourceType: string): string {
   return resourceType;
 }

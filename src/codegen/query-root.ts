@@ -1,5 +1,6 @@
 /**
- * The query root: per resource type `T`, a read (`T(_id: ID!)`), a search returning a list
+ * The query root: per resource type `T`, a read (`T(_id: ID)`, or `T(id: ID)` as Medplum's and
+ * HAPI's documentation write it; exactly one of the two), a search returning a list
  * (`TList(<search args>, _count, _offset, _sort, _include, _revinclude, _total)`) and a cursor
  * search (`TConnection(<same>, _cursor)`) with its `TConnection`/`TEdge` types, as the FHIR
  * GraphQL page defines them. `_filter` is not offered (the search engine has no `_filter`).
@@ -13,7 +14,7 @@ import { LIST_RESULT_ARGS, listSearchArgs, renderArgs } from './search-args.ts';
 export function renderQueryFields(model: FhirModel, resourceType: string): string[] {
   const searchArgs = listSearchArgs(model, resourceType);
   return [
-    `${readFieldName(resourceType)}(_id: ID!): ${resourceType}`,
+    `${readFieldName(resourceType)}(_id: ID, id: ID): ${resourceType}`,
     `${listFieldName(resourceType)}(${renderArgs(searchArgs, LIST_RESULT_ARGS)}): [${resourceType}]`,
     `${connectionTypeName(resourceType)}(${renderArgs(searchArgs, [...LIST_RESULT_ARGS, ['_cursor', 'String']])}): ${connectionTypeName(resourceType)}`,
   ];

@@ -1,17 +1,21 @@
 /**
  * Resolvers for the generated graph, derived from the schema's own field names (the FHIR GraphQL
- * conventions, https://hl7.org/fhir/R4/graphql.html): `Patient(_id)`, `PatientList(…)`,
- * `PatientConnection(…)`, `Reference.resource`, reverse references `Patient.ObservationList(
+ * conventions, https://hl7.org/fhir/R4/graphql.html): `Patient(_id)` (or `Patient(id)`),
+ * `PatientList(…)`, `PatientConnection(…)` (whose cursors carry their search,
+ * `connection-cursor.ts`), `Reference.resource`, reverse references `Patient.ObservationList(
  * _reference: subject, …)`, and the mutations `PatientCreate/Update/Delete`. Every resolver goes
  * through the core service, so validation, authorisation, versions, audit and change events are
- * the REST facade's; reads go through the per-request loaders.
+ * the REST facade's; reads go through the per-request loaders, and every resource is parsed with
+ * its decimals exact (`parseFhirJson`).
  */
 import { GraphQLObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo, type GraphQLSchema } from 'graphql';
 import type { FhirModel } from '../fhir/fhir-model.ts';
-import { FhirError, notFound } from '../fhir/outcomes.ts';
+import { parseFhirJson } from '../fhir/fhir-json.ts';
+import { badRequest, FhirError, notFound } from '../fhir/outcomes.ts';
 import { isAllowed } from '../service/authorize.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
 import type { MutationResolvers, QueryResolvers, ReferenceResolvers, ResolverFn } from './generated/resolver-types.ts';
+import { argumentsWithCursor, encodeConnectionCursor } from './connection-cursor.ts';
 import { forbiddenError, toGraphQLError } from './graphql-errors.ts';
 import { fhirScalars } from './graphql-scalars.ts';
 import { selectedElements } from './selected-elements.ts';
@@ -72,9 +76,21 @@ function wantsField(info: GraphQLResolveInfo, name: string): boolean {
   return info.fieldNodes.some((node) => node.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === name));
 }
 
+/**
+ * The id a read field names: `_id` (the FHIR GraphQL page's form) or `id` (Medplum's and HAPI's
+ * documentation), exactly one of them.
+ */
+function readId(args: { _id?: unknown; id?: unknown }): string {
+  const given = [args._id, args.id].filter((value) => value !== undefined && value !== null);
+  if (given.length !== 1) {
+    throw badRequest(`Name the resource to read with either \`id\` or \`_id\`, not ${given.length === 0 ? 'neither' : 'both'}`, '_id');
+  }
+  return String(given[0]);
+}
+
 function readResolver(type: string): ReadResolver {
   return async (_source, args, context) => {
-    const version = await context.service.read(context.ctx, type, String(args._id));
+    const version = await context.service.read(context.ctx, type, readId(args));
     return context.loaders.object(version);
   };
 }
@@ -86,7 +102,7 @@ function listResolver(type: string): ListResolver {
   return async (_source, args, context) => {
     const params = searchParamsOf(args).filter(([name]) => !LIST_IGNORED.has(name));
     const bundle = await context.service.search(context.ctx, type, params, { strict: true });
-    return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => JSON.parse(e.resourceJson!) as FhirObject);
+    return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => parseFhirJson(e.resourceJson!) as FhirObject);
   };
 }
 
@@ -95,21 +111,26 @@ function cursorOf(url: string | undefined): string | undefined {
 }
 
 function connectionResolver(type: string): ConnectionResolver {
-  return async (_source, args, context, info) => {
+  return async (_source, given, context, info) => {
+    // A cursor carries the arguments of the search it pages (`connection-cursor.ts`).
+    const args = argumentsWithCursor(given, info.parentType.getFields()[info.fieldName].args);
     const params = searchParamsOf(args);
-    if (wantsField(info, 'count') && !('_total' in args)) params.push(['_total', 'accurate']);
+    if (wantsField(info, 'count') && (args._total === undefined || args._total === null)) params.push(['_total', 'accurate']);
     const bundle = await context.service.search(context.ctx, type, params, { strict: true });
-    const link = (relation: string) => bundle.link?.find((l) => l.relation === relation)?.url;
+    const cursor = (relation: string) => {
+      const page = cursorOf(bundle.link?.find((l) => l.relation === relation)?.url);
+      return page === undefined ? undefined : encodeConnectionCursor(args, page);
+    };
     const matches = bundle.entry.filter((e) => e.search?.mode !== 'outcome');
     return {
       count: bundle.total,
       offset: typeof args._offset === 'number' ? args._offset : 0,
       pagesize: matches.filter((e) => e.search?.mode === 'match').length,
       first: undefined,
-      previous: cursorOf(link('previous')),
-      next: cursorOf(link('next')),
+      previous: cursor('previous'),
+      next: cursor('next'),
       edges: matches.map((e) => {
-        const resource = JSON.parse(e.resourceJson!) as FhirObject;
+        const resource = parseFhirJson(e.resourceJson!) as FhirObject;
         // An included resource of another type is no `T`: it goes in `included` only.
         return {
           mode: e.search?.mode,

@@ -2,7 +2,9 @@
  * The graph over HTTP: the executable schema (built at start from the FHIR model, DECISIONS.md
  * §6), Apollo Server behind Fastify at `/graphql` and the FHIR GraphQL endpoints
  * `/fhir/$graphql` and `/fhir/{type}/{id}/$graphql` (whose root is that resource,
- * https://hl7.org/fhir/R4/graphql.html#invoking). The bearer token was verified by the app's
+ * https://hl7.org/fhir/R4/graphql.html#invoking), each by GET (queries only) or POST (a JSON body,
+ * or the query as an `application/graphql` body: `graphql-http-request.ts`); a subscription is
+ * refused over HTTP (`subscription-over-http.ts`). The bearer token was verified by the app's
  * authentication hook; each document is capped and each operation costed and charged to the
  * client before it runs (`query-limits.ts`); operations wait at a gate fair across clients
  * (`operation-gate.ts`); each operation gets fresh loaders and reports the SQL statements it cost
@@ -10,13 +12,13 @@
  * (introspection, `_service`) is answered by the schema worker off the main thread and sent as
  * the worker's bytes (`schema-answers.ts`).
  */
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { Readable } from 'node:stream';
+import { ApolloServer, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Kind, parse, print, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { Config } from '../config.ts';
-import { badRequest, invariant } from '../fhir/outcomes.ts';
+import { invariant } from '../fhir/outcomes.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import { systemContext } from '../service/request-context.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
@@ -24,11 +26,13 @@ import { buildGraphSchema } from './build-graph-schema.ts';
 import { SchemaAnswers, schemaAnswerPlugin, sendSchemaAnswer } from './schema-answers.ts';
 import { SchemaWorker } from './schema-worker.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
+import { graphqlRequestOf, type GraphQLRoot } from './graphql-http-request.ts';
 import { OperationGate } from './operation-gate.ts';
 import { documentLimitsRule } from './document-limits.ts';
 import { warmUpGraphQL } from './warm-up.ts';
 import { queryLimitsPlugin } from './query-limits.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
+import { subscriptionOverHttpPlugin } from './subscription-over-http.ts';
 import { RequestLoaders, type GraphQLContext, type RouteExchange } from './request-loaders.ts';
 
 const schemas = new WeakMap<object, GraphQLSchema>();
@@ -71,47 +75,29 @@ const statementsPlugin: ApolloServerPlugin<GraphQLContext> = {
   },
 };
 
-/** The body of `/fhir/{type}/{id}/$graphql`, rewritten so its root is that resource. */
-function rootedAt(type: string, id: string, body: Record<string, unknown>, maxTokens: number): Record<string, unknown> {
-  if (typeof body.query !== 'string') throw badRequest('A GraphQL request needs a "query"');
-  let document: DocumentNode;
-  try {
-    document = parse(body.query, { maxTokens });
-  } catch (err) {
-    throw badRequest(`The GraphQL query does not parse: ${(err as Error).message.slice(0, 200)}`);
-  }
-  const definitions = document.definitions.map((definition) => {
-    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'query') return definition;
-    const wrapped: OperationDefinitionNode = {
-      ...definition,
-      selectionSet: {
-        kind: Kind.SELECTION_SET,
-        selections: [{
-          kind: Kind.FIELD,
-          alias: { kind: Kind.NAME, value: 'resource' },
-          name: { kind: Kind.NAME, value: type },
-          arguments: [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: '_id' }, value: { kind: Kind.STRING, value: id } }],
-          selectionSet: definition.selectionSet,
-        }],
-      },
-    };
-    return wrapped;
-  });
-  return { ...body, query: print({ ...document, definitions }) };
+/**
+ * The graph's HTTP handlers, which the app registers in its route table (`http/graphql-routes.ts`):
+ * the authentication hook has verified the bearer token and built the request's context.
+ */
+export interface GraphQLEndpoints {
+  /** `/graphql` and `/fhir/$graphql`, GET and POST. */
+  system(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+  /** `/fhir/{type}/{id}/$graphql`, GET and POST: the query's root is that resource. */
+  instance(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }
 
-/** Parses a JSON GraphQL body that the app's raw parsers left as text. */
-function parseBody(request: FastifyRequest): void {
-  if (typeof request.body !== 'string') return;
-  try {
-    request.body = JSON.parse(request.body);
-  } catch {
-    throw badRequest('The GraphQL request body is not valid JSON');
-  }
+/** Sends Apollo's answer to a GraphQL-over-HTTP request (what `@as-integrations/fastify` does, for a request we prepared). */
+async function executeOnApollo(
+  apollo: ApolloServer<GraphQLContext>, httpGraphQLRequest: HTTPGraphQLRequest, context: () => Promise<GraphQLContext>, reply: FastifyReply,
+): Promise<unknown> {
+  const { headers, body, status } = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest, context });
+  for (const [name, value] of headers) reply.header(name, value);
+  reply.code(status ?? 200);
+  return body.kind === 'complete' ? body.string : reply.send(Readable.from(body.asyncIterator));
 }
 
-/** Starts Apollo and registers the GraphQL routes on the app. */
-export async function registerGraphQL(app: FastifyInstance, service: FhirService, config: Config): Promise<ApolloServer<GraphQLContext>> {
+/** Starts Apollo (schema built, caches warm) and returns the handlers of the GraphQL endpoints. */
+export async function startGraphQL(app: FastifyInstance, service: FhirService, config: Config): Promise<GraphQLEndpoints> {
   const started = performance.now();
   const schema = buildExecutableSchema(service);
   const schemaBuildMs = Math.round(performance.now() - started);
@@ -134,6 +120,7 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
     // Cache-control hints are not used (answers are per token), and the plugin would wrap every
     // field's resolver: ~10% of a nested query's time.
     plugins: [
+      subscriptionOverHttpPlugin(config.publicUrl),
       queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount, maxIncluded: config.limits.search.maxIncluded }),
       resultDirectivesPlugin, statementsPlugin, schemaAnswerPlugin(answers), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
     ],
@@ -142,48 +129,35 @@ export async function registerGraphQL(app: FastifyInstance, service: FhirService
   const system = systemContext(`${config.publicUrl}/fhir`);
   const warmUpMs = Math.round(await warmUpGraphQL(apollo, schema, validationRules, { ctx: system, service, loaders: new RequestLoaders(service, system) }));
   app.log.info({ schemaBuildMs, warmUpMs, types: Object.keys(schema.getTypeMap()).length }, 'GraphQL schema ready');
-  // What each request's route and Apollo's plugins pass each other.
-  const exchanges = new WeakMap<FastifyRequest, RouteExchange>();
-  const apolloHandler = fastifyApolloHandler(apollo, {
-    context: async (request: FastifyRequest): Promise<GraphQLContext> => {
-      invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
-      const rootedAt = request.routeOptions.url === '/fhir/:type/:id/$graphql';
-      return { ctx: request.fhirContext, service, loaders: new RequestLoaders(service, request.fhirContext), rootedAt, exchange: exchanges.get(request) };
-    },
-  });
-  type HandlerArgs = Parameters<typeof apolloHandler>;
   const gate = new OperationGate(config.graphql.concurrency, config.graphql.clientConcurrency);
-  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
-    invariant(request.fhirContext, 'the authentication hook runs before the GraphQL routes');
-    const kept = request.method === 'POST' ? answers.keptFor(request.body) : undefined;
+  const handle = async (request: FastifyRequest, reply: FastifyReply, root?: GraphQLRoot) => {
+    const ctx = request.fhirContext;
+    invariant(ctx, 'the authentication hook runs before the GraphQL routes');
+    const httpGraphQLRequest = graphqlRequestOf(request, root, config.graphql.maxTokens);
+    const kept = httpGraphQLRequest.method === 'POST' ? answers.keptFor(httpGraphQLRequest.body) : undefined;
     if (kept) {
-      request.fhirContext.audit.begin('R', 'graphql');
+      ctx.audit.begin('R', 'graphql');
       return sendSchemaAnswer(request, reply, kept);
     }
-    return gate.run(request.fhirContext.auth.clientId, async (release) => {
+    return gate.run(ctx.auth.clientId, async (release) => {
+      // What the route and Apollo's plugins pass each other, by reference.
       const exchange: RouteExchange = { releaseSlot: release };
-      exchanges.set(request, exchange);
-      const body = await countStatements({ count: 0 }, () => apolloHandler.call(app, request as unknown as HandlerArgs[0], reply as unknown as HandlerArgs[1]));
+      const context = async (): Promise<GraphQLContext> => ({ ctx, service, loaders: new RequestLoaders(service, ctx), rootedAt: root !== undefined, exchange });
+      const body = await countStatements({ count: 0 }, () => executeOnApollo(apollo, httpGraphQLRequest, context, reply));
       return exchange.schemaAnswer ? sendSchemaAnswer(request, reply, exchange.schemaAnswer) : body;
     });
   };
-  app.route({ method: ['GET', 'POST'], url: '/graphql', preValidation: async (request) => parseBody(request), handler: handle });
-  app.route({ method: 'POST', url: '/fhir/$graphql', preValidation: async (request) => parseBody(request), handler: handle });
-  app.route({
-    method: 'POST',
-    url: '/fhir/:type/:id/$graphql',
-    preValidation: async (request) => {
-      parseBody(request);
-      const { type, id } = request.params as { type: string; id: string };
-      service.assertResourceType(type);
-      service.assertId(id);
-      request.body = rootedAt(type, id, (request.body ?? {}) as Record<string, unknown>, config.graphql.maxTokens);
-    },
-    handler: handle,
-  });
   app.addHook('onClose', async () => {
     await worker.close();
     await apollo.stop();
   });
-  return apollo;
+  return {
+    system: (request, reply) => handle(request, reply),
+    instance: async (request, reply) => {
+      const { type, id } = request.params as { type: string; id: string };
+      service.assertResourceType(type);
+      service.assertId(id);
+      return handle(request, reply, { type, id });
+    },
+  };
 }

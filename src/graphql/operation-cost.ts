@@ -5,7 +5,8 @@
  *
  * - `resources`: how many resources it may return (checked against `GRAPHQL_MAX_COST`). A search
  *   (`TList`, `TConnection`, a reverse reference) returns up to its `_count` (default
- *   `DEFAULT_COUNT`, at most `MAX_COUNT`) times what it nests; in a connection (a list ignores
+ *   `DEFAULT_COUNT`, at most `MAX_COUNT`; a connection's arguments may come from its `_cursor`,
+ *   `connection-cursor.ts`) times what it nests; in a connection (a list ignores
  *   them) `_include` up to one resource per match for each parameter, `_revinclude` and `*` up to
  *   `SEARCH_MAX_INCLUDED` (what the search includes at most per page);
  *   an accurate total (`_total: "accurate"`, or a connection's `count`) is priced as a full
@@ -34,6 +35,7 @@ import {
   valueFromAST, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType,
   type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
+import { decodeConnectionCursor } from './connection-cursor.ts';
 import { limitError } from './document-limits.ts';
 
 /**
@@ -118,6 +120,8 @@ function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNo
 class CostWalk {
   private readonly fragments = new Map<string, FragmentDefinitionNode>();
   private readonly memo = new Map<string, OperationCost | 'walking'>();
+  /** The arguments each connection field's `_cursor` carries, decoded once. */
+  private readonly carried = new WeakMap<FieldNode, Record<string, unknown>>();
   private readonly shape: SchemaShape;
 
   constructor(
@@ -192,11 +196,33 @@ class CostWalk {
     return 'plain';
   }
 
-  private argument(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined, name: string): unknown {
+  /** An argument as given in the operation (`undefined` when not given). */
+  private given(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined, name: string): unknown {
     const argNode = node.arguments?.find((a) => a.name.value === name);
     const argDef = field?.args.find((a) => a.name === name);
     if (!argNode || !argDef) return undefined;
     return valueFromAST(argNode.value, argDef.type, this.variables);
+  }
+
+  /**
+   * An argument as the field runs with it: given, else carried by the field's `_cursor`
+   * (`connection-cursor.ts`), so a cursor alone is priced at the page size it carries. A cursor
+   * that does not decode carries nothing here; the resolver refuses it.
+   */
+  private argument(node: FieldNode, field: GraphQLField<unknown, unknown> | undefined, name: string): unknown {
+    const given = this.given(node, field, name);
+    if (given !== undefined || name === '_cursor' || !field?.args.some((a) => a.name === '_cursor')) return given;
+    let carried = this.carried.get(node);
+    if (!carried) {
+      const cursor = this.given(node, field, '_cursor');
+      try {
+        carried = typeof cursor === 'string' ? decodeConnectionCursor(cursor, field.args).args : {};
+      } catch {
+        carried = {};
+      }
+      this.carried.set(node, carried);
+    }
+    return carried[name];
   }
 
   /** `__type(name:)`: the named type's members, one resource per {@link TYPE_ELEMENTS_PER_RESOURCE}; an unknown type 1. */

@@ -1,5 +1,5 @@
 /**
- * Wires the HTTP server: Fastify with gzip, the FHIR JSON body parsers, `/healthz`, the REST
+ * Wires the HTTP server: Fastify with gzip, CORS, the FHIR JSON body parsers, `/healthz`, the REST
  * facade's route table (plus 405 answers for methods a path does not serve) and the one error
  * handler. Returns the app unstarted, so tests and `main.ts` both listen on it.
  */
@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import type { Config } from '../config.ts';
-import { invariant, methodNotAllowed, notFound } from '../fhir/outcomes.ts';
+import { invariant, methodNotAllowed, notFound, unsupportedMediaType } from '../fhir/outcomes.ts';
 import { findLongArray } from '../fhir/find-long-array.ts';
 import { tooManyRepetitions } from '../fhir/assert-resource-bounds.ts';
 import type { FhirService } from '../service/fhir-service.ts';
@@ -16,8 +16,11 @@ import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from './security.ts';
 import { scopeRequestQueries } from './request-scope.ts';
+import { registerCors } from './cors.ts';
+import { graphqlRoutes } from './graphql-routes.ts';
 import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-baseline.ts';
-import { registerGraphQL } from '../graphql/graphql-server.ts';
+import { startGraphQL } from '../graphql/graphql-server.ts';
+import { GRAPHQL_MEDIA_TYPE, isGraphQLPath } from '../graphql/graphql-http-request.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
 import { handleError } from '../rest/error-handler.ts';
 import { answerClientError, answerFrameworkError } from '../rest/client-errors.ts';
@@ -76,6 +79,8 @@ export async function buildApp({ config, service, security, logger = true }: App
   // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
   scopeRequestQueries(app, { statementTimeoutMs: config.limits.statementTimeoutMs, connections: config.dbRequestConnections });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
+  // Before the authentication hook: a browser's preflight carries no token.
+  await registerCors(app, config.corsOrigins);
 
   app.removeAllContentTypeParsers();
   const { maxRepeats } = config.limits.resource;
@@ -87,6 +92,11 @@ export async function buildApp({ config, service, security, logger = true }: App
     done(null, body);
   });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // A POST whose body is the GraphQL query itself (https://hl7.org/fhir/R4/graphql.html#invoking): GraphQL endpoints only.
+  app.addContentTypeParser(GRAPHQL_MEDIA_TYPE, { parseAs: 'string' }, (request, body, done) => {
+    if (isGraphQLPath(request.url.split('?', 1)[0])) done(null, body);
+    else done(unsupportedMediaType(`Unsupported Content-Type ${GRAPHQL_MEDIA_TYPE}: send application/fhir+json`), undefined);
+  });
   app.setErrorHandler(handleError);
 
   const fhirBaseUrl = `${config.publicUrl}/fhir`;
@@ -130,11 +140,13 @@ export async function buildApp({ config, service, security, logger = true }: App
     return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable' });
   });
 
-  const capabilityStatement = buildCapabilityStatement(fhirRoutes, service.model, config.publicUrl, version);
+  // The graph's endpoints are routes of the table too, so the CapabilityStatement lists `$graphql`.
+  const routes = [...fhirRoutes, ...graphqlRoutes(await startGraphQL(app, service, config))];
+  const capabilityStatement = buildCapabilityStatement(routes, service.model, config.publicUrl, version);
   app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
 
   const methodsByUrl = new Map<string, Set<HttpMethod>>();
-  for (const route of [...fhirRoutes, ...adminRoutes]) {
+  for (const route of [...routes, ...adminRoutes]) {
     app.route({ method: route.method, url: route.url, handler: (request, reply) => route.handler(request, reply, deps) });
     const methods = methodsByUrl.get(route.url) ?? new Set<HttpMethod>();
     methods.add(route.method);
@@ -154,8 +166,6 @@ export async function buildApp({ config, service, security, logger = true }: App
       },
     });
   }
-
-  await registerGraphQL(app, service, config);
 
   app.setNotFoundHandler(async (request, reply) => {
     const error = notFound(`No route for ${request.method} ${request.url.split('?')[0].slice(0, 200)}`);

@@ -109,9 +109,9 @@ describe('FHIR GraphQL SDL', () => {
 });
 
 describe('FHIR GraphQL query root', () => {
-  it('reads one resource by _id', () => {
+  it('reads one resource by _id, or by id as Medplum and HAPI write it', () => {
     const read = schema.getQueryType()!.getFields().Patient;
-    expect(read.args.map((a) => `${a.name}: ${String(a.type)}`)).toEqual(['_id: ID!']);
+    expect(read.args.map((a) => `${a.name}: ${String(a.type)}`)).toEqual(['_id: ID', 'id: ID']);
     expect(String(read.type)).toBe('Patient');
   });
 

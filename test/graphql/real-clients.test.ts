@@ -81,6 +81,18 @@ describe('@apollo/client', () => {
     expectNested(result.data);
   });
 
+  it('pages a connection with fetchMore passing the cursor alone (issue 15: the page size was lost)', async () => {
+    const client = apollo(new InMemoryCache());
+    const PAGE = gql('query Page($cursor: String) { PatientConnection(_count: 1, _sort: "family", _cursor: $cursor) { next edges { resource { name { family } } } } }');
+    const first = await client.query({ query: PAGE, fetchPolicy: 'no-cache' });
+    const families = (data: any) => data.PatientConnection.edges.map((e: any) => e.resource.name[0].family);
+    expect(families(first.data)).toEqual(['Curie']);
+    const ALONE = gql('query Next($cursor: String) { PatientConnection(_cursor: $cursor) { next edges { resource { name { family } } } } }');
+    const second = await client.query({ query: ALONE, variables: { cursor: first.data.PatientConnection.next }, fetchPolicy: 'no-cache' });
+    expect(families(second.data)).toEqual(['Pasteur']);
+    expect(second.data.PatientConnection.next).toBeNull();
+  });
+
   it('gets an authentication error without a token', async () => {
     const client = new ApolloClient({ link: new HttpLink({ uri: `${t.url}/graphql`, fetch }), cache: new InMemoryCache() });
     await expect(client.query({ query: gql(NESTED), fetchPolicy: 'no-cache' })).rejects.toThrow(/401/);
@@ -94,9 +106,9 @@ describe('@urql/core', () => {
     return fetch(input, init);
   };
 
-  function urql(preferGetMethod: boolean) {
+  function urql(preferGetMethod: boolean, path = '/graphql') {
     return createUrqlClient({
-      url: `${t.url}/graphql`,
+      url: `${t.url}${path}`,
       exchanges: [fetchExchange],
       fetch: recordingFetch,
       preferGetMethod,
@@ -113,6 +125,14 @@ describe('@urql/core', () => {
   it('runs it over GET: a bearer token passes CSRF prevention', async () => {
     methods.length = 0;
     const result = await urql(true).query(NESTED, {}).toPromise();
+    expect(methods).toEqual(['GET']);
+    expect(result.error).toBeUndefined();
+    expectNested(result.data);
+  });
+
+  it('runs it over GET at the FHIR endpoint /fhir/$graphql (issue 15: 404 before)', async () => {
+    methods.length = 0;
+    const result = await urql(true, '/fhir/$graphql').query(NESTED, {}).toPromise();
     expect(methods).toEqual(['GET']);
     expect(result.error).toBeUndefined();
     expectNested(result.data);

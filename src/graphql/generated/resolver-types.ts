@@ -7499,7 +7499,8 @@ export type Query = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryAccountArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -7556,7 +7557,8 @@ export type QueryAccountListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryActivityDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -7641,7 +7643,8 @@ export type QueryActivityDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryAdverseEventArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -7706,7 +7709,8 @@ export type QueryAdverseEventListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryAllergyIntoleranceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -7779,7 +7783,8 @@ export type QueryAllergyIntoleranceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryAppointmentArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -7854,7 +7859,8 @@ export type QueryAppointmentListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryAppointmentResponseArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -7909,7 +7915,8 @@ export type QueryAppointmentResponseListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryAuditEventArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -7986,7 +7993,8 @@ export type QueryAuditEventListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryBasicArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8039,7 +8047,8 @@ export type QueryBasicListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryBinaryArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8080,7 +8089,8 @@ export type QueryBinaryListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryBiologicallyDerivedProductArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8121,7 +8131,8 @@ export type QueryBiologicallyDerivedProductListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryBodyStructureArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8170,7 +8181,8 @@ export type QueryBodyStructureListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryBundleArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8221,7 +8233,8 @@ export type QueryBundleListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCapabilityStatementArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8308,7 +8321,8 @@ export type QueryCapabilityStatementListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCarePlanArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8389,7 +8403,8 @@ export type QueryCarePlanListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCareTeamArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8446,7 +8461,8 @@ export type QueryCareTeamListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCatalogEntryArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8487,7 +8503,8 @@ export type QueryCatalogEntryListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryChargeItemArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8528,7 +8545,8 @@ export type QueryChargeItemConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryChargeItemDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8633,7 +8651,8 @@ export type QueryChargeItemListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryClaimArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8708,7 +8727,8 @@ export type QueryClaimListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryClaimResponseArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8771,7 +8791,8 @@ export type QueryClaimResponseListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryClinicalImpressionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8838,7 +8859,8 @@ export type QueryClinicalImpressionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCodeSystemArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8919,7 +8941,8 @@ export type QueryCodeSystemListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCommunicationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -8990,7 +9013,8 @@ export type QueryCommunicationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCommunicationRequestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9063,7 +9087,8 @@ export type QueryCommunicationRequestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCompartmentDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9132,7 +9157,8 @@ export type QueryCompartmentDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCompositionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9209,7 +9235,8 @@ export type QueryCompositionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryConceptMapArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9302,7 +9329,8 @@ export type QueryConceptMapListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryConditionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9385,7 +9413,8 @@ export type QueryConditionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryConsentArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9456,7 +9485,8 @@ export type QueryConsentListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryContractArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9517,7 +9547,8 @@ export type QueryContractListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCoverageArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9552,7 +9583,8 @@ export type QueryCoverageConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCoverageEligibilityRequestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9607,7 +9639,8 @@ export type QueryCoverageEligibilityRequestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryCoverageEligibilityResponseArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9694,7 +9727,8 @@ export type QueryCoverageListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDetectedIssueArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9747,7 +9781,8 @@ export type QueryDetectedIssueListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDeviceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9783,7 +9818,8 @@ export type QueryDeviceConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDeviceDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9859,7 +9895,8 @@ export type QueryDeviceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDeviceMetricArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9910,7 +9947,8 @@ export type QueryDeviceMetricListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDeviceRequestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -9987,7 +10025,8 @@ export type QueryDeviceRequestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDeviceUseStatementArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10036,7 +10075,8 @@ export type QueryDeviceUseStatementListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDiagnosticReportArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10109,7 +10149,8 @@ export type QueryDiagnosticReportListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDocumentManifestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10176,7 +10217,8 @@ export type QueryDocumentManifestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryDocumentReferenceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10267,7 +10309,8 @@ export type QueryDocumentReferenceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEffectEvidenceSynthesisArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10340,7 +10383,8 @@ export type QueryEffectEvidenceSynthesisListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEncounterArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10427,7 +10471,8 @@ export type QueryEncounterListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEndpointArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10480,7 +10525,8 @@ export type QueryEndpointListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEnrollmentRequestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10529,7 +10575,8 @@ export type QueryEnrollmentRequestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEnrollmentResponseArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10576,7 +10623,8 @@ export type QueryEnrollmentResponseListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEpisodeOfCareArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10635,7 +10683,8 @@ export type QueryEpisodeOfCareListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEventDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10720,7 +10769,8 @@ export type QueryEventDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEvidenceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10805,7 +10855,8 @@ export type QueryEvidenceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryEvidenceVariableArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10890,7 +10941,8 @@ export type QueryEvidenceVariableListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryExampleScenarioArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -10957,7 +11009,8 @@ export type QueryExampleScenarioListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryExplanationOfBenefitArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11032,7 +11085,8 @@ export type QueryExplanationOfBenefitListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryFamilyMemberHistoryArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11091,7 +11145,8 @@ export type QueryFamilyMemberHistoryListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryFlagArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11144,7 +11199,8 @@ export type QueryFlagListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryGoalArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11201,7 +11257,8 @@ export type QueryGoalListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryGraphDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11270,7 +11327,8 @@ export type QueryGraphDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryGroupArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11331,7 +11389,8 @@ export type QueryGroupListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryGuidanceResponseArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11380,7 +11439,8 @@ export type QueryGuidanceResponseListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryHealthcareServiceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11445,7 +11505,8 @@ export type QueryHealthcareServiceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryImagingStudyArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11520,7 +11581,8 @@ export type QueryImagingStudyListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryImmunizationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11560,7 +11622,8 @@ export type QueryImmunizationConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryImmunizationEvaluationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11648,7 +11711,8 @@ export type QueryImmunizationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryImmunizationRecommendationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11705,7 +11769,8 @@ export type QueryImmunizationRecommendationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryImplementationGuideArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11782,7 +11847,8 @@ export type QueryImplementationGuideListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryInsurancePlanArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11851,7 +11917,8 @@ export type QueryInsurancePlanListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryInvoiceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -11918,7 +11985,8 @@ export type QueryInvoiceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryLibraryArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12007,7 +12075,8 @@ export type QueryLibraryListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryLinkageArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12054,7 +12123,8 @@ export type QueryLinkageListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryListArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12119,7 +12189,8 @@ export type QueryListListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryLocationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12188,7 +12259,8 @@ export type QueryLocationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMeasureArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12273,7 +12345,8 @@ export type QueryMeasureListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMeasureReportArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12332,7 +12405,8 @@ export type QueryMeasureReportListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMediaArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12399,13 +12473,15 @@ export type QueryMediaListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicationAdministrationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12499,7 +12575,8 @@ export type QueryMedicationConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicationDispenseArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12570,7 +12647,8 @@ export type QueryMedicationDispenseListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicationKnowledgeArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12663,7 +12741,8 @@ export type QueryMedicationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicationRequestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12736,7 +12815,8 @@ export type QueryMedicationRequestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicationStatementArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12799,13 +12879,15 @@ export type QueryMedicationStatementListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductAuthorizationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12877,7 +12959,8 @@ export type QueryMedicinalProductConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductContraindicationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12920,7 +13003,8 @@ export type QueryMedicinalProductContraindicationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductIndicationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -12963,7 +13047,8 @@ export type QueryMedicinalProductIndicationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductIngredientArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13004,7 +13089,8 @@ export type QueryMedicinalProductIngredientListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductInteractionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13067,7 +13153,8 @@ export type QueryMedicinalProductListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductManufacturedArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13108,7 +13195,8 @@ export type QueryMedicinalProductManufacturedListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductPackagedArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13153,7 +13241,8 @@ export type QueryMedicinalProductPackagedListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductPharmaceuticalArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13200,7 +13289,8 @@ export type QueryMedicinalProductPharmaceuticalListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMedicinalProductUndesirableEffectArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13243,7 +13333,8 @@ export type QueryMedicinalProductUndesirableEffectListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMessageDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13322,7 +13413,8 @@ export type QueryMessageDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMessageHeaderArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13391,7 +13483,8 @@ export type QueryMessageHeaderListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryMolecularSequenceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13458,7 +13551,8 @@ export type QueryMolecularSequenceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryNamingSystemArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13537,7 +13631,8 @@ export type QueryNamingSystemListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryNutritionOrderArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13602,7 +13697,8 @@ export type QueryNutritionOrderListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryObservationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13664,7 +13760,8 @@ export type QueryObservationConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryObservationDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13760,7 +13857,8 @@ export type QueryObservationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryOperationDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13845,7 +13943,8 @@ export type QueryOperationDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryOperationOutcomeArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -13886,13 +13985,15 @@ export type QueryOperationOutcomeListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryOrganizationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryOrganizationAffiliationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14022,7 +14123,8 @@ export type QueryOrganizationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryParametersArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14063,7 +14165,8 @@ export type QueryParametersListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryPatientArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14150,7 +14253,8 @@ export type QueryPatientListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryPaymentNoticeArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14205,7 +14309,8 @@ export type QueryPaymentNoticeListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryPaymentReconciliationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14262,7 +14367,8 @@ export type QueryPaymentReconciliationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryPersonArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14341,7 +14447,8 @@ export type QueryPersonListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryPlanDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14430,7 +14537,8 @@ export type QueryPlanDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryPractitionerArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14505,7 +14613,8 @@ export type QueryPractitionerListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryPractitionerRoleArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14572,7 +14681,8 @@ export type QueryPractitionerRoleListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryProcedureArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14645,7 +14755,8 @@ export type QueryProcedureListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryProvenanceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14706,7 +14817,8 @@ export type QueryProvenanceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryQuestionnaireArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14785,7 +14897,8 @@ export type QueryQuestionnaireListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryQuestionnaireResponseArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14848,7 +14961,8 @@ export type QueryQuestionnaireResponseListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryRelatedPersonArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14923,7 +15037,8 @@ export type QueryRelatedPersonListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryRequestGroupArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -14992,7 +15107,8 @@ export type QueryRequestGroupListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryResearchDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15077,7 +15193,8 @@ export type QueryResearchDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryResearchElementDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15162,7 +15279,8 @@ export type QueryResearchElementDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryResearchStudyArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15229,7 +15347,8 @@ export type QueryResearchStudyListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryResearchSubjectArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15282,7 +15401,8 @@ export type QueryResearchSubjectListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryRiskAssessmentArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15343,7 +15463,8 @@ export type QueryRiskAssessmentListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryRiskEvidenceSynthesisArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15416,7 +15537,8 @@ export type QueryRiskEvidenceSynthesisListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryScheduleArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15471,7 +15593,8 @@ export type QueryScheduleListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySearchParameterArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15550,7 +15673,8 @@ export type QuerySearchParameterListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryServiceRequestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15633,7 +15757,8 @@ export type QueryServiceRequestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySlotArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15690,7 +15815,8 @@ export type QuerySlotListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySpecimenArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15726,7 +15852,8 @@ export type QuerySpecimenConnectionArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySpecimenDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15802,7 +15929,8 @@ export type QuerySpecimenListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryStructureDefinitionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15895,7 +16023,8 @@ export type QueryStructureDefinitionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryStructureMapArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -15966,7 +16095,8 @@ export type QueryStructureMapListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubscriptionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16019,7 +16149,8 @@ export type QuerySubscriptionListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubstanceArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16076,7 +16207,8 @@ export type QuerySubstanceListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubstanceNucleicAcidArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16117,7 +16249,8 @@ export type QuerySubstanceNucleicAcidListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubstancePolymerArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16158,7 +16291,8 @@ export type QuerySubstancePolymerListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubstanceProteinArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16199,7 +16333,8 @@ export type QuerySubstanceProteinListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubstanceReferenceInformationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16240,7 +16375,8 @@ export type QuerySubstanceReferenceInformationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubstanceSourceMaterialArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16281,7 +16417,8 @@ export type QuerySubstanceSourceMaterialListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySubstanceSpecificationArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16324,7 +16461,8 @@ export type QuerySubstanceSpecificationListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySupplyDeliveryArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16375,7 +16513,8 @@ export type QuerySupplyDeliveryListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QuerySupplyRequestArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16430,7 +16569,8 @@ export type QuerySupplyRequestListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryTaskArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16509,7 +16649,8 @@ export type QueryTaskListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryTerminologyCapabilitiesArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16578,7 +16719,8 @@ export type QueryTerminologyCapabilitiesListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryTestReportArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16631,7 +16773,8 @@ export type QueryTestReportListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryTestScriptArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16704,7 +16847,8 @@ export type QueryTestScriptListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryValueSetArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16781,7 +16925,8 @@ export type QueryValueSetListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryVerificationResultArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -16824,7 +16969,8 @@ export type QueryVerificationResultListArgs = {
 
 /** Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching). */
 export type QueryVisionPrescriptionArgs = {
-  _id: Scalars['ID']['input'];
+  _id?: InputMaybe<Scalars['ID']['input']>;
+  id?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -23252,442 +23398,442 @@ export interface Provenance_InputScalarConfig extends GraphQLScalarTypeConfig<Re
 }
 
 export type QueryResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
-  Account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType, RequireFields<QueryAccountArgs, '_id'>>;
+  Account?: Resolver<Maybe<ResolversTypes['Account']>, ParentType, ContextType, Partial<QueryAccountArgs>>;
   AccountConnection?: Resolver<Maybe<ResolversTypes['AccountConnection']>, ParentType, ContextType, Partial<QueryAccountConnectionArgs>>;
   AccountList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Account']>>>, ParentType, ContextType, Partial<QueryAccountListArgs>>;
-  ActivityDefinition?: Resolver<Maybe<ResolversTypes['ActivityDefinition']>, ParentType, ContextType, RequireFields<QueryActivityDefinitionArgs, '_id'>>;
+  ActivityDefinition?: Resolver<Maybe<ResolversTypes['ActivityDefinition']>, ParentType, ContextType, Partial<QueryActivityDefinitionArgs>>;
   ActivityDefinitionConnection?: Resolver<Maybe<ResolversTypes['ActivityDefinitionConnection']>, ParentType, ContextType, Partial<QueryActivityDefinitionConnectionArgs>>;
   ActivityDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ActivityDefinition']>>>, ParentType, ContextType, Partial<QueryActivityDefinitionListArgs>>;
-  AdverseEvent?: Resolver<Maybe<ResolversTypes['AdverseEvent']>, ParentType, ContextType, RequireFields<QueryAdverseEventArgs, '_id'>>;
+  AdverseEvent?: Resolver<Maybe<ResolversTypes['AdverseEvent']>, ParentType, ContextType, Partial<QueryAdverseEventArgs>>;
   AdverseEventConnection?: Resolver<Maybe<ResolversTypes['AdverseEventConnection']>, ParentType, ContextType, Partial<QueryAdverseEventConnectionArgs>>;
   AdverseEventList?: Resolver<Maybe<Array<Maybe<ResolversTypes['AdverseEvent']>>>, ParentType, ContextType, Partial<QueryAdverseEventListArgs>>;
-  AllergyIntolerance?: Resolver<Maybe<ResolversTypes['AllergyIntolerance']>, ParentType, ContextType, RequireFields<QueryAllergyIntoleranceArgs, '_id'>>;
+  AllergyIntolerance?: Resolver<Maybe<ResolversTypes['AllergyIntolerance']>, ParentType, ContextType, Partial<QueryAllergyIntoleranceArgs>>;
   AllergyIntoleranceConnection?: Resolver<Maybe<ResolversTypes['AllergyIntoleranceConnection']>, ParentType, ContextType, Partial<QueryAllergyIntoleranceConnectionArgs>>;
   AllergyIntoleranceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['AllergyIntolerance']>>>, ParentType, ContextType, Partial<QueryAllergyIntoleranceListArgs>>;
-  Appointment?: Resolver<Maybe<ResolversTypes['Appointment']>, ParentType, ContextType, RequireFields<QueryAppointmentArgs, '_id'>>;
+  Appointment?: Resolver<Maybe<ResolversTypes['Appointment']>, ParentType, ContextType, Partial<QueryAppointmentArgs>>;
   AppointmentConnection?: Resolver<Maybe<ResolversTypes['AppointmentConnection']>, ParentType, ContextType, Partial<QueryAppointmentConnectionArgs>>;
   AppointmentList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Appointment']>>>, ParentType, ContextType, Partial<QueryAppointmentListArgs>>;
-  AppointmentResponse?: Resolver<Maybe<ResolversTypes['AppointmentResponse']>, ParentType, ContextType, RequireFields<QueryAppointmentResponseArgs, '_id'>>;
+  AppointmentResponse?: Resolver<Maybe<ResolversTypes['AppointmentResponse']>, ParentType, ContextType, Partial<QueryAppointmentResponseArgs>>;
   AppointmentResponseConnection?: Resolver<Maybe<ResolversTypes['AppointmentResponseConnection']>, ParentType, ContextType, Partial<QueryAppointmentResponseConnectionArgs>>;
   AppointmentResponseList?: Resolver<Maybe<Array<Maybe<ResolversTypes['AppointmentResponse']>>>, ParentType, ContextType, Partial<QueryAppointmentResponseListArgs>>;
-  AuditEvent?: Resolver<Maybe<ResolversTypes['AuditEvent']>, ParentType, ContextType, RequireFields<QueryAuditEventArgs, '_id'>>;
+  AuditEvent?: Resolver<Maybe<ResolversTypes['AuditEvent']>, ParentType, ContextType, Partial<QueryAuditEventArgs>>;
   AuditEventConnection?: Resolver<Maybe<ResolversTypes['AuditEventConnection']>, ParentType, ContextType, Partial<QueryAuditEventConnectionArgs>>;
   AuditEventList?: Resolver<Maybe<Array<Maybe<ResolversTypes['AuditEvent']>>>, ParentType, ContextType, Partial<QueryAuditEventListArgs>>;
-  Basic?: Resolver<Maybe<ResolversTypes['Basic']>, ParentType, ContextType, RequireFields<QueryBasicArgs, '_id'>>;
+  Basic?: Resolver<Maybe<ResolversTypes['Basic']>, ParentType, ContextType, Partial<QueryBasicArgs>>;
   BasicConnection?: Resolver<Maybe<ResolversTypes['BasicConnection']>, ParentType, ContextType, Partial<QueryBasicConnectionArgs>>;
   BasicList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Basic']>>>, ParentType, ContextType, Partial<QueryBasicListArgs>>;
-  Binary?: Resolver<Maybe<ResolversTypes['Binary']>, ParentType, ContextType, RequireFields<QueryBinaryArgs, '_id'>>;
+  Binary?: Resolver<Maybe<ResolversTypes['Binary']>, ParentType, ContextType, Partial<QueryBinaryArgs>>;
   BinaryConnection?: Resolver<Maybe<ResolversTypes['BinaryConnection']>, ParentType, ContextType, Partial<QueryBinaryConnectionArgs>>;
   BinaryList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Binary']>>>, ParentType, ContextType, Partial<QueryBinaryListArgs>>;
-  BiologicallyDerivedProduct?: Resolver<Maybe<ResolversTypes['BiologicallyDerivedProduct']>, ParentType, ContextType, RequireFields<QueryBiologicallyDerivedProductArgs, '_id'>>;
+  BiologicallyDerivedProduct?: Resolver<Maybe<ResolversTypes['BiologicallyDerivedProduct']>, ParentType, ContextType, Partial<QueryBiologicallyDerivedProductArgs>>;
   BiologicallyDerivedProductConnection?: Resolver<Maybe<ResolversTypes['BiologicallyDerivedProductConnection']>, ParentType, ContextType, Partial<QueryBiologicallyDerivedProductConnectionArgs>>;
   BiologicallyDerivedProductList?: Resolver<Maybe<Array<Maybe<ResolversTypes['BiologicallyDerivedProduct']>>>, ParentType, ContextType, Partial<QueryBiologicallyDerivedProductListArgs>>;
-  BodyStructure?: Resolver<Maybe<ResolversTypes['BodyStructure']>, ParentType, ContextType, RequireFields<QueryBodyStructureArgs, '_id'>>;
+  BodyStructure?: Resolver<Maybe<ResolversTypes['BodyStructure']>, ParentType, ContextType, Partial<QueryBodyStructureArgs>>;
   BodyStructureConnection?: Resolver<Maybe<ResolversTypes['BodyStructureConnection']>, ParentType, ContextType, Partial<QueryBodyStructureConnectionArgs>>;
   BodyStructureList?: Resolver<Maybe<Array<Maybe<ResolversTypes['BodyStructure']>>>, ParentType, ContextType, Partial<QueryBodyStructureListArgs>>;
-  Bundle?: Resolver<Maybe<ResolversTypes['Bundle']>, ParentType, ContextType, RequireFields<QueryBundleArgs, '_id'>>;
+  Bundle?: Resolver<Maybe<ResolversTypes['Bundle']>, ParentType, ContextType, Partial<QueryBundleArgs>>;
   BundleConnection?: Resolver<Maybe<ResolversTypes['BundleConnection']>, ParentType, ContextType, Partial<QueryBundleConnectionArgs>>;
   BundleList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Bundle']>>>, ParentType, ContextType, Partial<QueryBundleListArgs>>;
-  CapabilityStatement?: Resolver<Maybe<ResolversTypes['CapabilityStatement']>, ParentType, ContextType, RequireFields<QueryCapabilityStatementArgs, '_id'>>;
+  CapabilityStatement?: Resolver<Maybe<ResolversTypes['CapabilityStatement']>, ParentType, ContextType, Partial<QueryCapabilityStatementArgs>>;
   CapabilityStatementConnection?: Resolver<Maybe<ResolversTypes['CapabilityStatementConnection']>, ParentType, ContextType, Partial<QueryCapabilityStatementConnectionArgs>>;
   CapabilityStatementList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CapabilityStatement']>>>, ParentType, ContextType, Partial<QueryCapabilityStatementListArgs>>;
-  CarePlan?: Resolver<Maybe<ResolversTypes['CarePlan']>, ParentType, ContextType, RequireFields<QueryCarePlanArgs, '_id'>>;
+  CarePlan?: Resolver<Maybe<ResolversTypes['CarePlan']>, ParentType, ContextType, Partial<QueryCarePlanArgs>>;
   CarePlanConnection?: Resolver<Maybe<ResolversTypes['CarePlanConnection']>, ParentType, ContextType, Partial<QueryCarePlanConnectionArgs>>;
   CarePlanList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CarePlan']>>>, ParentType, ContextType, Partial<QueryCarePlanListArgs>>;
-  CareTeam?: Resolver<Maybe<ResolversTypes['CareTeam']>, ParentType, ContextType, RequireFields<QueryCareTeamArgs, '_id'>>;
+  CareTeam?: Resolver<Maybe<ResolversTypes['CareTeam']>, ParentType, ContextType, Partial<QueryCareTeamArgs>>;
   CareTeamConnection?: Resolver<Maybe<ResolversTypes['CareTeamConnection']>, ParentType, ContextType, Partial<QueryCareTeamConnectionArgs>>;
   CareTeamList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CareTeam']>>>, ParentType, ContextType, Partial<QueryCareTeamListArgs>>;
-  CatalogEntry?: Resolver<Maybe<ResolversTypes['CatalogEntry']>, ParentType, ContextType, RequireFields<QueryCatalogEntryArgs, '_id'>>;
+  CatalogEntry?: Resolver<Maybe<ResolversTypes['CatalogEntry']>, ParentType, ContextType, Partial<QueryCatalogEntryArgs>>;
   CatalogEntryConnection?: Resolver<Maybe<ResolversTypes['CatalogEntryConnection']>, ParentType, ContextType, Partial<QueryCatalogEntryConnectionArgs>>;
   CatalogEntryList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CatalogEntry']>>>, ParentType, ContextType, Partial<QueryCatalogEntryListArgs>>;
-  ChargeItem?: Resolver<Maybe<ResolversTypes['ChargeItem']>, ParentType, ContextType, RequireFields<QueryChargeItemArgs, '_id'>>;
+  ChargeItem?: Resolver<Maybe<ResolversTypes['ChargeItem']>, ParentType, ContextType, Partial<QueryChargeItemArgs>>;
   ChargeItemConnection?: Resolver<Maybe<ResolversTypes['ChargeItemConnection']>, ParentType, ContextType, Partial<QueryChargeItemConnectionArgs>>;
-  ChargeItemDefinition?: Resolver<Maybe<ResolversTypes['ChargeItemDefinition']>, ParentType, ContextType, RequireFields<QueryChargeItemDefinitionArgs, '_id'>>;
+  ChargeItemDefinition?: Resolver<Maybe<ResolversTypes['ChargeItemDefinition']>, ParentType, ContextType, Partial<QueryChargeItemDefinitionArgs>>;
   ChargeItemDefinitionConnection?: Resolver<Maybe<ResolversTypes['ChargeItemDefinitionConnection']>, ParentType, ContextType, Partial<QueryChargeItemDefinitionConnectionArgs>>;
   ChargeItemDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ChargeItemDefinition']>>>, ParentType, ContextType, Partial<QueryChargeItemDefinitionListArgs>>;
   ChargeItemList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ChargeItem']>>>, ParentType, ContextType, Partial<QueryChargeItemListArgs>>;
-  Claim?: Resolver<Maybe<ResolversTypes['Claim']>, ParentType, ContextType, RequireFields<QueryClaimArgs, '_id'>>;
+  Claim?: Resolver<Maybe<ResolversTypes['Claim']>, ParentType, ContextType, Partial<QueryClaimArgs>>;
   ClaimConnection?: Resolver<Maybe<ResolversTypes['ClaimConnection']>, ParentType, ContextType, Partial<QueryClaimConnectionArgs>>;
   ClaimList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Claim']>>>, ParentType, ContextType, Partial<QueryClaimListArgs>>;
-  ClaimResponse?: Resolver<Maybe<ResolversTypes['ClaimResponse']>, ParentType, ContextType, RequireFields<QueryClaimResponseArgs, '_id'>>;
+  ClaimResponse?: Resolver<Maybe<ResolversTypes['ClaimResponse']>, ParentType, ContextType, Partial<QueryClaimResponseArgs>>;
   ClaimResponseConnection?: Resolver<Maybe<ResolversTypes['ClaimResponseConnection']>, ParentType, ContextType, Partial<QueryClaimResponseConnectionArgs>>;
   ClaimResponseList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ClaimResponse']>>>, ParentType, ContextType, Partial<QueryClaimResponseListArgs>>;
-  ClinicalImpression?: Resolver<Maybe<ResolversTypes['ClinicalImpression']>, ParentType, ContextType, RequireFields<QueryClinicalImpressionArgs, '_id'>>;
+  ClinicalImpression?: Resolver<Maybe<ResolversTypes['ClinicalImpression']>, ParentType, ContextType, Partial<QueryClinicalImpressionArgs>>;
   ClinicalImpressionConnection?: Resolver<Maybe<ResolversTypes['ClinicalImpressionConnection']>, ParentType, ContextType, Partial<QueryClinicalImpressionConnectionArgs>>;
   ClinicalImpressionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ClinicalImpression']>>>, ParentType, ContextType, Partial<QueryClinicalImpressionListArgs>>;
-  CodeSystem?: Resolver<Maybe<ResolversTypes['CodeSystem']>, ParentType, ContextType, RequireFields<QueryCodeSystemArgs, '_id'>>;
+  CodeSystem?: Resolver<Maybe<ResolversTypes['CodeSystem']>, ParentType, ContextType, Partial<QueryCodeSystemArgs>>;
   CodeSystemConnection?: Resolver<Maybe<ResolversTypes['CodeSystemConnection']>, ParentType, ContextType, Partial<QueryCodeSystemConnectionArgs>>;
   CodeSystemList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CodeSystem']>>>, ParentType, ContextType, Partial<QueryCodeSystemListArgs>>;
-  Communication?: Resolver<Maybe<ResolversTypes['Communication']>, ParentType, ContextType, RequireFields<QueryCommunicationArgs, '_id'>>;
+  Communication?: Resolver<Maybe<ResolversTypes['Communication']>, ParentType, ContextType, Partial<QueryCommunicationArgs>>;
   CommunicationConnection?: Resolver<Maybe<ResolversTypes['CommunicationConnection']>, ParentType, ContextType, Partial<QueryCommunicationConnectionArgs>>;
   CommunicationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Communication']>>>, ParentType, ContextType, Partial<QueryCommunicationListArgs>>;
-  CommunicationRequest?: Resolver<Maybe<ResolversTypes['CommunicationRequest']>, ParentType, ContextType, RequireFields<QueryCommunicationRequestArgs, '_id'>>;
+  CommunicationRequest?: Resolver<Maybe<ResolversTypes['CommunicationRequest']>, ParentType, ContextType, Partial<QueryCommunicationRequestArgs>>;
   CommunicationRequestConnection?: Resolver<Maybe<ResolversTypes['CommunicationRequestConnection']>, ParentType, ContextType, Partial<QueryCommunicationRequestConnectionArgs>>;
   CommunicationRequestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CommunicationRequest']>>>, ParentType, ContextType, Partial<QueryCommunicationRequestListArgs>>;
-  CompartmentDefinition?: Resolver<Maybe<ResolversTypes['CompartmentDefinition']>, ParentType, ContextType, RequireFields<QueryCompartmentDefinitionArgs, '_id'>>;
+  CompartmentDefinition?: Resolver<Maybe<ResolversTypes['CompartmentDefinition']>, ParentType, ContextType, Partial<QueryCompartmentDefinitionArgs>>;
   CompartmentDefinitionConnection?: Resolver<Maybe<ResolversTypes['CompartmentDefinitionConnection']>, ParentType, ContextType, Partial<QueryCompartmentDefinitionConnectionArgs>>;
   CompartmentDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CompartmentDefinition']>>>, ParentType, ContextType, Partial<QueryCompartmentDefinitionListArgs>>;
-  Composition?: Resolver<Maybe<ResolversTypes['Composition']>, ParentType, ContextType, RequireFields<QueryCompositionArgs, '_id'>>;
+  Composition?: Resolver<Maybe<ResolversTypes['Composition']>, ParentType, ContextType, Partial<QueryCompositionArgs>>;
   CompositionConnection?: Resolver<Maybe<ResolversTypes['CompositionConnection']>, ParentType, ContextType, Partial<QueryCompositionConnectionArgs>>;
   CompositionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Composition']>>>, ParentType, ContextType, Partial<QueryCompositionListArgs>>;
-  ConceptMap?: Resolver<Maybe<ResolversTypes['ConceptMap']>, ParentType, ContextType, RequireFields<QueryConceptMapArgs, '_id'>>;
+  ConceptMap?: Resolver<Maybe<ResolversTypes['ConceptMap']>, ParentType, ContextType, Partial<QueryConceptMapArgs>>;
   ConceptMapConnection?: Resolver<Maybe<ResolversTypes['ConceptMapConnection']>, ParentType, ContextType, Partial<QueryConceptMapConnectionArgs>>;
   ConceptMapList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ConceptMap']>>>, ParentType, ContextType, Partial<QueryConceptMapListArgs>>;
-  Condition?: Resolver<Maybe<ResolversTypes['Condition']>, ParentType, ContextType, RequireFields<QueryConditionArgs, '_id'>>;
+  Condition?: Resolver<Maybe<ResolversTypes['Condition']>, ParentType, ContextType, Partial<QueryConditionArgs>>;
   ConditionConnection?: Resolver<Maybe<ResolversTypes['ConditionConnection']>, ParentType, ContextType, Partial<QueryConditionConnectionArgs>>;
   ConditionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Condition']>>>, ParentType, ContextType, Partial<QueryConditionListArgs>>;
-  Consent?: Resolver<Maybe<ResolversTypes['Consent']>, ParentType, ContextType, RequireFields<QueryConsentArgs, '_id'>>;
+  Consent?: Resolver<Maybe<ResolversTypes['Consent']>, ParentType, ContextType, Partial<QueryConsentArgs>>;
   ConsentConnection?: Resolver<Maybe<ResolversTypes['ConsentConnection']>, ParentType, ContextType, Partial<QueryConsentConnectionArgs>>;
   ConsentList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Consent']>>>, ParentType, ContextType, Partial<QueryConsentListArgs>>;
-  Contract?: Resolver<Maybe<ResolversTypes['Contract']>, ParentType, ContextType, RequireFields<QueryContractArgs, '_id'>>;
+  Contract?: Resolver<Maybe<ResolversTypes['Contract']>, ParentType, ContextType, Partial<QueryContractArgs>>;
   ContractConnection?: Resolver<Maybe<ResolversTypes['ContractConnection']>, ParentType, ContextType, Partial<QueryContractConnectionArgs>>;
   ContractList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Contract']>>>, ParentType, ContextType, Partial<QueryContractListArgs>>;
-  Coverage?: Resolver<Maybe<ResolversTypes['Coverage']>, ParentType, ContextType, RequireFields<QueryCoverageArgs, '_id'>>;
+  Coverage?: Resolver<Maybe<ResolversTypes['Coverage']>, ParentType, ContextType, Partial<QueryCoverageArgs>>;
   CoverageConnection?: Resolver<Maybe<ResolversTypes['CoverageConnection']>, ParentType, ContextType, Partial<QueryCoverageConnectionArgs>>;
-  CoverageEligibilityRequest?: Resolver<Maybe<ResolversTypes['CoverageEligibilityRequest']>, ParentType, ContextType, RequireFields<QueryCoverageEligibilityRequestArgs, '_id'>>;
+  CoverageEligibilityRequest?: Resolver<Maybe<ResolversTypes['CoverageEligibilityRequest']>, ParentType, ContextType, Partial<QueryCoverageEligibilityRequestArgs>>;
   CoverageEligibilityRequestConnection?: Resolver<Maybe<ResolversTypes['CoverageEligibilityRequestConnection']>, ParentType, ContextType, Partial<QueryCoverageEligibilityRequestConnectionArgs>>;
   CoverageEligibilityRequestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CoverageEligibilityRequest']>>>, ParentType, ContextType, Partial<QueryCoverageEligibilityRequestListArgs>>;
-  CoverageEligibilityResponse?: Resolver<Maybe<ResolversTypes['CoverageEligibilityResponse']>, ParentType, ContextType, RequireFields<QueryCoverageEligibilityResponseArgs, '_id'>>;
+  CoverageEligibilityResponse?: Resolver<Maybe<ResolversTypes['CoverageEligibilityResponse']>, ParentType, ContextType, Partial<QueryCoverageEligibilityResponseArgs>>;
   CoverageEligibilityResponseConnection?: Resolver<Maybe<ResolversTypes['CoverageEligibilityResponseConnection']>, ParentType, ContextType, Partial<QueryCoverageEligibilityResponseConnectionArgs>>;
   CoverageEligibilityResponseList?: Resolver<Maybe<Array<Maybe<ResolversTypes['CoverageEligibilityResponse']>>>, ParentType, ContextType, Partial<QueryCoverageEligibilityResponseListArgs>>;
   CoverageList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Coverage']>>>, ParentType, ContextType, Partial<QueryCoverageListArgs>>;
-  DetectedIssue?: Resolver<Maybe<ResolversTypes['DetectedIssue']>, ParentType, ContextType, RequireFields<QueryDetectedIssueArgs, '_id'>>;
+  DetectedIssue?: Resolver<Maybe<ResolversTypes['DetectedIssue']>, ParentType, ContextType, Partial<QueryDetectedIssueArgs>>;
   DetectedIssueConnection?: Resolver<Maybe<ResolversTypes['DetectedIssueConnection']>, ParentType, ContextType, Partial<QueryDetectedIssueConnectionArgs>>;
   DetectedIssueList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DetectedIssue']>>>, ParentType, ContextType, Partial<QueryDetectedIssueListArgs>>;
-  Device?: Resolver<Maybe<ResolversTypes['Device']>, ParentType, ContextType, RequireFields<QueryDeviceArgs, '_id'>>;
+  Device?: Resolver<Maybe<ResolversTypes['Device']>, ParentType, ContextType, Partial<QueryDeviceArgs>>;
   DeviceConnection?: Resolver<Maybe<ResolversTypes['DeviceConnection']>, ParentType, ContextType, Partial<QueryDeviceConnectionArgs>>;
-  DeviceDefinition?: Resolver<Maybe<ResolversTypes['DeviceDefinition']>, ParentType, ContextType, RequireFields<QueryDeviceDefinitionArgs, '_id'>>;
+  DeviceDefinition?: Resolver<Maybe<ResolversTypes['DeviceDefinition']>, ParentType, ContextType, Partial<QueryDeviceDefinitionArgs>>;
   DeviceDefinitionConnection?: Resolver<Maybe<ResolversTypes['DeviceDefinitionConnection']>, ParentType, ContextType, Partial<QueryDeviceDefinitionConnectionArgs>>;
   DeviceDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DeviceDefinition']>>>, ParentType, ContextType, Partial<QueryDeviceDefinitionListArgs>>;
   DeviceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Device']>>>, ParentType, ContextType, Partial<QueryDeviceListArgs>>;
-  DeviceMetric?: Resolver<Maybe<ResolversTypes['DeviceMetric']>, ParentType, ContextType, RequireFields<QueryDeviceMetricArgs, '_id'>>;
+  DeviceMetric?: Resolver<Maybe<ResolversTypes['DeviceMetric']>, ParentType, ContextType, Partial<QueryDeviceMetricArgs>>;
   DeviceMetricConnection?: Resolver<Maybe<ResolversTypes['DeviceMetricConnection']>, ParentType, ContextType, Partial<QueryDeviceMetricConnectionArgs>>;
   DeviceMetricList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DeviceMetric']>>>, ParentType, ContextType, Partial<QueryDeviceMetricListArgs>>;
-  DeviceRequest?: Resolver<Maybe<ResolversTypes['DeviceRequest']>, ParentType, ContextType, RequireFields<QueryDeviceRequestArgs, '_id'>>;
+  DeviceRequest?: Resolver<Maybe<ResolversTypes['DeviceRequest']>, ParentType, ContextType, Partial<QueryDeviceRequestArgs>>;
   DeviceRequestConnection?: Resolver<Maybe<ResolversTypes['DeviceRequestConnection']>, ParentType, ContextType, Partial<QueryDeviceRequestConnectionArgs>>;
   DeviceRequestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DeviceRequest']>>>, ParentType, ContextType, Partial<QueryDeviceRequestListArgs>>;
-  DeviceUseStatement?: Resolver<Maybe<ResolversTypes['DeviceUseStatement']>, ParentType, ContextType, RequireFields<QueryDeviceUseStatementArgs, '_id'>>;
+  DeviceUseStatement?: Resolver<Maybe<ResolversTypes['DeviceUseStatement']>, ParentType, ContextType, Partial<QueryDeviceUseStatementArgs>>;
   DeviceUseStatementConnection?: Resolver<Maybe<ResolversTypes['DeviceUseStatementConnection']>, ParentType, ContextType, Partial<QueryDeviceUseStatementConnectionArgs>>;
   DeviceUseStatementList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DeviceUseStatement']>>>, ParentType, ContextType, Partial<QueryDeviceUseStatementListArgs>>;
-  DiagnosticReport?: Resolver<Maybe<ResolversTypes['DiagnosticReport']>, ParentType, ContextType, RequireFields<QueryDiagnosticReportArgs, '_id'>>;
+  DiagnosticReport?: Resolver<Maybe<ResolversTypes['DiagnosticReport']>, ParentType, ContextType, Partial<QueryDiagnosticReportArgs>>;
   DiagnosticReportConnection?: Resolver<Maybe<ResolversTypes['DiagnosticReportConnection']>, ParentType, ContextType, Partial<QueryDiagnosticReportConnectionArgs>>;
   DiagnosticReportList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DiagnosticReport']>>>, ParentType, ContextType, Partial<QueryDiagnosticReportListArgs>>;
-  DocumentManifest?: Resolver<Maybe<ResolversTypes['DocumentManifest']>, ParentType, ContextType, RequireFields<QueryDocumentManifestArgs, '_id'>>;
+  DocumentManifest?: Resolver<Maybe<ResolversTypes['DocumentManifest']>, ParentType, ContextType, Partial<QueryDocumentManifestArgs>>;
   DocumentManifestConnection?: Resolver<Maybe<ResolversTypes['DocumentManifestConnection']>, ParentType, ContextType, Partial<QueryDocumentManifestConnectionArgs>>;
   DocumentManifestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DocumentManifest']>>>, ParentType, ContextType, Partial<QueryDocumentManifestListArgs>>;
-  DocumentReference?: Resolver<Maybe<ResolversTypes['DocumentReference']>, ParentType, ContextType, RequireFields<QueryDocumentReferenceArgs, '_id'>>;
+  DocumentReference?: Resolver<Maybe<ResolversTypes['DocumentReference']>, ParentType, ContextType, Partial<QueryDocumentReferenceArgs>>;
   DocumentReferenceConnection?: Resolver<Maybe<ResolversTypes['DocumentReferenceConnection']>, ParentType, ContextType, Partial<QueryDocumentReferenceConnectionArgs>>;
   DocumentReferenceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['DocumentReference']>>>, ParentType, ContextType, Partial<QueryDocumentReferenceListArgs>>;
-  EffectEvidenceSynthesis?: Resolver<Maybe<ResolversTypes['EffectEvidenceSynthesis']>, ParentType, ContextType, RequireFields<QueryEffectEvidenceSynthesisArgs, '_id'>>;
+  EffectEvidenceSynthesis?: Resolver<Maybe<ResolversTypes['EffectEvidenceSynthesis']>, ParentType, ContextType, Partial<QueryEffectEvidenceSynthesisArgs>>;
   EffectEvidenceSynthesisConnection?: Resolver<Maybe<ResolversTypes['EffectEvidenceSynthesisConnection']>, ParentType, ContextType, Partial<QueryEffectEvidenceSynthesisConnectionArgs>>;
   EffectEvidenceSynthesisList?: Resolver<Maybe<Array<Maybe<ResolversTypes['EffectEvidenceSynthesis']>>>, ParentType, ContextType, Partial<QueryEffectEvidenceSynthesisListArgs>>;
-  Encounter?: Resolver<Maybe<ResolversTypes['Encounter']>, ParentType, ContextType, RequireFields<QueryEncounterArgs, '_id'>>;
+  Encounter?: Resolver<Maybe<ResolversTypes['Encounter']>, ParentType, ContextType, Partial<QueryEncounterArgs>>;
   EncounterConnection?: Resolver<Maybe<ResolversTypes['EncounterConnection']>, ParentType, ContextType, Partial<QueryEncounterConnectionArgs>>;
   EncounterList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Encounter']>>>, ParentType, ContextType, Partial<QueryEncounterListArgs>>;
-  Endpoint?: Resolver<Maybe<ResolversTypes['Endpoint']>, ParentType, ContextType, RequireFields<QueryEndpointArgs, '_id'>>;
+  Endpoint?: Resolver<Maybe<ResolversTypes['Endpoint']>, ParentType, ContextType, Partial<QueryEndpointArgs>>;
   EndpointConnection?: Resolver<Maybe<ResolversTypes['EndpointConnection']>, ParentType, ContextType, Partial<QueryEndpointConnectionArgs>>;
   EndpointList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Endpoint']>>>, ParentType, ContextType, Partial<QueryEndpointListArgs>>;
-  EnrollmentRequest?: Resolver<Maybe<ResolversTypes['EnrollmentRequest']>, ParentType, ContextType, RequireFields<QueryEnrollmentRequestArgs, '_id'>>;
+  EnrollmentRequest?: Resolver<Maybe<ResolversTypes['EnrollmentRequest']>, ParentType, ContextType, Partial<QueryEnrollmentRequestArgs>>;
   EnrollmentRequestConnection?: Resolver<Maybe<ResolversTypes['EnrollmentRequestConnection']>, ParentType, ContextType, Partial<QueryEnrollmentRequestConnectionArgs>>;
   EnrollmentRequestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['EnrollmentRequest']>>>, ParentType, ContextType, Partial<QueryEnrollmentRequestListArgs>>;
-  EnrollmentResponse?: Resolver<Maybe<ResolversTypes['EnrollmentResponse']>, ParentType, ContextType, RequireFields<QueryEnrollmentResponseArgs, '_id'>>;
+  EnrollmentResponse?: Resolver<Maybe<ResolversTypes['EnrollmentResponse']>, ParentType, ContextType, Partial<QueryEnrollmentResponseArgs>>;
   EnrollmentResponseConnection?: Resolver<Maybe<ResolversTypes['EnrollmentResponseConnection']>, ParentType, ContextType, Partial<QueryEnrollmentResponseConnectionArgs>>;
   EnrollmentResponseList?: Resolver<Maybe<Array<Maybe<ResolversTypes['EnrollmentResponse']>>>, ParentType, ContextType, Partial<QueryEnrollmentResponseListArgs>>;
-  EpisodeOfCare?: Resolver<Maybe<ResolversTypes['EpisodeOfCare']>, ParentType, ContextType, RequireFields<QueryEpisodeOfCareArgs, '_id'>>;
+  EpisodeOfCare?: Resolver<Maybe<ResolversTypes['EpisodeOfCare']>, ParentType, ContextType, Partial<QueryEpisodeOfCareArgs>>;
   EpisodeOfCareConnection?: Resolver<Maybe<ResolversTypes['EpisodeOfCareConnection']>, ParentType, ContextType, Partial<QueryEpisodeOfCareConnectionArgs>>;
   EpisodeOfCareList?: Resolver<Maybe<Array<Maybe<ResolversTypes['EpisodeOfCare']>>>, ParentType, ContextType, Partial<QueryEpisodeOfCareListArgs>>;
-  EventDefinition?: Resolver<Maybe<ResolversTypes['EventDefinition']>, ParentType, ContextType, RequireFields<QueryEventDefinitionArgs, '_id'>>;
+  EventDefinition?: Resolver<Maybe<ResolversTypes['EventDefinition']>, ParentType, ContextType, Partial<QueryEventDefinitionArgs>>;
   EventDefinitionConnection?: Resolver<Maybe<ResolversTypes['EventDefinitionConnection']>, ParentType, ContextType, Partial<QueryEventDefinitionConnectionArgs>>;
   EventDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['EventDefinition']>>>, ParentType, ContextType, Partial<QueryEventDefinitionListArgs>>;
-  Evidence?: Resolver<Maybe<ResolversTypes['Evidence']>, ParentType, ContextType, RequireFields<QueryEvidenceArgs, '_id'>>;
+  Evidence?: Resolver<Maybe<ResolversTypes['Evidence']>, ParentType, ContextType, Partial<QueryEvidenceArgs>>;
   EvidenceConnection?: Resolver<Maybe<ResolversTypes['EvidenceConnection']>, ParentType, ContextType, Partial<QueryEvidenceConnectionArgs>>;
   EvidenceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Evidence']>>>, ParentType, ContextType, Partial<QueryEvidenceListArgs>>;
-  EvidenceVariable?: Resolver<Maybe<ResolversTypes['EvidenceVariable']>, ParentType, ContextType, RequireFields<QueryEvidenceVariableArgs, '_id'>>;
+  EvidenceVariable?: Resolver<Maybe<ResolversTypes['EvidenceVariable']>, ParentType, ContextType, Partial<QueryEvidenceVariableArgs>>;
   EvidenceVariableConnection?: Resolver<Maybe<ResolversTypes['EvidenceVariableConnection']>, ParentType, ContextType, Partial<QueryEvidenceVariableConnectionArgs>>;
   EvidenceVariableList?: Resolver<Maybe<Array<Maybe<ResolversTypes['EvidenceVariable']>>>, ParentType, ContextType, Partial<QueryEvidenceVariableListArgs>>;
-  ExampleScenario?: Resolver<Maybe<ResolversTypes['ExampleScenario']>, ParentType, ContextType, RequireFields<QueryExampleScenarioArgs, '_id'>>;
+  ExampleScenario?: Resolver<Maybe<ResolversTypes['ExampleScenario']>, ParentType, ContextType, Partial<QueryExampleScenarioArgs>>;
   ExampleScenarioConnection?: Resolver<Maybe<ResolversTypes['ExampleScenarioConnection']>, ParentType, ContextType, Partial<QueryExampleScenarioConnectionArgs>>;
   ExampleScenarioList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ExampleScenario']>>>, ParentType, ContextType, Partial<QueryExampleScenarioListArgs>>;
-  ExplanationOfBenefit?: Resolver<Maybe<ResolversTypes['ExplanationOfBenefit']>, ParentType, ContextType, RequireFields<QueryExplanationOfBenefitArgs, '_id'>>;
+  ExplanationOfBenefit?: Resolver<Maybe<ResolversTypes['ExplanationOfBenefit']>, ParentType, ContextType, Partial<QueryExplanationOfBenefitArgs>>;
   ExplanationOfBenefitConnection?: Resolver<Maybe<ResolversTypes['ExplanationOfBenefitConnection']>, ParentType, ContextType, Partial<QueryExplanationOfBenefitConnectionArgs>>;
   ExplanationOfBenefitList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ExplanationOfBenefit']>>>, ParentType, ContextType, Partial<QueryExplanationOfBenefitListArgs>>;
-  FamilyMemberHistory?: Resolver<Maybe<ResolversTypes['FamilyMemberHistory']>, ParentType, ContextType, RequireFields<QueryFamilyMemberHistoryArgs, '_id'>>;
+  FamilyMemberHistory?: Resolver<Maybe<ResolversTypes['FamilyMemberHistory']>, ParentType, ContextType, Partial<QueryFamilyMemberHistoryArgs>>;
   FamilyMemberHistoryConnection?: Resolver<Maybe<ResolversTypes['FamilyMemberHistoryConnection']>, ParentType, ContextType, Partial<QueryFamilyMemberHistoryConnectionArgs>>;
   FamilyMemberHistoryList?: Resolver<Maybe<Array<Maybe<ResolversTypes['FamilyMemberHistory']>>>, ParentType, ContextType, Partial<QueryFamilyMemberHistoryListArgs>>;
-  Flag?: Resolver<Maybe<ResolversTypes['Flag']>, ParentType, ContextType, RequireFields<QueryFlagArgs, '_id'>>;
+  Flag?: Resolver<Maybe<ResolversTypes['Flag']>, ParentType, ContextType, Partial<QueryFlagArgs>>;
   FlagConnection?: Resolver<Maybe<ResolversTypes['FlagConnection']>, ParentType, ContextType, Partial<QueryFlagConnectionArgs>>;
   FlagList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Flag']>>>, ParentType, ContextType, Partial<QueryFlagListArgs>>;
-  Goal?: Resolver<Maybe<ResolversTypes['Goal']>, ParentType, ContextType, RequireFields<QueryGoalArgs, '_id'>>;
+  Goal?: Resolver<Maybe<ResolversTypes['Goal']>, ParentType, ContextType, Partial<QueryGoalArgs>>;
   GoalConnection?: Resolver<Maybe<ResolversTypes['GoalConnection']>, ParentType, ContextType, Partial<QueryGoalConnectionArgs>>;
   GoalList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Goal']>>>, ParentType, ContextType, Partial<QueryGoalListArgs>>;
-  GraphDefinition?: Resolver<Maybe<ResolversTypes['GraphDefinition']>, ParentType, ContextType, RequireFields<QueryGraphDefinitionArgs, '_id'>>;
+  GraphDefinition?: Resolver<Maybe<ResolversTypes['GraphDefinition']>, ParentType, ContextType, Partial<QueryGraphDefinitionArgs>>;
   GraphDefinitionConnection?: Resolver<Maybe<ResolversTypes['GraphDefinitionConnection']>, ParentType, ContextType, Partial<QueryGraphDefinitionConnectionArgs>>;
   GraphDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['GraphDefinition']>>>, ParentType, ContextType, Partial<QueryGraphDefinitionListArgs>>;
-  Group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType, RequireFields<QueryGroupArgs, '_id'>>;
+  Group?: Resolver<Maybe<ResolversTypes['Group']>, ParentType, ContextType, Partial<QueryGroupArgs>>;
   GroupConnection?: Resolver<Maybe<ResolversTypes['GroupConnection']>, ParentType, ContextType, Partial<QueryGroupConnectionArgs>>;
   GroupList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Group']>>>, ParentType, ContextType, Partial<QueryGroupListArgs>>;
-  GuidanceResponse?: Resolver<Maybe<ResolversTypes['GuidanceResponse']>, ParentType, ContextType, RequireFields<QueryGuidanceResponseArgs, '_id'>>;
+  GuidanceResponse?: Resolver<Maybe<ResolversTypes['GuidanceResponse']>, ParentType, ContextType, Partial<QueryGuidanceResponseArgs>>;
   GuidanceResponseConnection?: Resolver<Maybe<ResolversTypes['GuidanceResponseConnection']>, ParentType, ContextType, Partial<QueryGuidanceResponseConnectionArgs>>;
   GuidanceResponseList?: Resolver<Maybe<Array<Maybe<ResolversTypes['GuidanceResponse']>>>, ParentType, ContextType, Partial<QueryGuidanceResponseListArgs>>;
-  HealthcareService?: Resolver<Maybe<ResolversTypes['HealthcareService']>, ParentType, ContextType, RequireFields<QueryHealthcareServiceArgs, '_id'>>;
+  HealthcareService?: Resolver<Maybe<ResolversTypes['HealthcareService']>, ParentType, ContextType, Partial<QueryHealthcareServiceArgs>>;
   HealthcareServiceConnection?: Resolver<Maybe<ResolversTypes['HealthcareServiceConnection']>, ParentType, ContextType, Partial<QueryHealthcareServiceConnectionArgs>>;
   HealthcareServiceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['HealthcareService']>>>, ParentType, ContextType, Partial<QueryHealthcareServiceListArgs>>;
-  ImagingStudy?: Resolver<Maybe<ResolversTypes['ImagingStudy']>, ParentType, ContextType, RequireFields<QueryImagingStudyArgs, '_id'>>;
+  ImagingStudy?: Resolver<Maybe<ResolversTypes['ImagingStudy']>, ParentType, ContextType, Partial<QueryImagingStudyArgs>>;
   ImagingStudyConnection?: Resolver<Maybe<ResolversTypes['ImagingStudyConnection']>, ParentType, ContextType, Partial<QueryImagingStudyConnectionArgs>>;
   ImagingStudyList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ImagingStudy']>>>, ParentType, ContextType, Partial<QueryImagingStudyListArgs>>;
-  Immunization?: Resolver<Maybe<ResolversTypes['Immunization']>, ParentType, ContextType, RequireFields<QueryImmunizationArgs, '_id'>>;
+  Immunization?: Resolver<Maybe<ResolversTypes['Immunization']>, ParentType, ContextType, Partial<QueryImmunizationArgs>>;
   ImmunizationConnection?: Resolver<Maybe<ResolversTypes['ImmunizationConnection']>, ParentType, ContextType, Partial<QueryImmunizationConnectionArgs>>;
-  ImmunizationEvaluation?: Resolver<Maybe<ResolversTypes['ImmunizationEvaluation']>, ParentType, ContextType, RequireFields<QueryImmunizationEvaluationArgs, '_id'>>;
+  ImmunizationEvaluation?: Resolver<Maybe<ResolversTypes['ImmunizationEvaluation']>, ParentType, ContextType, Partial<QueryImmunizationEvaluationArgs>>;
   ImmunizationEvaluationConnection?: Resolver<Maybe<ResolversTypes['ImmunizationEvaluationConnection']>, ParentType, ContextType, Partial<QueryImmunizationEvaluationConnectionArgs>>;
   ImmunizationEvaluationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ImmunizationEvaluation']>>>, ParentType, ContextType, Partial<QueryImmunizationEvaluationListArgs>>;
   ImmunizationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Immunization']>>>, ParentType, ContextType, Partial<QueryImmunizationListArgs>>;
-  ImmunizationRecommendation?: Resolver<Maybe<ResolversTypes['ImmunizationRecommendation']>, ParentType, ContextType, RequireFields<QueryImmunizationRecommendationArgs, '_id'>>;
+  ImmunizationRecommendation?: Resolver<Maybe<ResolversTypes['ImmunizationRecommendation']>, ParentType, ContextType, Partial<QueryImmunizationRecommendationArgs>>;
   ImmunizationRecommendationConnection?: Resolver<Maybe<ResolversTypes['ImmunizationRecommendationConnection']>, ParentType, ContextType, Partial<QueryImmunizationRecommendationConnectionArgs>>;
   ImmunizationRecommendationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ImmunizationRecommendation']>>>, ParentType, ContextType, Partial<QueryImmunizationRecommendationListArgs>>;
-  ImplementationGuide?: Resolver<Maybe<ResolversTypes['ImplementationGuide']>, ParentType, ContextType, RequireFields<QueryImplementationGuideArgs, '_id'>>;
+  ImplementationGuide?: Resolver<Maybe<ResolversTypes['ImplementationGuide']>, ParentType, ContextType, Partial<QueryImplementationGuideArgs>>;
   ImplementationGuideConnection?: Resolver<Maybe<ResolversTypes['ImplementationGuideConnection']>, ParentType, ContextType, Partial<QueryImplementationGuideConnectionArgs>>;
   ImplementationGuideList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ImplementationGuide']>>>, ParentType, ContextType, Partial<QueryImplementationGuideListArgs>>;
-  InsurancePlan?: Resolver<Maybe<ResolversTypes['InsurancePlan']>, ParentType, ContextType, RequireFields<QueryInsurancePlanArgs, '_id'>>;
+  InsurancePlan?: Resolver<Maybe<ResolversTypes['InsurancePlan']>, ParentType, ContextType, Partial<QueryInsurancePlanArgs>>;
   InsurancePlanConnection?: Resolver<Maybe<ResolversTypes['InsurancePlanConnection']>, ParentType, ContextType, Partial<QueryInsurancePlanConnectionArgs>>;
   InsurancePlanList?: Resolver<Maybe<Array<Maybe<ResolversTypes['InsurancePlan']>>>, ParentType, ContextType, Partial<QueryInsurancePlanListArgs>>;
-  Invoice?: Resolver<Maybe<ResolversTypes['Invoice']>, ParentType, ContextType, RequireFields<QueryInvoiceArgs, '_id'>>;
+  Invoice?: Resolver<Maybe<ResolversTypes['Invoice']>, ParentType, ContextType, Partial<QueryInvoiceArgs>>;
   InvoiceConnection?: Resolver<Maybe<ResolversTypes['InvoiceConnection']>, ParentType, ContextType, Partial<QueryInvoiceConnectionArgs>>;
   InvoiceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Invoice']>>>, ParentType, ContextType, Partial<QueryInvoiceListArgs>>;
-  Library?: Resolver<Maybe<ResolversTypes['Library']>, ParentType, ContextType, RequireFields<QueryLibraryArgs, '_id'>>;
+  Library?: Resolver<Maybe<ResolversTypes['Library']>, ParentType, ContextType, Partial<QueryLibraryArgs>>;
   LibraryConnection?: Resolver<Maybe<ResolversTypes['LibraryConnection']>, ParentType, ContextType, Partial<QueryLibraryConnectionArgs>>;
   LibraryList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Library']>>>, ParentType, ContextType, Partial<QueryLibraryListArgs>>;
-  Linkage?: Resolver<Maybe<ResolversTypes['Linkage']>, ParentType, ContextType, RequireFields<QueryLinkageArgs, '_id'>>;
+  Linkage?: Resolver<Maybe<ResolversTypes['Linkage']>, ParentType, ContextType, Partial<QueryLinkageArgs>>;
   LinkageConnection?: Resolver<Maybe<ResolversTypes['LinkageConnection']>, ParentType, ContextType, Partial<QueryLinkageConnectionArgs>>;
   LinkageList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Linkage']>>>, ParentType, ContextType, Partial<QueryLinkageListArgs>>;
-  List?: Resolver<Maybe<ResolversTypes['List']>, ParentType, ContextType, RequireFields<QueryListArgs, '_id'>>;
+  List?: Resolver<Maybe<ResolversTypes['List']>, ParentType, ContextType, Partial<QueryListArgs>>;
   ListConnection?: Resolver<Maybe<ResolversTypes['ListConnection']>, ParentType, ContextType, Partial<QueryListConnectionArgs>>;
   ListList?: Resolver<Maybe<Array<Maybe<ResolversTypes['List']>>>, ParentType, ContextType, Partial<QueryListListArgs>>;
-  Location?: Resolver<Maybe<ResolversTypes['Location']>, ParentType, ContextType, RequireFields<QueryLocationArgs, '_id'>>;
+  Location?: Resolver<Maybe<ResolversTypes['Location']>, ParentType, ContextType, Partial<QueryLocationArgs>>;
   LocationConnection?: Resolver<Maybe<ResolversTypes['LocationConnection']>, ParentType, ContextType, Partial<QueryLocationConnectionArgs>>;
   LocationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Location']>>>, ParentType, ContextType, Partial<QueryLocationListArgs>>;
-  Measure?: Resolver<Maybe<ResolversTypes['Measure']>, ParentType, ContextType, RequireFields<QueryMeasureArgs, '_id'>>;
+  Measure?: Resolver<Maybe<ResolversTypes['Measure']>, ParentType, ContextType, Partial<QueryMeasureArgs>>;
   MeasureConnection?: Resolver<Maybe<ResolversTypes['MeasureConnection']>, ParentType, ContextType, Partial<QueryMeasureConnectionArgs>>;
   MeasureList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Measure']>>>, ParentType, ContextType, Partial<QueryMeasureListArgs>>;
-  MeasureReport?: Resolver<Maybe<ResolversTypes['MeasureReport']>, ParentType, ContextType, RequireFields<QueryMeasureReportArgs, '_id'>>;
+  MeasureReport?: Resolver<Maybe<ResolversTypes['MeasureReport']>, ParentType, ContextType, Partial<QueryMeasureReportArgs>>;
   MeasureReportConnection?: Resolver<Maybe<ResolversTypes['MeasureReportConnection']>, ParentType, ContextType, Partial<QueryMeasureReportConnectionArgs>>;
   MeasureReportList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MeasureReport']>>>, ParentType, ContextType, Partial<QueryMeasureReportListArgs>>;
-  Media?: Resolver<Maybe<ResolversTypes['Media']>, ParentType, ContextType, RequireFields<QueryMediaArgs, '_id'>>;
+  Media?: Resolver<Maybe<ResolversTypes['Media']>, ParentType, ContextType, Partial<QueryMediaArgs>>;
   MediaConnection?: Resolver<Maybe<ResolversTypes['MediaConnection']>, ParentType, ContextType, Partial<QueryMediaConnectionArgs>>;
   MediaList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Media']>>>, ParentType, ContextType, Partial<QueryMediaListArgs>>;
-  Medication?: Resolver<Maybe<ResolversTypes['Medication']>, ParentType, ContextType, RequireFields<QueryMedicationArgs, '_id'>>;
-  MedicationAdministration?: Resolver<Maybe<ResolversTypes['MedicationAdministration']>, ParentType, ContextType, RequireFields<QueryMedicationAdministrationArgs, '_id'>>;
+  Medication?: Resolver<Maybe<ResolversTypes['Medication']>, ParentType, ContextType, Partial<QueryMedicationArgs>>;
+  MedicationAdministration?: Resolver<Maybe<ResolversTypes['MedicationAdministration']>, ParentType, ContextType, Partial<QueryMedicationAdministrationArgs>>;
   MedicationAdministrationConnection?: Resolver<Maybe<ResolversTypes['MedicationAdministrationConnection']>, ParentType, ContextType, Partial<QueryMedicationAdministrationConnectionArgs>>;
   MedicationAdministrationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicationAdministration']>>>, ParentType, ContextType, Partial<QueryMedicationAdministrationListArgs>>;
   MedicationConnection?: Resolver<Maybe<ResolversTypes['MedicationConnection']>, ParentType, ContextType, Partial<QueryMedicationConnectionArgs>>;
-  MedicationDispense?: Resolver<Maybe<ResolversTypes['MedicationDispense']>, ParentType, ContextType, RequireFields<QueryMedicationDispenseArgs, '_id'>>;
+  MedicationDispense?: Resolver<Maybe<ResolversTypes['MedicationDispense']>, ParentType, ContextType, Partial<QueryMedicationDispenseArgs>>;
   MedicationDispenseConnection?: Resolver<Maybe<ResolversTypes['MedicationDispenseConnection']>, ParentType, ContextType, Partial<QueryMedicationDispenseConnectionArgs>>;
   MedicationDispenseList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicationDispense']>>>, ParentType, ContextType, Partial<QueryMedicationDispenseListArgs>>;
-  MedicationKnowledge?: Resolver<Maybe<ResolversTypes['MedicationKnowledge']>, ParentType, ContextType, RequireFields<QueryMedicationKnowledgeArgs, '_id'>>;
+  MedicationKnowledge?: Resolver<Maybe<ResolversTypes['MedicationKnowledge']>, ParentType, ContextType, Partial<QueryMedicationKnowledgeArgs>>;
   MedicationKnowledgeConnection?: Resolver<Maybe<ResolversTypes['MedicationKnowledgeConnection']>, ParentType, ContextType, Partial<QueryMedicationKnowledgeConnectionArgs>>;
   MedicationKnowledgeList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicationKnowledge']>>>, ParentType, ContextType, Partial<QueryMedicationKnowledgeListArgs>>;
   MedicationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Medication']>>>, ParentType, ContextType, Partial<QueryMedicationListArgs>>;
-  MedicationRequest?: Resolver<Maybe<ResolversTypes['MedicationRequest']>, ParentType, ContextType, RequireFields<QueryMedicationRequestArgs, '_id'>>;
+  MedicationRequest?: Resolver<Maybe<ResolversTypes['MedicationRequest']>, ParentType, ContextType, Partial<QueryMedicationRequestArgs>>;
   MedicationRequestConnection?: Resolver<Maybe<ResolversTypes['MedicationRequestConnection']>, ParentType, ContextType, Partial<QueryMedicationRequestConnectionArgs>>;
   MedicationRequestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicationRequest']>>>, ParentType, ContextType, Partial<QueryMedicationRequestListArgs>>;
-  MedicationStatement?: Resolver<Maybe<ResolversTypes['MedicationStatement']>, ParentType, ContextType, RequireFields<QueryMedicationStatementArgs, '_id'>>;
+  MedicationStatement?: Resolver<Maybe<ResolversTypes['MedicationStatement']>, ParentType, ContextType, Partial<QueryMedicationStatementArgs>>;
   MedicationStatementConnection?: Resolver<Maybe<ResolversTypes['MedicationStatementConnection']>, ParentType, ContextType, Partial<QueryMedicationStatementConnectionArgs>>;
   MedicationStatementList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicationStatement']>>>, ParentType, ContextType, Partial<QueryMedicationStatementListArgs>>;
-  MedicinalProduct?: Resolver<Maybe<ResolversTypes['MedicinalProduct']>, ParentType, ContextType, RequireFields<QueryMedicinalProductArgs, '_id'>>;
-  MedicinalProductAuthorization?: Resolver<Maybe<ResolversTypes['MedicinalProductAuthorization']>, ParentType, ContextType, RequireFields<QueryMedicinalProductAuthorizationArgs, '_id'>>;
+  MedicinalProduct?: Resolver<Maybe<ResolversTypes['MedicinalProduct']>, ParentType, ContextType, Partial<QueryMedicinalProductArgs>>;
+  MedicinalProductAuthorization?: Resolver<Maybe<ResolversTypes['MedicinalProductAuthorization']>, ParentType, ContextType, Partial<QueryMedicinalProductAuthorizationArgs>>;
   MedicinalProductAuthorizationConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductAuthorizationConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductAuthorizationConnectionArgs>>;
   MedicinalProductAuthorizationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductAuthorization']>>>, ParentType, ContextType, Partial<QueryMedicinalProductAuthorizationListArgs>>;
   MedicinalProductConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductConnectionArgs>>;
-  MedicinalProductContraindication?: Resolver<Maybe<ResolversTypes['MedicinalProductContraindication']>, ParentType, ContextType, RequireFields<QueryMedicinalProductContraindicationArgs, '_id'>>;
+  MedicinalProductContraindication?: Resolver<Maybe<ResolversTypes['MedicinalProductContraindication']>, ParentType, ContextType, Partial<QueryMedicinalProductContraindicationArgs>>;
   MedicinalProductContraindicationConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductContraindicationConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductContraindicationConnectionArgs>>;
   MedicinalProductContraindicationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductContraindication']>>>, ParentType, ContextType, Partial<QueryMedicinalProductContraindicationListArgs>>;
-  MedicinalProductIndication?: Resolver<Maybe<ResolversTypes['MedicinalProductIndication']>, ParentType, ContextType, RequireFields<QueryMedicinalProductIndicationArgs, '_id'>>;
+  MedicinalProductIndication?: Resolver<Maybe<ResolversTypes['MedicinalProductIndication']>, ParentType, ContextType, Partial<QueryMedicinalProductIndicationArgs>>;
   MedicinalProductIndicationConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductIndicationConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductIndicationConnectionArgs>>;
   MedicinalProductIndicationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductIndication']>>>, ParentType, ContextType, Partial<QueryMedicinalProductIndicationListArgs>>;
-  MedicinalProductIngredient?: Resolver<Maybe<ResolversTypes['MedicinalProductIngredient']>, ParentType, ContextType, RequireFields<QueryMedicinalProductIngredientArgs, '_id'>>;
+  MedicinalProductIngredient?: Resolver<Maybe<ResolversTypes['MedicinalProductIngredient']>, ParentType, ContextType, Partial<QueryMedicinalProductIngredientArgs>>;
   MedicinalProductIngredientConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductIngredientConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductIngredientConnectionArgs>>;
   MedicinalProductIngredientList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductIngredient']>>>, ParentType, ContextType, Partial<QueryMedicinalProductIngredientListArgs>>;
-  MedicinalProductInteraction?: Resolver<Maybe<ResolversTypes['MedicinalProductInteraction']>, ParentType, ContextType, RequireFields<QueryMedicinalProductInteractionArgs, '_id'>>;
+  MedicinalProductInteraction?: Resolver<Maybe<ResolversTypes['MedicinalProductInteraction']>, ParentType, ContextType, Partial<QueryMedicinalProductInteractionArgs>>;
   MedicinalProductInteractionConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductInteractionConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductInteractionConnectionArgs>>;
   MedicinalProductInteractionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductInteraction']>>>, ParentType, ContextType, Partial<QueryMedicinalProductInteractionListArgs>>;
   MedicinalProductList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProduct']>>>, ParentType, ContextType, Partial<QueryMedicinalProductListArgs>>;
-  MedicinalProductManufactured?: Resolver<Maybe<ResolversTypes['MedicinalProductManufactured']>, ParentType, ContextType, RequireFields<QueryMedicinalProductManufacturedArgs, '_id'>>;
+  MedicinalProductManufactured?: Resolver<Maybe<ResolversTypes['MedicinalProductManufactured']>, ParentType, ContextType, Partial<QueryMedicinalProductManufacturedArgs>>;
   MedicinalProductManufacturedConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductManufacturedConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductManufacturedConnectionArgs>>;
   MedicinalProductManufacturedList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductManufactured']>>>, ParentType, ContextType, Partial<QueryMedicinalProductManufacturedListArgs>>;
-  MedicinalProductPackaged?: Resolver<Maybe<ResolversTypes['MedicinalProductPackaged']>, ParentType, ContextType, RequireFields<QueryMedicinalProductPackagedArgs, '_id'>>;
+  MedicinalProductPackaged?: Resolver<Maybe<ResolversTypes['MedicinalProductPackaged']>, ParentType, ContextType, Partial<QueryMedicinalProductPackagedArgs>>;
   MedicinalProductPackagedConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductPackagedConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductPackagedConnectionArgs>>;
   MedicinalProductPackagedList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductPackaged']>>>, ParentType, ContextType, Partial<QueryMedicinalProductPackagedListArgs>>;
-  MedicinalProductPharmaceutical?: Resolver<Maybe<ResolversTypes['MedicinalProductPharmaceutical']>, ParentType, ContextType, RequireFields<QueryMedicinalProductPharmaceuticalArgs, '_id'>>;
+  MedicinalProductPharmaceutical?: Resolver<Maybe<ResolversTypes['MedicinalProductPharmaceutical']>, ParentType, ContextType, Partial<QueryMedicinalProductPharmaceuticalArgs>>;
   MedicinalProductPharmaceuticalConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductPharmaceuticalConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductPharmaceuticalConnectionArgs>>;
   MedicinalProductPharmaceuticalList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductPharmaceutical']>>>, ParentType, ContextType, Partial<QueryMedicinalProductPharmaceuticalListArgs>>;
-  MedicinalProductUndesirableEffect?: Resolver<Maybe<ResolversTypes['MedicinalProductUndesirableEffect']>, ParentType, ContextType, RequireFields<QueryMedicinalProductUndesirableEffectArgs, '_id'>>;
+  MedicinalProductUndesirableEffect?: Resolver<Maybe<ResolversTypes['MedicinalProductUndesirableEffect']>, ParentType, ContextType, Partial<QueryMedicinalProductUndesirableEffectArgs>>;
   MedicinalProductUndesirableEffectConnection?: Resolver<Maybe<ResolversTypes['MedicinalProductUndesirableEffectConnection']>, ParentType, ContextType, Partial<QueryMedicinalProductUndesirableEffectConnectionArgs>>;
   MedicinalProductUndesirableEffectList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MedicinalProductUndesirableEffect']>>>, ParentType, ContextType, Partial<QueryMedicinalProductUndesirableEffectListArgs>>;
-  MessageDefinition?: Resolver<Maybe<ResolversTypes['MessageDefinition']>, ParentType, ContextType, RequireFields<QueryMessageDefinitionArgs, '_id'>>;
+  MessageDefinition?: Resolver<Maybe<ResolversTypes['MessageDefinition']>, ParentType, ContextType, Partial<QueryMessageDefinitionArgs>>;
   MessageDefinitionConnection?: Resolver<Maybe<ResolversTypes['MessageDefinitionConnection']>, ParentType, ContextType, Partial<QueryMessageDefinitionConnectionArgs>>;
   MessageDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MessageDefinition']>>>, ParentType, ContextType, Partial<QueryMessageDefinitionListArgs>>;
-  MessageHeader?: Resolver<Maybe<ResolversTypes['MessageHeader']>, ParentType, ContextType, RequireFields<QueryMessageHeaderArgs, '_id'>>;
+  MessageHeader?: Resolver<Maybe<ResolversTypes['MessageHeader']>, ParentType, ContextType, Partial<QueryMessageHeaderArgs>>;
   MessageHeaderConnection?: Resolver<Maybe<ResolversTypes['MessageHeaderConnection']>, ParentType, ContextType, Partial<QueryMessageHeaderConnectionArgs>>;
   MessageHeaderList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MessageHeader']>>>, ParentType, ContextType, Partial<QueryMessageHeaderListArgs>>;
-  MolecularSequence?: Resolver<Maybe<ResolversTypes['MolecularSequence']>, ParentType, ContextType, RequireFields<QueryMolecularSequenceArgs, '_id'>>;
+  MolecularSequence?: Resolver<Maybe<ResolversTypes['MolecularSequence']>, ParentType, ContextType, Partial<QueryMolecularSequenceArgs>>;
   MolecularSequenceConnection?: Resolver<Maybe<ResolversTypes['MolecularSequenceConnection']>, ParentType, ContextType, Partial<QueryMolecularSequenceConnectionArgs>>;
   MolecularSequenceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['MolecularSequence']>>>, ParentType, ContextType, Partial<QueryMolecularSequenceListArgs>>;
-  NamingSystem?: Resolver<Maybe<ResolversTypes['NamingSystem']>, ParentType, ContextType, RequireFields<QueryNamingSystemArgs, '_id'>>;
+  NamingSystem?: Resolver<Maybe<ResolversTypes['NamingSystem']>, ParentType, ContextType, Partial<QueryNamingSystemArgs>>;
   NamingSystemConnection?: Resolver<Maybe<ResolversTypes['NamingSystemConnection']>, ParentType, ContextType, Partial<QueryNamingSystemConnectionArgs>>;
   NamingSystemList?: Resolver<Maybe<Array<Maybe<ResolversTypes['NamingSystem']>>>, ParentType, ContextType, Partial<QueryNamingSystemListArgs>>;
-  NutritionOrder?: Resolver<Maybe<ResolversTypes['NutritionOrder']>, ParentType, ContextType, RequireFields<QueryNutritionOrderArgs, '_id'>>;
+  NutritionOrder?: Resolver<Maybe<ResolversTypes['NutritionOrder']>, ParentType, ContextType, Partial<QueryNutritionOrderArgs>>;
   NutritionOrderConnection?: Resolver<Maybe<ResolversTypes['NutritionOrderConnection']>, ParentType, ContextType, Partial<QueryNutritionOrderConnectionArgs>>;
   NutritionOrderList?: Resolver<Maybe<Array<Maybe<ResolversTypes['NutritionOrder']>>>, ParentType, ContextType, Partial<QueryNutritionOrderListArgs>>;
-  Observation?: Resolver<Maybe<ResolversTypes['Observation']>, ParentType, ContextType, RequireFields<QueryObservationArgs, '_id'>>;
+  Observation?: Resolver<Maybe<ResolversTypes['Observation']>, ParentType, ContextType, Partial<QueryObservationArgs>>;
   ObservationConnection?: Resolver<Maybe<ResolversTypes['ObservationConnection']>, ParentType, ContextType, Partial<QueryObservationConnectionArgs>>;
-  ObservationDefinition?: Resolver<Maybe<ResolversTypes['ObservationDefinition']>, ParentType, ContextType, RequireFields<QueryObservationDefinitionArgs, '_id'>>;
+  ObservationDefinition?: Resolver<Maybe<ResolversTypes['ObservationDefinition']>, ParentType, ContextType, Partial<QueryObservationDefinitionArgs>>;
   ObservationDefinitionConnection?: Resolver<Maybe<ResolversTypes['ObservationDefinitionConnection']>, ParentType, ContextType, Partial<QueryObservationDefinitionConnectionArgs>>;
   ObservationDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ObservationDefinition']>>>, ParentType, ContextType, Partial<QueryObservationDefinitionListArgs>>;
   ObservationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Observation']>>>, ParentType, ContextType, Partial<QueryObservationListArgs>>;
-  OperationDefinition?: Resolver<Maybe<ResolversTypes['OperationDefinition']>, ParentType, ContextType, RequireFields<QueryOperationDefinitionArgs, '_id'>>;
+  OperationDefinition?: Resolver<Maybe<ResolversTypes['OperationDefinition']>, ParentType, ContextType, Partial<QueryOperationDefinitionArgs>>;
   OperationDefinitionConnection?: Resolver<Maybe<ResolversTypes['OperationDefinitionConnection']>, ParentType, ContextType, Partial<QueryOperationDefinitionConnectionArgs>>;
   OperationDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['OperationDefinition']>>>, ParentType, ContextType, Partial<QueryOperationDefinitionListArgs>>;
-  OperationOutcome?: Resolver<Maybe<ResolversTypes['OperationOutcome']>, ParentType, ContextType, RequireFields<QueryOperationOutcomeArgs, '_id'>>;
+  OperationOutcome?: Resolver<Maybe<ResolversTypes['OperationOutcome']>, ParentType, ContextType, Partial<QueryOperationOutcomeArgs>>;
   OperationOutcomeConnection?: Resolver<Maybe<ResolversTypes['OperationOutcomeConnection']>, ParentType, ContextType, Partial<QueryOperationOutcomeConnectionArgs>>;
   OperationOutcomeList?: Resolver<Maybe<Array<Maybe<ResolversTypes['OperationOutcome']>>>, ParentType, ContextType, Partial<QueryOperationOutcomeListArgs>>;
-  Organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType, RequireFields<QueryOrganizationArgs, '_id'>>;
-  OrganizationAffiliation?: Resolver<Maybe<ResolversTypes['OrganizationAffiliation']>, ParentType, ContextType, RequireFields<QueryOrganizationAffiliationArgs, '_id'>>;
+  Organization?: Resolver<Maybe<ResolversTypes['Organization']>, ParentType, ContextType, Partial<QueryOrganizationArgs>>;
+  OrganizationAffiliation?: Resolver<Maybe<ResolversTypes['OrganizationAffiliation']>, ParentType, ContextType, Partial<QueryOrganizationAffiliationArgs>>;
   OrganizationAffiliationConnection?: Resolver<Maybe<ResolversTypes['OrganizationAffiliationConnection']>, ParentType, ContextType, Partial<QueryOrganizationAffiliationConnectionArgs>>;
   OrganizationAffiliationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['OrganizationAffiliation']>>>, ParentType, ContextType, Partial<QueryOrganizationAffiliationListArgs>>;
   OrganizationConnection?: Resolver<Maybe<ResolversTypes['OrganizationConnection']>, ParentType, ContextType, Partial<QueryOrganizationConnectionArgs>>;
   OrganizationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Organization']>>>, ParentType, ContextType, Partial<QueryOrganizationListArgs>>;
-  Parameters?: Resolver<Maybe<ResolversTypes['Parameters']>, ParentType, ContextType, RequireFields<QueryParametersArgs, '_id'>>;
+  Parameters?: Resolver<Maybe<ResolversTypes['Parameters']>, ParentType, ContextType, Partial<QueryParametersArgs>>;
   ParametersConnection?: Resolver<Maybe<ResolversTypes['ParametersConnection']>, ParentType, ContextType, Partial<QueryParametersConnectionArgs>>;
   ParametersList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Parameters']>>>, ParentType, ContextType, Partial<QueryParametersListArgs>>;
-  Patient?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType, RequireFields<QueryPatientArgs, '_id'>>;
+  Patient?: Resolver<Maybe<ResolversTypes['Patient']>, ParentType, ContextType, Partial<QueryPatientArgs>>;
   PatientConnection?: Resolver<Maybe<ResolversTypes['PatientConnection']>, ParentType, ContextType, Partial<QueryPatientConnectionArgs>>;
   PatientList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Patient']>>>, ParentType, ContextType, Partial<QueryPatientListArgs>>;
-  PaymentNotice?: Resolver<Maybe<ResolversTypes['PaymentNotice']>, ParentType, ContextType, RequireFields<QueryPaymentNoticeArgs, '_id'>>;
+  PaymentNotice?: Resolver<Maybe<ResolversTypes['PaymentNotice']>, ParentType, ContextType, Partial<QueryPaymentNoticeArgs>>;
   PaymentNoticeConnection?: Resolver<Maybe<ResolversTypes['PaymentNoticeConnection']>, ParentType, ContextType, Partial<QueryPaymentNoticeConnectionArgs>>;
   PaymentNoticeList?: Resolver<Maybe<Array<Maybe<ResolversTypes['PaymentNotice']>>>, ParentType, ContextType, Partial<QueryPaymentNoticeListArgs>>;
-  PaymentReconciliation?: Resolver<Maybe<ResolversTypes['PaymentReconciliation']>, ParentType, ContextType, RequireFields<QueryPaymentReconciliationArgs, '_id'>>;
+  PaymentReconciliation?: Resolver<Maybe<ResolversTypes['PaymentReconciliation']>, ParentType, ContextType, Partial<QueryPaymentReconciliationArgs>>;
   PaymentReconciliationConnection?: Resolver<Maybe<ResolversTypes['PaymentReconciliationConnection']>, ParentType, ContextType, Partial<QueryPaymentReconciliationConnectionArgs>>;
   PaymentReconciliationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['PaymentReconciliation']>>>, ParentType, ContextType, Partial<QueryPaymentReconciliationListArgs>>;
-  Person?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, RequireFields<QueryPersonArgs, '_id'>>;
+  Person?: Resolver<Maybe<ResolversTypes['Person']>, ParentType, ContextType, Partial<QueryPersonArgs>>;
   PersonConnection?: Resolver<Maybe<ResolversTypes['PersonConnection']>, ParentType, ContextType, Partial<QueryPersonConnectionArgs>>;
   PersonList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Person']>>>, ParentType, ContextType, Partial<QueryPersonListArgs>>;
-  PlanDefinition?: Resolver<Maybe<ResolversTypes['PlanDefinition']>, ParentType, ContextType, RequireFields<QueryPlanDefinitionArgs, '_id'>>;
+  PlanDefinition?: Resolver<Maybe<ResolversTypes['PlanDefinition']>, ParentType, ContextType, Partial<QueryPlanDefinitionArgs>>;
   PlanDefinitionConnection?: Resolver<Maybe<ResolversTypes['PlanDefinitionConnection']>, ParentType, ContextType, Partial<QueryPlanDefinitionConnectionArgs>>;
   PlanDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['PlanDefinition']>>>, ParentType, ContextType, Partial<QueryPlanDefinitionListArgs>>;
-  Practitioner?: Resolver<Maybe<ResolversTypes['Practitioner']>, ParentType, ContextType, RequireFields<QueryPractitionerArgs, '_id'>>;
+  Practitioner?: Resolver<Maybe<ResolversTypes['Practitioner']>, ParentType, ContextType, Partial<QueryPractitionerArgs>>;
   PractitionerConnection?: Resolver<Maybe<ResolversTypes['PractitionerConnection']>, ParentType, ContextType, Partial<QueryPractitionerConnectionArgs>>;
   PractitionerList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Practitioner']>>>, ParentType, ContextType, Partial<QueryPractitionerListArgs>>;
-  PractitionerRole?: Resolver<Maybe<ResolversTypes['PractitionerRole']>, ParentType, ContextType, RequireFields<QueryPractitionerRoleArgs, '_id'>>;
+  PractitionerRole?: Resolver<Maybe<ResolversTypes['PractitionerRole']>, ParentType, ContextType, Partial<QueryPractitionerRoleArgs>>;
   PractitionerRoleConnection?: Resolver<Maybe<ResolversTypes['PractitionerRoleConnection']>, ParentType, ContextType, Partial<QueryPractitionerRoleConnectionArgs>>;
   PractitionerRoleList?: Resolver<Maybe<Array<Maybe<ResolversTypes['PractitionerRole']>>>, ParentType, ContextType, Partial<QueryPractitionerRoleListArgs>>;
-  Procedure?: Resolver<Maybe<ResolversTypes['Procedure']>, ParentType, ContextType, RequireFields<QueryProcedureArgs, '_id'>>;
+  Procedure?: Resolver<Maybe<ResolversTypes['Procedure']>, ParentType, ContextType, Partial<QueryProcedureArgs>>;
   ProcedureConnection?: Resolver<Maybe<ResolversTypes['ProcedureConnection']>, ParentType, ContextType, Partial<QueryProcedureConnectionArgs>>;
   ProcedureList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Procedure']>>>, ParentType, ContextType, Partial<QueryProcedureListArgs>>;
-  Provenance?: Resolver<Maybe<ResolversTypes['Provenance']>, ParentType, ContextType, RequireFields<QueryProvenanceArgs, '_id'>>;
+  Provenance?: Resolver<Maybe<ResolversTypes['Provenance']>, ParentType, ContextType, Partial<QueryProvenanceArgs>>;
   ProvenanceConnection?: Resolver<Maybe<ResolversTypes['ProvenanceConnection']>, ParentType, ContextType, Partial<QueryProvenanceConnectionArgs>>;
   ProvenanceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Provenance']>>>, ParentType, ContextType, Partial<QueryProvenanceListArgs>>;
-  Questionnaire?: Resolver<Maybe<ResolversTypes['Questionnaire']>, ParentType, ContextType, RequireFields<QueryQuestionnaireArgs, '_id'>>;
+  Questionnaire?: Resolver<Maybe<ResolversTypes['Questionnaire']>, ParentType, ContextType, Partial<QueryQuestionnaireArgs>>;
   QuestionnaireConnection?: Resolver<Maybe<ResolversTypes['QuestionnaireConnection']>, ParentType, ContextType, Partial<QueryQuestionnaireConnectionArgs>>;
   QuestionnaireList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Questionnaire']>>>, ParentType, ContextType, Partial<QueryQuestionnaireListArgs>>;
-  QuestionnaireResponse?: Resolver<Maybe<ResolversTypes['QuestionnaireResponse']>, ParentType, ContextType, RequireFields<QueryQuestionnaireResponseArgs, '_id'>>;
+  QuestionnaireResponse?: Resolver<Maybe<ResolversTypes['QuestionnaireResponse']>, ParentType, ContextType, Partial<QueryQuestionnaireResponseArgs>>;
   QuestionnaireResponseConnection?: Resolver<Maybe<ResolversTypes['QuestionnaireResponseConnection']>, ParentType, ContextType, Partial<QueryQuestionnaireResponseConnectionArgs>>;
   QuestionnaireResponseList?: Resolver<Maybe<Array<Maybe<ResolversTypes['QuestionnaireResponse']>>>, ParentType, ContextType, Partial<QueryQuestionnaireResponseListArgs>>;
-  RelatedPerson?: Resolver<Maybe<ResolversTypes['RelatedPerson']>, ParentType, ContextType, RequireFields<QueryRelatedPersonArgs, '_id'>>;
+  RelatedPerson?: Resolver<Maybe<ResolversTypes['RelatedPerson']>, ParentType, ContextType, Partial<QueryRelatedPersonArgs>>;
   RelatedPersonConnection?: Resolver<Maybe<ResolversTypes['RelatedPersonConnection']>, ParentType, ContextType, Partial<QueryRelatedPersonConnectionArgs>>;
   RelatedPersonList?: Resolver<Maybe<Array<Maybe<ResolversTypes['RelatedPerson']>>>, ParentType, ContextType, Partial<QueryRelatedPersonListArgs>>;
-  RequestGroup?: Resolver<Maybe<ResolversTypes['RequestGroup']>, ParentType, ContextType, RequireFields<QueryRequestGroupArgs, '_id'>>;
+  RequestGroup?: Resolver<Maybe<ResolversTypes['RequestGroup']>, ParentType, ContextType, Partial<QueryRequestGroupArgs>>;
   RequestGroupConnection?: Resolver<Maybe<ResolversTypes['RequestGroupConnection']>, ParentType, ContextType, Partial<QueryRequestGroupConnectionArgs>>;
   RequestGroupList?: Resolver<Maybe<Array<Maybe<ResolversTypes['RequestGroup']>>>, ParentType, ContextType, Partial<QueryRequestGroupListArgs>>;
-  ResearchDefinition?: Resolver<Maybe<ResolversTypes['ResearchDefinition']>, ParentType, ContextType, RequireFields<QueryResearchDefinitionArgs, '_id'>>;
+  ResearchDefinition?: Resolver<Maybe<ResolversTypes['ResearchDefinition']>, ParentType, ContextType, Partial<QueryResearchDefinitionArgs>>;
   ResearchDefinitionConnection?: Resolver<Maybe<ResolversTypes['ResearchDefinitionConnection']>, ParentType, ContextType, Partial<QueryResearchDefinitionConnectionArgs>>;
   ResearchDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ResearchDefinition']>>>, ParentType, ContextType, Partial<QueryResearchDefinitionListArgs>>;
-  ResearchElementDefinition?: Resolver<Maybe<ResolversTypes['ResearchElementDefinition']>, ParentType, ContextType, RequireFields<QueryResearchElementDefinitionArgs, '_id'>>;
+  ResearchElementDefinition?: Resolver<Maybe<ResolversTypes['ResearchElementDefinition']>, ParentType, ContextType, Partial<QueryResearchElementDefinitionArgs>>;
   ResearchElementDefinitionConnection?: Resolver<Maybe<ResolversTypes['ResearchElementDefinitionConnection']>, ParentType, ContextType, Partial<QueryResearchElementDefinitionConnectionArgs>>;
   ResearchElementDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ResearchElementDefinition']>>>, ParentType, ContextType, Partial<QueryResearchElementDefinitionListArgs>>;
-  ResearchStudy?: Resolver<Maybe<ResolversTypes['ResearchStudy']>, ParentType, ContextType, RequireFields<QueryResearchStudyArgs, '_id'>>;
+  ResearchStudy?: Resolver<Maybe<ResolversTypes['ResearchStudy']>, ParentType, ContextType, Partial<QueryResearchStudyArgs>>;
   ResearchStudyConnection?: Resolver<Maybe<ResolversTypes['ResearchStudyConnection']>, ParentType, ContextType, Partial<QueryResearchStudyConnectionArgs>>;
   ResearchStudyList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ResearchStudy']>>>, ParentType, ContextType, Partial<QueryResearchStudyListArgs>>;
-  ResearchSubject?: Resolver<Maybe<ResolversTypes['ResearchSubject']>, ParentType, ContextType, RequireFields<QueryResearchSubjectArgs, '_id'>>;
+  ResearchSubject?: Resolver<Maybe<ResolversTypes['ResearchSubject']>, ParentType, ContextType, Partial<QueryResearchSubjectArgs>>;
   ResearchSubjectConnection?: Resolver<Maybe<ResolversTypes['ResearchSubjectConnection']>, ParentType, ContextType, Partial<QueryResearchSubjectConnectionArgs>>;
   ResearchSubjectList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ResearchSubject']>>>, ParentType, ContextType, Partial<QueryResearchSubjectListArgs>>;
-  RiskAssessment?: Resolver<Maybe<ResolversTypes['RiskAssessment']>, ParentType, ContextType, RequireFields<QueryRiskAssessmentArgs, '_id'>>;
+  RiskAssessment?: Resolver<Maybe<ResolversTypes['RiskAssessment']>, ParentType, ContextType, Partial<QueryRiskAssessmentArgs>>;
   RiskAssessmentConnection?: Resolver<Maybe<ResolversTypes['RiskAssessmentConnection']>, ParentType, ContextType, Partial<QueryRiskAssessmentConnectionArgs>>;
   RiskAssessmentList?: Resolver<Maybe<Array<Maybe<ResolversTypes['RiskAssessment']>>>, ParentType, ContextType, Partial<QueryRiskAssessmentListArgs>>;
-  RiskEvidenceSynthesis?: Resolver<Maybe<ResolversTypes['RiskEvidenceSynthesis']>, ParentType, ContextType, RequireFields<QueryRiskEvidenceSynthesisArgs, '_id'>>;
+  RiskEvidenceSynthesis?: Resolver<Maybe<ResolversTypes['RiskEvidenceSynthesis']>, ParentType, ContextType, Partial<QueryRiskEvidenceSynthesisArgs>>;
   RiskEvidenceSynthesisConnection?: Resolver<Maybe<ResolversTypes['RiskEvidenceSynthesisConnection']>, ParentType, ContextType, Partial<QueryRiskEvidenceSynthesisConnectionArgs>>;
   RiskEvidenceSynthesisList?: Resolver<Maybe<Array<Maybe<ResolversTypes['RiskEvidenceSynthesis']>>>, ParentType, ContextType, Partial<QueryRiskEvidenceSynthesisListArgs>>;
-  Schedule?: Resolver<Maybe<ResolversTypes['Schedule']>, ParentType, ContextType, RequireFields<QueryScheduleArgs, '_id'>>;
+  Schedule?: Resolver<Maybe<ResolversTypes['Schedule']>, ParentType, ContextType, Partial<QueryScheduleArgs>>;
   ScheduleConnection?: Resolver<Maybe<ResolversTypes['ScheduleConnection']>, ParentType, ContextType, Partial<QueryScheduleConnectionArgs>>;
   ScheduleList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Schedule']>>>, ParentType, ContextType, Partial<QueryScheduleListArgs>>;
-  SearchParameter?: Resolver<Maybe<ResolversTypes['SearchParameter']>, ParentType, ContextType, RequireFields<QuerySearchParameterArgs, '_id'>>;
+  SearchParameter?: Resolver<Maybe<ResolversTypes['SearchParameter']>, ParentType, ContextType, Partial<QuerySearchParameterArgs>>;
   SearchParameterConnection?: Resolver<Maybe<ResolversTypes['SearchParameterConnection']>, ParentType, ContextType, Partial<QuerySearchParameterConnectionArgs>>;
   SearchParameterList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SearchParameter']>>>, ParentType, ContextType, Partial<QuerySearchParameterListArgs>>;
-  ServiceRequest?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, RequireFields<QueryServiceRequestArgs, '_id'>>;
+  ServiceRequest?: Resolver<Maybe<ResolversTypes['ServiceRequest']>, ParentType, ContextType, Partial<QueryServiceRequestArgs>>;
   ServiceRequestConnection?: Resolver<Maybe<ResolversTypes['ServiceRequestConnection']>, ParentType, ContextType, Partial<QueryServiceRequestConnectionArgs>>;
   ServiceRequestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ServiceRequest']>>>, ParentType, ContextType, Partial<QueryServiceRequestListArgs>>;
-  Slot?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, RequireFields<QuerySlotArgs, '_id'>>;
+  Slot?: Resolver<Maybe<ResolversTypes['Slot']>, ParentType, ContextType, Partial<QuerySlotArgs>>;
   SlotConnection?: Resolver<Maybe<ResolversTypes['SlotConnection']>, ParentType, ContextType, Partial<QuerySlotConnectionArgs>>;
   SlotList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Slot']>>>, ParentType, ContextType, Partial<QuerySlotListArgs>>;
-  Specimen?: Resolver<Maybe<ResolversTypes['Specimen']>, ParentType, ContextType, RequireFields<QuerySpecimenArgs, '_id'>>;
+  Specimen?: Resolver<Maybe<ResolversTypes['Specimen']>, ParentType, ContextType, Partial<QuerySpecimenArgs>>;
   SpecimenConnection?: Resolver<Maybe<ResolversTypes['SpecimenConnection']>, ParentType, ContextType, Partial<QuerySpecimenConnectionArgs>>;
-  SpecimenDefinition?: Resolver<Maybe<ResolversTypes['SpecimenDefinition']>, ParentType, ContextType, RequireFields<QuerySpecimenDefinitionArgs, '_id'>>;
+  SpecimenDefinition?: Resolver<Maybe<ResolversTypes['SpecimenDefinition']>, ParentType, ContextType, Partial<QuerySpecimenDefinitionArgs>>;
   SpecimenDefinitionConnection?: Resolver<Maybe<ResolversTypes['SpecimenDefinitionConnection']>, ParentType, ContextType, Partial<QuerySpecimenDefinitionConnectionArgs>>;
   SpecimenDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SpecimenDefinition']>>>, ParentType, ContextType, Partial<QuerySpecimenDefinitionListArgs>>;
   SpecimenList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Specimen']>>>, ParentType, ContextType, Partial<QuerySpecimenListArgs>>;
-  StructureDefinition?: Resolver<Maybe<ResolversTypes['StructureDefinition']>, ParentType, ContextType, RequireFields<QueryStructureDefinitionArgs, '_id'>>;
+  StructureDefinition?: Resolver<Maybe<ResolversTypes['StructureDefinition']>, ParentType, ContextType, Partial<QueryStructureDefinitionArgs>>;
   StructureDefinitionConnection?: Resolver<Maybe<ResolversTypes['StructureDefinitionConnection']>, ParentType, ContextType, Partial<QueryStructureDefinitionConnectionArgs>>;
   StructureDefinitionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['StructureDefinition']>>>, ParentType, ContextType, Partial<QueryStructureDefinitionListArgs>>;
-  StructureMap?: Resolver<Maybe<ResolversTypes['StructureMap']>, ParentType, ContextType, RequireFields<QueryStructureMapArgs, '_id'>>;
+  StructureMap?: Resolver<Maybe<ResolversTypes['StructureMap']>, ParentType, ContextType, Partial<QueryStructureMapArgs>>;
   StructureMapConnection?: Resolver<Maybe<ResolversTypes['StructureMapConnection']>, ParentType, ContextType, Partial<QueryStructureMapConnectionArgs>>;
   StructureMapList?: Resolver<Maybe<Array<Maybe<ResolversTypes['StructureMap']>>>, ParentType, ContextType, Partial<QueryStructureMapListArgs>>;
-  Subscription?: Resolver<Maybe<ResolversTypes['Subscription']>, ParentType, ContextType, RequireFields<QuerySubscriptionArgs, '_id'>>;
+  Subscription?: Resolver<Maybe<ResolversTypes['Subscription']>, ParentType, ContextType, Partial<QuerySubscriptionArgs>>;
   SubscriptionConnection?: Resolver<Maybe<ResolversTypes['SubscriptionConnection']>, ParentType, ContextType, Partial<QuerySubscriptionConnectionArgs>>;
   SubscriptionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Subscription']>>>, ParentType, ContextType, Partial<QuerySubscriptionListArgs>>;
-  Substance?: Resolver<Maybe<ResolversTypes['Substance']>, ParentType, ContextType, RequireFields<QuerySubstanceArgs, '_id'>>;
+  Substance?: Resolver<Maybe<ResolversTypes['Substance']>, ParentType, ContextType, Partial<QuerySubstanceArgs>>;
   SubstanceConnection?: Resolver<Maybe<ResolversTypes['SubstanceConnection']>, ParentType, ContextType, Partial<QuerySubstanceConnectionArgs>>;
   SubstanceList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Substance']>>>, ParentType, ContextType, Partial<QuerySubstanceListArgs>>;
-  SubstanceNucleicAcid?: Resolver<Maybe<ResolversTypes['SubstanceNucleicAcid']>, ParentType, ContextType, RequireFields<QuerySubstanceNucleicAcidArgs, '_id'>>;
+  SubstanceNucleicAcid?: Resolver<Maybe<ResolversTypes['SubstanceNucleicAcid']>, ParentType, ContextType, Partial<QuerySubstanceNucleicAcidArgs>>;
   SubstanceNucleicAcidConnection?: Resolver<Maybe<ResolversTypes['SubstanceNucleicAcidConnection']>, ParentType, ContextType, Partial<QuerySubstanceNucleicAcidConnectionArgs>>;
   SubstanceNucleicAcidList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SubstanceNucleicAcid']>>>, ParentType, ContextType, Partial<QuerySubstanceNucleicAcidListArgs>>;
-  SubstancePolymer?: Resolver<Maybe<ResolversTypes['SubstancePolymer']>, ParentType, ContextType, RequireFields<QuerySubstancePolymerArgs, '_id'>>;
+  SubstancePolymer?: Resolver<Maybe<ResolversTypes['SubstancePolymer']>, ParentType, ContextType, Partial<QuerySubstancePolymerArgs>>;
   SubstancePolymerConnection?: Resolver<Maybe<ResolversTypes['SubstancePolymerConnection']>, ParentType, ContextType, Partial<QuerySubstancePolymerConnectionArgs>>;
   SubstancePolymerList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SubstancePolymer']>>>, ParentType, ContextType, Partial<QuerySubstancePolymerListArgs>>;
-  SubstanceProtein?: Resolver<Maybe<ResolversTypes['SubstanceProtein']>, ParentType, ContextType, RequireFields<QuerySubstanceProteinArgs, '_id'>>;
+  SubstanceProtein?: Resolver<Maybe<ResolversTypes['SubstanceProtein']>, ParentType, ContextType, Partial<QuerySubstanceProteinArgs>>;
   SubstanceProteinConnection?: Resolver<Maybe<ResolversTypes['SubstanceProteinConnection']>, ParentType, ContextType, Partial<QuerySubstanceProteinConnectionArgs>>;
   SubstanceProteinList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SubstanceProtein']>>>, ParentType, ContextType, Partial<QuerySubstanceProteinListArgs>>;
-  SubstanceReferenceInformation?: Resolver<Maybe<ResolversTypes['SubstanceReferenceInformation']>, ParentType, ContextType, RequireFields<QuerySubstanceReferenceInformationArgs, '_id'>>;
+  SubstanceReferenceInformation?: Resolver<Maybe<ResolversTypes['SubstanceReferenceInformation']>, ParentType, ContextType, Partial<QuerySubstanceReferenceInformationArgs>>;
   SubstanceReferenceInformationConnection?: Resolver<Maybe<ResolversTypes['SubstanceReferenceInformationConnection']>, ParentType, ContextType, Partial<QuerySubstanceReferenceInformationConnectionArgs>>;
   SubstanceReferenceInformationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SubstanceReferenceInformation']>>>, ParentType, ContextType, Partial<QuerySubstanceReferenceInformationListArgs>>;
-  SubstanceSourceMaterial?: Resolver<Maybe<ResolversTypes['SubstanceSourceMaterial']>, ParentType, ContextType, RequireFields<QuerySubstanceSourceMaterialArgs, '_id'>>;
+  SubstanceSourceMaterial?: Resolver<Maybe<ResolversTypes['SubstanceSourceMaterial']>, ParentType, ContextType, Partial<QuerySubstanceSourceMaterialArgs>>;
   SubstanceSourceMaterialConnection?: Resolver<Maybe<ResolversTypes['SubstanceSourceMaterialConnection']>, ParentType, ContextType, Partial<QuerySubstanceSourceMaterialConnectionArgs>>;
   SubstanceSourceMaterialList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SubstanceSourceMaterial']>>>, ParentType, ContextType, Partial<QuerySubstanceSourceMaterialListArgs>>;
-  SubstanceSpecification?: Resolver<Maybe<ResolversTypes['SubstanceSpecification']>, ParentType, ContextType, RequireFields<QuerySubstanceSpecificationArgs, '_id'>>;
+  SubstanceSpecification?: Resolver<Maybe<ResolversTypes['SubstanceSpecification']>, ParentType, ContextType, Partial<QuerySubstanceSpecificationArgs>>;
   SubstanceSpecificationConnection?: Resolver<Maybe<ResolversTypes['SubstanceSpecificationConnection']>, ParentType, ContextType, Partial<QuerySubstanceSpecificationConnectionArgs>>;
   SubstanceSpecificationList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SubstanceSpecification']>>>, ParentType, ContextType, Partial<QuerySubstanceSpecificationListArgs>>;
-  SupplyDelivery?: Resolver<Maybe<ResolversTypes['SupplyDelivery']>, ParentType, ContextType, RequireFields<QuerySupplyDeliveryArgs, '_id'>>;
+  SupplyDelivery?: Resolver<Maybe<ResolversTypes['SupplyDelivery']>, ParentType, ContextType, Partial<QuerySupplyDeliveryArgs>>;
   SupplyDeliveryConnection?: Resolver<Maybe<ResolversTypes['SupplyDeliveryConnection']>, ParentType, ContextType, Partial<QuerySupplyDeliveryConnectionArgs>>;
   SupplyDeliveryList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SupplyDelivery']>>>, ParentType, ContextType, Partial<QuerySupplyDeliveryListArgs>>;
-  SupplyRequest?: Resolver<Maybe<ResolversTypes['SupplyRequest']>, ParentType, ContextType, RequireFields<QuerySupplyRequestArgs, '_id'>>;
+  SupplyRequest?: Resolver<Maybe<ResolversTypes['SupplyRequest']>, ParentType, ContextType, Partial<QuerySupplyRequestArgs>>;
   SupplyRequestConnection?: Resolver<Maybe<ResolversTypes['SupplyRequestConnection']>, ParentType, ContextType, Partial<QuerySupplyRequestConnectionArgs>>;
   SupplyRequestList?: Resolver<Maybe<Array<Maybe<ResolversTypes['SupplyRequest']>>>, ParentType, ContextType, Partial<QuerySupplyRequestListArgs>>;
-  Task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, RequireFields<QueryTaskArgs, '_id'>>;
+  Task?: Resolver<Maybe<ResolversTypes['Task']>, ParentType, ContextType, Partial<QueryTaskArgs>>;
   TaskConnection?: Resolver<Maybe<ResolversTypes['TaskConnection']>, ParentType, ContextType, Partial<QueryTaskConnectionArgs>>;
   TaskList?: Resolver<Maybe<Array<Maybe<ResolversTypes['Task']>>>, ParentType, ContextType, Partial<QueryTaskListArgs>>;
-  TerminologyCapabilities?: Resolver<Maybe<ResolversTypes['TerminologyCapabilities']>, ParentType, ContextType, RequireFields<QueryTerminologyCapabilitiesArgs, '_id'>>;
+  TerminologyCapabilities?: Resolver<Maybe<ResolversTypes['TerminologyCapabilities']>, ParentType, ContextType, Partial<QueryTerminologyCapabilitiesArgs>>;
   TerminologyCapabilitiesConnection?: Resolver<Maybe<ResolversTypes['TerminologyCapabilitiesConnection']>, ParentType, ContextType, Partial<QueryTerminologyCapabilitiesConnectionArgs>>;
   TerminologyCapabilitiesList?: Resolver<Maybe<Array<Maybe<ResolversTypes['TerminologyCapabilities']>>>, ParentType, ContextType, Partial<QueryTerminologyCapabilitiesListArgs>>;
-  TestReport?: Resolver<Maybe<ResolversTypes['TestReport']>, ParentType, ContextType, RequireFields<QueryTestReportArgs, '_id'>>;
+  TestReport?: Resolver<Maybe<ResolversTypes['TestReport']>, ParentType, ContextType, Partial<QueryTestReportArgs>>;
   TestReportConnection?: Resolver<Maybe<ResolversTypes['TestReportConnection']>, ParentType, ContextType, Partial<QueryTestReportConnectionArgs>>;
   TestReportList?: Resolver<Maybe<Array<Maybe<ResolversTypes['TestReport']>>>, ParentType, ContextType, Partial<QueryTestReportListArgs>>;
-  TestScript?: Resolver<Maybe<ResolversTypes['TestScript']>, ParentType, ContextType, RequireFields<QueryTestScriptArgs, '_id'>>;
+  TestScript?: Resolver<Maybe<ResolversTypes['TestScript']>, ParentType, ContextType, Partial<QueryTestScriptArgs>>;
   TestScriptConnection?: Resolver<Maybe<ResolversTypes['TestScriptConnection']>, ParentType, ContextType, Partial<QueryTestScriptConnectionArgs>>;
   TestScriptList?: Resolver<Maybe<Array<Maybe<ResolversTypes['TestScript']>>>, ParentType, ContextType, Partial<QueryTestScriptListArgs>>;
-  ValueSet?: Resolver<Maybe<ResolversTypes['ValueSet']>, ParentType, ContextType, RequireFields<QueryValueSetArgs, '_id'>>;
+  ValueSet?: Resolver<Maybe<ResolversTypes['ValueSet']>, ParentType, ContextType, Partial<QueryValueSetArgs>>;
   ValueSetConnection?: Resolver<Maybe<ResolversTypes['ValueSetConnection']>, ParentType, ContextType, Partial<QueryValueSetConnectionArgs>>;
   ValueSetList?: Resolver<Maybe<Array<Maybe<ResolversTypes['ValueSet']>>>, ParentType, ContextType, Partial<QueryValueSetListArgs>>;
-  VerificationResult?: Resolver<Maybe<ResolversTypes['VerificationResult']>, ParentType, ContextType, RequireFields<QueryVerificationResultArgs, '_id'>>;
+  VerificationResult?: Resolver<Maybe<ResolversTypes['VerificationResult']>, ParentType, ContextType, Partial<QueryVerificationResultArgs>>;
   VerificationResultConnection?: Resolver<Maybe<ResolversTypes['VerificationResultConnection']>, ParentType, ContextType, Partial<QueryVerificationResultConnectionArgs>>;
   VerificationResultList?: Resolver<Maybe<Array<Maybe<ResolversTypes['VerificationResult']>>>, ParentType, ContextType, Partial<QueryVerificationResultListArgs>>;
-  VisionPrescription?: Resolver<Maybe<ResolversTypes['VisionPrescription']>, ParentType, ContextType, RequireFields<QueryVisionPrescriptionArgs, '_id'>>;
+  VisionPrescription?: Resolver<Maybe<ResolversTypes['VisionPrescription']>, ParentType, ContextType, Partial<QueryVisionPrescriptionArgs>>;
   VisionPrescriptionConnection?: Resolver<Maybe<ResolversTypes['VisionPrescriptionConnection']>, ParentType, ContextType, Partial<QueryVisionPrescriptionConnectionArgs>>;
   VisionPrescriptionList?: Resolver<Maybe<Array<Maybe<ResolversTypes['VisionPrescription']>>>, ParentType, ContextType, Partial<QueryVisionPrescriptionListArgs>>;
   _clients?: Resolver<Array<ResolversTypes['Client_Summary']>, ParentType, ContextType>;

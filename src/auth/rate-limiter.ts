@@ -97,6 +97,22 @@ export class RateLimiter {
   }
 
   /**
+   * Counts a request's arrival (one unit) for `key` if the limits allow it, and says so; a refused
+   * unit is not counted. Answers at once within this process's claim; beyond it, when the limit
+   * may still have room, after one claim round trip to the database (as {@link consumeWork}), so
+   * a client under its limit is never refused because the last sync claimed little for it. When
+   * the database cannot be asked, decides on what this process knows.
+   */
+  async consumeArrival(key: string, limit: RateLimit): Promise<RateDecision> {
+    try {
+      return await this.consumeWork(key, limit, 1);
+    } catch {
+      // The database cannot be asked: decide on what this process knows, as between syncs.
+      return this.ledger.consumeOne(key, limit, this.now());
+    }
+  }
+
+  /**
    * Counts `units` of a request's work for `key` if the limits allow them, and says so; a refused
    * request is not counted. `paid` is what the same request was charged before (its arrival), so
    * its whole cost is `paid + units`. Answers at once when this process's claim covers the units

@@ -123,7 +123,7 @@ export async function buildApp({ config, service, security, logger = true }: App
     }
     if (PUBLIC_PATHS.has(path) || (benchBaseline && path.startsWith(RAW_BASELINE_PREFIX))) return;
     request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
-    security.enforceClientRate(reply, request.fhirContext);
+    await security.enforceClientRate(reply, request.fhirContext);
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

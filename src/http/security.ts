@@ -122,9 +122,13 @@ export class Security {
     return ctx;
   }
 
-  /** Charges a request's arrival (one unit) to its client's own rate limit; throws 429 when exceeded. */
-  enforceClientRate(reply: FastifyReply, ctx: RequestContext): void {
-    this.enforceRate(reply, `client:${ctx.auth.clientId}`, ctx.rateLimit?.own ?? this.clientLimit(ctx.auth));
+  /**
+   * Charges a request's arrival (one unit) to its client's own rate limit, asking the database
+   * only when this process's claim is used up; throws 429 when exceeded.
+   */
+  async enforceClientRate(reply: FastifyReply, ctx: RequestContext): Promise<void> {
+    const limit = ctx.rateLimit?.own ?? this.clientLimit(ctx.auth);
+    this.answerRate(reply, await this.limiter.consumeArrival(`client:${ctx.auth.clientId}`, limit));
   }
 
   /** The client's own limits, or the server's defaults where it has none. */

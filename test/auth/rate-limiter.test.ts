@@ -211,6 +211,19 @@ describe('RateLimiter', () => {
     }
   });
 
+  it("admits a request's arrival beyond its process's claim after asking the table, when the limit has room", async () => {
+    const clock = fakeClock();
+    const limiter = new RateLimiter(openQueryable(), { now: clock.now });
+    const limit = { perSecond: 200, perMinute: 6_000 };
+    for (let i = 0; i < 3; i++) expect((await limiter.consumeArrival('fresh', limit)).allowed).toBe(true);
+    await limiter.sync(); // the first round claims about twice the recent demand, not the whole limit
+    const burst = await Promise.all(Array.from({ length: 30 }, () => limiter.consumeArrival('fresh', limit)));
+    expect(burst.filter((decision) => !decision.allowed)).toEqual([]);
+    // The table still bounds it: another process that claimed the rest of the second refuses it.
+    const other = new RateLimiter(openQueryable(), { now: clock.now });
+    expect(await other.consumeWork('fresh', limit, 170)).toMatchObject({ allowed: false });
+  });
+
   it('deletes windows that ended over two minutes ago when it syncs', async () => {
     const queryable = openQueryable();
     const clock = fakeClock();

@@ -86,18 +86,35 @@ export class RateLedger {
    * together they overshoot by at most what this one accepts before its next sync.
    */
   consumeOne(key: string, limit: RateLimit, now: number): RateDecision {
+    return this.countOne(key, limit, now, false)!;
+  }
+
+  /**
+   * As {@link consumeOne}, but answers `undefined` instead of refusing when only this process's
+   * claim is used up and the limit, as far as this process knows, still has room: a claim round
+   * trip ({@link consumeClaimed}) can tell, so a client under its limit is not refused because
+   * the last sync claimed little for it.
+   */
+  consumeOneLocally(key: string, limit: RateLimit, now: number): RateDecision | undefined {
+    return this.countOne(key, limit, now, true);
+  }
+
+  private countOne(key: string, limit: RateLimit, now: number, askWhenClaimed: boolean): RateDecision | undefined {
     const limits = windowLimits(limit);
     if (limits.length === 0) return { ...UNLIMITED };
     const state = this.touch(key, now);
-    state.demand += 1;
     const processes = this.processesOf(state, now);
     const views = limits.map(([size, max]) => {
       const window = this.current(state, size, max, now);
-      window.demand += 1;
       const alone = processes === 1 && state.quietRounds >= 2 && window.others === 0 && window.othersClaim === 0;
       const claim = alone ? max : window.claim ?? shareOf(max, processes);
       return this.view(window, now, 1, Math.min(max - window.others - window.own, claim - window.own));
     });
+    const refusing = views.filter((view) => view.remaining < view.need);
+    if (askWhenClaimed && refusing.length > 0 && refusing.every((view) => !view.exhausted)) return undefined;
+    // The unit is asked once, whether decided here or after a claim round trip.
+    state.demand += 1;
+    for (const view of views) view.window.demand += 1;
     return this.decide(state, views, 1, now);
   }
 
@@ -113,7 +130,7 @@ export class RateLedger {
   consumeLocally(key: string, limit: RateLimit, units: number, paid: number, now: number): RateDecision | undefined {
     const early = this.unlimitedOrTooCostly(limit, units, paid);
     if (early) return early;
-    if (units === 1) return this.consumeOne(key, limit, now); // the rest of a request's work, as small as its arrival
+    if (units === 1) return this.consumeOneLocally(key, limit, now); // the rest of a request's work, as small as its arrival
     const state = this.touch(key, now);
     const views = windowLimits(limit).map(([size, max]) => {
       const window = this.current(state, size, max, now);
@@ -144,6 +161,12 @@ export class RateLedger {
       const window = this.current(state, size, max, now);
       return this.view(window, now, units, max - Math.max(window.others, window.othersClaim) - window.own);
     });
+    if (units === 1) {
+      // A single unit reaches here when this process's claim was used up ({@link consumeOneLocally}
+      // left it uncounted); like any unit it counts as asked, admitted or not.
+      state.demand += 1;
+      for (const view of views) view.window.demand += 1;
+    }
     const before = new Map([...state.windows.values()].map((window) => [window, { ...window }]));
     const decision = this.decide(state, views, units, now);
     if (!decision.allowed) return { decision, ...nothing };

@@ -14,7 +14,7 @@ import type { FhirService } from '../service/fhir-service.ts';
 import { auditRecordOf, type RequestContext } from '../service/request-context.ts';
 import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
-import type { Security } from './security.ts';
+import type { Security } from '../access/security.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-baseline.ts';
 import { registerGraphQL } from '../graphql/graphql-server.ts';

@@ -4,12 +4,12 @@
  * that stops them in reverse order. `main.ts` and the integration tests both use it.
  */
 import type { FastifyInstance } from 'fastify';
+import { Security } from '../access/security.ts';
 import type { Config } from '../config.ts';
 import { FhirService } from '../service/fhir-service.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
 import { buildApp, type LogStream } from './build-app.ts';
-import { Security } from './security.ts';
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -16,7 +16,7 @@ import { validateResource } from '../../src/fhir/validate-resource.ts';
 import { extractIndexRows } from '../../src/search/extract-index-rows.ts';
 import {
   buildSyntheticFixtures, distinguishes, stringifySyntheticFixtures, type SyntheticFixture,
-} from '../../src/search/extract/build-synthetic-fixtures.ts';
+} from '../helpers/synthetic-fixtures/build-synthetic-fixtures.ts';
 import { compileExpression } from '../../src/search/extract/compile-expression.ts';
 import { isOfType } from '../../src/search/extract/path-node.ts';
 import { pruneExpression } from '../../src/search/extract/prune-expression.ts';

@@ -46,8 +46,6 @@ export interface Config {
     /** `GRAPHQL_SCHEMA_QUEUE`: introspection and `_service` queries waiting for the schema worker (beyond: 503). */
     schemaQueue: number;
   };
-  /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
-  benchBaselineSecret: string | undefined;
   /** Bounds on the cost of one API request (README "Limits"): {@link Limits}. */
   limits: Limits;
 }
@@ -122,13 +120,6 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   return value;
 }
 
-function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (raw.length < 32) throw new Error(`${name} must be at least 32 characters`);
-  return raw;
-}
-
 function readLimits(env: NodeJS.ProcessEnv): Limits {
   const d = DEFAULT_LIMITS;
   return {
@@ -180,7 +171,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxMergedFields: readInt(env, 'GRAPHQL_MAX_MERGED_FIELDS', 100, 2),
       schemaQueue: readInt(env, 'GRAPHQL_SCHEMA_QUEUE', 4, 0),
     },
-    benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
     limits: readLimits(env),
     ...overrides,
   };

@@ -4,6 +4,7 @@
  * The variable names are the public interface of `../shared/CONTRACT.md` ("Running it").
  */
 import path from 'node:path';
+import { findProjectRoot } from './project-root.ts';
 
 export interface Config {
   /** PostgreSQL connection string; `undefined` starts the embedded PostgreSQL in {@link dataDir}. */
@@ -12,6 +13,7 @@ export interface Config {
   host: string;
   /** Base URL used in links, `Location` headers and token audiences; no trailing slash. */
   publicUrl: string;
+  /** `DATA_DIR`: the embedded cluster's files; default `<project root>/.data`. */
   dataDir: string;
   logLevel: string;
   /** Largest accepted request body in bytes (413 above it). */
@@ -148,7 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port,
     host: env.HOST || '127.0.0.1',
     publicUrl,
-    dataDir: path.resolve(env.DATA_DIR || './.data'),
+    // The default lives in the project root whatever the working directory (`npx fhirgraph` run
+    // from a subfolder must not start a second, empty cluster there); a DATA_DIR given is taken
+    // as the shell gave it, relative to the working directory.
+    dataDir: env.DATA_DIR ? path.resolve(env.DATA_DIR) : path.join(findProjectRoot(), '.data'),
     logLevel: env.LOG_LEVEL || 'info',
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
     poolSize: readInt(env, 'DB_POOL_SIZE', 10, 1),

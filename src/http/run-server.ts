@@ -5,6 +5,7 @@
  * benchmarked process is otherwise the one `npm start` runs.
  */
 import { loadConfig } from '../config.ts';
+import { describeDatabase } from '../store/resolve-database.ts';
 import type { ExtraRoutes } from './extra-routes.ts';
 import { startServer } from './start-server.ts';
 
@@ -17,7 +18,7 @@ export async function runServer(options: { extraRoutes?: readonly ExtraRoutes[] 
     extraRoutes: options.extraRoutes,
   });
   server.app.log.info(
-    { url: server.url, publicUrl: config.publicUrl, startMs: Math.round(performance.now() - started), embedded: !config.databaseUrl },
+    { url: server.url, publicUrl: config.publicUrl, startMs: Math.round(performance.now() - started), embedded: !config.databaseUrl, database: describeDatabase(config) },
     'fhirgraph listening',
   );
 

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the benchmark suite (CONTRACT.md, the bench issue). Loads the synthetic data
  * set through the transaction endpoint (the load rate is a figure), starts fhirgraph in its own
- * process as `npm start` does, with the raw-SQL baseline routes on, and PostGraphile on a
+ * process as `npm start` does with the raw-SQL baseline routes on (`serve-fhirgraph.ts`), and PostGraphile on a
  * relational copy of the same data; runs each workload with autocannon beside its baselines, and
  * writes `bench/results/latest.{json,md,svg}` (and `<scale>.*`). Exits 0 whether targets pass or
  * not: a benchmark, not a test.
@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../src/auth/client-admin.ts';
-import { generateBundles, planSeed } from '../src/seed/generate-bundles.ts';
-import { loadBundles, refreshTokenSource, type TokenSource } from '../src/seed/load-bundles.ts';
+import { generateBundles, planSeed } from '../scripts/seed/generate-bundles.ts';
+import { loadBundles, refreshTokenSource, type TokenSource } from '../scripts/seed/load-bundles.ts';
 import { Database } from '../src/store/database.ts';
 import { BENCH_USAGE, BenchArgsError, parseBenchArgs, type BenchArgs } from './lib/bench-args.ts';
 import { benchQuery, prepareBenchDatabase, removeBenchWrites, type SeedFigure } from './lib/bench-database.ts';
@@ -44,7 +44,7 @@ async function startFhirgraph(databaseUrl: string, secret: string, flags: string
     ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: origin,
     BENCH_BASELINE_SECRET: secret, LOG_LEVEL: 'info', NODE_ENV: 'production',
   };
-  const child = await startChild(process.execPath, [...flags, path.join(ROOT, 'src/main.ts')], env, () => answers(`${origin}/healthz`));
+  const child = await startChild(process.execPath, [...flags, path.join(ROOT, 'bench/serve-fhirgraph.ts')], env, () => answers(`${origin}/healthz`));
   return { child, origin };
 }
 
@@ -126,7 +126,7 @@ async function main(): Promise<number> {
   try {
     const secret = randomBytes(24).toString('hex');
     const flags = serverNodeFlags();
-    log(`starting fhirgraph (node ${flags.join(' ')} src/main.ts) on ${db.name}`);
+    log(`starting fhirgraph (node ${flags.join(' ')} bench/serve-fhirgraph.ts: src/main.ts with the baseline routes) on ${db.name}`);
     const { child: server, origin } = await startFhirgraph(db.url, secret, flags);
     children.push(server);
     await new Promise((resolve) => setTimeout(resolve, 1000));

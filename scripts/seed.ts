@@ -8,10 +8,10 @@
 import { createClient, disableClientById } from '../src/auth/client-admin.ts';
 import { loadConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/http/start-server.ts';
-import { generateBundles, planSeed } from '../src/seed/generate-bundles.ts';
-import { loadBundles, refreshTokenSource, staticTokenSource, type TokenSource } from '../src/seed/load-bundles.ts';
-import { SEED_USAGE, SeedArgsError, parseSeedArgs } from '../src/seed/parse-seed-args.ts';
-import { ProgressBar } from '../src/seed/progress-bar.ts';
+import { generateBundles, planSeed } from './seed/generate-bundles.ts';
+import { loadBundles, refreshTokenSource, staticTokenSource, type TokenSource } from './seed/load-bundles.ts';
+import { SEED_USAGE, SeedArgsError, parseSeedArgs } from './seed/parse-seed-args.ts';
+import { ProgressBar } from './seed/progress-bar.ts';
 
 function log(message: string): void {
   process.stderr.write(`seed: ${message}\n`);

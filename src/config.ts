@@ -4,6 +4,7 @@
  * The variable names are the public interface of `../shared/CONTRACT.md` ("Running it").
  */
 import path from 'node:path';
+import { findProjectRoot } from './project-root.ts';
 
 export interface Config {
   /** PostgreSQL connection string; `undefined` starts the embedded PostgreSQL in {@link dataDir}. */
@@ -12,6 +13,7 @@ export interface Config {
   host: string;
   /** Base URL used in links, `Location` headers and token audiences; no trailing slash. */
   publicUrl: string;
+  /** `DATA_DIR`: the embedded cluster's files; default `<project root>/.data`. */
   dataDir: string;
   logLevel: string;
   /** Largest accepted request body in bytes (413 above it). */
@@ -53,8 +55,6 @@ export interface Config {
     /** `GRAPHQL_SCHEMA_QUEUE`: introspection and `_service` queries waiting for the schema worker (beyond: 503). */
     schemaQueue: number;
   };
-  /** `BENCH_BASELINE_SECRET`: turns on the benchmark's raw-SQL routes, guarded by this secret. */
-  benchBaselineSecret: string | undefined;
   /** Bounds on the cost of one API request (README "Limits"): {@link Limits}. */
   limits: Limits;
 }
@@ -129,13 +129,6 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   return value;
 }
 
-function readSecret(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (raw.length < 32) throw new Error(`${name} must be at least 32 characters`);
-  return raw;
-}
-
 /** A host name or an IP address, as a browser's `Origin` carries it (no wildcard). */
 const ORIGIN_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/;
 
@@ -195,7 +188,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port,
     host: env.HOST || '127.0.0.1',
     publicUrl,
-    dataDir: path.resolve(env.DATA_DIR || './.data'),
+    // The default lives in the project root whatever the working directory (`npx fhirgraph` run
+    // from a subfolder must not start a second, empty cluster there); a DATA_DIR given is taken
+    // as the shell gave it, relative to the working directory.
+    dataDir: env.DATA_DIR ? path.resolve(env.DATA_DIR) : path.join(findProjectRoot(), '.data'),
     logLevel: env.LOG_LEVEL || 'info',
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
     poolSize: readInt(env, 'DB_POOL_SIZE', 10, 1),
@@ -219,7 +215,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxMergedFields: readInt(env, 'GRAPHQL_MAX_MERGED_FIELDS', 100, 2),
       schemaQueue: readInt(env, 'GRAPHQL_SCHEMA_QUEUE', 4, 0),
     },
-    benchBaselineSecret: readSecret(env, 'BENCH_BASELINE_SECRET'),
     limits: readLimits(env),
     ...overrides,
   };

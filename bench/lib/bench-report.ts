@@ -22,7 +22,7 @@ export function renderMarkdown(r: BenchResults): string {
     `# fhirgraph benchmark — scale ${r.scale} (${fmt(r.resources)} resources)`,
     '',
     `${r.startedAt} → ${r.finishedAt}. ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB; Node ${r.machine.node}; ${r.machine.postgres}.`,
-    `autocannon, ${r.settings.connections} connections, ${r.settings.warmup} s warm-up, then ${r.settings.runs} runs of ${r.settings.duration} s per workload, interleaved with the group's baselines; medians. Throughput counts 2xx answers only. The server runs as \`node ${r.settings.serverNodeFlags.join(' ')} src/main.ts\`.`,
+    `autocannon, ${r.settings.connections} connections, ${r.settings.warmup} s warm-up, then ${r.settings.runs} runs of ${r.settings.duration} s per workload, interleaved with the group's baselines; medians. Throughput counts 2xx answers only. The server runs as \`node ${r.settings.serverNodeFlags.join(' ')} bench/serve-fhirgraph.ts\` (\`src/main.ts\` plus the raw-SQL baseline routes).`,
     '',
     '| group | workload | server | req/s | p50 ms | p99 ms | vs raw SQL | runs (req/s) | non-2xx |',
     '|---|---|---|---:|---:|---:|---:|---|---:|',

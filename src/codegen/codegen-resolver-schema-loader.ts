@@ -6,7 +6,7 @@
  */
 import { buildASTSchema, concatAST, parse, type GraphQLSchema } from 'graphql';
 import { loadFhirModel } from '../fhir/fhir-model.ts';
-import { adminTypeDefs } from '../graphql/admin-schema.ts';
+import { adminTypeDefs } from './admin-type-defs.ts';
 import { pruneSchemaForResolvers } from './codegen-resolver-schema.ts';
 import { loadFhirSchemaDocument } from './codegen-schema-loader.ts';
 

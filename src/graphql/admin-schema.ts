@@ -7,42 +7,11 @@
  */
 import { buildSchema, getNamedType, GraphQLObjectType, GraphQLScalarType, GraphQLSchema, type GraphQLFieldConfigMap, type GraphQLResolveInfo } from 'graphql';
 import { createClient, disableClientById, listClientSummaries, type ClientSummary } from '../auth/client-admin.ts';
+import { adminTypeDefs } from '../codegen/admin-type-defs.ts';
 import { invariant, notFound } from '../fhir/outcomes.ts';
 import type { Mutation_clientCreateArgs, Mutation_clientDisableArgs, MutationResolvers, QueryResolvers } from './generated/resolver-types.ts';
 import { forbiddenError } from './graphql-errors.ts';
 import type { GraphQLContext } from './request-loaders.ts';
-
-/** SDL of the admin fields, as an extension of the FHIR schema (which defines the `JSON` scalar). */
-export const adminTypeDefs = /* GraphQL */ `
-  "A registered client, without secrets."
-  type Client_Summary {
-    client_id: String!
-    name: String!
-    scope: String!
-    status: String!
-    admin: Boolean!
-    "private_key_jwt (SMART Backend Services) or refresh_token (API key)"
-    auth: String!
-  }
-
-  "A new client; an API-key client's refresh token is shown here once and never again."
-  type Client_Created {
-    client_id: String!
-    refresh_token: String
-  }
-
-  extend type Query {
-    "Every client (admin tokens only)."
-    _clients: [Client_Summary!]!
-  }
-
-  extend type Mutation {
-    "Creates a client, like \`clients create\` (admin tokens only)."
-    _clientCreate(name: String!, scope: String!, jwks: JSON, admin: Boolean, rate: String): Client_Created!
-    "Disables a client: every token it holds stops at once on every process (admin tokens only)."
-    _clientDisable(client_id: String!): Client_Summary!
-  }
-`;
 
 function assertAdmin(context: GraphQLContext): void {
   if (!context.ctx.auth.admin) throw forbiddenError('only admin clients may administer clients');

@@ -14,11 +14,11 @@ import type { FhirService } from '../service/fhir-service.ts';
 import { auditRecordOf, type RequestContext } from '../service/request-context.ts';
 import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
-import type { Security } from './security.ts';
+import type { Security } from '../access/security.ts';
+import { registerExtraRoutes, type ExtraRoutes } from './extra-routes.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
-import { RAW_BASELINE_PREFIX, registerRawSqlBaseline } from '../bench/raw-sql-baseline.ts';
 import { startGraphQL } from '../graphql/graphql-server.ts';
 import { GRAPHQL_MEDIA_TYPE, isGraphQLPath } from '../graphql/graphql-http-request.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
@@ -60,10 +60,12 @@ export interface AppOptions {
   security: Security;
   /** Logger settings; `false` silences request logs (tests), a stream receives them as JSON lines. */
   logger?: boolean | LogStream;
+  /** Routes that bench or test code mounts beside the API ({@link ExtraRoutes}); none in production. */
+  extraRoutes?: readonly ExtraRoutes[];
 }
 
 /** Builds the Fastify app (not yet listening). */
-export async function buildApp({ config, service, security, logger = true }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, security, logger = true, extraRoutes = [] }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
@@ -110,9 +112,8 @@ export async function buildApp({ config, service, security, logger = true }: App
     },
   };
 
-  // The benchmark's raw-SQL routes (off unless BENCH_BASELINE_SECRET is set) check their own secret.
-  const benchBaseline = registerRawSqlBaseline(app, service.db, fhirBaseUrl, config.benchBaselineSecret);
-  if (benchBaseline) app.log.warn('BENCH_BASELINE_SECRET is set: the raw-SQL benchmark routes are on');
+  // Routes mounted by bench or test code (the raw-SQL baseline) guard themselves.
+  const extraPrefixes = await registerExtraRoutes(app, extraRoutes, { db: service.db, fhirBaseUrl });
   app.decorateRequest('fhirContext', null);
   app.decorateRequest('errorSummary', null);
   app.addHook('onRequest', async (request, reply) => {
@@ -121,7 +122,7 @@ export async function buildApp({ config, service, security, logger = true }: App
       const query = request.query as Record<string, unknown>;
       assertAcceptsJson(request.headers.accept, query?._format);
     }
-    if (PUBLIC_PATHS.has(path) || (benchBaseline && path.startsWith(RAW_BASELINE_PREFIX))) return;
+    if (PUBLIC_PATHS.has(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return;
     request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
     await security.enforceClientRate(reply, request.fhirContext);
   });

@@ -4,12 +4,13 @@
  * that stops them in reverse order. `main.ts` and the integration tests both use it.
  */
 import type { FastifyInstance } from 'fastify';
+import { Security } from '../access/security.ts';
 import type { Config } from '../config.ts';
 import { FhirService } from '../service/fhir-service.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
 import { buildApp, type LogStream } from './build-app.ts';
-import { Security } from './security.ts';
+import type { ExtraRoutes } from './extra-routes.ts';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -38,8 +39,18 @@ function throttledLog(log: ((msg: string) => void) | undefined): (err: unknown) 
   };
 }
 
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  /** Request logs: `false` silences them (tests), a stream receives them as JSON lines. */
+  logger?: boolean | LogStream;
+  /** Progress and background failures, one line each (the embedded database, throttled errors). */
+  log?: (msg: string) => void;
+  /** Routes that bench or test code mounts beside the API (the raw-SQL baseline); none in production. */
+  extraRoutes?: readonly ExtraRoutes[];
+}
+
 /** Starts database, service and HTTP server; `port: 0` picks a free port. */
-export async function startServer(config: Config, options: { logger?: boolean | LogStream; log?: (msg: string) => void } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const database = await resolveDatabase(config, options.log);
   let db: Database | undefined;
   let security: Security | undefined;
@@ -50,7 +61,7 @@ export async function startServer(config: Config, options: { logger?: boolean | 
     const service = new FhirService(db, security.auditLog, {
       defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
     });
-    const app = await buildApp({ config, service, security, logger: options.logger });
+    const app = await buildApp({ config, service, security, logger: options.logger, extraRoutes: options.extraRoutes });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

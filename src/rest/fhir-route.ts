@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import type { Security } from '../http/security.ts';
+import type { Security } from '../access/security.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import type { RequestContext } from '../service/request-context.ts';
 

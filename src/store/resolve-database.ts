@@ -14,6 +14,22 @@ export interface ResolvedDatabase {
 }
 
 /**
+ * Which database a configuration points at, for a line on stderr, never with credentials:
+ * `DATABASE_URL postgresql://db.example:5432/fhirgraph` (no user, password or query string, which
+ * may hold a password too), or `the embedded PostgreSQL in /srv/fhirgraph/.data`.
+ */
+export function describeDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir'>): string {
+  if (!config.databaseUrl) return `the embedded PostgreSQL in ${config.dataDir} (DATA_DIR)`;
+  let url: URL;
+  try {
+    url = new URL(config.databaseUrl);
+  } catch {
+    return 'DATABASE_URL (not a URL, so not shown)';
+  }
+  return `DATABASE_URL ${url.protocol}//${url.host}${url.pathname}`;
+}
+
+/**
  * Resolves `config.databaseUrl`, or starts (or reuses, when a server already runs it) the embedded
  * PostgreSQL in `config.dataDir`. The caller calls `stop()` on SIGINT/SIGTERM, after closing its pool.
  */

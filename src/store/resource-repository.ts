@@ -5,6 +5,7 @@
  * any size costs the same number of round trips.
  */
 import type { IndexRow } from '../search/index-rows.ts';
+import { projectedContent } from '../search/sql/projected-content.ts';
 import type { Queryable } from './database.ts';
 import type { ResourceRow } from './entities.ts';
 import { writeIndexEntries } from './search-index-repository.ts';
@@ -38,14 +39,8 @@ export interface CurrentState {
 const VERSION_COLUMNS = `resource_type AS "resourceType", id, version_id AS "versionId",
   last_updated AS "lastUpdated", deleted, content::text AS content`;
 
-/**
- * SQL for a row's content cut down to the top-level elements in the `text[]` parameter
- * `elementsParam` (GraphQL reads only what a query selects): one pass of `json_each` over the
- * stored text; element values are copied as written, so decimals keep their digits.
- */
-export function projectedContent(alias: string, elementsParam: string): string {
-  return `(SELECT json_object_agg(e.key, e.value) FROM json_each(${alias}.content) e WHERE e.key = ANY(${elementsParam}::text[]))::text`;
-}
+/** Kept here too for the store's callers; the SQL lives with the search SQL, which the store builds on. */
+export { projectedContent };
 
 /**
  * MikroORM's driver setup returns `timestamptz` as text; the store hands out `Date`s. The

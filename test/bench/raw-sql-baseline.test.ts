@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BENCH_WRITE_SYSTEM, removeBenchWrites } from '../../bench/lib/bench-database.ts';
+import { rawSqlBaseline } from '../../bench/raw-sql-baseline.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const SECRET = 'a-bench-secret-of-at-least-32-characters';
@@ -25,7 +26,7 @@ async function create(resource: Record<string, unknown>): Promise<string> {
 }
 
 beforeAll(async () => {
-  t = await startTestServer({ benchBaselineSecret: SECRET });
+  t = await startTestServer({}, undefined, undefined, [rawSqlBaseline(SECRET)]);
   const practitioners = [await create({ resourceType: 'Practitioner', name: [{ family: 'Osler' }] }), await create({ resourceType: 'Practitioner', name: [{ family: 'Curie' }] })];
   for (const [i, family] of ['Smith', 'Smithers', 'Jones'].entries()) {
     const id = await create({ resourceType: 'Patient', name: [{ family, given: ['Ann'] }] });

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-const SCRIPT = fileURLToPath(new URL('./measure-schema-build.ts', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../bench/micro/measure-schema-build.ts', import.meta.url));
 
 interface Cost { totalMs: number; heapGrowthMb: number; rssMb: number; types: number }
 
@@ -12,15 +12,14 @@ function measure(...flags: string[]): Cost {
   return JSON.parse(out.trim().split('\n').at(-1)!) as Cost;
 }
 
-// DECISIONS.md §6 / issue 5: build ≤ 1 s and RSS ≤ 300 MB on this machine (measured at start by the
-// server's "GraphQL schema ready" log line and by `npm run bench`). Here the time bound is 3 s so a
-// loaded CI machine does not fail it; the heap kept is not load-dependent and is bounded tightly.
+// DECISIONS.md §6 / issue 5: build ≤ 1 s and RSS ≤ 300 MB. The build time depends on the machine's
+// load, so it is a bench figure (`npm run bench:micro`, and the server's "GraphQL schema ready" log
+// line); the heap the schema keeps does not, so it is bounded here.
 describe('FHIR schema build cost', () => {
-  it('builds the executable schema, as the server does at start, in under 3 s keeping under 60 MB of heap', () => {
+  it('builds the executable schema, as the server does at start, keeping under 60 MB of heap', () => {
     const cost = measure();
     console.log('executable schema build cost:', cost);
     expect(cost.types).toBeGreaterThan(1700);
-    expect(cost.totalMs).toBeLessThan(3000);
     expect(cost.heapGrowthMb).toBeLessThan(60);
   });
 

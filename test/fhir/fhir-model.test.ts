@@ -62,9 +62,10 @@ describe('FHIR model', () => {
     expect(model.getSearchParam('Observation', 'subject')?.target).toContain('Patient');
   });
 
-  it('loads and indexes in well under 300 ms', () => {
-    const start = performance.now();
-    indexFhirModel(JSON.parse(readFileSync(MODEL_PATH, 'utf8')));
-    expect(performance.now() - start).toBeLessThan(300);
+  it('is loaded once per process, from the committed model file (its load time is a bench figure: npm run bench:micro)', () => {
+    expect(loadFhirModel()).toBe(model);
+    const reindexed = indexFhirModel(JSON.parse(readFileSync(MODEL_PATH, 'utf8')));
+    expect(reindexed.resourceTypes).toEqual(model.resourceTypes);
+    expect(reindexed.getSearchParam('Observation', 'code-value-quantity')).toEqual(model.getSearchParam('Observation', 'code-value-quantity'));
   });
 });

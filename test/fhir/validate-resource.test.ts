@@ -1,6 +1,7 @@
 import { LosslessNumber, parse } from 'lossless-json';
 import { describe, expect, it } from 'vitest';
 import { validateResource } from '../../src/fhir/validate-resource.ts';
+import { cpuMsOf } from '../helpers/cpu-time.ts';
 
 const patient = (extra: Record<string, unknown> = {}) => ({ resourceType: 'Patient', id: 'p1', ...extra });
 const exprs = (resource: unknown, type?: string) => validateResource(resource, type).map((i) => i.expression?.[0]);
@@ -183,8 +184,7 @@ describe('validateResource: hostile input', () => {
 
   it('handles a huge flat array in linear time', () => {
     const given = Array.from({ length: 200_000 }, (_, i) => `n${i}`);
-    const start = performance.now();
-    expect(validateResource(patient({ name: [{ given }] }))).toEqual([]);
-    expect(performance.now() - start).toBeLessThan(2000);
+    const cpuMs = cpuMsOf(() => expect(validateResource(patient({ name: [{ given }] }))).toEqual([]));
+    expect(cpuMs).toBeLessThan(2000);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { startServer, type RunningServer } from '../../src/http/start-server.ts';
+import { startServer, type RunningServer, type StartOptions } from '../../src/http/start-server.ts';
 import { createClient, type CreateClientInput } from '../../src/auth/client-admin.ts';
 import { createTestDatabase, type TestDatabase } from './test-database.ts';
 
@@ -43,16 +43,19 @@ async function freePort(): Promise<number> {
 
 /**
  * Starts a server on a fresh database; `overrides` tweak the configuration; `logs` receives the
- * server's log lines (at `overrides.logLevel`), else they are silenced unless `TEST_LOGS=1`.
+ * server's log lines (at `overrides.logLevel`), else they are silenced unless `TEST_LOGS=1`;
+ * `extraRoutes` mounts test or bench routes beside the API (`startServer`'s option).
  */
-export async function startTestServer(overrides: Partial<Config> = {}, database?: TestDatabase, logs?: string[]): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<Config> = {}, database?: TestDatabase, logs?: string[], extraRoutes?: StartOptions['extraRoutes'],
+): Promise<TestServer> {
   const db = database ?? (await createTestDatabase());
   const port = await freePort();
   const config = loadConfig({}, { databaseUrl: db.databaseUrl, port, host: '127.0.0.1', publicUrl: `http://127.0.0.1:${port}`,
     // No default client limit in tests (the rate-limit tests set their own), so suites run at full speed.
     rateLimit: { perSecond: 0, perMinute: 0 }, ...overrides });
   const logger = logs ? { write: (line: string) => { logs.push(line); } } : process.env.TEST_LOGS === '1';
-  const server = await startServer(config, { logger });
+  const server = await startServer(config, { logger, extraRoutes });
   const create = (input: CreateClientInput) => createClient(server.service.db, input);
   const tokenFor = async (refreshToken: string, scope?: string): Promise<string> => {
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });

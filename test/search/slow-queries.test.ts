@@ -56,15 +56,16 @@ function send(t: TestServer, kind: 'rest' | 'graphql', signal: AbortSignal): Pro
 }
 
 describe('a client that disconnects cancels its running statement', () => {
-  it.each(['rest', 'graphql'] as const)('%s: no active statement of an aborted search is left after 1 s', async (kind) => {
+  it.each(['rest', 'graphql'] as const)('%s: no active statement of an aborted search is left while the lock it waits on is still held', async (kind) => {
     await withStringIndexLocked(patient, async (admin) => {
       const client = new AbortController();
       const answer = send(patient, kind, client.signal).catch((err: Error) => err);
       await waitFor(async () => (await activeSearches(admin)) > 0, 5_000);
       client.abort();
       expect(await answer).toBeInstanceOf(Error);
-      const tookMs = await waitFor(async () => (await activeSearches(admin)) === 0, 1_000);
-      expect(tookMs).toBeLessThan(1_000);
+      // Without the cancel the statement would wait on the lock for as long as it is held, which
+      // is until this callback returns: the wait below only tells that apart, however busy the machine.
+      await waitFor(async () => (await activeSearches(admin)) === 0, 30_000);
     });
     // The connections the cancelled statements used serve the next request normally.
     for (let i = 0; i < 12; i++) expect((await fhirFetch(`${patient.url}/fhir/Patient?name=smith`, { token: patient.adminToken })).status).toBe(200);
@@ -74,12 +75,11 @@ describe('a client that disconnects cancels its running statement', () => {
 describe('STATEMENT_TIMEOUT bounds every statement of an API request', () => {
   it('answers a search that runs too long with 503 and an OperationOutcome', async () => {
     await withStringIndexLocked(hasty, async () => {
-      const started = performance.now();
-      const res = await send(hasty, 'rest', AbortSignal.timeout(10_000));
+      // The lock is held until this callback returns: only the 500 ms timeout can end the statement.
+      const res = await send(hasty, 'rest', AbortSignal.timeout(30_000));
       const body = (await res.json()) as any;
       expect(res.status).toBe(503);
       expect(body).toMatchObject({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'timeout' }] });
-      expect(performance.now() - started).toBeLessThan(5_000);
     });
   });
 

@@ -4,8 +4,8 @@ import { parseFhirJson, stringifyFhirJson } from '../../src/fhir/fhir-json.ts';
 import { validateResource } from '../../src/fhir/validate-resource.ts';
 import {
   directoryReferences, generateBundles, generateClinicalBundles, planSeed, serializeBundle, type SeedBundle, type SeedPlan,
-} from '../../src/seed/generate-bundles.ts';
-import { Random } from '../../src/seed/random.ts';
+} from '../../scripts/seed/generate-bundles.ts';
+import { Random } from '../../scripts/seed/random.ts';
 
 function wire(plan: SeedPlan): string[] {
   return [...generateBundles(plan)].map((b) => serializeBundle(b.bundle));

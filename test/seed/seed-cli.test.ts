@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SeedArgsError, parseScale, parseSeedArgs } from '../../src/seed/parse-seed-args.ts';
-import { ProgressBar, formatDuration, renderProgress } from '../../src/seed/progress-bar.ts';
+import { SeedArgsError, parseScale, parseSeedArgs } from '../../scripts/seed/parse-seed-args.ts';
+import { ProgressBar, formatDuration, renderProgress } from '../../scripts/seed/progress-bar.ts';
 
 describe('parseSeedArgs', () => {
   it('reads 10k, 100k, 1m and plain numbers as the scale', () => {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateBundles, planSeed } from '../../src/seed/generate-bundles.ts';
-import { TOKEN_MAX_AGE_MS, loadBundles, refreshTokenSource, type TokenSource } from '../../src/seed/load-bundles.ts';
+import { generateBundles, planSeed } from '../../scripts/seed/generate-bundles.ts';
+import { TOKEN_MAX_AGE_MS, loadBundles, refreshTokenSource, type TokenSource } from '../../scripts/seed/load-bundles.ts';
 import { createTestDatabase } from '../helpers/test-database.ts';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 

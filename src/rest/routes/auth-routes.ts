@@ -10,7 +10,7 @@ import { ASSERTION_ALGORITHMS } from '../../auth/client-assertion.ts';
 import { OAuthError } from '../../auth/oauth-error.ts';
 import type { AuthenticatedClient } from '../../auth/token-service.ts';
 import { FhirError } from '../../fhir/outcomes.ts';
-import type { Security } from '../../http/security.ts';
+import type { Security } from '../../access/security.ts';
 
 function formOf(request: FastifyRequest): URLSearchParams {
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();

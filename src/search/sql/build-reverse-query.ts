@@ -7,8 +7,8 @@
 import type { FhirModel } from '../../fhir/fhir-model.ts';
 import type { SearchRequest } from '../search-request.ts';
 import { whereClause } from './build-search-query.ts';
+import { projectedContent } from './projected-content.ts';
 import { sortExpressions } from './sort-keys.ts';
-import { projectedContent } from '../../store/resource-repository.ts';
 import { SqlParams } from './sql-params.ts';
 
 export interface ReverseTarget {

@@ -7,13 +7,13 @@
  * `test/fixtures/search-param-synthetic.json` and a test checks it is up to date.
  * https://hl7.org/fhir/R4/search.html
  */
-import { loadFhirModel } from '../../fhir/fhir-model.ts';
-import type { SearchParamDef } from '../../fhir/model-types.ts';
-import { extractIndexRows } from '../extract-index-rows.ts';
-import { COMPONENT_ERRATA } from './compile-search-param.ts';
-import { isOfType } from './path-node.ts';
+import { loadFhirModel } from '../../../src/fhir/fhir-model.ts';
+import type { SearchParamDef } from '../../../src/fhir/model-types.ts';
+import { extractIndexRows } from '../../../src/search/extract-index-rows.ts';
+import { COMPONENT_ERRATA } from '../../../src/search/extract/compile-search-param.ts';
+import { isOfType } from '../../../src/search/extract/path-node.ts';
+import { pruneExpression } from '../../../src/search/extract/prune-expression.ts';
 import { PlanConflict, planExpression, writePlan, type Patched, type WriteTarget } from './plan-search-value.ts';
-import { pruneExpression } from './prune-expression.ts';
 import { minimalResource, type Variant } from './sample-values.ts';
 
 type Res = Record<string, unknown>;

@@ -3,7 +3,8 @@
  * FHIR graph at start: the executable schema as `buildExecutableSchema` makes it (compact SDL,
  * shared reverse-reference arguments, resolvers, federation and admin additions), and the heap
  * that it keeps. `--full-sdl` measures instead a plain `buildSchema` of the whole committed SDL
- * (no locations), for comparison. Prints one JSON line. Run by `schema-build-cost.test.ts`.
+ * (no locations), for comparison. Prints one JSON line. Run by `npm run bench:micro` (the build
+ * time) and by `test/codegen/schema-build-cost.test.ts` (the heap kept, which load does not move).
  * https://hl7.org/fhir/R4/graphql.html
  */
 import { buildSchema, type GraphQLSchema } from 'graphql';

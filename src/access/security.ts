@@ -4,6 +4,8 @@
  * Its `authenticate` step turns a request's bearer token into the service's
  * {@link RequestContext}, or refuses it (401 with `WWW-Authenticate`, 429 with `Retry-After`),
  * auditing refusals at most once per client and reason per second (DECISIONS.md §7).
+ * It sits in `src/access/`, above the service (whose audit log it drives) and below the facades
+ * and the HTTP wiring that use it (REST's `/auth/*` routes, the authentication hook).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessTokens, TokenRefused, refusalError, type AuthInfo } from '../auth/access-tokens.ts';

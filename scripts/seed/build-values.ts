@@ -4,7 +4,7 @@
  * {@link SEED_EPOCH_MS}, never from the clock, so the same seed always yields the same dates.
  * https://hl7.org/fhir/R4/datatypes.html
  */
-import { ExactNumber } from '../fhir/fhir-json.ts';
+import { ExactNumber } from '../../src/fhir/fhir-json.ts';
 import type { Random } from './random.ts';
 import { CITIES, STREETS, STREET_SUFFIXES, SYSTEMS, type City, type Concept } from './vocabulary.ts';
 

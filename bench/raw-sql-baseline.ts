@@ -4,8 +4,10 @@
  * rows, so `npm run bench` can set every figure beside the practical limit of the machine. No
  * FHIR service, no authorisation, no audit, no validation: only the queries and the JSON.
  *
- * Registered only when `BENCH_BASELINE_SECRET` is set (at least 32 characters), and then every
- * request must carry it in `x-bench-secret`: the routes read patient data, so they are never open.
+ * Bench code, not product: `bench/serve-fhirgraph.ts` mounts the routes through
+ * `startServer(config, { extraRoutes: [rawSqlBaseline(secret)] })` (a test does the same), and
+ * every request must carry the secret (at least 32 characters) in `x-bench-secret`: the routes
+ * read patient data, so they are never open.
  *
  * | route | same rows as |
  * |---|---|
@@ -17,11 +19,11 @@
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Database } from '../store/database.ts';
-import { normalizeString } from '../search/extract/normalize-string.ts';
+import type { ExtraRouteDeps, ExtraRoutes } from '../src/http/extra-routes.ts';
+import { normalizeString } from '../src/search/extract/normalize-string.ts';
 
-/** The path prefix of the baseline routes (the authentication hook leaves it to this module). */
-export const RAW_BASELINE_PREFIX = '/_bench/raw/';
+/** The path prefix of the baseline routes. */
+export const RAW_BASELINE_PREFIX = '/_bench/raw';
 
 /** Page size of the searches and of each patient's observations, as fhirgraph's default `_count`. */
 const PAGE = 20;
@@ -33,9 +35,13 @@ function searchset(baseUrl: string, type: string, rows: { id: string; content: s
   return `${BUNDLE_HEAD}${entries.join(',')}]}`;
 }
 
-/** Registers the routes when a secret is configured; returns whether it did. */
-export function registerRawSqlBaseline(app: FastifyInstance, db: Database, fhirBaseUrl: string, secret: string | undefined): boolean {
-  if (!secret) return false;
+/** The baseline routes, guarded by `secret` (at least 32 characters), for `startServer`'s `extraRoutes`. */
+export function rawSqlBaseline(secret: string): ExtraRoutes {
+  if (secret.length < 32) throw new Error('the raw-SQL baseline secret must be at least 32 characters');
+  return { prefix: RAW_BASELINE_PREFIX, register: (app, deps) => registerRoutes(app, deps, secret) };
+}
+
+function registerRoutes(app: FastifyInstance, { db, fhirBaseUrl }: ExtraRouteDeps, secret: string): void {
   const expected = Buffer.from(secret);
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     const given = Buffer.from(String(request.headers['x-bench-secret'] ?? ''));
@@ -45,7 +51,7 @@ export function registerRawSqlBaseline(app: FastifyInstance, db: Database, fhirB
   };
   const json = (reply: FastifyReply, body: string) => reply.type('application/fhir+json; charset=utf-8').send(body);
 
-  app.get(`${RAW_BASELINE_PREFIX}Patient/:id`, { onRequest: guard }, async (request, reply) => {
+  app.get('/Patient/:id', { onRequest: guard }, async (request, reply) => {
     const { id } = request.params as { id: string };
     const rows = await db.query<{ content: string }>(
       `SELECT content::text AS content FROM resource WHERE resource_type = 'Patient' AND id = $1 AND NOT deleted`, [id]);
@@ -53,7 +59,7 @@ export function registerRawSqlBaseline(app: FastifyInstance, db: Database, fhirB
     return json(reply, rows[0].content);
   });
 
-  app.get(`${RAW_BASELINE_PREFIX}Patient`, { onRequest: guard }, async (request, reply) => {
+  app.get('/Patient', { onRequest: guard }, async (request, reply) => {
     const norm = normalizeString(String((request.query as Record<string, string>).name ?? ''));
     const rows = await db.query<{ id: string; content: string }>(
       `SELECT r.id, r.content::text AS content FROM resource r
@@ -64,7 +70,7 @@ export function registerRawSqlBaseline(app: FastifyInstance, db: Database, fhirB
     return json(reply, searchset(fhirBaseUrl, 'Patient', rows));
   });
 
-  app.get(`${RAW_BASELINE_PREFIX}Observation`, { onRequest: guard }, async (request, reply) => {
+  app.get('/Observation', { onRequest: guard }, async (request, reply) => {
     const q = request.query as Record<string, string>;
     const [system, code] = String(q.code ?? '').split('|');
     const subject = String(q.subject ?? '').replace(/^Patient\//, '');
@@ -83,7 +89,7 @@ export function registerRawSqlBaseline(app: FastifyInstance, db: Database, fhirB
   });
 
   // The nested GraphQL query's data in three statements (one per level), fields picked in SQL.
-  app.post(`${RAW_BASELINE_PREFIX}nested`, { onRequest: guard }, async (request, reply) => {
+  app.post('/nested', { onRequest: guard }, async (request, reply) => {
     const count = Math.min(Number((request.query as Record<string, string>).count ?? 50) || 50, 1000);
     const patients = await db.query<{ id: string; family: string | null }>(
       `SELECT id, content->'name'->0->>'family' AS family FROM resource
@@ -114,7 +120,7 @@ export function registerRawSqlBaseline(app: FastifyInstance, db: Database, fhirB
   });
 
   // A create: the resource and its history row in one statement, as fhirgraph's write stores them.
-  app.post(`${RAW_BASELINE_PREFIX}Patient`, { onRequest: guard }, async (request, reply) => {
+  app.post('/Patient', { onRequest: guard }, async (request, reply) => {
     const body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body ?? {});
     const resource = JSON.parse(body) as Record<string, unknown>;
     const id = randomUUID();
@@ -126,5 +132,4 @@ export function registerRawSqlBaseline(app: FastifyInstance, db: Database, fhirB
       [id, now, content]);
     return reply.code(201).header('location', `${fhirBaseUrl}/Patient/${id}/_history/1`).type('application/fhir+json; charset=utf-8').send(content);
   });
-  return true;
 }

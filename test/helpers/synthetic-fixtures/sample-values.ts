@@ -6,8 +6,8 @@
  * Used by the search tests to (re)generate `test/fixtures/search-param-synthetic.json`.
  * https://hl7.org/fhir/R4/datatypes.html  https://hl7.org/fhir/R4/search.html
  */
-import { loadFhirModel } from '../../fhir/fhir-model.ts';
-import type { ElementDef } from '../../fhir/model-types.ts';
+import { loadFhirModel } from '../../../src/fhir/fhir-model.ts';
+import type { ElementDef } from '../../../src/fhir/model-types.ts';
 
 /** `default` fills required elements; `0` is the fixture's value; `1` the near-miss's. */
 export type Variant = 'default' | 0 | 1;

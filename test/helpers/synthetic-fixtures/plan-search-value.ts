@@ -5,9 +5,9 @@
  * `Patient.telecom.where(system='email')` "append a telecom whose system is email". Used to build
  * synthetic search fixtures. https://hl7.org/fhir/R4/searchparameter.html#expression
  */
-import { loadFhirModel } from '../../fhir/fhir-model.ts';
-import type { ElementDef, SearchParamDef } from '../../fhir/model-types.ts';
-import { parseFhirPath, type PathAst } from './parse-fhir-path.ts';
+import { loadFhirModel } from '../../../src/fhir/fhir-model.ts';
+import type { ElementDef, SearchParamDef } from '../../../src/fhir/model-types.ts';
+import { parseFhirPath, type PathAst } from '../../../src/search/extract/parse-fhir-path.ts';
 import { elementNodeType, minimalElement, sampleValue, type Variant } from './sample-values.ts';
 
 /** One step of a write plan: an element name with the constraints the expression puts on it. */

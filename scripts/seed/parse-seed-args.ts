@@ -3,7 +3,7 @@
  * `--token TOKEN` or `--refresh-token RT`, `--concurrency N`, `--bundle-size N`. Both `--name value`
  * and `--name=value` are accepted; anything else is an error with the usage text.
  */
-import { trimTrailingSlashes } from '../config.ts';
+import { trimTrailingSlashes } from '../../src/config.ts';
 import { DEFAULT_BUNDLE_SIZE } from './generate-bundles.ts';
 
 /** The parsed arguments. */

@@ -6,7 +6,7 @@
  * bundles, byte for byte, on any machine.
  * https://hl7.org/fhir/R4/http.html#transaction
  */
-import { stringifyFhirJson } from '../fhir/fhir-json.ts';
+import { stringifyFhirJson } from '../../src/fhir/fhir-json.ts';
 import { buildOrganization, buildPractitioner, organizationId, practitionerId } from './build-directory.ts';
 import { buildFamily, familySizeOf, type FamilyContext } from './build-family.ts';
 import type { SeedResource } from './build-values.ts';

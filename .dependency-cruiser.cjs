@@ -1,0 +1,135 @@
+// @ts-check
+/**
+ * Imports in src/ run one way, and `npm run depcruise` (in .ci/run after the lint) keeps them so.
+ * https://github.com/sverweij/dependency-cruiser/blob/main/doc/rules-reference.md
+ *
+ * The layers, lowest first. A module may import its own layer and any layer below it, never one
+ * above it nor a peer on the same line (rest and graphql are separate facades; codegen and store
+ * have nothing to say to each other):
+ *
+ *   config    src/config.ts, src/project-root.ts: the settings, read once from the environment
+ *   fhir      definitions, the type model, validation, outcomes
+ *   search    FHIR search → index rows and SQL text; pure: it runs no query
+ *   codegen   the model → GraphQL SDL (pure; the GraphQL runtime builds on it, never the reverse)
+ *   store     PostgreSQL: entities, migrations, repositories; runs what search builds
+ *   auth      tokens, client assertions, scopes, rate limits
+ *   service   the core: authorise → validate → store/search → audit → emit change
+ *   access    the HTTP request gate: authentication, rate limits and refusal audit (Security)
+ *   rest      the REST facade        | graphql   the GraphQL facade
+ *   http      server wiring
+ *   cli       the operator CLI       | main      the server process
+ *
+ * `search` sits below `store` (decided in issue 15, where each imported the other): search parses
+ * queries, extracts index rows and writes SQL text without touching a connection, so it needs
+ * nothing from the store; the store writes the rows search extracts (`reindex`, the repositories).
+ *
+ * Type-only imports count: a type from a higher layer ties the layers together as much as a value.
+ * Only src/ is product code: it imports nothing from bench/, scripts/, test/ (they mount their own
+ * routes through `startServer`'s `extraRoutes`).
+ */
+
+/** The layers, lowest first; names on one line are peers. Paths are regular expressions. */
+const LAYERS = [
+  { config: '^src/(config|project-root)\\.ts$' },
+  { fhir: '^src/fhir/' },
+  { search: '^src/search/' },
+  { codegen: '^src/codegen/', store: '^src/store/' },
+  { auth: '^src/auth/' },
+  { service: '^src/service/' },
+  { access: '^src/access/' },
+  { rest: '^src/rest/', graphql: '^src/graphql/' },
+  { http: '^src/http/' },
+  { cli: '^src/cli/', main: '^src/main\\.ts$' },
+];
+
+/**
+ * Import cycles that exist today and are allowed until they are removed; each group is allowed
+ * only among its own files (a cycle through any other module fails). DROP A GROUP once its cycle is
+ * gone: the check then keeps it from coming back.
+ */
+const KNOWN_CYCLES = {
+  // Issue 15 ("helpers take what they use, not the service"), being fixed in its own branch: the
+  // service hands itself to its helpers (`processBundle(this)`, `runSearch(this)`), which import
+  // the FhirService type back.
+  'service-helpers': [
+    'src/service/fhir-service.ts',
+    'src/service/transaction-bundle.ts',
+    'src/service/entry-request.ts',
+    'src/service/search-service.ts',
+    'src/service/search-includes.ts',
+  ],
+  // Found by this check (all through type-only imports): the generated resolver types and the
+  // federation and admin resolvers import `GraphQLContext`/`FhirObject` from request-loaders.ts,
+  // which imports `KeptAnswer` from schema-worker.ts, which imports the job types of
+  // schema-thread.ts, which builds the schema from build-graph-schema.ts → build-resolvers.ts,
+  // federation.ts, admin-schema.ts. Moving those types into a module of their own removes it.
+  'graphql-context-types': [
+    'src/graphql/request-loaders.ts',
+    'src/graphql/schema-worker.ts',
+    'src/graphql/schema-thread.ts',
+    'src/graphql/build-graph-schema.ts',
+    'src/graphql/build-resolvers.ts',
+    'src/graphql/federation.ts',
+    'src/graphql/admin-schema.ts',
+    'src/graphql/generated/resolver-types.ts',
+  ],
+};
+
+const anyOf = (/** @type {string[]} */ patterns) => `(${patterns.join('|')})`;
+const exactly = (/** @type {string[]} */ files) => `^(${files.map((f) => f.replaceAll('.', '\\.')).join('|')})$`;
+
+/** @type {import('dependency-cruiser').IForbiddenRuleType[]} */
+const layerRules = LAYERS.flatMap((line, rank) => Object.entries(line).map(([name, path]) => {
+  const below = LAYERS.slice(0, rank).flatMap((lower) => Object.keys(lower));
+  const notAllowed = LAYERS.slice(rank).flatMap((upper) => Object.entries(upper)).filter(([other]) => other !== name);
+  return {
+    name: `layer-${name}`,
+    comment: `${name} may import ${below.length ? below.join(', ') : 'nothing else in src/'} (and itself); not ${notAllowed.map(([other]) => other).join(', ')}`,
+    severity: /** @type {const} */ ('error'),
+    from: { path },
+    to: { path: anyOf(notAllowed.map(([, p]) => p)) },
+  };
+}));
+
+const known = Object.values(KNOWN_CYCLES);
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'No import cycles in src/ (type-only imports included).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: known.map(exactly) },
+      to: { circular: true },
+    },
+    ...Object.entries(KNOWN_CYCLES).map(([group, files]) => ({
+      name: 'no-circular',
+      comment: `No import cycles in src/ beyond the known ${group} cycle (KNOWN_CYCLES).`,
+      severity: /** @type {const} */ ('error'),
+      from: { path: exactly(files) },
+      to: { circular: true, via: { pathNot: exactly(files) } },
+    })),
+    ...layerRules,
+    {
+      name: 'src-in-a-layer',
+      comment: 'Every module in src/ belongs to a layer: add a new folder to LAYERS in .dependency-cruiser.cjs.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: anyOf(LAYERS.flatMap((line) => Object.values(line))) },
+      to: {},
+    },
+    {
+      name: 'src-is-product-code',
+      comment: 'src/ never imports bench/, scripts/ or test/: they pass what they mount to startServer.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(bench|scripts|test)/|^codegen\\.ts$' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

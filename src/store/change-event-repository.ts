@@ -48,8 +48,9 @@ function toPosition(text: string | number | null | undefined): number {
 }
 
 /**
- * Stamps up to `limit` committed, unstamped events with the next feed positions, in `seq` order,
- * inside the caller's transaction, under the sequencer's transaction-level advisory lock (taken
+ * Stamps up to `limit` committed, unstamped events (the oldest by `seq`) with the next feed
+ * positions, each transaction's events together and in the order it wrote them (by `txid`, then
+ * `seq`), inside the caller's transaction, under the sequencer's transaction-level advisory lock (taken
  * first, and waited for: when the lock is granted the stamping statement's snapshot sees every
  * row committed until then). Rows of transactions still in flight are invisible, stay unstamped
  * and get a later position in a later round, so a reader paging by position never skips them.
@@ -60,8 +61,8 @@ export async function stampChangeEvents(tx: Queryable, limit: number, channel: s
   await tx.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK_KEY]);
   const rows = await tx.query<{ stamped: number; head: string | null }>(
     `WITH todo AS MATERIALIZED (
-       SELECT seq, row_number() OVER (ORDER BY seq) AS n
-         FROM (SELECT seq FROM change_event WHERE position IS NULL ORDER BY seq LIMIT $1) s
+       SELECT seq, row_number() OVER (ORDER BY txid, seq) AS n
+         FROM (SELECT seq, txid FROM change_event WHERE position IS NULL ORDER BY seq LIMIT $1) s
      ), moved AS (
        UPDATE change_feed_state SET head = head + (SELECT count(*) FROM todo)
         WHERE EXISTS (SELECT 1 FROM todo)

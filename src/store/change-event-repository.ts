@@ -95,14 +95,14 @@ export async function readChangeEvents(
   q: Queryable, after: number, limit: number, filter: ChangeEventFilter = {}, through?: number,
 ): Promise<ChangeEventPage> {
   const params: unknown[] = [after, limit];
-  const where = ['position > $1'];
+  const where = ['c.position > $1'];
   const add = (sql: string, value: unknown) => {
     params.push(value);
     where.push(sql.replace('?', `$${params.length}`));
   };
-  if (through !== undefined) add('position <= ?', through);
-  if (filter.resourceTypes) add('resource_type = ANY(?::text[])', filter.resourceTypes);
-  if (filter.actions) add('action = ANY(?::text[])', filter.actions);
+  if (through !== undefined) add('c.position <= ?', through);
+  if (filter.resourceTypes) add('c.resource_type = ANY(?::text[])', filter.resourceTypes);
+  if (filter.actions) add('c.action = ANY(?::text[])', filter.actions);
   const rows = await q.query<{
     head: string; prunedThrough: string; position: string | null; resourceType: string; id: string;
     versionId: number; action: ChangeAction; recordedAt: Date | string;
@@ -110,10 +110,10 @@ export async function readChangeEvents(
     `SELECT s.head::text AS head, s.pruned_through::text AS "prunedThrough", e.*
        FROM change_feed_state s
        LEFT JOIN LATERAL (
-         SELECT position::text AS position, resource_type AS "resourceType", id, version_id AS "versionId",
-                action, recorded_at AS "recordedAt"
-           FROM change_event WHERE ${where.join(' AND ')}
-          ORDER BY position LIMIT $2
+         SELECT c.position::text AS position, c.resource_type AS "resourceType", c.id, c.version_id AS "versionId",
+                c.action, c.recorded_at AS "recordedAt"
+           FROM change_event c WHERE ${where.join(' AND ')}
+          ORDER BY c.position LIMIT $2 -- the column, not the text alias
        ) e ON true`,
     params,
   );

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { ChangeEvent, ChangeFeed } from '../../src/changes/index.ts';
+import { ChangeFeed, type ChangeEvent } from '../../src/changes/index.ts';
 import { stringifyFhirJson } from '../../src/fhir/fhir-json.ts';
 import { extractIndexRows } from '../../src/search/extract-index-rows.ts';
 import { buildAuditEvent } from '../../src/service/audit/audit-event.ts';
@@ -277,6 +277,34 @@ describe('commit order without misses', () => {
       await other.end();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
+    }
+  });
+});
+
+describe('resuming from a cursor', () => {
+  it('replays the events after the cursor, then continues live, with no gap and no duplicate at the seam', async () => {
+    // A reader of its own with small pages, so the catch-up takes several reads while writes go on.
+    const small = new ChangeFeed(a.server.service.db, { pollMs: 1_000, pageSize: 3 });
+    await small.start();
+    const start = await small.headCursor();
+    const ids: string[] = [];
+    const writers = Array.from({ length: 3 }, async (_, w) => {
+      for (let i = 0; i < 10; i++) ids.push(await createPatient(a.url, `Resume${w}-${i}`));
+    });
+    while (ids.length < 8) await new Promise((resolve) => setTimeout(resolve, 10));
+    const recorder = await recordFeed(small, { after: start });
+    try {
+      await Promise.all(writers);
+      for (const id of ids) await recorder.waitFor(is('Patient', id));
+      const replayed = (await small.readAfter(start, 1_000)).events;
+      expect(recorder.events.map((e) => e.position)).toEqual(replayed.map((e) => e.position));
+      const positions = recorder.events.map((e) => e.position);
+      expect(positions).toEqual(positions.map((_, i) => positions[0] + i)); // dense: nothing skipped
+      expect(new Set(recorder.events.map((e) => e.id))).toEqual(new Set(ids));
+      expect(recorder.errors).toEqual([]);
+    } finally {
+      recorder.close();
+      await small.stop();
     }
   });
 });

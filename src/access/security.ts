@@ -1,6 +1,7 @@
 /**
  * The OAuth2 layer as one object for the HTTP server: signing keys, the per-process auth state,
- * access tokens, the token service, rate limits and the audit log, started and stopped together.
+ * access tokens, the token service, rate limits and the audit log; its background loops are
+ * workers that `startServer` starts and stops with the others.
  * Its `authenticate` step turns a request's bearer token into the service's
  * {@link RequestContext}, or refuses it (401 with `WWW-Authenticate`, 429 with `Retry-After`),
  * auditing refusals at most once per client and reason per second (DECISIONS.md §7).

@@ -1,7 +1,9 @@
 /**
  * Starts the whole server for a configuration: the database (the configured one or the
- * embedded PostgreSQL), migrations, the core service and the HTTP app, and returns one `close()`
- * that stops them in reverse order. `main.ts` and the integration tests both use it.
+ * embedded PostgreSQL), migrations, the background workers (auth state, rate-limit sync, audit
+ * flush, the change feed's reader, sequencer and retention), the core service and the HTTP app,
+ * and returns one `close()` that stops them in reverse order. `main.ts` and the integration tests
+ * both use it.
  */
 import type { FastifyInstance } from 'fastify';
 import { Security } from '../access/security.ts';

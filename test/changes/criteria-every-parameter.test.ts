@@ -14,7 +14,7 @@ import { DEFAULT_LIMITS } from '../../src/config.ts';
 import { stringifyFhirJson } from '../../src/fhir/fhir-json.ts';
 import { loadFhirModel } from '../../src/fhir/fhir-model.ts';
 import { extractIndexRows, type IndexRow } from '../../src/search/extract-index-rows.ts';
-import type { SyntheticFixture } from '../../src/search/extract/build-synthetic-fixtures.ts';
+import type { SyntheticFixture } from '../helpers/synthetic-fixtures/build-synthetic-fixtures.ts';
 import { buildStoredResource, type FhirResource } from '../../src/service/resource-content.ts';
 import type { Queryable } from '../../src/store/database.ts';
 import { searchQueryForRow } from '../helpers/search-query-for-row.ts';

@@ -58,7 +58,9 @@ function toPosition(text: string | number | null | undefined): number {
  * commit). Returns how many it stamped and the head.
  */
 export async function stampChangeEvents(tx: Queryable, limit: number, channel: string): Promise<{ stamped: number; head: number }> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [SEQUENCER_LOCK_KEY]);
+  // A round stuck behind a holder that hangs gives up after 10 s (the next poll tries again)
+  // rather than hold a pooled connection for as long as the holder's TCP connection lingers.
+  await tx.query(`SELECT set_config('lock_timeout', '10s', true), pg_advisory_xact_lock($1)`, [SEQUENCER_LOCK_KEY]);
   const rows = await tx.query<{ stamped: number; head: string | null }>(
     `WITH todo AS MATERIALIZED (
        SELECT seq, row_number() OVER (ORDER BY txid, seq) AS n

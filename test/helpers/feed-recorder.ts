@@ -6,6 +6,8 @@ import type { ChangeEvent, ChangeFeed, ChangeFilter, FeedSubscription } from '..
 
 export interface FeedRecorder {
   readonly events: ChangeEvent[];
+  /** When each event reached the subscriber (epoch ms), by position. */
+  readonly receivedAt: Map<number, number>;
   readonly errors: unknown[];
   readonly subscription: FeedSubscription;
   /** Resolves with the first recorded event matching `test`, or rejects after `timeoutMs`. */
@@ -18,11 +20,14 @@ export interface FeedRecorder {
 /** Subscribes to `feed` (after `after`, or from now) and records every event delivered. */
 export async function recordFeed(feed: ChangeFeed, options: { after?: string; filter?: ChangeFilter } = {}): Promise<FeedRecorder> {
   const events: ChangeEvent[] = [];
+  const receivedAt = new Map<number, number>();
   const errors: unknown[] = [];
   const waiters = new Set<() => void>();
   const subscription = await feed.subscribe({
     ...options,
     onEvents: (batch) => {
+      const now = Date.now();
+      for (const event of batch) receivedAt.set(event.position, now);
       events.push(...batch);
       for (const waiter of waiters) waiter();
     },
@@ -30,6 +35,7 @@ export async function recordFeed(feed: ChangeFeed, options: { after?: string; fi
   });
   return {
     events,
+    receivedAt,
     errors,
     subscription,
     waitFor(test, timeoutMs = 10_000) {

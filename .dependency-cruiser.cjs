@@ -12,6 +12,7 @@
  *   search    FHIR search → index rows and SQL text; pure: it runs no query
  *   codegen   the model → GraphQL SDL (pure; the GraphQL runtime builds on it, never the reverse)
  *   store     PostgreSQL: entities, migrations, repositories; runs what search builds
+ *   changes   the change feed: sequencer, reader and fan-out, retention, criteria matching
  *   auth      tokens, client assertions, scopes, rate limits
  *   service   the core: authorise → validate → store/search → audit → emit change
  *   access    the HTTP request gate: authentication, rate limits and refusal audit (Security)
@@ -34,6 +35,7 @@ const LAYERS = [
   { fhir: '^src/fhir/' },
   { search: '^src/search/' },
   { codegen: '^src/codegen/', store: '^src/store/' },
+  { changes: '^src/changes/' },
   { auth: '^src/auth/' },
   { service: '^src/service/' },
   { access: '^src/access/' },

@@ -15,6 +15,7 @@ const require = createRequire(import.meta.url);
 /** The fast files: pure code (model, validation, codegen, search extraction, scopes, seed generator). */
 const QUICK_TESTS = [
   'test/auth/scopes.test.ts',
+  'test/changes/criteria-every-parameter.test.ts',
   'test/bench/bench-report.test.ts',
   'test/codegen/{build-fhir-sdl,naming,schema-file}.test.ts',
   'test/fhir/{build-model,expand-value-sets,fhir-json,fhir-model}.test.ts',
@@ -24,6 +25,7 @@ const QUICK_TESTS = [
   'test/seed/{generate-bundles,seed-cli}.test.ts',
   'test/service/audit-event.test.ts',
   'test/store/database-unavailable.test.ts',
+  'test/store/worker-list.test.ts',
 ];
 
 export default defineConfig({

@@ -57,6 +57,22 @@ export interface Config {
   };
   /** Bounds on the cost of one API request (README "Limits"): {@link Limits}. */
   limits: Limits;
+  /** The change feed (src/changes/README.md): {@link ChangeFeedConfig}. */
+  changes: ChangeFeedConfig;
+}
+
+/** Settings of the change feed. */
+export interface ChangeFeedConfig {
+  /**
+   * `CHANGE_RETENTION`: how long committed changes stay readable (resumable) before they are
+   * pruned, in milliseconds; written `7d`, `24h`, `30m`, `90s` or plain seconds. Default 7 days.
+   */
+  retentionMs: number;
+  /**
+   * `CHANGE_POLL_MS`: how often each process looks for changes whose notification it missed (and
+   * for changes nobody has given a feed position yet). Default 1000.
+   */
+  pollMs: number;
 }
 
 /**
@@ -179,6 +195,17 @@ function readLimits(env: NodeJS.ProcessEnv): Limits {
   };
 }
 
+const DURATION_UNITS: Record<string, number> = { '': 1_000, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Reads a duration (`7d`, `24h`, `30m`, `90s`, or plain seconds) as milliseconds. */
+function readDuration(env: NodeJS.ProcessEnv, name: string, fallbackMs: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallbackMs;
+  const m = /^(\d{1,9})([smhd]?)$/.exec(raw.trim());
+  if (!m || Number(m[1]) === 0) throw new Error(`${name} must be a positive duration such as 7d, 24h, 30m, 90s or 3600 (seconds), got "${raw}"`);
+  return Number(m[1]) * DURATION_UNITS[m[2]];
+}
+
 /** Reads and validates the configuration from an environment (by default `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const port = readInt(env, 'PORT', 8080);
@@ -216,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       schemaQueue: readInt(env, 'GRAPHQL_SCHEMA_QUEUE', 4, 0),
     },
     limits: readLimits(env),
+    changes: { retentionMs: readDuration(env, 'CHANGE_RETENTION', 7 * 86_400_000), pollMs: readInt(env, 'CHANGE_POLL_MS', 1_000, 50) },
     ...overrides,
   };
   return config;

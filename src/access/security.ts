@@ -1,6 +1,7 @@
 /**
  * The OAuth2 layer as one object for the HTTP server: signing keys, the per-process auth state,
- * access tokens, the token service, rate limits and the audit log, started and stopped together.
+ * access tokens, the token service, rate limits and the audit log; its background loops are
+ * workers that `startServer` starts and stops with the others.
  * Its `authenticate` step turns a request's bearer token into the service's
  * {@link RequestContext}, or refuses it (401 with `WWW-Authenticate`, 429 with `Retry-After`),
  * auditing refusals at most once per client and reason per second (DECISIONS.md §7).
@@ -20,6 +21,7 @@ import type { AuditRecord } from '../service/audit/audit-event.ts';
 import { RequestAudit } from '../service/audit/request-audit.ts';
 import type { RequestContext } from '../service/request-context.ts';
 import type { Database } from '../store/database.ts';
+import type { Worker } from '../store/worker.ts';
 
 export class Security {
   private readonly refusalSeen = new Map<string, number>();
@@ -34,27 +36,23 @@ export class Security {
     readonly auditLog: AuditLog,
   ) {}
 
-  /** Loads keys and state and starts the background loops. */
+  /** Loads the signing keys and builds the rest; its background loops are {@link workers}, which `startServer` starts. */
   static async start(db: Database, config: Config, onError: (err: unknown) => void): Promise<Security> {
     const keys = await SigningKeys.open(db);
     const state = new AuthState(db, onError);
     state.onNotification((payload) => {
       if (payload === 'keys' || payload === RESYNC) keys.reload().catch(onError);
     });
-    await state.start();
     const tokens = new AccessTokens(keys, state, config.publicUrl);
     const tokenService = new TokenService(db, state, tokens, `${config.publicUrl}/auth/token`);
     const limiter = new RateLimiter(db, { onError });
-    limiter.start();
     const auditLog = new AuditLog(db, onError);
-    auditLog.start();
     return new Security(config, keys, state, tokens, tokenService, limiter, auditLog);
   }
 
-  async stop(): Promise<void> {
-    await this.auditLog.stop();
-    await this.limiter.stop();
-    await this.state.stop();
+  /** The background loops, in start order: the auth state's listener, rate-limit sync, the audit flush. */
+  get workers(): Worker[] {
+    return [this.state, this.limiter, this.auditLog];
   }
 
   /** Records a refusal unless the same client and reason was recorded within the last second. */

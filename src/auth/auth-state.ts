@@ -5,16 +5,16 @@
  * process `LISTEN`s for, and each process also polls "changed since" once a second in case a
  * notification is lost. Either way a change reaches every process within about a second.
  *
- * Database outages: the listening connection is re-opened for as long as it takes, with backoff
- * (0.25 s doubling to 2 s), and each time it is back the state catches up with one poll; the poll
+ * Database outages: the listening connection ({@link PgListener}) is re-opened for as long as it
+ * takes, with backoff, and each time it is back the state catches up with one poll; the poll
  * itself only reports its failures and tries again a second later.
  *
  * Polls, announcements and reconnections are background work: one started by a request (a
  * revocation, a client disabled over the admin API) runs outside that request's scope, so it
  * neither takes the request's connection slots nor stops when the request's client goes away.
  */
-import pg from 'pg';
 import type { Database } from '../store/database.ts';
+import { PgListener } from '../store/pg-listener.ts';
 import { runOutsideQueryScope } from '../store/query-scope.ts';
 import {
   clientsChangedSince, currentAuthChangeSeq, findClient, revokedTokensSince, type ClientRecord, type RevokedTokenRecord,
@@ -24,16 +24,11 @@ export const AUTH_CHANNEL = 'fhirgraph_auth';
 /** The payload {@link AuthState.onNotification} listeners get after a lost `LISTEN` connection is back: notifications may have been missed, so re-read everything. */
 export const RESYNC = '*';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 function lookBack(seq: string): string {
   const value = BigInt(seq) - 50n;
   return (value > 0n ? value : 0n).toString();
 }
 const POLL_MS = 1_000;
-/** Backoff between attempts to re-open the listening connection. */
-const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 2_000;
 
 /** The per-process view of clients and revocations. */
 export class AuthState {
@@ -41,96 +36,45 @@ export class AuthState {
   private readonly revoked = new Map<string, number>();
   private lastClientSeq = '0';
   private lastRevokedSeq = '0';
-  private timer: NodeJS.Timeout | undefined;
-  private listener: pg.Client | undefined;
-  private reconnecting: Promise<void> | undefined;
+  private readonly listener: PgListener;
   private refreshing: Promise<void> | undefined;
-  private stopped = false;
   private readonly listeners: ((payload: string) => void)[] = [];
+  /** Its name in the server's worker list (`startServer`). */
+  readonly name = 'auth-state';
 
-  constructor(private readonly db: Database, private readonly onError: (err: unknown) => void = () => undefined) {}
+  constructor(private readonly db: Database, private readonly onError: (err: unknown) => void = () => undefined) {
+    this.listener = new PgListener({
+      databaseUrl: db.databaseUrl,
+      channels: [AUTH_CHANNEL],
+      onNotification: (_channel, payload) => {
+        for (const listener of this.listeners) listener(payload);
+        void this.refresh();
+      },
+      onReconnected: async () => {
+        await this.refresh();
+        // Whatever else was announced meanwhile (a key rotation) is re-read by its listener.
+        for (const listener of this.listeners) listener(RESYNC);
+      },
+      onPoll: () => this.refresh(),
+      pollMs: POLL_MS,
+      onError,
+    });
+  }
 
   /** Loads the starting point and begins listening and polling. */
   async start(): Promise<void> {
     this.lastClientSeq = await currentAuthChangeSeq(this.db);
     this.addRevoked(await revokedTokensSince(this.db, '0'));
-    await this.listen();
-    this.timer = runOutsideQueryScope(() => setInterval(() => void this.refresh(), POLL_MS));
-    this.timer.unref();
+    await this.listener.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
-    await this.reconnecting;
+    await this.listener.stop();
   }
 
   /** True while the `LISTEN` connection is open (false during a database outage). */
   get listening(): boolean {
-    return this.listener !== undefined;
-  }
-
-  /** Opens the `LISTEN` connection; a later loss of it starts {@link reconnect}. Throws when it cannot. */
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.db.databaseUrl, connectionTimeoutMillis: 5_000 });
-    let lost = false;
-    const onLost = (err?: unknown) => {
-      if (lost) return;
-      lost = true;
-      if (err) this.onError(err);
-      if (this.listener === client) this.listener = undefined;
-      client.end().catch(() => undefined);
-      this.reconnect();
-    };
-    client.on('error', onLost);
-    client.on('end', () => onLost());
-    client.on('notification', (message) => {
-      for (const listener of this.listeners) listener(message.payload ?? '');
-      void this.refresh();
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${AUTH_CHANNEL}`);
-    } catch (err) {
-      lost = true; // a failed attempt is retried by the caller, not by the handlers above
-      await client.end().catch(() => undefined);
-      throw err;
-    }
-    if (this.stopped) {
-      await client.end().catch(() => undefined);
-      return;
-    }
-    this.listener = client;
-  }
-
-  /**
-   * Re-opens the `LISTEN` connection, retrying with backoff for as long as it takes, then catches
-   * up with one poll: notifications sent while nobody listened are lost, the changes are not.
-   */
-  private reconnect(): void {
-    if (this.stopped || this.reconnecting) return;
-    this.reconnecting = runOutsideQueryScope(async () => {
-      for (let delay = RECONNECT_MIN_MS; !this.stopped; delay = Math.min(delay * 2, RECONNECT_MAX_MS)) {
-        await sleep(delay * (0.8 + 0.4 * Math.random()));
-        if (this.stopped) return;
-        try {
-          await this.listen();
-          await this.refresh();
-          // Whatever else was announced meanwhile (a key rotation) is re-read by its listener.
-          for (const listener of this.listeners) listener(RESYNC);
-          return;
-        } catch (err) {
-          this.onError(err);
-        }
-      }
-    }).finally(() => {
-      this.reconnecting = undefined;
-      // Lost again before this round ended (its loss found a round under way): go round again.
-      if (!this.listener) this.reconnect();
-    });
+    return this.listener.listening;
   }
 
   /** Pulls every change made since the last look (coalescing concurrent calls). */

@@ -66,6 +66,8 @@ const NEW_KEY_SYNC_MS = 10;
  * to `onError` and the limiter goes on with what it last knew.
  */
 export class RateLimiter {
+  /** Its name in the server's worker list (`startServer`). */
+  readonly name = 'rate-limit-sync';
   private readonly ledger = new RateLedger(() => this.syncSoon());
   private readonly round: SyncRound;
   private readonly owner = randomUUID();

@@ -1,14 +1,18 @@
 /**
  * Starts the whole server for a configuration: the database (the configured one or the
- * embedded PostgreSQL), migrations, the core service and the HTTP app, and returns one `close()`
- * that stops them in reverse order. `main.ts` and the integration tests both use it.
+ * embedded PostgreSQL), migrations, the background workers (auth state, rate-limit sync, audit
+ * flush, the change feed's reader, sequencer and retention), the core service and the HTTP app,
+ * and returns one `close()` that stops them in reverse order. `main.ts` and the integration tests
+ * both use it.
  */
 import type { FastifyInstance } from 'fastify';
 import { Security } from '../access/security.ts';
 import type { Config } from '../config.ts';
 import { FhirService } from '../service/fhir-service.ts';
+import { createChangeServices, type ChangeServices } from '../changes/index.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
+import { WorkerList } from '../store/worker.ts';
 import { buildApp, type LogStream } from './build-app.ts';
 import type { ExtraRoutes } from './extra-routes.ts';
 
@@ -16,6 +20,8 @@ export interface RunningServer {
   app: FastifyInstance;
   service: FhirService;
   security: Security;
+  /** The change feed of this process (src/changes/README.md). */
+  changes: ChangeServices;
   /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
   close(): Promise<void>;
@@ -53,11 +59,15 @@ export interface StartOptions {
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const database = await resolveDatabase(config, options.log);
   let db: Database | undefined;
-  let security: Security | undefined;
+  let workers: WorkerList | undefined;
   try {
     db = await Database.open(database.databaseUrl, { poolSize: config.poolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs });
     const onError = throttledLog(options.log);
-    security = await Security.start(db, config, onError);
+    const security = await Security.start(db, config, onError);
+    const changes = createChangeServices(db, config.changes, onError);
+    // Background loops, started in order and stopped in reverse once the HTTP server has closed.
+    workers = new WorkerList([...security.workers, ...changes.workers]);
+    await workers.start();
     const service = new FhirService(db, security.auditLog, {
       defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
     });
@@ -67,12 +77,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const opened = db;
-    const started = security;
+    const started = workers;
     let closing: Promise<void> | undefined;
     return {
       app,
       service,
       security,
+      changes,
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       close: () => (closing ??= (async () => {
         await app.close();
@@ -82,7 +93,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       })()),
     };
   } catch (err) {
-    await security?.stop().catch(() => undefined);
+    await workers?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await database.stop().catch(() => undefined);
     throw err;

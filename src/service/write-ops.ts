@@ -25,11 +25,15 @@ import { stringifyFhirJson } from '../fhir/fhir-json.ts';
 import type { RequestContext } from './request-context.ts';
 import { buildStoredResource, type FhirResource } from './resource-content.ts';
 
-export type WriteOp =
+export type WriteOp = (
   | { kind: 'create'; resourceType: string; id: string; resource: FhirResource; label?: string }
   | { kind: 'update'; resourceType: string; id: string; resource: FhirResource; ifMatch?: number; label?: string }
   | { kind: 'patch'; resourceType: string; id: string; patch: unknown; ifMatch?: number; label?: string }
-  | { kind: 'delete'; resourceType: string; id: string; ifMatch?: number; label?: string };
+  | { kind: 'delete'; resourceType: string; id: string; ifMatch?: number; label?: string }
+) & {
+  /** `false` for the server's own bookkeeping writes, which the change feed must not publish (`VersionToWrite.emitChange`). */
+  emitChange?: false;
+};
 
 /** What a write did. `version` is the new version, or the unchanged one for a repeated delete. */
 export interface WriteResult {
@@ -138,7 +142,7 @@ function planWrite(
     checkIfMatch(op.ifMatch, state.versionId, label);
     const version: StoredVersion = { resourceType: op.resourceType, id: op.id, versionId: state.versionId, lastUpdated: now, deleted: true, content: null };
     if (state.deleted) return { result: { version, created: false, changed: false } };
-    const write: VersionToWrite = { ...version, versionId: state.versionId + 1, method: 'DELETE', action: 'delete', indexRows: [] };
+    const write: VersionToWrite = { ...version, versionId: state.versionId + 1, method: 'DELETE', action: 'delete', indexRows: [], emitChange: op.emitChange };
     return { write, result: { version: write, created: false, changed: true } };
   }
   let resource: FhirResource;
@@ -169,6 +173,7 @@ function planWrite(
     action: created ? 'create' : 'update',
     indexRows: extractIndexRows(stored, { baseUrl: ctx.fhirBaseUrl, maxRows: limits.maxIndexRows }),
     createdBy: ctx.auth.clientId,
+    emitChange: op.emitChange,
   };
   return { write, result: { version: write, created, changed: true } };
 }

@@ -12,12 +12,18 @@ import { sendCancelRequest, type CancelTarget } from './cancel-request.ts';
 import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
 import { openOrm, type Orm } from './orm.ts';
 import { migrateOrm } from './migrate.ts';
-import { currentQueryScope, type QueryScope } from './query-scope.ts';
+import { currentQueryScope, runOutsideQueryScope, type QueryScope } from './query-scope.ts';
 import { noteStatement } from './statement-counter.ts';
 
 /** What every query runner offers: a pooled database or one transaction. */
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  /**
+   * Set on a {@link Database.transaction}: the store calls it when the transaction appends change
+   * events, and once it has committed the database tells its {@link Database.onChangeEventsCommitted}
+   * listeners (the change feed's sequencer), so no `NOTIFY` is sent inside a write transaction.
+   */
+  noteChangeEvents?(): void;
 }
 
 interface PgConnection extends CancelTarget {
@@ -81,6 +87,7 @@ export class Database implements Queryable {
   /** The connection string (may hold a password: never log it). */
   readonly databaseUrl: string;
   private readonly client: { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void> };
+  private readonly changeListeners = new Set<() => void>();
 
   private constructor(orm: Orm, databaseUrl: string) {
     this.orm = orm;
@@ -188,16 +195,19 @@ export class Database implements Queryable {
     try {
       await connection.query('BEGIN');
       open = true;
+      let changed = false;
       const tx: Queryable = {
         async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
           noteStatement();
           const result = await runStatement(connection, sql, params, scope);
           return result.rows as R[];
         },
+        noteChangeEvents: () => { changed = true; },
       };
       const value = await work(tx);
       await connection.query('COMMIT');
       open = false;
+      if (changed) this.announceChangeEvents();
       return value;
     } catch (err) {
       if (open) await connection.query('ROLLBACK').catch(() => undefined);
@@ -205,6 +215,27 @@ export class Database implements Queryable {
     } finally {
       await this.client.releaseConnection(connection);
     }
+  }
+
+  /**
+   * Calls `listener` after each transaction of this database that appended change events has
+   * committed (outside the request that ran it); returns the function that stops it.
+   */
+  onChangeEventsCommitted(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private announceChangeEvents(): void {
+    runOutsideQueryScope(() => {
+      for (const listener of this.changeListeners) {
+        try {
+          listener();
+        } catch {
+          // a listener's failure is its own business; the write has committed
+        }
+      }
+    });
   }
 
   /** True when the database answers a trivial query (for `/healthz`). */

@@ -10,8 +10,9 @@
  *   `_history` at instance, type and system level; `seq` orders history stably.
  * - the search index tables (`search_string`, `search_token`, …, `search_reference`), one row per
  *   indexed value of the current version, written with it (`search-index-repository.ts`).
- * - `change_event`: the transactional outbox of the change feed; `txid` (`pg_current_xact_id()`)
- *   lets a reader order by commit and never skip a row that commits late (DECISIONS.md §3).
+ * - `change_event`: the transactional outbox of the change feed; the sequencer stamps each
+ *   committed row with a feed `position`, which readers page by, so a row that commits late is
+ *   never skipped (DECISIONS.md §3, src/changes/README.md).
  */
 import { EntitySchema } from '@mikro-orm/core';
 
@@ -57,9 +58,11 @@ export const ResourceHistoryEntity = new EntitySchema<ResourceHistoryRow>({
   },
 });
 
-export interface ChangeEventRow {
+export interface ChangeEventEntityRow {
   seq: string;
   txid: string;
+  /** Null until the sequencer stamps the committed row. */
+  position: string | null;
   resourceType: string;
   id: string;
   versionId: number;
@@ -67,12 +70,13 @@ export interface ChangeEventRow {
   recordedAt: Date;
 }
 
-export const ChangeEventEntity = new EntitySchema<ChangeEventRow>({
+export const ChangeEventEntity = new EntitySchema<ChangeEventEntityRow>({
   name: 'ChangeEvent',
   tableName: 'change_event',
   properties: {
     seq: { type: 'bigint', primary: true },
     txid: { type: 'text', columnType: 'xid8' },
+    position: { type: 'bigint', nullable: true },
     resourceType: { type: 'text', fieldName: 'resource_type' },
     id: { type: 'text' },
     versionId: { type: 'integer', fieldName: 'version_id' },

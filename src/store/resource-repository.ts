@@ -26,7 +26,11 @@ export interface VersionToWrite extends StoredVersion {
   indexRows: IndexRow[];
   /** Client that wrote it; kept from the first version on (ownership of DocumentReference/Binary). */
   createdBy?: string;
-  /** False for writes the change feed must not publish (AuditEvents, DECISIONS.md §3). */
+  /**
+   * False for the server's own bookkeeping writes that the change feed must not publish (a
+   * Subscription's status changes, so a webhook never fires about itself). AuditEvents are never
+   * published, whatever this says (DECISIONS.md §3).
+   */
   emitChange?: boolean;
 }
 
@@ -130,8 +134,9 @@ export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): 
   await writeIndexEntries(tx, versions.map((v) => ({
     resourceType: v.resourceType, id: v.id, rows: v.deleted ? null : v.indexRows, replace: v.action !== 'create',
   })));
-  const published = versions.filter((v) => v.emitChange !== false);
+  const published = versions.filter((v) => v.emitChange !== false && v.resourceType !== 'AuditEvent'); // DECISIONS.md §3
   if (published.length > 0) {
+    tx.noteChangeEvents?.();
     await tx.query(
       `INSERT INTO change_event (resource_type, id, version_id, action)
        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`,

@@ -53,6 +53,8 @@ function isUnavailable(err: unknown): boolean {
 }
 
 export class AuditLog {
+  /** Its name in the server's worker list (`startServer`). */
+  readonly name = 'audit-flush';
   private buffer: AuditRecord[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();

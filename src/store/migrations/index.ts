@@ -4,6 +4,7 @@ import { Migration0002Oauth } from './migration-0002-oauth.ts';
 import { Migration0003RateLimit } from './migration-0003-rate-limit.ts';
 import { Migration0004SearchIndex } from './migration-0004-search-index.ts';
 import { Migration0005QuantityRanges } from './migration-0005-quantity-ranges.ts';
+import { Migration0006ChangeFeed } from './migration-0006-change-feed.ts';
 
 export const migrationsList = [
   { name: '0001-resource-store', class: Migration0001ResourceStore },
@@ -11,4 +12,5 @@ export const migrationsList = [
   { name: '0003-rate-limit', class: Migration0003RateLimit },
   { name: '0004-search-index', class: Migration0004SearchIndex },
   { name: '0005-quantity-ranges', class: Migration0005QuantityRanges },
+  { name: '0006-change-feed', class: Migration0006ChangeFeed },
 ];

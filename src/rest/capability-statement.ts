@@ -31,10 +31,10 @@ export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, 
   const capabilities = routes.flatMap((r) => r.capabilities);
   const typeInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'type' ? [c.interaction] : [])))];
   const systemInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'system' ? [c.interaction] : [])))];
-  const operations = new Map<string, { name: string; definition: string; scopes: Set<string> }>();
+  const operations = new Map<string, { name: string; definition: string; scopes: Set<string>; resourceType?: string }>();
   for (const c of capabilities) {
     if (c.level !== 'operation') continue;
-    const op = operations.get(c.name) ?? { name: c.name, definition: c.definition, scopes: new Set<string>() };
+    const op = operations.get(c.name) ?? { name: c.name, definition: c.definition, scopes: new Set<string>(), resourceType: c.resourceType };
     op.scopes.add(c.scope);
     operations.set(c.name, op);
   }
@@ -77,7 +77,7 @@ export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, 
           conditionalRead: 'not-supported',
           conditionalUpdate: routes.some((r) => r.method === 'PUT' && r.url === '/fhir/:type'),
           conditionalDelete: routes.some((r) => r.method === 'DELETE' && r.url === '/fhir/:type') ? 'single' : 'not-supported',
-          operation: typeOperations.map((o) => ({ name: o.name, definition: o.definition })),
+          operation: typeOperations.filter((o) => !o.resourceType || o.resourceType === type).map((o) => ({ name: o.name, definition: o.definition })),
         })),
         interaction: systemInteractions.map((code) => ({ code })),
       },

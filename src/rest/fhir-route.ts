@@ -16,7 +16,11 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type RouteCapability =
   | { level: 'type'; interaction: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
   | { level: 'system'; interaction: 'transaction' | 'batch' | 'history-system' | 'search-system' }
-  | { level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system' }
+  | {
+    level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system';
+    /** The one resource type it is served on (`$replay` on Subscription); absent: every type. */
+    resourceType?: string;
+  }
   | { level: 'none' };
 
 export interface RouteDeps {

@@ -8,8 +8,11 @@ import type { Permission } from '../auth/scopes.ts';
 import { forbidden } from '../fhir/outcomes.ts';
 import type { RequestContext } from './request-context.ts';
 
-/** Resource types whose instances only their creating client may change or delete. */
-export const OWNED_TYPES = new Set(['DocumentReference', 'Binary']);
+/**
+ * Resource types whose instances only their creating client may change or delete. A Subscription
+ * delivers changes with its creator's rights (src/webhooks), so nobody else may redirect it.
+ */
+export const OWNED_TYPES = new Set(['DocumentReference', 'Binary', 'Subscription']);
 
 const VERBS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 

@@ -17,7 +17,7 @@ import {
 } from '../store/resource-repository.ts';
 import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
-import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
+import { applyWrites, assertValid, type WriteOp, type WriteResult, type WriteRules } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
 import { parseSearch } from '../search/parse-search.ts';
 import { authorizeCriteria, runReverseSearch, runSearch } from './search-service.ts';
@@ -26,6 +26,7 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import { auditRecordOf } from './request-context.ts';
 import type { BundleResult } from './bundle-result.ts';
+import { authorizeDeliveryLog, DELIVERY_LOG_FILTER, isDeliveryLogSearch } from './subscription/delivery-log-access.ts';
 
 /** FHIR `id` (https://hl7.org/fhir/R4/datatypes.html#id). */
 export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -41,6 +42,8 @@ export interface ServiceLimits {
   maxCount: number;
   search: SearchLimits;
   resource: ResourceLimits;
+  /** `WEBHOOK_ALLOW_PRIVATE`: Subscription endpoints may be loopback or private addresses (default false). */
+  webhookAllowPrivate?: boolean;
 }
 
 /** The core service over one database. */
@@ -53,6 +56,14 @@ export class FhirService {
     readonly limits: ServiceLimits = { defaultCount: 20, maxCount: 1000, search: DEFAULT_LIMITS.search, resource: DEFAULT_LIMITS.resource },
   ) {
     this.model = loadFhirModel();
+  }
+
+  /** The rules every write is checked by (resource bounds, Subscription channels and criteria). */
+  get writeRules(): WriteRules {
+    return {
+      resource: this.limits.resource,
+      subscription: { search: this.limits.search, allowPrivateEndpoints: this.limits.webhookAllowPrivate ?? false },
+    };
   }
 
   /** Throws 404 unless `resourceType` is a concrete R4 resource type. */
@@ -142,7 +153,7 @@ export class FhirService {
           }
         }
       }
-      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx, this.limits.resource);
+      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 201));
       return { ...written, matchedExisting: false };
     });
@@ -189,7 +200,7 @@ export class FhirService {
           ? { kind: 'create', resourceType, id: randomUUID(), resource: body }
           : { kind: 'update', resourceType, id: String(body.id), resource: body, ifMatch: options.ifMatch };
       }
-      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
+      const results = await applyWrites(tx, [op], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, results[0].created ? 201 : 200));
       return results;
     });
@@ -210,7 +221,7 @@ export class FhirService {
       const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional delete needs at most one`);
       if (matches.length === 0) return undefined;
-      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx, this.limits.resource);
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
       return deleted;
     });
@@ -296,10 +307,16 @@ export class FhirService {
    */
   async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: { strict?: boolean } = {}): Promise<BundleResult> {
     if (resourceType) this.assertResourceType(resourceType);
-    const request = parseSearch(this.model, resourceType, params, {
+    // A client that may not read AuditEvents may still read its own Subscriptions' delivery logs.
+    const deliveryLog = isDeliveryLogSearch(ctx, resourceType);
+    const request = parseSearch(this.model, resourceType, deliveryLog ? [...params, DELIVERY_LOG_FILTER] : params, {
       strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
     });
-    return runSearch(this, ctx, request);
+    if (deliveryLog) {
+      ctx.audit.begin('R', 'search-type');
+      await authorizeDeliveryLog(this.db, ctx, request);
+    }
+    return runSearch(this, ctx, request, { deliveryLog });
   }
 
   /**
@@ -348,7 +365,7 @@ export class FhirService {
   /** Runs one write in its own transaction. */
   async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
     const [result] = await this.db.transaction(async (tx) => {
-      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
+      const results = await applyWrites(tx, [op], ctx, this.writeRules);
       if (results[0].changed) {
         const status = results[0].created ? 201 : 200;
         await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, status));

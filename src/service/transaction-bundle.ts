@@ -206,7 +206,7 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
       .filter((e) => !e.matchedExisting)
       .sort((a, b) => METHOD_ORDER[a.request.method] - METHOD_ORDER[b.request.method] || a.index - b.index);
     const writes = order.map((entry) => ({ entry, op: toWriteOp(entry) })).filter((w): w is { entry: PlannedEntry; op: WriteOp } => !!w.op);
-    const results = await applyWrites(tx, writes.map((w) => w.op), ctx, service.limits.resource);
+    const results = await applyWrites(tx, writes.map((w) => w.op), ctx, service.writeRules);
 
     const responses: BundleEntryResult[] = new Array(entries.length);
     writes.forEach((w, i) => { responses[w.entry.index] = writeResponse(results[i], w.op.kind, ctx); });

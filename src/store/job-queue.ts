@@ -64,7 +64,7 @@ function asPgBossDb(q: JobStatementRunner): PgBoss.Db {
 }
 
 /** pg-boss's `complete` with explicit `data` (its typings leave `data` out of the array form). */
-type CompleteJobs = (name: string, ids: string[], data: null, options: PgBoss.ConnectionOptions) => Promise<unknown>;
+type CompleteJobs = (name: string, ids: string[], data: null, options: PgBoss.ConnectionOptions) => Promise<{ affected: number }>;
 
 /** The job queue of one server process; a {@link Worker} (maintenance runs while started). */
 export class JobQueue implements Worker {
@@ -140,9 +140,13 @@ export class JobQueue implements Worker {
     })), { db: asPgBossDb(q) });
   }
 
-  /** Marks active jobs done in the caller's transaction. */
-  async complete(q: JobStatementRunner, queue: string, ids: readonly string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await (this.boss.complete as unknown as CompleteJobs)(queue, [...ids], null, { db: asPgBossDb(q) });
+  /**
+   * Marks active jobs done in the caller's transaction; returns how many were still active (a job
+   * that outlived its expiry has been handed back to the queue, and is not completed here).
+   */
+  async complete(q: JobStatementRunner, queue: string, ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await (this.boss.complete as unknown as CompleteJobs)(queue, [...ids], null, { db: asPgBossDb(q) });
+    return result.affected;
   }
 }

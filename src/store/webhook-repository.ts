@@ -106,16 +106,30 @@ export async function readWebhookSubscriptions(q: Queryable, ids: readonly strin
   return new Map(rows.map((r) => [r.id, r]));
 }
 
+/** The attempts of one Subscription recorded together: whether one succeeded, and the failures after the last success. */
+export interface AttemptTally {
+  id: string;
+  /** True when an attempt succeeded: the count restarts from `failed`. */
+  reset: boolean;
+  /** Failed attempts (after the last success, when `reset`). */
+  failed: number;
+}
+
 /**
- * Records one delivery attempt's result in the caller's transaction: a success resets the count
- * of consecutive failures, a failure adds one. Returns the new count.
+ * Records delivery attempts' results in the caller's transaction (one statement): a success
+ * resets a Subscription's count of consecutive failures, each failure after it adds one. Returns
+ * the new counts by Subscription id.
  */
-export async function recordWebhookAttempt(tx: Queryable, id: string, succeeded: boolean): Promise<number> {
-  const rows = await tx.query<{ failures: number }>(
-    `UPDATE webhook_subscription SET failures = CASE WHEN $2 THEN 0 ELSE failures + 1 END WHERE id = $1 RETURNING failures`,
-    [id, succeeded],
+export async function recordWebhookAttempts(tx: Queryable, tallies: readonly AttemptTally[]): Promise<Map<string, number>> {
+  if (tallies.length === 0) return new Map();
+  const rows = await tx.query<{ id: string; failures: number }>(
+    `UPDATE webhook_subscription w SET failures = CASE WHEN t.reset THEN t.failed ELSE w.failures + t.failed END
+       FROM unnest($1::text[], $2::bool[], $3::int[]) AS t(id, reset, failed)
+      WHERE w.id = t.id AND (t.failed > 0 OR w.failures <> 0)
+      RETURNING w.id, w.failures`,
+    [tallies.map((t) => t.id), tallies.map((t) => t.reset), tallies.map((t) => t.failed)],
   );
-  return rows[0]?.failures ?? 0;
+  return new Map(rows.map((r) => [r.id, r.failures]));
 }
 
 /** The clients that created Subscriptions (their authors), by Subscription id (unknown ones absent). */

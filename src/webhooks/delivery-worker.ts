@@ -16,7 +16,7 @@ import { readWebhookSubscriptions } from '../store/webhook-repository.ts';
 import type { Worker } from '../store/worker.ts';
 import type { AuthState } from '../auth/auth-state.ts';
 import type { AuthorRights } from './author-rights.ts';
-import { recordAttempt, recordRefusal, type RecordDeps } from './delivery-record.ts';
+import { recordOutcomes, type Outcome, type RecordDeps } from './delivery-record.ts';
 import { postWebhook, WebhookAgents } from './post-webhook.ts';
 import { DELIVERY_QUEUE, type DeliveryJob } from './webhook-jobs.ts';
 import { buildWebhookRequest } from './webhook-request.ts';
@@ -33,6 +33,9 @@ export interface DeliveryDeps extends RecordDeps {
   onError: (err: unknown) => void;
 }
 
+/** Outcomes recorded in one transaction at most. */
+const RECORD_BATCH = 200;
+
 /** Takes delivery jobs and attempts them. */
 export class DeliveryWorker implements Worker {
   readonly name = 'webhook-delivery';
@@ -44,6 +47,8 @@ export class DeliveryWorker implements Worker {
   private wakeUp: (() => void) | undefined;
   private woken = false;
   private failures = 0;
+  private readonly pending: { outcome: Outcome; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly deps: DeliveryDeps) {}
 
@@ -70,8 +75,11 @@ export class DeliveryWorker implements Worker {
   private async run(): Promise<void> {
     while (this.running) {
       this.woken = false;
-      const free = this.deps.config.concurrency - this.inFlight;
-      if (free > 0) {
+      const { concurrency } = this.deps.config;
+      const free = concurrency - this.inFlight;
+      // Fetch for a quarter of the slots at least (or when idle), so jobs come in batches, not one by
+      // one; and not while outcomes wait to be recorded beyond a batch's worth (the database is behind).
+      if (free > 0 && (free >= Math.ceil(concurrency / 4) || this.inFlight === 0) && this.pending.length < RECORD_BATCH) {
         let jobs: QueuedJob<DeliveryJob>[] = [];
         try {
           jobs = await this.deps.queue.fetch<DeliveryJob>(DELIVERY_QUEUE, free);
@@ -101,20 +109,36 @@ export class DeliveryWorker implements Worker {
     });
   }
 
+  /**
+   * Starts a batch's attempts. Each frees its slot when its request has ended; its outcome is
+   * then recorded with others (the job stays active until then, so a crash meanwhile only means
+   * the attempt is made again).
+   */
   private startBatch(jobs: QueuedJob<DeliveryJob>[]): void {
     this.inFlight += jobs.length;
-    const batch = this.deliverBatch(jobs)
-      .catch((err: unknown) => this.report(err))
-      .finally(() => {
-        this.inFlight -= jobs.length;
-        this.attempts.delete(batch);
-        this.wake();
-      });
-    this.attempts.add(batch);
+    const loaded = this.load(jobs);
+    for (const job of jobs) {
+      const attempt: Promise<void> = loaded
+        .then(({ subscriptions, contents }) => this.deliverOne(job, subscriptions.get(job.data.subscriptionId), contents.get(job.data.position)))
+        .then((outcome) => {
+          this.inFlight -= 1;
+          this.wake();
+          return this.record(outcome);
+        }, (err: unknown) => {
+          this.inFlight -= 1;
+          throw err;
+        })
+        .catch((err: unknown) => this.report(err)) // not recorded: the job stays active, expires and is tried again
+        .finally(() => {
+          this.attempts.delete(attempt);
+          this.wake();
+        });
+      this.attempts.add(attempt);
+    }
   }
 
-  /** Loads what the batch needs in two statements, then runs its attempts side by side. */
-  private async deliverBatch(jobs: QueuedJob<DeliveryJob>[]): Promise<void> {
+  /** What a batch needs, in two statements: its Subscriptions (with their secrets) and the content of the versions it sends. */
+  private async load(jobs: QueuedJob<DeliveryJob>[]): Promise<{ subscriptions: Map<string, WebhookSubscription | undefined>; contents: Map<number, string> }> {
     const rows = await readWebhookSubscriptions(this.deps.db, [...new Set(jobs.map((j) => j.data.subscriptionId))], { withSecret: true });
     const subscriptions = new Map<string, WebhookSubscription | undefined>();
     for (const [id, row] of rows) {
@@ -125,8 +149,7 @@ export class DeliveryWorker implements Worker {
       }
     }
     const withBody = jobs.filter((j) => j.data.action !== 'delete' && subscriptions.get(j.data.subscriptionId)?.channel.sendResource);
-    const contents = await this.loadContents(withBody.map((j) => j.data));
-    await Promise.all(jobs.map((job) => this.deliverOne(job, subscriptions.get(job.data.subscriptionId), contents.get(job.data.position))));
+    return { subscriptions, contents: await this.loadContents(withBody.map((j) => j.data)) };
   }
 
   /** The JSON text of the versions the events wrote, by event position (one statement). */
@@ -141,30 +164,44 @@ export class DeliveryWorker implements Worker {
     return contents;
   }
 
-  private async deliverOne(job: QueuedJob<DeliveryJob>, subscription: WebhookSubscription | undefined, content: string | undefined): Promise<void> {
-    try {
-      if (!subscription || !isDeliverable(subscription)) {
-        // Deleted, turned off, past its end, or no longer a rest-hook: the event is not delivered.
-        await this.deps.db.transaction((tx) => this.deps.queue.complete(tx, DELIVERY_QUEUE, [job.id]));
-        return;
+  /** Checks a delivery, and attempts it. */
+  private async deliverOne(job: QueuedJob<DeliveryJob>, subscription: WebhookSubscription | undefined, content: string | undefined): Promise<Outcome> {
+    // Deleted, turned off, past its end, or no longer a rest-hook: the event is not delivered.
+    if (!subscription || !isDeliverable(subscription)) return { kind: 'dropped', job };
+    const author = subscription.author.clientId;
+    const authorName = (await this.deps.authState.client(author))?.name ?? author;
+    const delivery = { job, subscription, authorName, startedAt: Date.now() };
+    const refusal = await this.deps.rights.refusal(subscription.author, job.data.resourceType, subscription.criteria.searchedTypes);
+    if (refusal) return { kind: 'refused', delivery, reason: refusal };
+    const request = buildWebhookRequest(subscription, job.data, content);
+    const result = await postWebhook(subscription.channel.endpoint, request, {
+      timeoutMs: this.deps.config.timeoutMs, allowPrivate: this.deps.reading.allowPrivate, agents: this.agents,
+    });
+    return { kind: 'attempt', delivery, result };
+  }
+
+  /**
+   * Records an outcome with the others that finish meanwhile, in one transaction per batch
+   * (one batch at a time; outcomes arriving during a commit form the next). Resolves once committed.
+   */
+  private record(outcome: Outcome): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ outcome, resolve, reject });
+      this.flushing ??= this.flush().finally(() => { this.flushing = undefined; });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve)); // attempts that finish together join the batch
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, RECORD_BATCH);
+      try {
+        await this.deps.db.transaction((tx) => recordOutcomes(tx, this.deps, batch.map((b) => b.outcome)));
+        this.failures = 0;
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        for (const b of batch) b.reject(err);
       }
-      const author = subscription.author.clientId;
-      const authorName = (await this.deps.authState.client(author))?.name ?? author;
-      const base = { job, subscription, authorName, startedAt: Date.now() };
-      const refusal = await this.deps.rights.refusal(subscription.author, job.data.resourceType, subscription.criteria.searchedTypes);
-      if (refusal) {
-        await this.deps.db.transaction((tx) => recordRefusal(tx, this.deps, base, refusal));
-        return;
-      }
-      const request = buildWebhookRequest(subscription, job.data, content);
-      const result = await postWebhook(subscription.channel.endpoint, request, {
-        timeoutMs: this.deps.config.timeoutMs, allowPrivate: this.deps.reading.allowPrivate, agents: this.agents,
-      });
-      await this.deps.db.transaction((tx) => recordAttempt(tx, this.deps, { ...base, result }));
-      this.failures = 0;
-    } catch (err) {
-      // Not recorded (the database is away?): the job stays active, expires and is tried again.
-      this.report(err);
     }
   }
 

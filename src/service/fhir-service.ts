@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS, type ResourceLimits, type SearchLimits } from '../config.ts';
-import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcomes.ts';
+import { badRequest, gone, notFound } from '../fhir/outcomes.ts';
 import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
 import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
@@ -20,8 +20,8 @@ import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
 import { parseSearch } from '../search/parse-search.ts';
-import { authorizeCriteria, runReverseSearch, runSearch } from './search-service.ts';
-import { buildSearchQuery } from '../search/sql/build-search-query.ts';
+import { runReverseSearch, runSearch } from './search-service.ts';
+import { findConditionalMatch, type ConditionalSubject } from './conditional-match.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import { auditRecordOf } from './request-context.ts';
@@ -68,6 +68,7 @@ export class FhirService {
   /** Checks that a request body is a resource of the expected type. */
   assertBodyType(body: unknown, resourceType: string): asserts body is FhirResource {
     if (!isJsonObject(body)) throw badRequest('The body must be a JSON object holding a FHIR resource');
+    if (body.resourceType === undefined) throw badRequest(`The body has no resourceType: expected a ${resourceType} resource`, 'resourceType');
     if (body.resourceType !== resourceType) {
       throw badRequest(`The body's resourceType "${String(body.resourceType)}" does not match the URL's "${resourceType}"`, 'resourceType');
     }
@@ -132,10 +133,11 @@ export class FhirService {
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (options.ifNoneExist !== undefined) {
         authorize(ctx, resourceType, 's');
-        const matches = await this.findConditionalMatches(tx, ctx, resourceType, options.ifNoneExist);
-        if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length} resources`);
-        if (matches.length === 1) {
-          const version = await readCurrent(tx, resourceType, matches[0]);
+        const match = await this.findConditionalMatch(tx, ctx, resourceType, options.ifNoneExist, {
+          criteriaName: 'The If-None-Exist criteria', interaction: 'create',
+        });
+        if (match !== undefined) {
+          const version = await readCurrent(tx, resourceType, match);
           if (version) {
             ctx.audit.touch(`${resourceType}/${version.id}`);
             return { version, created: false, changed: false, matchedExisting: true };
@@ -173,16 +175,18 @@ export class FhirService {
     ctx.audit.begin('U', 'update');
     authorize(ctx, resourceType, 'u');
     authorize(ctx, resourceType, 's');
+    if (criteria.trim() === '') {
+      throw badRequest(`A conditional update needs search criteria (PUT ${resourceType}?identifier=…); to update one resource by id, PUT ${resourceType}/{id}`);
+    }
     this.assertBodyType(body, resourceType);
     if (body.id !== undefined) this.assertId(String(body.id), 'id in the body');
     assertValid(body, resourceType, this.limits.resource);
     const [result] = await this.db.transaction(async (tx) => {
-      const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
-      if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional update needs at most one`);
+      const match = await this.findConditionalMatch(tx, ctx, resourceType, criteria, { criteriaName: 'The criteria', interaction: 'update' });
       let op: WriteOp;
-      if (matches.length === 1) {
-        if (body.id !== undefined && body.id !== matches[0]) throw badRequest(`The body's id does not match the resource the criteria found (${matches[0]})`, `${resourceType}.id`);
-        op = { kind: 'update', resourceType, id: matches[0], resource: body, ifMatch: options.ifMatch };
+      if (match !== undefined) {
+        if (body.id !== undefined && body.id !== match) throw badRequest(`The body's id does not match the resource the criteria found (${match})`, `${resourceType}.id`);
+        op = { kind: 'update', resourceType, id: match, resource: body, ifMatch: options.ifMatch };
       } else {
         authorize(ctx, resourceType, 'c');
         op = body.id === undefined
@@ -207,10 +211,9 @@ export class FhirService {
     authorize(ctx, resourceType, 'd');
     authorize(ctx, resourceType, 's');
     const result = await this.db.transaction(async (tx) => {
-      const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
-      if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional delete needs at most one`);
-      if (matches.length === 0) return undefined;
-      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx, this.limits.resource);
+      const match = await this.findConditionalMatch(tx, ctx, resourceType, criteria, { criteriaName: 'The criteria', interaction: 'delete' });
+      if (match === undefined) return undefined;
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: match }], ctx, this.limits.resource);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
       return deleted;
     });
@@ -359,26 +362,8 @@ export class FhirService {
     return result;
   }
 
-  /**
-   * Finds (at most two of) the live resources matching conditional criteria, with the full search
-   * engine in strict mode: an unknown or malformed parameter is a 400, never ignored, since
-   * ignoring one would widen a conditional write. The lookup is serialised on a hash of the
-   * criteria (DECISIONS.md §2), so two concurrent conditional writes see each other.
-   * https://hl7.org/fhir/R4/http.html#ccreate
-   */
-  async findConditionalMatches(tx: Queryable, ctx: RequestContext, resourceType: string, criteria: string): Promise<string[]> {
-    const query = criteria.replace(/^[A-Za-z]*\?/, '');
-    const params = [...new URLSearchParams(query)];
-    if (params.length === 0) throw badRequest('Conditional criteria must name at least one search parameter');
-    const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2, limits: this.limits.search });
-    if (request.criteria.length === 0 || request.include.length || request.revinclude.length) {
-      throw badRequest('Conditional criteria take search parameters only');
-    }
-    request.count = 2;
-    request.sort = [];
-    authorizeCriteria(ctx, request.criteria);
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`${resourceType}?${request.canonicalQuery}`]);
-    const built = buildSearchQuery(request, [resourceType], this.model, ctx.fhirBaseUrl, undefined);
-    return (await tx.query<{ id: string }>(built.sql, built.params)).map((r) => r.id);
+  /** {@link findConditionalMatch} with this service's model and limits. */
+  findConditionalMatch(tx: Queryable, ctx: RequestContext, resourceType: string, criteria: string, subject: ConditionalSubject): Promise<string | undefined> {
+    return findConditionalMatch(tx, { model: this.model, searchLimits: this.limits.search }, ctx, resourceType, criteria, subject);
   }
 }

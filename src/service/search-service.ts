@@ -6,7 +6,7 @@
  */
 import { forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { decodePageCursor, encodePageCursor } from '../search/page-cursor.ts';
-import type { SearchCriterion, SearchRequest } from '../search/search-request.ts';
+import type { SearchRequest } from '../search/search-request.ts';
 import { buildSearchQuery, cursorKeyTypes } from '../search/sql/build-search-query.ts';
 import { shapeResource } from '../search/shape-resource.ts';
 import { buildReverseQuery, type ReverseTarget } from '../search/sql/build-reverse-query.ts';
@@ -15,28 +15,13 @@ import { authorize, isAllowed } from './authorize.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import type { FhirService } from './fhir-service.ts';
 import { collectIncludes } from './search-includes.ts';
+import { authorizeCriteria } from './search-authorization.ts';
 import type { RequestContext } from './request-context.ts';
 
 interface Row extends StoredVersion { [key: `k${number}`]: string }
 
 function encodeCursor(row: Row, keys: number, forward: boolean): string {
   return encodePageCursor(Array.from({ length: keys }, (_, i) => row[`k${i}`]), forward);
-}
-
-/** Every type a criterion reads (chains and `_has` read other types); each must be searchable. */
-export function authorizeCriteria(ctx: RequestContext, criteria: SearchCriterion[]): void {
-  for (const c of criteria) {
-    if (c.chain) {
-      for (const [i, type] of c.chain.targetTypes.entries()) {
-        authorize(ctx, type, 's');
-        authorizeCriteria(ctx, [c.chain.criterion[i]]);
-      }
-    }
-    if (c.has) {
-      authorize(ctx, c.has.sourceType, 's');
-      authorizeCriteria(ctx, [c.has.criterion]);
-    }
-  }
 }
 
 /** The types a search covers, all of them searchable by the caller. */

@@ -13,7 +13,7 @@ import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
 import { readCurrent, type StoredVersion } from '../store/resource-repository.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import type { FhirService } from './fhir-service.ts';
-import { rewriteReferences } from './rewrite-references.ts';
+import { findPlaceholderReferences, rewriteReferences } from './rewrite-references.ts';
 import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, type WriteOp, type WriteResult } from './write-ops.ts';
@@ -38,11 +38,55 @@ export async function processBundle(service: FhirService, ctx: RequestContext, b
   // Entries, their resources and patches at once, before any entry is planned or validated.
   assertResourceBounds(body, 'Bundle', service.limits.resource);
   const entries = (body.entry ?? []) as unknown[];
+  assertUniqueFullUrls(entries);
   // One rate-limit unit per entry, as if each were sent on its own; the request paid one already.
   await ctx.chargeWork?.(entries.length - 1);
   return body.type === 'transaction'
     ? processTransaction(service, ctx, entries)
     : processBatch(service, ctx, entries);
+}
+
+/**
+ * bdl-7: a fullUrl names one entry (entries of a history Bundle may share one with different
+ * `meta.versionId`s), so references to it are not ambiguous.
+ */
+function assertUniqueFullUrls(entries: unknown[]): void {
+  const seen = new Map<string, number>();
+  entries.forEach((raw, index) => {
+    if (!isJsonObject(raw) || typeof raw.fullUrl !== 'string') return;
+    const meta = isJsonObject(raw.resource) && isJsonObject(raw.resource.meta) ? raw.resource.meta : undefined;
+    const key = `${raw.fullUrl}\u0000${String(meta?.versionId ?? '')}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw badRequest(
+        `${entryLabel(index)} has the same fullUrl as ${entryLabel(first)} ("${raw.fullUrl.slice(0, 100)}"); bdl-7: a fullUrl must be unique in a Bundle`,
+        `${entryLabel(index)}.fullUrl`,
+      );
+    }
+    seen.set(key, index);
+  });
+}
+
+/**
+ * Every `urn:uuid:`/`urn:oid:` reference in a transaction must be the fullUrl of an entry that
+ * creates or puts a resource; anything else would be stored as a reference to nothing.
+ */
+function assertPlaceholdersDefined(entries: PlannedEntry[]): void {
+  const defined = new Set<string>();
+  for (const entry of entries) {
+    if (entry.fullUrl && (entry.request.method === 'POST' || entry.request.method === 'PUT')) defined.add(entry.fullUrl);
+  }
+  for (const entry of entries) {
+    if (!entry.resource || (entry.request.method !== 'POST' && entry.request.method !== 'PUT')) continue;
+    const missing = findPlaceholderReferences(entry.resource).find((r) => !defined.has(r.reference));
+    if (missing) {
+      const label = entryLabel(entry.index);
+      throw badRequest(
+        `${label}: the reference "${missing.reference.slice(0, 100)}" is not the fullUrl of any entry of this transaction that creates or updates a resource`,
+        `${label}.resource.${missing.path}`,
+      );
+    }
+  }
 }
 
 function versionResponse(version: StoredVersion, status: string): BundleEntryResult {
@@ -168,6 +212,7 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
   ctx.audit.begin('E', 'transaction');
   const entries = rawEntries.map((raw, index) => planEntry(service, ctx, raw, index, true));
   for (const entry of entries) authorizeEntry(ctx, entry);
+  assertPlaceholdersDefined(entries);
   const touched = new Map<string, number>();
   for (const entry of entries) {
     if (entry.request.method === 'GET' || entry.request.method === 'HEAD' || entry.request.method === 'POST') continue;
@@ -183,13 +228,13 @@ async function processTransaction(service: FhirService, ctx: RequestContext, raw
     // Conditional creates resolve first, so references to their fullUrl point at the match.
     for (const entry of entries) {
       if (entry.request.method !== 'POST' || entry.request.ifNoneExist === undefined) continue;
-      const matches = await service.findConditionalMatches(tx, ctx, entry.request.resourceType, entry.request.ifNoneExist);
-      if (matches.length > 1) {
-        throw new FhirError(412, invalidResource([{ severity: 'error', code: 'multiple-matches', diagnostics: `${entryLabel(entry.index)}: If-None-Exist matched ${matches.length} resources`, expression: [`${entryLabel(entry.index)}.request.ifNoneExist`] }]).outcome);
-      }
-      if (matches.length === 1) {
-        entry.id = matches[0];
-        entry.matchedExisting = await readCurrent(tx, entry.request.resourceType, matches[0]);
+      const label = entryLabel(entry.index);
+      const match = await service.findConditionalMatch(tx, ctx, entry.request.resourceType, entry.request.ifNoneExist, {
+        criteriaName: 'The If-None-Exist criteria', interaction: 'create', label, expression: `${label}.request.ifNoneExist`,
+      });
+      if (match !== undefined) {
+        entry.id = match;
+        entry.matchedExisting = await readCurrent(tx, entry.request.resourceType, match);
       }
     }
     const mapping = new Map<string, string>();

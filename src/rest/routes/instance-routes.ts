@@ -9,6 +9,7 @@ import type { RequestContext } from '../../service/request-context.ts';
 import type { WriteResult } from '../../service/write-ops.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
 import { readPatchBody, readResourceBody } from '../request-body.ts';
+import { queryOf } from '../request-url.ts';
 import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
 
 function ifMatchOf(header: string | string[] | undefined): number | undefined {
@@ -87,12 +88,6 @@ export const instanceRoutes: FhirRoute[] = [
   },
 ];
 
-/** The query string of a request (conditional criteria), without the leading `?`. */
-function criteriaOf(url: string): string {
-  const index = url.indexOf('?');
-  return index < 0 ? '' : url.slice(index + 1);
-}
-
 /** Conditional update and delete on the type URL (https://hl7.org/fhir/R4/http.html#cond-update). */
 export const conditionalRoutes: FhirRoute[] = [
   {
@@ -104,7 +99,7 @@ export const conditionalRoutes: FhirRoute[] = [
       const ctx = context(request);
       service.assertResourceType(type);
       const ifMatch = ifMatchOf(request.headers['if-match']);
-      const result = await service.conditionalUpdate(ctx, type, criteriaOf(request.url), readResourceBody(request), { ifMatch });
+      const result = await service.conditionalUpdate(ctx, type, queryOf(request.url), readResourceBody(request), { ifMatch });
       return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
     },
   },
@@ -114,7 +109,7 @@ export const conditionalRoutes: FhirRoute[] = [
     capabilities: [],
     async handler(request, reply, { service, context }) {
       const { type } = request.params as Params;
-      const result = await service.conditionalDelete(context(request), type, criteriaOf(request.url));
+      const result = await service.conditionalDelete(context(request), type, queryOf(request.url));
       if (result) reply.header('ETag', `W/"${result.version.versionId}"`);
       return sendOutcome(request, reply, 200, allOk(result ? `${type}/${result.version.id} deleted` : 'No resource matched the criteria; nothing was deleted'));
     },

@@ -20,6 +20,7 @@ import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
 import { parseSearch } from '../search/parse-search.ts';
+import { parseReadShape, shapeResource, type ResourceShape } from '../search/shape-resource.ts';
 import { runReverseSearch, runSearch } from './search-service.ts';
 import { findConditionalMatch, type ConditionalSubject } from './conditional-match.ts';
 import type { AuditLog } from './audit/audit-log.ts';
@@ -33,6 +34,12 @@ export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
 export interface ConditionalCreateResult extends WriteResult {
   /** True when `If-None-Exist` matched an existing resource and nothing was written. */
   matchedExisting: boolean;
+}
+
+/** The raw `_summary` and `_elements` values of a read or vread. */
+export interface ReadShapeParams {
+  summary?: string;
+  elements?: string;
 }
 
 /** Page sizes and the cost bounds of searches and written resources (`Config`). */
@@ -74,17 +81,27 @@ export class FhirService {
     }
   }
 
-  /** Reads the current version; 404 when it never existed, 410 when it is deleted. */
-  async read(ctx: RequestContext, resourceType: string, id: string): Promise<StoredVersion> {
+  /**
+   * Reads the current version; 404 when it never existed, 410 when it is deleted. `shape` takes
+   * the query's `_summary` and `_elements`, applied as search applies them (`SUBSETTED` tag).
+   */
+  async read(ctx: RequestContext, resourceType: string, id: string, shape: ReadShapeParams = {}): Promise<StoredVersion> {
     this.assertResourceType(resourceType);
     ctx.audit.begin('R', 'read');
     authorize(ctx, resourceType, 'r');
     this.assertId(id);
+    const wanted = parseReadShape(shape, this.limits.search.maxValues);
     ctx.audit.touch(`${resourceType}/${id}`);
     const version = await readCurrent(this.db, resourceType, id);
     if (!version) throw notFound(`${resourceType}/${id} is not known`);
     if (version.deleted) throw gone(`${resourceType}/${id} has been deleted`);
-    return version;
+    return this.shaped(version, wanted);
+  }
+
+  /** The version with its content cut to `shape` (unchanged when it asks for nothing). */
+  private shaped(version: StoredVersion, shape: ResourceShape): StoredVersion {
+    if (version.content === null || (!shape.summary && !shape.elements)) return version;
+    return { ...version, content: shapeResource(version.content, this.model, shape.summary, shape.elements) };
   }
 
   /**
@@ -106,18 +123,19 @@ export class FhirService {
     return found;
   }
 
-  /** Reads one version (vread); a deleted version answers 410. */
-  async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string): Promise<StoredVersion> {
+  /** Reads one version (vread); a deleted version answers 410. `shape` as for {@link read}. */
+  async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string, shape: ReadShapeParams = {}): Promise<StoredVersion> {
     this.assertResourceType(resourceType);
     ctx.audit.begin('R', 'vread');
     authorize(ctx, resourceType, 'r');
     this.assertId(id);
+    const wanted = parseReadShape(shape, this.limits.search.maxValues);
     ctx.audit.touch(`${resourceType}/${id}`);
     if (!/^[1-9][0-9]{0,8}$/.test(versionId)) throw notFound(`${resourceType}/${id} has no version "${versionId.slice(0, 40)}"`);
     const version = await readVersion(this.db, resourceType, id, Number(versionId));
     if (!version) throw notFound(`${resourceType}/${id} has no version ${versionId}`);
     if (version.deleted) throw gone(`${resourceType}/${id} version ${versionId} is a deletion`);
-    return version;
+    return this.shaped(version, wanted);
   }
 
   /**

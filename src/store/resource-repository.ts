@@ -153,8 +153,11 @@ export interface HistoryQuery {
   id?: string;
   /** Only versions written at or after this instant. */
   since?: Date;
-  /** Only versions written at or before this instant (`_at`'s upper bound). */
-  until?: Date;
+  /**
+   * `_at`: only versions current at some point of this inclusive range of ISO instants, those
+   * written at or before its end and not replaced by their next version at or before its start.
+   */
+  at?: { low: string; high: string };
   /** Keyset cursor: only versions older than this `seq`. */
   beforeSeq?: string;
   /** Keyset cursor for the previous page: only versions newer than this `seq`. */
@@ -174,7 +177,11 @@ export async function readHistory(q: Queryable, query: HistoryQuery): Promise<Hi
   if (query.resourceTypes) add('resource_type = ANY(?::text[])', query.resourceTypes);
   if (query.id) add('id = ?', query.id);
   if (query.since) add('last_updated >= ?', query.since.toISOString());
-  if (query.until) add('last_updated <= ?', query.until.toISOString());
+  if (query.at) {
+    add('last_updated <= ?', query.at.high);
+    add(`NOT EXISTS (SELECT 1 FROM resource_history n WHERE n.resource_type = resource_history.resource_type
+      AND n.id = resource_history.id AND n.version_id = resource_history.version_id + 1 AND n.last_updated <= ?)`, query.at.low);
+  }
   if (query.beforeSeq) add('seq < ?', query.beforeSeq);
   if (query.afterSeq) add('seq > ?', query.afterSeq);
   params.push(query.limit);

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest } from '../../fhir/outcomes.ts';
+import { dateRange } from '../../search/extract/date-range.ts';
 import type { BundleEntryResult, BundleResult } from '../../service/bundle-result.ts';
 import type { HistoryQuery, HistoryVersion } from '../../store/resource-repository.ts';
 import type { FhirRoute, Params, Query, RouteDeps } from '../fhir-route.ts';
@@ -22,6 +23,14 @@ function parseSince(value: string | undefined): Date | undefined {
   const date = INSTANT.test(value) ? new Date(value) : new Date(NaN);
   if (Number.isNaN(date.getTime())) throw badRequest(`_since "${value.slice(0, 40)}" is not a FHIR instant`, '_since');
   return date;
+}
+
+/** `_at`: the period its date, dateTime or instant covers (https://hl7.org/fhir/R4/http.html#history). */
+function parseAt(value: string | undefined): HistoryQuery['at'] {
+  if (value === undefined) return undefined;
+  const range = dateRange(value);
+  if (!range?.low || !range.high) throw badRequest(`_at "${value.slice(0, 40)}" is not a FHIR date, dateTime or instant`, '_at');
+  return { low: range.low, high: range.high };
 }
 
 function parseCount(value: string | undefined, deps: RouteDeps): number {
@@ -56,7 +65,8 @@ async function history(request: FastifyRequest, reply: FastifyReply, deps: Route
   const count = parseCount(single(query._count), deps);
   const cursor = parseCursor(single(query._cursor));
   const since = parseSince(single(query._since));
-  const { versions, total } = await deps.service.history(ctx, { resourceType: type, id, since, ...cursor, limit: count + 1 });
+  const at = parseAt(single(query._at));
+  const { versions, total } = await deps.service.history(ctx, { resourceType: type, id, since, at, ...cursor, limit: count + 1 });
   const forward = cursor.afterSeq === undefined;
   const hasMore = versions.length > count;
   const page = forward ? versions.slice(0, count) : versions.slice(versions.length > count ? 1 : 0);
@@ -65,6 +75,7 @@ async function history(request: FastifyRequest, reply: FastifyReply, deps: Route
     const params = new URLSearchParams();
     params.set('_count', String(count));
     if (since) params.set('_since', single(query._since)!);
+    if (at) params.set('_at', single(query._at)!);
     if (extra) params.set('_cursor', extra);
     return `${base}?${params.toString()}`;
   };

@@ -7,7 +7,10 @@ import { parseIfMatch } from '../../service/if-match.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../service/request-context.ts';
 import type { WriteResult } from '../../service/write-ops.ts';
-import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
+import type { ReadShapeParams } from '../../service/fhir-service.ts';
+import type { StoredVersion } from '../../store/resource-repository.ts';
+import { isNotModified } from '../conditional-read.ts';
+import type { FhirRoute, Params, Query, RouteDeps } from '../fhir-route.ts';
 import { readPatchBody, readResourceBody } from '../request-body.ts';
 import { queryOf } from '../request-url.ts';
 import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
@@ -15,6 +18,20 @@ import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.
 function ifMatchOf(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return value === undefined ? undefined : parseIfMatch(value);
+}
+
+/** `_summary` and `_elements` of a read (the last value of each, as sent). */
+function shapeOf(request: FastifyRequest): ReadShapeParams {
+  const query = request.query as Query;
+  const last = (value: string | string[] | undefined) => (Array.isArray(value) ? value[value.length - 1] : value);
+  return { summary: last(query._summary), elements: last(query._elements) };
+}
+
+/** Answers a read or vread: 304 when the client's copy is current, else the resource. */
+function sendRead(request: FastifyRequest, reply: FastifyReply, version: StoredVersion): FastifyReply {
+  setVersionHeaders(reply, version);
+  if (isNotModified(request, version)) return reply.code(304).send();
+  return sendJson(request, reply, 200, version.content!);
 }
 
 /**
@@ -43,9 +60,7 @@ export const instanceRoutes: FhirRoute[] = [
     capabilities: [{ level: 'type', interaction: 'read' }],
     async handler(request, reply, { service, context }) {
       const { type, id } = request.params as Params;
-      const version = await service.read(context(request), type, id);
-      setVersionHeaders(reply, version);
-      return sendJson(request, reply, 200, version.content!);
+      return sendRead(request, reply, await service.read(context(request), type, id, shapeOf(request)));
     },
   },
   {
@@ -54,9 +69,7 @@ export const instanceRoutes: FhirRoute[] = [
     capabilities: [{ level: 'type', interaction: 'vread' }],
     async handler(request, reply, { service, context }) {
       const { type, id, vid } = request.params as Params;
-      const version = await service.vread(context(request), type, id, vid);
-      setVersionHeaders(reply, version);
-      return sendJson(request, reply, 200, version.content!);
+      return sendRead(request, reply, await service.vread(context(request), type, id, vid, shapeOf(request)));
     },
   },
   {

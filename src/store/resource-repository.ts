@@ -108,7 +108,8 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
 
 /**
  * Persists new versions: upserts the current rows, appends history, replaces the search index
- * rows and appends one change event per version to the outbox, all in the caller's transaction.
+ * rows and appends one change event per published version (never an AuditEvent) to the outbox,
+ * all in the caller's transaction.
  */
 export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
   if (versions.length === 0) return;

@@ -8,10 +8,9 @@ import { allOk, badRequest, type OperationOutcome } from '../../fhir/outcomes.ts
 import { parseFhirJson } from '../../fhir/fhir-json.ts';
 import { isJsonObject } from '../../service/resource-content.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
+import { operationCapability } from '../operation-definitions.ts';
 import { readResourceBody } from '../request-body.ts';
 import { sendOutcome, sendWritten } from '../reply.ts';
-
-const VALIDATE_DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
 
 /** Takes the resource out of a `$validate` body: a resource, or Parameters with `resource`. */
 function resourceToValidate(body: unknown, type: string): unknown {
@@ -65,13 +64,13 @@ export const typeRoutes: FhirRoute[] = [
   {
     method: 'POST',
     url: '/fhir/:type/$validate',
-    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'type' }],
+    capabilities: [operationCapability('validate', 'type')],
     handler: validate,
   },
   {
     method: 'POST',
     url: '/fhir/:type/:id/$validate',
-    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'instance' }],
+    capabilities: [operationCapability('validate', 'instance')],
     handler: validate,
   },
 ];

@@ -28,7 +28,7 @@ import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
 import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
 import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
 import { sendValue } from '../rest/reply.ts';
-import { assertWellEncodedQuery, stripTrailingSlash } from '../rest/request-url.ts';
+import { assertWellEncodedQuery, normaliseRequestUrl } from '../rest/request-url.ts';
 import { assertOperationServed } from '../rest/unserved-operation.ts';
 import { historyRoutes } from '../rest/routes/history-routes.ts';
 import { conditionalRoutes, instanceRoutes } from '../rest/routes/instance-routes.ts';
@@ -80,7 +80,7 @@ export async function buildApp({ config, service, security, logger = true, extra
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
     // `POST /fhir/` (fhir-kit-client, fhirclient) and `/fhir/Patient/` route as without the slash.
-    rewriteUrl: (request) => stripTrailingSlash(request.url ?? '/'),
+    rewriteUrl: (request) => normaliseRequestUrl(request.url ?? '/'),
   });
   // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
   scopeRequestQueries(app, { statementTimeoutMs: config.limits.statementTimeoutMs, connections: config.dbRequestConnections });

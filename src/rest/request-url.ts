@@ -9,11 +9,19 @@ import { badRequest } from '../fhir/outcomes.ts';
 /** A `%` not followed by two hex digits. */
 const BROKEN_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 
+/** A request target in absolute form (`GET http://host/fhir/Patient`, RFC 9112 §3.2.2). */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
 /**
- * Fastify's `rewriteUrl`: `/fhir/…/` routes as `/fhir/…` (the query string kept). Only FHIR paths
- * are touched; anything else is routed as sent.
+ * Fastify's `rewriteUrl`: a target in absolute form becomes its path and query, as every check
+ * reads (the router already matched it that way, so the FHIR path checks could be skipped), and
+ * `/fhir/…/` routes as `/fhir/…` (the query string kept). Other paths keep their slash.
  */
-export function stripTrailingSlash(url: string): string {
+export function normaliseRequestUrl(url: string): string {
+  if (!url.startsWith('/')) {
+    const rest = url.replace(ABSOLUTE_FORM, '');
+    url = rest.startsWith('/') ? rest : `/${rest}`;
+  }
   if (!url.startsWith('/fhir/')) return url;
   const queryAt = url.indexOf('?');
   const path = queryAt < 0 ? url : url.slice(0, queryAt);

@@ -5,6 +5,7 @@
  * "$everything"`; a broken percent-encoding in the query string was searched for as garbage; and a
  * `PUT /fhir/Patient` with `{}` answered `resourceType "undefined"`.
  */
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 
@@ -103,6 +104,19 @@ describe('a broken percent-encoding in the query string is refused before the se
       expect(res.body.issue[0].diagnostics).toMatch(/percent-encod/);
     });
   }
+
+  it('checks a request target in absolute form (GET http://host/fhir/…) the same way', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(t.url).port), '127.0.0.1', () => {
+        socket.write(`GET http://example.org/fhir/Patient?name=%ZZ HTTP/1.1\r\nHost: example.org\r\nAuthorization: Bearer ${t.adminToken}\r\nConnection: close\r\n\r\n`);
+      });
+      let text = '';
+      socket.on('data', (chunk) => { text += chunk.toString(); });
+      socket.on('close', () => resolve(text));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400/);
+    expect(answer).toContain('"resourceType":"OperationOutcome"');
+  });
 
   it('keeps serving well-encoded values (UTF-8, +, %25)', async () => {
     for (const query of ['name=M%C3%BCller', 'name=a+b', 'name=100%25']) {

@@ -166,7 +166,10 @@ export interface HistoryQuery {
   limit: number;
 }
 
-/** Pages through history by `seq` (a keyset, so deep pages cost what the first one does). */
+/**
+ * Pages through history by `seq` (a keyset, so deep pages cost what the first one does): newest
+ * first, or oldest first after `afterSeq` (the previous page, which the caller reverses).
+ */
 export async function readHistory(q: Queryable, query: HistoryQuery): Promise<HistoryVersion[]> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -194,7 +197,7 @@ export async function readHistory(q: Queryable, query: HistoryQuery): Promise<Hi
     params,
   );
   rows.forEach(withDate);
-  return query.afterSeq ? rows.reverse() : rows;
+  return rows;
 }
 
 /** Counts the versions of one resource (the instance history's `total`). */

@@ -3,7 +3,6 @@
  * https://hl7.org/fhir/R4/http.html#read … #delete
  */
 import { allOk } from '../../fhir/outcomes.ts';
-import { parseIfMatch } from '../../service/if-match.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../service/request-context.ts';
 import type { WriteResult } from '../../service/write-ops.ts';
@@ -15,9 +14,10 @@ import { readPatchBody, readResourceBody } from '../request-body.ts';
 import { queryOf } from '../request-url.ts';
 import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
 
-function ifMatchOf(header: string | string[] | undefined): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  return value === undefined ? undefined : parseIfMatch(value);
+/** The `If-Match` header's text (the service parses it once the interaction has opened). */
+function ifMatchOf(request: FastifyRequest): string | undefined {
+  const value = request.headers['if-match'];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** `_summary` and `_elements` of a read (the last value of each, as sent). */
@@ -35,21 +35,19 @@ function sendRead(request: FastifyRequest, reply: FastifyReply, version: StoredV
 }
 
 /**
- * An update or patch of `/fhir/{type}/{id}`: the URL is checked before the body is read (so an
- * unknown type is a 404 and a bad id a 400 whatever the body), then the version is answered per
- * `Prefer`, with `Location` when the write created the resource.
+ * An update or patch of `/fhir/{type}/{id}`: the body is read by the service once the URL and the
+ * caller are checked (so an unknown type is a 404 and a bad id a 400 whatever the body), then the
+ * version is answered per `Prefer`, with `Location` when the write created the resource.
  */
 async function writeInstance(
   request: FastifyRequest,
   reply: FastifyReply,
-  { service, context }: RouteDeps,
-  write: (ctx: RequestContext, type: string, id: string, ifMatch: number | undefined) => Promise<WriteResult>,
+  { context }: RouteDeps,
+  write: (ctx: RequestContext, type: string, id: string, ifMatch: string | undefined) => Promise<WriteResult>,
 ): Promise<unknown> {
   const { type, id } = request.params as Params;
   const ctx = context(request);
-  service.assertResourceType(type);
-  service.assertId(id);
-  const result = await write(ctx, type, id, ifMatchOf(request.headers['if-match']));
+  const result = await write(ctx, type, id, ifMatchOf(request));
   return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
 }
 
@@ -77,14 +75,14 @@ export const instanceRoutes: FhirRoute[] = [
     url: '/fhir/:type/:id',
     capabilities: [{ level: 'type', interaction: 'update' }],
     handler: (request, reply, deps) => writeInstance(request, reply, deps, (ctx, type, id, ifMatch) =>
-      deps.service.update(ctx, type, id, readResourceBody(request), { ifMatch })),
+      deps.service.update(ctx, type, id, () => readResourceBody(request), { ifMatch })),
   },
   {
     method: 'PATCH',
     url: '/fhir/:type/:id',
     capabilities: [{ level: 'type', interaction: 'patch' }],
     handler: (request, reply, deps) => writeInstance(request, reply, deps, (ctx, type, id, ifMatch) =>
-      deps.service.patch(ctx, type, id, readPatchBody(request), { ifMatch })),
+      deps.service.patch(ctx, type, id, () => readPatchBody(request), { ifMatch })),
   },
   {
     method: 'DELETE',
@@ -92,8 +90,7 @@ export const instanceRoutes: FhirRoute[] = [
     capabilities: [{ level: 'type', interaction: 'delete' }],
     async handler(request, reply, { service, context }) {
       const { type, id } = request.params as Params;
-      const ifMatch = ifMatchOf(request.headers['if-match']);
-      const result = await service.delete(context(request), type, id, { ifMatch });
+      const result = await service.delete(context(request), type, id, { ifMatch: ifMatchOf(request) });
       reply.header('ETag', `W/"${result.version.versionId}"`);
       const message = result.changed ? `${type}/${id} deleted` : `${type}/${id} was already deleted`;
       return sendOutcome(request, reply, 200, allOk(message));
@@ -110,9 +107,7 @@ export const conditionalRoutes: FhirRoute[] = [
     async handler(request, reply, { service, context }) {
       const { type } = request.params as Params;
       const ctx = context(request);
-      service.assertResourceType(type);
-      const ifMatch = ifMatchOf(request.headers['if-match']);
-      const result = await service.conditionalUpdate(ctx, type, queryOf(request.url), readResourceBody(request), { ifMatch });
+      const result = await service.conditionalUpdate(ctx, type, queryOf(request.url), () => readResourceBody(request), { ifMatch: ifMatchOf(request) });
       return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
     },
   },

@@ -27,8 +27,7 @@ async function validate(request: FastifyRequest, reply: FastifyReply, deps: Rout
   const { type, id } = request.params as Params;
   const ctx = deps.context(request);
   // Authorise first: a caller without the permission learns nothing about the body or the instance.
-  deps.service.authorizeValidate(ctx, type);
-  if (id !== undefined) deps.service.assertId(id);
+  deps.service.authorizeValidate(ctx, type, id);
   let resource: unknown;
   if (id !== undefined && (typeof request.body !== 'string' || request.body.trim() === '')) {
     resource = parseFhirJson((await deps.service.read(ctx, type, id)).content!);
@@ -53,9 +52,8 @@ export const typeRoutes: FhirRoute[] = [
     async handler(request, reply, { service, context }) {
       const { type } = request.params as Params;
       const ctx = context(request);
-      service.assertResourceType(type);
       const ifNoneExist = request.headers['if-none-exist'];
-      const result = await service.create(ctx, type, readResourceBody(request), {
+      const result = await service.create(ctx, type, () => readResourceBody(request), {
         ifNoneExist: Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist,
       });
       return sendWritten(request, reply, result.matchedExisting ? 200 : 201, result.version, ctx.fhirBaseUrl, { location: true });

@@ -1,7 +1,8 @@
 /**
- * Issue 15 (REST): history's `_at` was dropped silently, so a client asking what was current at
- * a time got every version. `_at` keeps the versions that were current at some point during the
- * period its value names. https://hl7.org/fhir/R4/http.html#history
+ * Issue 15: history's `_at` was dropped silently, so a client asking what was current at a time
+ * got every version; `_at` keeps the versions that were current at some point during the period
+ * its value names. History pages with the same keyset cursor module as search, so its cursors are
+ * as opaque and as checked. https://hl7.org/fhir/R4/http.html#history
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -60,5 +61,37 @@ describe('history _at', () => {
     const res = await fhirFetch(`${t.url}/fhir/Practitioner/_history?_at=yesterday`);
     expect(res.status).toBe(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+});
+
+describe('history paging', () => {
+  it('pages forward and back through an instance history with opaque cursors', async () => {
+    const first = await fhirFetch(`${t.url}/fhir/Practitioner/${id}/_history?_count=2`);
+    expect(first.body.total).toBe(3);
+    expect(first.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['3', '2']);
+    const next = first.body.link.find((l: any) => l.relation === 'next').url as string;
+    expect(new URL(next).searchParams.get('_cursor')).toMatch(/^[A-Za-z0-9_-]+$/);
+    const second = await fhirFetch(next.replace(t.config.publicUrl, t.url));
+    expect(second.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['1']);
+    expect(second.body.link.find((l: any) => l.relation === 'next')).toBeUndefined();
+    const previous = second.body.link.find((l: any) => l.relation === 'previous').url as string;
+    const back = await fhirFetch(previous.replace(t.config.publicUrl, t.url));
+    expect(back.body.entry.map((e: any) => e.resource.meta.versionId)).toEqual(['3', '2']);
+  });
+
+  it('refuses a forged or foreign cursor with 400', async () => {
+    const forged = [
+      // the shape of a search cursor (sort keys: lastUpdated, id)
+      Buffer.from(JSON.stringify({ f: true, v: ['2024-01-01 00:00:00+00', id] })).toString('base64url'),
+      Buffer.from(JSON.stringify({ f: true, v: ['99999999999999999999'] })).toString('base64url'),
+      Buffer.from(JSON.stringify({ f: true, v: ['1 OR 1=1'] })).toString('base64url'),
+      Buffer.from(JSON.stringify({ f: true, v: ['1', '2'] })).toString('base64url'),
+      'b123',
+    ];
+    for (const cursor of forged) {
+      const res = await fhirFetch(`${t.url}/fhir/Practitioner/_history?_cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect(res.body.issue[0].expression).toEqual(['_cursor']);
+    }
   });
 });

@@ -50,16 +50,6 @@ const LAYERS = [
  * gone: the check then keeps it from coming back.
  */
 const KNOWN_CYCLES = {
-  // Issue 15 ("helpers take what they use, not the service"), being fixed in its own branch: the
-  // service hands itself to its helpers (`processBundle(this)`, `runSearch(this)`), which import
-  // the FhirService type back.
-  'service-helpers': [
-    'src/service/fhir-service.ts',
-    'src/service/transaction-bundle.ts',
-    'src/service/entry-request.ts',
-    'src/service/search-service.ts',
-    'src/service/search-includes.ts',
-  ],
   // Found by this check (all through type-only imports): the generated resolver types and the
   // federation and admin resolvers import `GraphQLContext`/`FhirObject` from request-loaders.ts,
   // which imports `KeptAnswer` from schema-worker.ts, which imports the job types of

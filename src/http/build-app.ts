@@ -28,6 +28,8 @@ import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
 import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
 import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
 import { sendValue } from '../rest/reply.ts';
+import { assertWellEncodedQuery, normaliseRequestUrl } from '../rest/request-url.ts';
+import { assertOperationServed } from '../rest/unserved-operation.ts';
 import { historyRoutes } from '../rest/routes/history-routes.ts';
 import { conditionalRoutes, instanceRoutes } from '../rest/routes/instance-routes.ts';
 import { systemRoutes } from '../rest/routes/system-routes.ts';
@@ -77,6 +79,8 @@ export async function buildApp({ config, service, security, logger = true, extra
     // Refusals before routing (414, 431, a broken URL) as OperationOutcomes that do not echo the URL.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    // `POST /fhir/` (fhir-kit-client, fhirclient) and `/fhir/Patient/` route as without the slash.
+    rewriteUrl: (request) => normaliseRequestUrl(request.url ?? '/'),
   });
   // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
   scopeRequestQueries(app, { statementTimeoutMs: config.limits.statementTimeoutMs, connections: config.dbRequestConnections });
@@ -102,6 +106,7 @@ export async function buildApp({ config, service, security, logger = true, extra
   app.setErrorHandler(handleError);
 
   const fhirBaseUrl = `${config.publicUrl}/fhir`;
+  const isResourceType = (type: string) => service.model.isResourceType(type);
   const deps: RouteDeps = {
     config,
     service,
@@ -118,13 +123,16 @@ export async function buildApp({ config, service, security, logger = true, extra
   app.decorateRequest('errorSummary', null);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0];
-    if (path.startsWith('/fhir')) {
+    const fhirPath = path.startsWith('/fhir');
+    if (fhirPath) {
+      assertWellEncodedQuery(request.url);
       const query = request.query as Record<string, unknown>;
       assertAcceptsJson(request.headers.accept, query?._format);
     }
     if (PUBLIC_PATHS.has(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return;
     request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
     await security.enforceClientRate(reply, request.fhirContext);
+    if (fhirPath) assertOperationServed(path, request.routeOptions.url, isResourceType);
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');

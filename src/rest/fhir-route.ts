@@ -12,9 +12,12 @@ import type { RequestContext } from '../service/request-context.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** A type-level interaction (https://hl7.org/fhir/R4/valueset-type-restful-interaction.html). */
+export type TypeInteraction = 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
+
 /** What a route implements, in CapabilityStatement terms. */
 export type RouteCapability =
-  | { level: 'type'; interaction: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
+  | { level: 'type'; interaction: TypeInteraction }
   | { level: 'system'; interaction: 'transaction' | 'batch' | 'history-system' | 'search-system' }
   | { level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system' }
   | { level: 'none' };
@@ -26,6 +29,9 @@ export interface RouteDeps {
   /** The service context the authentication hook built for this request. */
   context(request: FastifyRequest): RequestContext;
 }
+
+/** The part of a route the CapabilityStatement is generated from. */
+export type CapabilityRoute = Pick<FhirRoute, 'method' | 'url' | 'capabilities'>;
 
 export interface FhirRoute {
   method: HttpMethod;

@@ -108,7 +108,8 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
 
 /**
  * Persists new versions: upserts the current rows, appends history, replaces the search index
- * rows and appends one change event per version to the outbox, all in the caller's transaction.
+ * rows and appends one change event per published version (never an AuditEvent) to the outbox,
+ * all in the caller's transaction.
  */
 export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
   if (versions.length === 0) return;
@@ -153,8 +154,11 @@ export interface HistoryQuery {
   id?: string;
   /** Only versions written at or after this instant. */
   since?: Date;
-  /** Only versions written at or before this instant (`_at`'s upper bound). */
-  until?: Date;
+  /**
+   * `_at`: only versions current at some point of this inclusive range of ISO instants, those
+   * written at or before its end and not replaced by their next version at or before its start.
+   */
+  at?: { low: string; high: string };
   /** Keyset cursor: only versions older than this `seq`. */
   beforeSeq?: string;
   /** Keyset cursor for the previous page: only versions newer than this `seq`. */
@@ -162,7 +166,10 @@ export interface HistoryQuery {
   limit: number;
 }
 
-/** Pages through history by `seq` (a keyset, so deep pages cost what the first one does). */
+/**
+ * Pages through history by `seq` (a keyset, so deep pages cost what the first one does): newest
+ * first, or oldest first after `afterSeq` (the previous page, which the caller reverses).
+ */
 export async function readHistory(q: Queryable, query: HistoryQuery): Promise<HistoryVersion[]> {
   const where: string[] = [];
   const params: unknown[] = [];
@@ -174,7 +181,11 @@ export async function readHistory(q: Queryable, query: HistoryQuery): Promise<Hi
   if (query.resourceTypes) add('resource_type = ANY(?::text[])', query.resourceTypes);
   if (query.id) add('id = ?', query.id);
   if (query.since) add('last_updated >= ?', query.since.toISOString());
-  if (query.until) add('last_updated <= ?', query.until.toISOString());
+  if (query.at) {
+    add('last_updated <= ?', query.at.high);
+    add(`NOT EXISTS (SELECT 1 FROM resource_history n WHERE n.resource_type = resource_history.resource_type
+      AND n.id = resource_history.id AND n.version_id = resource_history.version_id + 1 AND n.last_updated <= ?)`, query.at.low);
+  }
   if (query.beforeSeq) add('seq < ?', query.beforeSeq);
   if (query.afterSeq) add('seq > ?', query.afterSeq);
   params.push(query.limit);
@@ -186,7 +197,7 @@ export async function readHistory(q: Queryable, query: HistoryQuery): Promise<Hi
     params,
   );
   rows.forEach(withDate);
-  return query.afterSeq ? rows.reverse() : rows;
+  return rows;
 }
 
 /** Counts the versions of one resource (the instance history's `total`). */

@@ -8,12 +8,7 @@ import { unsupportedMediaType } from '../../fhir/outcomes.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
 import { renderBundle } from '../render-bundle.ts';
 import { sendJson } from '../reply.ts';
-
-/** The query's parameters in order, repeats kept (`URLSearchParams`). */
-function queryParams(request: FastifyRequest): [string, string][] {
-  const index = request.url.indexOf('?');
-  return index < 0 ? [] : [...new URLSearchParams(request.url.slice(index + 1))];
-}
+import { queryParams } from '../request-url.ts';
 
 function isStrict(request: FastifyRequest): boolean {
   const prefer = request.headers.prefer;
@@ -31,7 +26,7 @@ export const searchRoutes: FhirRoute[] = [
     method: 'GET',
     url: '/fhir/:type',
     capabilities: [{ level: 'type', interaction: 'search-type' }],
-    handler: (request, reply, deps) => search(request, reply, deps, queryParams(request)),
+    handler: (request, reply, deps) => search(request, reply, deps, queryParams(request.url)),
   },
   {
     method: 'POST',
@@ -43,7 +38,7 @@ export const searchRoutes: FhirRoute[] = [
         throw unsupportedMediaType('POST _search takes an application/x-www-form-urlencoded body');
       }
       const body = typeof request.body === 'string' ? [...new URLSearchParams(request.body)] : [];
-      return search(request, reply, deps, [...queryParams(request), ...body]);
+      return search(request, reply, deps, [...queryParams(request.url), ...body]);
     },
   },
   {
@@ -52,7 +47,7 @@ export const searchRoutes: FhirRoute[] = [
     capabilities: [],
     async handler(request, reply, deps) {
       const { compartment, id, type } = request.params as Params;
-      const bundle = await deps.service.searchCompartment(deps.context(request), compartment, id, type, queryParams(request), { strict: isStrict(request) });
+      const bundle = await deps.service.searchCompartment(deps.context(request), compartment, id, type, queryParams(request.url), { strict: isStrict(request) });
       return sendJson(request, reply, 200, renderBundle(bundle));
     },
   },
@@ -60,6 +55,6 @@ export const searchRoutes: FhirRoute[] = [
     method: 'GET',
     url: '/fhir',
     capabilities: [{ level: 'system', interaction: 'search-system' }],
-    handler: (request, reply, deps) => search(request, reply, deps, queryParams(request)),
+    handler: (request, reply, deps) => search(request, reply, deps, queryParams(request.url)),
   },
 ];

@@ -14,7 +14,7 @@ export const systemRoutes: FhirRoute[] = [
     url: '/fhir',
     capabilities: [{ level: 'system', interaction: 'transaction' }, { level: 'system', interaction: 'batch' }],
     async handler(request, reply, { service, context }) {
-      const result = await service.processBundle(context(request), readResourceBody(request));
+      const result = await service.processBundle(context(request), () => readResourceBody(request));
       const preference = returnPreference(request);
       return sendJson(request, reply, 200, renderBundle(result, { includeResources: preference === 'representation' }));
     },

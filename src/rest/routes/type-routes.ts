@@ -8,10 +8,9 @@ import { allOk, badRequest, type OperationOutcome } from '../../fhir/outcomes.ts
 import { parseFhirJson } from '../../fhir/fhir-json.ts';
 import { isJsonObject } from '../../service/resource-content.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
+import { operationCapability } from '../operation-definitions.ts';
 import { readResourceBody } from '../request-body.ts';
 import { sendOutcome, sendWritten } from '../reply.ts';
-
-const VALIDATE_DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
 
 /** Takes the resource out of a `$validate` body: a resource, or Parameters with `resource`. */
 function resourceToValidate(body: unknown, type: string): unknown {
@@ -28,8 +27,7 @@ async function validate(request: FastifyRequest, reply: FastifyReply, deps: Rout
   const { type, id } = request.params as Params;
   const ctx = deps.context(request);
   // Authorise first: a caller without the permission learns nothing about the body or the instance.
-  deps.service.authorizeValidate(ctx, type);
-  if (id !== undefined) deps.service.assertId(id);
+  deps.service.authorizeValidate(ctx, type, id);
   let resource: unknown;
   if (id !== undefined && (typeof request.body !== 'string' || request.body.trim() === '')) {
     resource = parseFhirJson((await deps.service.read(ctx, type, id)).content!);
@@ -54,9 +52,8 @@ export const typeRoutes: FhirRoute[] = [
     async handler(request, reply, { service, context }) {
       const { type } = request.params as Params;
       const ctx = context(request);
-      service.assertResourceType(type);
       const ifNoneExist = request.headers['if-none-exist'];
-      const result = await service.create(ctx, type, readResourceBody(request), {
+      const result = await service.create(ctx, type, () => readResourceBody(request), {
         ifNoneExist: Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist,
       });
       return sendWritten(request, reply, result.matchedExisting ? 200 : 201, result.version, ctx.fhirBaseUrl, { location: true });
@@ -65,13 +62,13 @@ export const typeRoutes: FhirRoute[] = [
   {
     method: 'POST',
     url: '/fhir/:type/$validate',
-    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'type' }],
+    capabilities: [operationCapability('validate', 'type')],
     handler: validate,
   },
   {
     method: 'POST',
     url: '/fhir/:type/:id/$validate',
-    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'instance' }],
+    capabilities: [operationCapability('validate', 'instance')],
     handler: validate,
   },
 ];

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
-import type { Config } from '../config.ts';
+import { requestTimeoutOf, type Config } from '../config.ts';
 import { invariant, methodNotAllowed, notFound, unsupportedMediaType } from '../fhir/outcomes.ts';
 import { findLongArray } from '../fhir/find-long-array.ts';
 import { tooManyRepetitions } from '../fhir/assert-resource-bounds.ts';
@@ -78,8 +78,15 @@ export async function buildApp({ config, service, security, logger = true, extra
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
-  // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
-  scopeRequestQueries(app, { statementTimeoutMs: config.limits.statementTimeoutMs, connections: config.dbRequestConnections });
+  // Before any route: every handler's statements get STATEMENT_TIMEOUT, hold at most their
+  // request's and their client's share of the pool, and die with their client or their deadline.
+  scopeRequestQueries(app, {
+    statementTimeoutMs: config.limits.statementTimeoutMs,
+    connections: config.dbRequestConnections,
+    clientConnections: Math.min(config.dbClientConnections, config.poolSize),
+    clientWaitMs: config.dbAcquireTimeoutMs,
+    requestTimeoutMs: requestTimeoutOf(config.limits),
+  });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
   // Before the authentication hook: a browser's preflight carries no token.
   await registerCors(app, config.corsOrigins);
@@ -93,7 +100,8 @@ export async function buildApp({ config, service, security, logger = true, extra
     if (long) return done(tooManyRepetitions(long, maxRepeats), undefined);
     done(null, body);
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // Form bodies (a search, a token request) are small: a 32 MiB one used to be decoded in full.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: config.maxFormBodyBytes }, (_request, body, done) => done(null, body));
   // A POST whose body is the GraphQL query itself (https://hl7.org/fhir/R4/graphql.html#invoking): GraphQL endpoints only.
   app.addContentTypeParser(GRAPHQL_MEDIA_TYPE, { parseAs: 'string' }, (request, body, done) => {
     if (isGraphQLPath(request.url.split('?', 1)[0])) done(null, body);

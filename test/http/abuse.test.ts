@@ -247,6 +247,23 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
     expect(await attack).toEqual([200, 200, 200, 200]);
   });
 
+  it('15. one client\'s 12 concurrent slow searches: the other client\'s reads, tokens and /healthz are not held up (review 2, #4)', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    // Each search waits for the locked string index; one client's requests hold only its share of the pool.
+    const { attack } = await withStringIndexLocked(t, async () => {
+      let sent: Promise<FhirResponse[]> | undefined;
+      await whileOthersRead('12 slow searches of one client', async () => {
+        sent = Promise.all(Array.from({ length: 12 }, () => fhirFetch(`${t.url}/fhir/Patient?name=nobody`, { token })));
+        await sleep(2_000);
+      });
+      return { attack: sent! };
+    });
+    for (const res of await attack) {
+      expect([200, 503], res.text.slice(0, 300)).toContain(res.status);
+      if (res.status === 503) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    }
+  });
+
   describe('14. introspection and _service from the narrowest client are answered off the main thread, or refused (review #3)', () => {
     const introspection = getIntrospectionQuery();
     // The standard query's __schema selection, and its fragments, to alias and repeat.

@@ -13,6 +13,7 @@ import type { SearchParamDef } from '../fhir/model-types.ts';
 import { badRequest, tooCostly, type OutcomeIssue } from '../fhir/outcomes.ts';
 import type { IncludeSpec, SearchCriterion, SearchRequest, SortKey, SummaryMode, TotalMode } from './search-request.ts';
 import { splitEscaped } from './search-values.ts';
+import { tooManyParams } from './search-query-text.ts';
 
 export interface ParseOptions {
   strict: boolean;
@@ -58,7 +59,7 @@ export function parseSearch(model: FhirModel, resourceType: string | undefined, 
     resourceType, criteria: [], count: options.defaultCount, sort: [], total: 'none', include: [], revinclude: [], issues, canonicalQuery: '',
   };
   const limits = options.limits ?? DEFAULT_LIMITS.search;
-  if (params.length > limits.maxParams) throw tooCostly(`The search has ${params.length} parameters; at most ${limits.maxParams} are allowed`);
+  if (params.length > limits.maxParams) throw tooManyParams(params.length, limits);
   const budget = new CriteriaBudget(limits);
   const canonical = new URLSearchParams();
   for (const [name, value] of params) {

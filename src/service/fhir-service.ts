@@ -20,6 +20,7 @@ import { isJsonObject, type FhirResource } from './resource-content.ts';
 import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
 import { parseSearch } from '../search/parse-search.ts';
+import { readSearchPairs } from '../search/search-query-text.ts';
 import { authorizeCriteria, runReverseSearch, runSearch } from './search-service.ts';
 import { buildSearchQuery } from '../search/sql/build-search-query.ts';
 import type { AuditLog } from './audit/audit-log.ts';
@@ -368,7 +369,7 @@ export class FhirService {
    */
   async findConditionalMatches(tx: Queryable, ctx: RequestContext, resourceType: string, criteria: string): Promise<string[]> {
     const query = criteria.replace(/^[A-Za-z]*\?/, '');
-    const params = [...new URLSearchParams(query)];
+    const params = readSearchPairs([query], this.limits.search);
     if (params.length === 0) throw badRequest('Conditional criteria must name at least one search parameter');
     const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2, limits: this.limits.search });
     if (request.criteria.length === 0 || request.include.length || request.revinclude.length) {

@@ -5,13 +5,19 @@
  * for more than 200 ms and RSS stays under 1 GB. The hostile bodies are built before the
  * bystander starts, so building them does not count against the server.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBystander, type BystanderReport } from '../helpers/bystander.ts';
 import { withStringIndexLocked } from '../helpers/string-index-lock.ts';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 
+const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let t: TestServer;
@@ -90,6 +96,24 @@ function gqlBytes(query: string, token: string): Promise<{ status: number; retry
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** Writes a hostile body to a file up front, for {@link curlPost}. */
+async function bodyFile(text: string): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'abuse-')), 'body');
+  await writeFile(file, text);
+  return file;
+}
+
+/**
+ * POSTs a large body from another process (curl): sending 30 MiB from this process, which is the
+ * server's too, would block its event loop on the client's side alone.
+ */
+async function curlPost(path: string, file: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const args = ['-s', '-X', 'POST', '--data-binary', `@${file}`, '-w', '\n%{http_code}', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `${t.url}${path}`];
+  const { stdout } = await execFileAsync('curl', args, { maxBuffer: 2 ** 20 });
+  const at = stdout.lastIndexOf('\n');
+  return { status: Number(stdout.slice(at + 1)), body: JSON.parse(stdout.slice(0, at) || 'null') };
 }
 
 function expectGraphQLRefused(res: FhirResponse, code = 'BAD_USER_INPUT'): void {
@@ -262,6 +286,21 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
       expect([200, 503], res.text.slice(0, 300)).toContain(res.status);
       if (res.status === 503) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
     }
+  });
+
+  it('16. 30 MiB form bodies of a search and a token request: 413 before they are decoded (review 2, #1)', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const search = await bodyFile('name=a&'.repeat(4_500_000));
+    const grant = await bodyFile(`grant_type=refresh_token&refresh_token=${'x'.repeat(30 * 2 ** 20)}`);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const [searched, granted] = await whileOthersRead('30 MiB form bodies', async () => [
+      await curlPost('/fhir/Patient/_search', search, { ...form, authorization: `Bearer ${token}` }),
+      await curlPost('/auth/token', grant, form),
+    ]);
+    expect(searched.status).toBe(413);
+    expect(searched.body.resourceType).toBe('OperationOutcome');
+    expect(granted.status).toBe(413);
+    expect(granted.body.error).toBe('invalid_request');
   });
 
   describe('14. introspection and _service from the narrowest client are answered off the main thread, or refused (review #3)', () => {

@@ -5,20 +5,15 @@
  * persisted in one batch together with its references and change event (the outbox).
  * https://hl7.org/fhir/R4/http.html#versioning
  */
-import fastJsonPatch from 'fast-json-patch';
-import type { Operation } from 'fast-json-patch';
 import type { ResourceLimits } from '../config.ts';
 import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
-import {
-  FhirError, badRequest, gone, invalidResource, notFound, preconditionFailed, unprocessable,
-  type OutcomeIssue,
-} from '../fhir/outcomes.ts';
-import { parseFhirJson } from '../fhir/fhir-json.ts';
+import { FhirError, gone, invalidResource, notFound, preconditionFailed, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { validateResource } from '../fhir/validate-resource.ts';
 import type { Queryable } from '../store/database.ts';
 import {
   lockResources, readCurrentMany, writeVersions, type CurrentState, type StoredVersion, type VersionToWrite,
 } from '../store/resource-repository.ts';
+import { applyJsonPatch } from './apply-json-patch.ts';
 import { authorizeOwnership } from './authorize.ts';
 import { extractIndexRows } from '../search/extract-index-rows.ts';
 import { stringifyFhirJson } from '../fhir/fhir-json.ts';
@@ -60,26 +55,6 @@ function withLabel(err: FhirError, label: string | undefined): FhirError {
   if (!label) return err;
   const issue = err.outcome.issue.map((i) => ({ ...i, diagnostics: `${label}: ${i.diagnostics ?? i.code}`, expression: i.expression ?? [label] }));
   return new FhirError(err.status, { ...err.outcome, issue }, err.headers);
-}
-
-function applyJsonPatch(current: string, patch: unknown, op: WriteOp, limits: ResourceLimits): FhirResource {
-  if (!Array.isArray(patch)) throw badRequest('A JSON Patch body must be an array of operations');
-  assertResourceBounds(patch, 'JSON Patch', limits);
-  const document = parseFhirJson(current) as FhirResource;
-  let patched: FhirResource;
-  try {
-    const error = fastJsonPatch.validate(patch as Operation[], document);
-    if (error) throw error;
-    patched = fastJsonPatch.applyPatch(document, patch as Operation[], false, true).newDocument as FhirResource;
-  } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === 'TEST_OPERATION_FAILED') throw unprocessable('A JSON Patch test operation failed');
-    throw unprocessable(`The JSON Patch cannot be applied: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw unprocessable('The patch must leave a resource');
-  if (patched.resourceType !== op.resourceType) throw unprocessable('A patch must not change resourceType');
-  if (patched.id !== op.id) throw unprocessable('A patch must not change the id');
-  return patched;
 }
 
 function checkIfMatch(ifMatch: number | undefined, currentVersion: number | undefined, key: string): void {

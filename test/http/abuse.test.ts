@@ -303,6 +303,17 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
     expect(granted.body.error).toBe('invalid_request');
   });
 
+  it('17. a JSON Patch of 22 copies of an array into itself: 422 before the resource doubles past RESOURCE_MAX_ITEMS (review 2, #2)', async () => {
+    const token = await t.tokenWithScope('system/Patient.cru');
+    const created = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', token, body: { resourceType: 'Patient', name: [{ family: 'Doubled', given: ['a'] }] } });
+    const doubling = JSON.stringify(Array.from({ length: 22 }, () => ({ op: 'copy', from: '/name', path: '/name/-' })));
+    const res = await whileOthersRead('doubling JSON Patch', () => fhirFetch(`${t.url}/fhir/Patient/${created.body.id}`, {
+      method: 'PATCH', token, headers: { 'content-type': 'application/json-patch+json' }, body: doubling,
+    }));
+    expectRefused(res, 422);
+    expect(res.body.issue[0].diagnostics).toContain('RESOURCE_MAX_ITEMS');
+  });
+
   describe('14. introspection and _service from the narrowest client are answered off the main thread, or refused (review #3)', () => {
     const introspection = getIntrospectionQuery();
     // The standard query's __schema selection, and its fragments, to alias and repeat.

@@ -159,6 +159,13 @@ export function requestTimeoutOf(limits: Limits): number {
   return limits.statementTimeoutMs > 0 ? limits.statementTimeoutMs + REQUEST_TIMEOUT_MARGIN_MS : 0;
 }
 
+/**
+ * How many request deadlines a request carrying a Bundle of up to `MAX_BODY` gets (a batch or
+ * transaction, a Bundle resource): its entries are many writes and are processed in time slices
+ * that let other clients run in between, so it takes longer than one interaction.
+ */
+export const BUNDLE_TIMEOUT_FACTOR = 5;
+
 /** The defaults of {@link Limits}: generous for every R4 example and the seed data. */
 export const DEFAULT_LIMITS: Limits = {
   statementTimeoutMs: 10_000,
@@ -245,7 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: env.DATA_DIR ? path.resolve(env.DATA_DIR) : path.join(findProjectRoot(), '.data'),
     logLevel: env.LOG_LEVEL || 'info',
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
-    maxResourceBodyBytes: readInt(env, 'MAX_RESOURCE_BODY', 2 * 1024 * 1024, 1024),
+    maxResourceBodyBytes: readInt(env, 'MAX_RESOURCE_BODY', 1024 * 1024, 1024),
     maxFormBodyBytes: readInt(env, 'MAX_FORM_BODY', 64 * 1024, 1024),
     poolSize,
     dbAcquireTimeoutMs: readInt(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000, 100),

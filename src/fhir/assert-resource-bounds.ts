@@ -13,6 +13,7 @@ import type { ResourceLimits } from '../config.ts';
 import { DECIMAL_BOUNDS, isBoundedDecimal } from './bounded-decimal.ts';
 import type { LongArray } from './find-long-array.ts';
 import { resourceTooCostly, type FhirError } from './outcomes.ts';
+import type { TimeSlice } from './time-slice.ts';
 
 /** Below this depth the walk stops: the validator refuses such nesting on its own. */
 const MAX_WALK_DEPTH = 200;
@@ -62,19 +63,21 @@ function findExcessInEntries(entries: unknown[], limits: ResourceLimits, depth: 
   if (--budget.left < 0) return { path: '', message: itemsMessage(limits.maxItems), items: true };
   if (entries.length > limits.maxRepeats) return { path: '', message: repetitionsMessage(limits.maxRepeats) };
   for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i];
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
-      const found = findExcess(entry, limits, depth + 1, budget);
-      if (found) return within(`[${i}]`, found);
-      continue;
-    }
-    if (--budget.left < 0) return { path: '', message: itemsMessage(limits.maxItems), items: true };
-    for (const key in entry) {
-      const child = (entry as Record<string, unknown>)[key];
-      let found = key === 'resource' ? findExcess(child, limits, depth + 2, { left: limits.maxItems }) : findExcess(child, limits, depth + 2, budget);
-      if (found?.items && key === 'resource') found = { ...found, items: false };
-      if (found) return within(`[${i}]`, within(`.${key}`, found));
-    }
+    const found = findExcessInEntry(entries[i], limits, depth + 1, budget);
+    if (found) return within(`[${i}]`, found);
+  }
+  return undefined;
+}
+
+/** One entry of a Bundle: its `resource` against a budget of its own, the rest against the Bundle's. */
+function findExcessInEntry(entry: unknown, limits: ResourceLimits, depth: number, budget: ItemBudget): Excess | undefined {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return findExcess(entry, limits, depth, budget);
+  if (--budget.left < 0) return { path: '', message: itemsMessage(limits.maxItems), items: true };
+  for (const key in entry) {
+    const child = (entry as Record<string, unknown>)[key];
+    let found = key === 'resource' ? findExcess(child, limits, depth + 1, { left: limits.maxItems }) : findExcess(child, limits, depth + 1, budget);
+    if (found?.items && key === 'resource') found = { ...found, items: false };
+    if (found) return within(`.${key}`, found);
   }
   return undefined;
 }
@@ -130,5 +133,35 @@ export function tooManyRepetitions(found: LongArray, maxRepeats: number): FhirEr
  */
 export function assertResourceBounds(resource: unknown, label: string, limits: ResourceLimits): void {
   const found = findExcess(resource, limits, 0, { left: limits.maxItems });
-  if (found) throw resourceTooCostly(`${label}${found.path}: ${found.message}`, `${label}${found.path}`);
+  if (found) throw excessError(found, label);
+}
+
+function excessError(found: Excess, label: string): FhirError {
+  return resourceTooCostly(`${label}${found.path}: ${found.message}`, `${label}${found.path}`);
+}
+
+/**
+ * {@link assertResourceBounds} for a posted Bundle (a batch, a transaction, a Bundle resource),
+ * entry by entry, pausing for other clients when `slice` is used up: the same checks and
+ * answers, in slices rather than one walk over up to `MAX_BODY` of content.
+ */
+export async function assertBundleBounds(bundle: Record<string, unknown>, limits: ResourceLimits, slice: TimeSlice): Promise<void> {
+  const entries = bundle.entry;
+  if (!Array.isArray(entries)) {
+    assertResourceBounds(bundle, 'Bundle', limits);
+    return;
+  }
+  const budget: ItemBudget = { left: limits.maxItems };
+  const { entry: _entries, ...shell } = bundle;
+  const inShell = findExcess(shell, limits, 0, budget);
+  if (inShell) throw excessError(inShell, 'Bundle');
+  const inArray = --budget.left < 0
+    ? { path: '', message: itemsMessage(limits.maxItems), items: true }
+    : entries.length > limits.maxRepeats ? { path: '.entry', message: repetitionsMessage(limits.maxRepeats) } : undefined;
+  if (inArray) throw excessError(inArray, 'Bundle');
+  for (let i = 0; i < entries.length; i++) {
+    const found = findExcessInEntry(entries[i], limits, 2, budget);
+    if (found) throw excessError(within('.entry', within(`[${i}]`, found)), 'Bundle');
+    if (slice.due()) await slice.pause();
+  }
 }

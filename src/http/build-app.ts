@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
-import { requestTimeoutOf, type Config } from '../config.ts';
+import { BUNDLE_TIMEOUT_FACTOR, requestTimeoutOf, type Config } from '../config.ts';
 import { invariant, methodNotAllowed, notFound, unsupportedMediaType } from '../fhir/outcomes.ts';
 import { findLongArray } from '../fhir/find-long-array.ts';
 import { tooManyRepetitions } from '../fhir/assert-resource-bounds.ts';
@@ -16,6 +16,7 @@ import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from '../access/security.ts';
 import { registerExtraRoutes, type ExtraRoutes } from './extra-routes.ts';
+import { bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
@@ -71,7 +72,8 @@ export async function buildApp({ config, service, security, logger = true, extra
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
     // never query strings, bodies or tokens (DECISIONS.md §8).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.maxBodyBytes,
+    // Every body but a Bundle's: routes that take a Bundle raise it to MAX_BODY (body-limits.ts).
+    bodyLimit: resourceBodyLimit(config),
     trustProxy: false,
     return503OnClosing: true,
     // Refusals before routing (414, 431, a broken URL) as OperationOutcomes that do not echo the URL.
@@ -86,6 +88,7 @@ export async function buildApp({ config, service, security, logger = true, extra
     clientConnections: Math.min(config.dbClientConnections, config.poolSize),
     clientWaitMs: config.dbAcquireTimeoutMs,
     requestTimeoutMs: requestTimeoutOf(config.limits),
+    bundleTimeoutMs: requestTimeoutOf(config.limits) * BUNDLE_TIMEOUT_FACTOR,
   });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
   // Before the authentication hook: a browser's preflight carries no token.
@@ -96,7 +99,9 @@ export async function buildApp({ config, service, security, logger = true, extra
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'string' }, (request, body, done) => {
     // A FHIR body (resource, Bundle, JSON Patch) with an over-long array is refused before it is
     // parsed: 1,000,000 items cost JSON.parse alone 50 ms of event loop. GraphQL bounds its own input.
-    const long = request.url.startsWith('/fhir') && !request.url.includes('$graphql') ? findLongArray(body as string, maxRepeats) : undefined;
+    // A Bundle is checked entry by entry as it is parsed, in time slices (readBundleBody).
+    const checked = request.url.startsWith('/fhir') && !request.url.includes('$graphql') && !takesBundle(request);
+    const long = checked ? findLongArray(body as string, maxRepeats) : undefined;
     if (long) return done(tooManyRepetitions(long, maxRepeats), undefined);
     done(null, body);
   });
@@ -156,7 +161,7 @@ export async function buildApp({ config, service, security, logger = true, extra
 
   const methodsByUrl = new Map<string, Set<HttpMethod>>();
   for (const route of [...routes, ...adminRoutes]) {
-    app.route({ method: route.method, url: route.url, handler: (request, reply) => route.handler(request, reply, deps) });
+    app.route({ method: route.method, url: route.url, ...bodyOptions(route.body, config), handler: (request, reply) => route.handler(request, reply, deps) });
     const methods = methodsByUrl.get(route.url) ?? new Set<HttpMethod>();
     methods.add(route.method);
     methodsByUrl.set(route.url, methods);

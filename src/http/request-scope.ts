@@ -5,7 +5,8 @@
  * at most `DB_CLIENT_CONNECTIONS`, and whose signal aborts when the client's connection closes
  * before the answer was sent — so a client that gives up on a slow search frees its PostgreSQL
  * backend at once instead of leaving the statement running — or when the request runs past
- * `REQUEST_TIMEOUT`: its running statement is cancelled and it answers 503 (`timeout`).
+ * `REQUEST_TIMEOUT` (a request carrying a Bundle of up to `MAX_BODY`, `BUNDLE_TIMEOUT_FACTOR`
+ * times that): its running statement is cancelled and it answers 503 (`timeout`).
  */
 import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
@@ -13,6 +14,7 @@ import { FhirError, outcome } from '../fhir/outcomes.ts';
 import { handleError } from '../rest/error-handler.ts';
 import { ClientConnectionSlots, ConnectionSlots, type SlotWait } from '../store/connection-slots.ts';
 import { runInQueryScope, type QueryScope } from '../store/query-scope.ts';
+import { takesBundle } from './body-limits.ts';
 
 /** What bounds a request's database work and time (README "Limits"). */
 export interface RequestQueryLimits {
@@ -26,6 +28,8 @@ export interface RequestQueryLimits {
   clientWaitMs: number;
   /** `REQUEST_TIMEOUT` (ms, 0 = none). */
   requestTimeoutMs: number;
+  /** The deadline of a request carrying a Bundle of up to `MAX_BODY` (ms, 0 = none). */
+  bundleTimeoutMs: number;
 }
 
 /** `Retry-After` of a refusal that a retry a moment later may not meet. */
@@ -106,7 +110,8 @@ export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLi
         ended: false,
       };
       const work = runInQueryScope(scope, () => handler.call(this, request, reply));
-      const bounded = limits.requestTimeoutMs > 0 ? withDeadline(work, limits.requestTimeoutMs, controller, request, reply) : work;
+      const deadline = takesBundle(request) ? limits.bundleTimeoutMs : limits.requestTimeoutMs;
+      const bounded = deadline > 0 ? withDeadline(work, deadline, controller, request, reply) : work;
       return bounded.finally(() => client?.leave());
     } as RouteHandlerMethod;
   });

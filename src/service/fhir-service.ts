@@ -6,10 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS, type ResourceLimits, type SearchLimits } from '../config.ts';
-import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcomes.ts';
+import { badRequest, gone, notFound, preconditionFailed, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
-import { validateResource } from '../fhir/validate-resource.ts';
-import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { validateResourceInSlices } from '../fhir/validate-resource.ts';
+import { assertBundleBounds, assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { TimeSlice } from '../fhir/time-slice.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import {
   countVersions, readCurrent, readCurrentMany, readHistory, readVersion,
@@ -17,7 +18,7 @@ import {
 } from '../store/resource-repository.ts';
 import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
-import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
+import { applyWrites, assertValidInSlices, type WriteOp, type WriteResult } from './write-ops.ts';
 import { processBundle } from './transaction-bundle.ts';
 import { parseSearch } from '../search/parse-search.ts';
 import { readSearchPairs } from '../search/search-query-text.ts';
@@ -129,7 +130,7 @@ export class FhirService {
     ctx.audit.begin('C', 'create');
     authorize(ctx, resourceType, 'c');
     this.assertBodyType(body, resourceType);
-    assertValid(body, resourceType, this.limits.resource);
+    await assertValidInSlices(body, resourceType, this.limits.resource);
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (options.ifNoneExist !== undefined) {
         authorize(ctx, resourceType, 's');
@@ -160,7 +161,7 @@ export class FhirService {
     this.assertBodyType(body, resourceType);
     if (body.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
     if (body.id !== id) throw badRequest(`The body's id "${String(body.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
-    assertValid(body, resourceType, this.limits.resource);
+    await assertValidInSlices(body, resourceType, this.limits.resource);
     return this.write(ctx, { kind: 'update', resourceType, id, resource: body, ifMatch: options.ifMatch });
   }
 
@@ -176,7 +177,7 @@ export class FhirService {
     authorize(ctx, resourceType, 's');
     this.assertBodyType(body, resourceType);
     if (body.id !== undefined) this.assertId(String(body.id), 'id in the body');
-    assertValid(body, resourceType, this.limits.resource);
+    await assertValidInSlices(body, resourceType, this.limits.resource);
     const [result] = await this.db.transaction(async (tx) => {
       const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
       if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional update needs at most one`);
@@ -282,12 +283,14 @@ export class FhirService {
     if (!isAllowed(ctx, resourceType, 'c') && !isAllowed(ctx, resourceType, 'u')) authorize(ctx, resourceType, 'c');
   }
 
-  /** Validates a resource without storing it (`$validate`); returns the issues found. */
-  validate(ctx: RequestContext, resourceType: string, body: unknown): ReturnType<typeof validateResource> {
+  /** Validates a resource without storing it (`$validate`), in time slices; returns the issues found. */
+  async validate(ctx: RequestContext, resourceType: string, body: unknown): Promise<OutcomeIssue[]> {
     this.authorizeValidate(ctx, resourceType);
     this.assertBodyType(body, resourceType);
-    assertResourceBounds(body, resourceType, this.limits.resource);
-    return validateResource(body, resourceType);
+    const slice = new TimeSlice();
+    if (resourceType === 'Bundle') await assertBundleBounds(body, this.limits.resource, slice);
+    else assertResourceBounds(body, resourceType, this.limits.resource);
+    return validateResourceInSlices(body, resourceType, slice);
   }
 
   /**

@@ -6,13 +6,14 @@
  * https://hl7.org/fhir/R4/http.html#versioning
  */
 import type { ResourceLimits } from '../config.ts';
-import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { assertBundleBounds, assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
 import { FhirError, gone, invalidResource, notFound, preconditionFailed, type OutcomeIssue } from '../fhir/outcomes.ts';
-import { validateResource } from '../fhir/validate-resource.ts';
+import { validateResource, validateResourceInSlices } from '../fhir/validate-resource.ts';
 import type { Queryable } from '../store/database.ts';
 import {
   lockResources, readCurrentMany, writeVersions, type CurrentState, type StoredVersion, type VersionToWrite,
 } from '../store/resource-repository.ts';
+import { TimeSlice } from '../fhir/time-slice.ts';
 import { applyJsonPatch } from './apply-json-patch.ts';
 import { authorizeOwnership } from './authorize.ts';
 import { extractIndexRows } from '../search/extract-index-rows.ts';
@@ -44,6 +45,19 @@ export function assertValid(resource: unknown, resourceType: string, limits: Res
   assertResourceBounds(resource, label ?? resourceType, limits);
   const issues = validateResource(resource, resourceType).filter((i) => i.severity === 'error' || i.severity === 'fatal');
   if (issues.length > 0) throw invalidResource(label ? issues.map((i) => relabel(i, resourceType, label)) : issues);
+}
+
+/**
+ * {@link assertValid} in time slices, for a resource written on its own (create, update): a
+ * Bundle's bounds entry by entry, then validation member by member, pausing for other clients
+ * whenever a slice is used up. The same checks and answers.
+ */
+export async function assertValidInSlices(resource: FhirResource, resourceType: string, limits: ResourceLimits): Promise<void> {
+  const slice = new TimeSlice();
+  if (resourceType === 'Bundle') await assertBundleBounds(resource, limits, slice);
+  else assertResourceBounds(resource, resourceType, limits);
+  const issues = (await validateResourceInSlices(resource, resourceType, slice)).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (issues.length > 0) throw invalidResource(issues);
 }
 
 function relabel(issue: OutcomeIssue, resourceType: string, label: string): OutcomeIssue {
@@ -80,7 +94,10 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
 
   const versions: VersionToWrite[] = [];
   const results: WriteResult[] = [];
+  // A transaction's writes are planned (serialised, indexed) in slices, pausing for other clients.
+  const slice = new TimeSlice();
   for (const op of ops) {
+    if (slice.due()) await slice.pause();
     try {
       const state = states.get(key(op));
       if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);

@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext } from '../../service/request-context.ts';
 import type { WriteResult } from '../../service/write-ops.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
-import { readPatchBody, readResourceBody } from '../request-body.ts';
+import { readPatchBody, readTypedBody } from '../request-body.ts';
 import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
 
 function ifMatchOf(header: string | string[] | undefined): number | undefined {
@@ -62,8 +62,9 @@ export const instanceRoutes: FhirRoute[] = [
     method: 'PUT',
     url: '/fhir/:type/:id',
     capabilities: [{ level: 'type', interaction: 'update' }],
-    handler: (request, reply, deps) => writeInstance(request, reply, deps, (ctx, type, id, ifMatch) =>
-      deps.service.update(ctx, type, id, readResourceBody(request), { ifMatch })),
+    body: 'typed',
+    handler: (request, reply, deps) => writeInstance(request, reply, deps, async (ctx, type, id, ifMatch) =>
+      deps.service.update(ctx, type, id, await readTypedBody(request, type, deps.config.limits.resource.maxRepeats), { ifMatch })),
   },
   {
     method: 'PATCH',
@@ -99,12 +100,14 @@ export const conditionalRoutes: FhirRoute[] = [
     method: 'PUT',
     url: '/fhir/:type',
     capabilities: [],
-    async handler(request, reply, { service, context }) {
+    body: 'typed',
+    async handler(request, reply, { service, context, config }) {
       const { type } = request.params as Params;
       const ctx = context(request);
       service.assertResourceType(type);
       const ifMatch = ifMatchOf(request.headers['if-match']);
-      const result = await service.conditionalUpdate(ctx, type, criteriaOf(request.url), readResourceBody(request), { ifMatch });
+      const body = await readTypedBody(request, type, config.limits.resource.maxRepeats);
+      const result = await service.conditionalUpdate(ctx, type, criteriaOf(request.url), body, { ifMatch });
       return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
     },
   },

@@ -8,7 +8,7 @@ import { allOk, badRequest, type OperationOutcome } from '../../fhir/outcomes.ts
 import { parseFhirJson } from '../../fhir/fhir-json.ts';
 import { isJsonObject } from '../../service/resource-content.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
-import { readResourceBody } from '../request-body.ts';
+import { readTypedBody } from '../request-body.ts';
 import { sendOutcome, sendWritten } from '../reply.ts';
 
 const VALIDATE_DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
@@ -34,12 +34,12 @@ async function validate(request: FastifyRequest, reply: FastifyReply, deps: Rout
   if (id !== undefined && (typeof request.body !== 'string' || request.body.trim() === '')) {
     resource = parseFhirJson((await deps.service.read(ctx, type, id)).content!);
   } else {
-    resource = resourceToValidate(readResourceBody(request), type);
+    resource = resourceToValidate(await readTypedBody(request, type, deps.config.limits.resource.maxRepeats), type);
   }
   if (id !== undefined && isJsonObject(resource) && resource.id !== id) {
     throw badRequest(`The resource's id must be "${id}" to validate it as that instance`, `${type}.id`);
   }
-  const issues = deps.service.validate(ctx, type, resource);
+  const issues = await deps.service.validate(ctx, type, resource);
   const outcome: OperationOutcome = issues.length > 0
     ? { resourceType: 'OperationOutcome', issue: issues }
     : allOk(`${type} is valid`);
@@ -51,12 +51,13 @@ export const typeRoutes: FhirRoute[] = [
     method: 'POST',
     url: '/fhir/:type',
     capabilities: [{ level: 'type', interaction: 'create' }],
-    async handler(request, reply, { service, context }) {
+    body: 'typed',
+    async handler(request, reply, { service, context, config }) {
       const { type } = request.params as Params;
       const ctx = context(request);
       service.assertResourceType(type);
       const ifNoneExist = request.headers['if-none-exist'];
-      const result = await service.create(ctx, type, readResourceBody(request), {
+      const result = await service.create(ctx, type, await readTypedBody(request, type, config.limits.resource.maxRepeats), {
         ifNoneExist: Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist,
       });
       return sendWritten(request, reply, result.matchedExisting ? 200 : 201, result.version, ctx.fhirBaseUrl, { location: true });
@@ -66,12 +67,14 @@ export const typeRoutes: FhirRoute[] = [
     method: 'POST',
     url: '/fhir/:type/$validate',
     capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'type' }],
+    body: 'typed',
     handler: validate,
   },
   {
     method: 'POST',
     url: '/fhir/:type/:id/$validate',
     capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'instance' }],
+    body: 'typed',
     handler: validate,
   },
 ];

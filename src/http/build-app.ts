@@ -35,6 +35,9 @@ import { systemRoutes } from '../rest/routes/system-routes.ts';
 import { typeRoutes } from '../rest/routes/type-routes.ts';
 import { searchRoutes } from '../rest/routes/search-routes.ts';
 
+/** A body from this many characters on is handled a turn of the event loop after it is read. */
+const LARGE_BODY = 256 * 1024;
+
 const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -103,7 +106,10 @@ export async function buildApp({ config, service, security, logger = true, extra
     const checked = request.url.startsWith('/fhir') && !request.url.includes('$graphql') && !takesBundle(request);
     const long = checked ? findLongArray(body as string, maxRepeats) : undefined;
     if (long) return done(tooManyRepetitions(long, maxRepeats), undefined);
-    done(null, body);
+    // Reading, scanning, parsing and validating a large body would otherwise share one turn of
+    // the event loop: the handler starts on the next one, after other clients' pending I/O.
+    if ((body as string).length >= LARGE_BODY) setImmediate(() => done(null, body));
+    else done(null, body);
   });
   // Form bodies (a search, a token request) are small: a 32 MiB one used to be decoded in full.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: config.maxFormBodyBytes }, (_request, body, done) => done(null, body));

@@ -17,7 +17,7 @@ import { TimeSlice } from '../fhir/time-slice.ts';
 import { applyJsonPatch } from './apply-json-patch.ts';
 import { authorizeOwnership } from './authorize.ts';
 import { extractIndexRows } from '../search/extract-index-rows.ts';
-import { stringifyFhirJson } from '../fhir/fhir-json.ts';
+import { stringifyFhirJsonInSlices } from '../fhir/fhir-json.ts';
 import type { RequestContext } from './request-context.ts';
 import { buildStoredResource, type FhirResource } from './resource-content.ts';
 
@@ -101,7 +101,7 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
     try {
       const state = states.get(key(op));
       if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);
-      const result = planWrite(op, state, currents.get(key(op)), ctx, limits, now);
+      const result = await planWrite(op, state, currents.get(key(op)), ctx, limits, now, slice);
       if (result.write) {
         versions.push(result.write);
         states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted, createdBy: state?.createdBy ?? ctx.auth.clientId });
@@ -116,14 +116,15 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
   return results;
 }
 
-function planWrite(
+async function planWrite(
   op: WriteOp,
   state: CurrentState | undefined,
   current: StoredVersion | undefined,
   ctx: RequestContext,
   limits: ResourceLimits,
   now: Date,
-): { write?: VersionToWrite; result: WriteResult } {
+  slice: TimeSlice,
+): Promise<{ write?: VersionToWrite; result: WriteResult }> {
   const label = `${op.resourceType}/${op.id}`;
   if (op.kind === 'delete') {
     if (!state) throw notFound(`${label} does not exist`);
@@ -156,7 +157,8 @@ function planWrite(
     versionId,
     lastUpdated: now,
     deleted: false,
-    content: stringifyFhirJson(stored),
+    // A Bundle resource of up to MAX_BODY is serialised entry by entry, in slices.
+    content: await stringifyFhirJsonInSlices(stored, slice),
     method,
     action: created ? 'create' : 'update',
     indexRows: extractIndexRows(stored, { baseUrl: ctx.fhirBaseUrl, maxRows: limits.maxIndexRows }),

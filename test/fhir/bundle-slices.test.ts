@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/config.ts';
 import { assertBundleBounds, assertResourceBounds } from '../../src/fhir/assert-resource-bounds.ts';
 import { FhirError } from '../../src/fhir/outcomes.ts';
+import { parseFhirJson, stringifyFhirJson, stringifyFhirJsonInSlices } from '../../src/fhir/fhir-json.ts';
 import { splitBundleText } from '../../src/fhir/split-bundle-text.ts';
 import { TimeSlice } from '../../src/fhir/time-slice.ts';
 import { validateResource, validateResourceInSlices } from '../../src/fhir/validate-resource.ts';
@@ -96,5 +97,16 @@ describe('validateResourceInSlices', () => {
       const type = (resource as { resourceType?: string }).resourceType ?? 'Patient';
       expect(await validateResourceInSlices(resource, type, eager())).toEqual(validateResource(resource, type));
     }
+  });
+});
+
+describe('stringifyFhirJsonInSlices', () => {
+  it.each([
+    '{"resourceType":"Bundle","id":"b","entry":[{"resource":{"resourceType":"Observation","valueQuantity":{"value":1.50}}},null,{"fullUrl":"x"}],"total":3,"signature":{"data":"entry"}}',
+    '{"resourceType":"Bundle","entry":[{"a":1}]}',
+    '{"resourceType":"Patient","name":[{"family":"x"}]}',
+  ])('writes %s as stringifyFhirJson does, exact decimals kept', async (text) => {
+    const value = parseFhirJson(text);
+    expect(await stringifyFhirJsonInSlices(value, eager())).toBe(stringifyFhirJson(value));
   });
 });

@@ -18,13 +18,13 @@ const QUICK_TESTS = [
   'test/changes/criteria-every-parameter.test.ts',
   'test/bench/bench-report.test.ts',
   'test/codegen/{build-fhir-sdl,naming,schema-file}.test.ts',
-  'test/fhir/{build-model,expand-value-sets,fhir-json,fhir-model}.test.ts',
+  'test/fhir/{build-model,bundle-slices,expand-value-sets,fhir-json,fhir-model}.test.ts',
   'test/fhir/validate-*.test.ts',
   'test/graphql/{operation-cost,operation-gate,runtime-schema}.test.ts',
   'test/search/extract-index-rows.test.ts',
   'test/seed/{generate-bundles,seed-cli}.test.ts',
   'test/service/audit-event.test.ts',
-  'test/store/database-unavailable.test.ts',
+  'test/store/{connection-slots,database-unavailable}.test.ts',
   'test/store/worker-list.test.ts',
 ];
 

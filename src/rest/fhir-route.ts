@@ -33,10 +33,19 @@ export interface RouteDeps {
 /** The part of a route the CapabilityStatement is generated from. */
 export type CapabilityRoute = Pick<FhirRoute, 'method' | 'url' | 'capabilities'>;
 
+/**
+ * What body a route takes beyond `MAX_RESOURCE_BODY`: `bundle`, always a Bundle (a batch or
+ * transaction, up to `MAX_BODY`); `typed`, a resource of the URL's type, up to `MAX_BODY` when
+ * that type is `Bundle`. Both read a Bundle entry by entry (`readBundleBody`).
+ */
+export type RouteBody = 'bundle' | 'typed';
+
 export interface FhirRoute {
   method: HttpMethod;
   url: string;
   capabilities: RouteCapability[];
+  /** Unset: a body of at most `MAX_RESOURCE_BODY`. */
+  body?: RouteBody;
   handler(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps): Promise<unknown>;
 }
 

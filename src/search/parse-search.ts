@@ -14,6 +14,7 @@ import { badRequest, tooCostly, type OutcomeIssue } from '../fhir/outcomes.ts';
 import type { IncludeSpec, SearchCriterion, SearchRequest, SortKey, TotalMode } from './search-request.ts';
 import { isSummaryMode, parseElements } from './shape-resource.ts';
 import { splitEscaped } from './search-values.ts';
+import { tooManyParams } from './search-query-text.ts';
 
 export interface ParseOptions {
   strict: boolean;
@@ -59,7 +60,7 @@ export function parseSearch(model: FhirModel, resourceType: string | undefined, 
     resourceType, criteria: [], count: options.defaultCount, sort: [], total: 'none', include: [], revinclude: [], issues, canonicalQuery: '',
   };
   const limits = options.limits ?? DEFAULT_LIMITS.search;
-  if (params.length > limits.maxParams) throw tooCostly(`The search has ${params.length} parameters; at most ${limits.maxParams} are allowed`);
+  if (params.length > limits.maxParams) throw tooManyParams(params.length, limits);
   const budget = new CriteriaBudget(limits);
   const canonical = new URLSearchParams();
   for (const [name, value] of params) {

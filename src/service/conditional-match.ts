@@ -8,6 +8,7 @@
  */
 import type { SearchLimits } from '../config.ts';
 import { badRequest, multipleMatches } from '../fhir/outcomes.ts';
+import { readSearchPairs } from '../search/search-query-text.ts';
 import type { FhirModel } from '../fhir/fhir-model.ts';
 import { parseSearch } from '../search/parse-search.ts';
 import { buildSearchQuery } from '../search/sql/build-search-query.ts';
@@ -42,7 +43,7 @@ export async function findConditionalMatch(
   tx: Queryable, deps: ConditionalMatchDeps, ctx: RequestContext, resourceType: string, criteria: string, subject: ConditionalSubject,
 ): Promise<string | undefined> {
   const query = criteria.replace(/^[A-Za-z]*\?/, '');
-  const params = [...new URLSearchParams(query)];
+  const params = readSearchPairs([query], deps.searchLimits);
   if (params.length === 0) throw badRequest('Conditional criteria must name at least one search parameter', subject.expression);
   const request = parseSearch(deps.model, resourceType, params, { strict: true, defaultCount: 1, maxCount: 1, limits: deps.searchLimits });
   if (request.criteria.length === 0 || request.include.length || request.revinclude.length) {

@@ -7,10 +7,11 @@
  * https://hl7.org/fhir/R4/http.html
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, gone, notFound } from '../fhir/outcomes.ts';
+import { badRequest, gone, notFound, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
-import { validateResource } from '../fhir/validate-resource.ts';
-import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { validateResourceInSlices } from '../fhir/validate-resource.ts';
+import { assertBundleBounds, assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { TimeSlice } from '../fhir/time-slice.ts';
 import { parseSearch } from '../search/parse-search.ts';
 import { parseReadShape, shapeResource, type ResourceShape } from '../search/shape-resource.ts';
 import type { SearchRequest } from '../search/search-request.ts';
@@ -29,7 +30,7 @@ import { assertBodyType, readBody, type BodySource } from './resource-content.ts
 import { runReverseSearch, runSearch, type SearchDeps } from './search-service.ts';
 import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from './service-limits.ts';
 import { processBundle, type BundleDeps } from './transaction-bundle.ts';
-import { applyWrites, assertValid, type WriteOp, type WriteResult } from './write-ops.ts';
+import { applyWrites, assertValidInSlices, type WriteOp, type WriteResult } from './write-ops.ts';
 
 export { ID_PATTERN };
 export type { ServiceLimits };
@@ -137,7 +138,7 @@ export class FhirService {
     });
     const resource = readBody(body);
     assertBodyType(resource, resourceType);
-    assertValid(resource, resourceType, this.limits.resource);
+    await assertValidInSlices(resource, resourceType, this.limits.resource);
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
       if (ifNoneExist !== undefined) {
         const match = await this.findConditionalMatch(tx, ctx, resourceType, ifNoneExist, { criteriaName: 'The If-None-Exist criteria', interaction: 'create' });
@@ -163,7 +164,7 @@ export class FhirService {
     assertBodyType(resource, resourceType);
     if (resource.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
     if (resource.id !== id) throw badRequest(`The body's id "${String(resource.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
-    assertValid(resource, resourceType, this.limits.resource);
+    await assertValidInSlices(resource, resourceType, this.limits.resource);
     return this.write(ctx, { kind: 'update', resourceType, id, resource, ifMatch });
   }
 
@@ -183,7 +184,7 @@ export class FhirService {
     const resource = readBody(body);
     assertBodyType(resource, resourceType);
     if (resource.id !== undefined) assertId(String(resource.id), 'id in the body');
-    assertValid(resource, resourceType, this.limits.resource);
+    await assertValidInSlices(resource, resourceType, this.limits.resource);
     const [result] = await this.db.transaction(async (tx) => {
       const match = await this.findConditionalMatch(tx, ctx, resourceType, criteria, { criteriaName: 'The criteria', interaction: 'update' });
       let op: WriteOp;
@@ -264,13 +265,15 @@ export class FhirService {
     startInteraction(ctx, this.model, { action: 'E', interaction: 'validate', types: [resourceType], permissions: [[resourceType, ['c', 'u']]], id });
   }
 
-  /** Validates a resource without storing it (`$validate`); returns the issues found. */
-  validate(ctx: RequestContext, resourceType: string, body: BodySource): ReturnType<typeof validateResource> {
+  /** Validates a resource without storing it (`$validate`), in time slices; returns the issues found. */
+  async validate(ctx: RequestContext, resourceType: string, body: BodySource): Promise<OutcomeIssue[]> {
     this.authorizeValidate(ctx, resourceType);
     const resource = readBody(body);
     assertBodyType(resource, resourceType);
-    assertResourceBounds(resource, resourceType, this.limits.resource);
-    return validateResource(resource, resourceType);
+    const slice = new TimeSlice();
+    if (resourceType === 'Bundle') await assertBundleBounds(resource, this.limits.resource, slice);
+    else assertResourceBounds(resource, resourceType, this.limits.resource);
+    return validateResourceInSlices(resource, resourceType, slice);
   }
 
   private parseSearch(resourceType: string | undefined, params: [string, string][], strict: boolean): SearchRequest {

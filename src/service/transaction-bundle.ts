@@ -8,8 +8,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FhirError, badRequest, gone, invalidResource, notFound, type OutcomeIssue } from '../fhir/outcomes.ts';
-import { validateResource } from '../fhir/validate-resource.ts';
-import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { validateResourceInSlices } from '../fhir/validate-resource.ts';
+import { assertBundleBounds } from '../fhir/assert-resource-bounds.ts';
+import { TimeSlice } from '../fhir/time-slice.ts';
 import { readCurrent, type StoredVersion } from '../store/resource-repository.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import type { FhirModel } from '../fhir/fhir-model.ts';
@@ -61,15 +62,17 @@ export async function processBundle(deps: BundleDeps, ctx: RequestContext, body:
     throw badRequest(`Bundle.type must be "batch" or "transaction", not "${String(body.type)}"`, 'Bundle.type');
   }
   if (body.entry !== undefined && !Array.isArray(body.entry)) throw badRequest('Bundle.entry must be an array', 'Bundle.entry');
-  // Entries, their resources and patches at once, before any entry is planned or validated.
-  assertResourceBounds(body, 'Bundle', deps.limits.resource);
+  // Up to MAX_BODY of entries: every step over all of them pauses for other clients between slices.
+  const slice = new TimeSlice();
+  // Entries, their resources and patches, before any entry is planned or validated.
+  await assertBundleBounds(body, deps.limits.resource, slice);
   const entries = (body.entry ?? []) as unknown[];
   assertUniqueFullUrls(entries);
   // One rate-limit unit per entry, as if each were sent on its own; the request paid one already.
   await ctx.chargeWork?.(entries.length - 1);
   return body.type === 'transaction'
-    ? processTransaction(deps, ctx, entries)
-    : processBatch(deps, ctx, entries);
+    ? processTransaction(deps, ctx, entries, slice)
+    : processBatch(deps, ctx, entries, slice);
 }
 
 /**
@@ -201,12 +204,13 @@ function toWriteOp(entry: PlannedEntry): WriteOp | undefined {
   }
 }
 
-function collectValidationIssues(entries: PlannedEntry[]): OutcomeIssue[] {
+async function collectValidationIssues(entries: PlannedEntry[], slice: TimeSlice): Promise<OutcomeIssue[]> {
   const issues: OutcomeIssue[] = [];
   for (const entry of entries) {
+    if (slice.due()) await slice.pause();
     if (!entry.resource || (entry.request.method !== 'POST' && entry.request.method !== 'PUT') || entry.matchedExisting) continue;
     const label = `${entryLabel(entry.index)}.resource`;
-    for (const issue of validateResource(entry.resource, entry.request.resourceType)) {
+    for (const issue of await validateResourceInSlices(entry.resource, entry.request.resourceType, slice)) {
       if (issue.severity !== 'error' && issue.severity !== 'fatal') continue;
       const type = entry.request.resourceType;
       const expression = (issue.expression ?? [type]).map((e) => (e.startsWith(type) ? label + e.slice(type.length) : `${label}.${e}`));
@@ -234,9 +238,13 @@ function authorizeEntry(ctx: RequestContext, entry: PlannedEntry): void {
   }
 }
 
-async function processTransaction(deps: BundleDeps, ctx: RequestContext, rawEntries: unknown[]): Promise<BundleResult> {
+async function processTransaction(deps: BundleDeps, ctx: RequestContext, rawEntries: unknown[], slice: TimeSlice): Promise<BundleResult> {
   ctx.audit.begin('E', 'transaction');
-  const entries = rawEntries.map((raw, index) => planEntry(deps.model, ctx, raw, index, true));
+  const entries: PlannedEntry[] = [];
+  for (let index = 0; index < rawEntries.length; index++) {
+    entries.push(planEntry(deps.model, ctx, rawEntries[index], index, true));
+    if (slice.due()) await slice.pause();
+  }
   for (const entry of entries) authorizeEntry(ctx, entry);
   assertPlaceholdersDefined(entries);
   const touched = new Map<string, number>();
@@ -269,8 +277,11 @@ async function processTransaction(deps: BundleDeps, ctx: RequestContext, rawEntr
       if (entry.request.method === 'POST') mapping.set(entry.fullUrl, `${entry.request.resourceType}/${entry.id}`);
       else if (entry.request.method === 'PUT' && entry.fullUrl.startsWith('urn:')) mapping.set(entry.fullUrl, `${entry.request.resourceType}/${entry.request.id}`);
     }
-    for (const entry of entries) if (entry.resource) rewriteReferences(entry.resource, mapping);
-    const issues = collectValidationIssues(entries);
+    for (const entry of entries) {
+      if (entry.resource) rewriteReferences(entry.resource, mapping);
+      if (slice.due()) await slice.pause();
+    }
+    const issues = await collectValidationIssues(entries, slice);
     if (issues.length > 0) throw invalidResource(issues);
 
     const order = entries
@@ -312,10 +323,11 @@ async function readEntry(q: Parameters<typeof readCurrent>[0], entry: PlannedEnt
  * A batch runs each entry as its own interaction, in its own transaction, audited on its own
  * (a write's AuditEvent inside its transaction, anything else buffered).
  */
-async function processBatch(deps: BundleDeps, ctx: RequestContext, rawEntries: unknown[]): Promise<BundleResult> {
+async function processBatch(deps: BundleDeps, ctx: RequestContext, rawEntries: unknown[], slice: TimeSlice): Promise<BundleResult> {
   ctx.audit.begin('E', 'batch');
   const responses: BundleEntryResult[] = [];
   for (let index = 0; index < rawEntries.length; index++) {
+    if (slice.due()) await slice.pause();
     const entryCtx: RequestContext = { ...ctx, audit: new RequestAudit() };
     try {
       responses.push(await processBatchEntry(deps, entryCtx, rawEntries[index], index));

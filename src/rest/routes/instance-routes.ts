@@ -10,7 +10,7 @@ import type { ReadShapeParams } from '../../service/fhir-service.ts';
 import type { StoredVersion } from '../../store/resource-repository.ts';
 import { isNotModified } from '../conditional-read.ts';
 import type { FhirRoute, Params, Query, RouteDeps } from '../fhir-route.ts';
-import { readPatchBody, readResourceBody } from '../request-body.ts';
+import { readPatchBody, typedBodySource } from '../request-body.ts';
 import { queryOf } from '../request-url.ts';
 import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
 
@@ -74,8 +74,9 @@ export const instanceRoutes: FhirRoute[] = [
     method: 'PUT',
     url: '/fhir/:type/:id',
     capabilities: [{ level: 'type', interaction: 'update' }],
-    handler: (request, reply, deps) => writeInstance(request, reply, deps, (ctx, type, id, ifMatch) =>
-      deps.service.update(ctx, type, id, () => readResourceBody(request), { ifMatch })),
+    body: 'typed',
+    handler: (request, reply, deps) => writeInstance(request, reply, deps, async (ctx, type, id, ifMatch) =>
+      deps.service.update(ctx, type, id, await typedBodySource(request, type, deps.config.limits.resource.maxRepeats), { ifMatch })),
   },
   {
     method: 'PATCH',
@@ -104,10 +105,12 @@ export const conditionalRoutes: FhirRoute[] = [
     method: 'PUT',
     url: '/fhir/:type',
     capabilities: [],
-    async handler(request, reply, { service, context }) {
+    body: 'typed',
+    async handler(request, reply, { service, context, config }) {
       const { type } = request.params as Params;
       const ctx = context(request);
-      const result = await service.conditionalUpdate(ctx, type, queryOf(request.url), () => readResourceBody(request), { ifMatch: ifMatchOf(request) });
+      const body = await typedBodySource(request, type, config.limits.resource.maxRepeats);
+      const result = await service.conditionalUpdate(ctx, type, queryOf(request.url), body, { ifMatch: ifMatchOf(request) });
       return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
     },
   },

@@ -9,7 +9,7 @@ import { parseFhirJson } from '../../fhir/fhir-json.ts';
 import { isJsonObject } from '../../service/resource-content.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
 import { operationCapability } from '../operation-definitions.ts';
-import { readResourceBody } from '../request-body.ts';
+import { readTypedBody, typedBodySource } from '../request-body.ts';
 import { sendOutcome, sendWritten } from '../reply.ts';
 
 /** Takes the resource out of a `$validate` body: a resource, or Parameters with `resource`. */
@@ -32,12 +32,12 @@ async function validate(request: FastifyRequest, reply: FastifyReply, deps: Rout
   if (id !== undefined && (typeof request.body !== 'string' || request.body.trim() === '')) {
     resource = parseFhirJson((await deps.service.read(ctx, type, id)).content!);
   } else {
-    resource = resourceToValidate(readResourceBody(request), type);
+    resource = resourceToValidate(await readTypedBody(request, type, deps.config.limits.resource.maxRepeats), type);
   }
   if (id !== undefined && isJsonObject(resource) && resource.id !== id) {
     throw badRequest(`The resource's id must be "${id}" to validate it as that instance`, `${type}.id`);
   }
-  const issues = deps.service.validate(ctx, type, resource);
+  const issues = await deps.service.validate(ctx, type, resource);
   const outcome: OperationOutcome = issues.length > 0
     ? { resourceType: 'OperationOutcome', issue: issues }
     : allOk(`${type} is valid`);
@@ -49,11 +49,12 @@ export const typeRoutes: FhirRoute[] = [
     method: 'POST',
     url: '/fhir/:type',
     capabilities: [{ level: 'type', interaction: 'create' }],
-    async handler(request, reply, { service, context }) {
+    body: 'typed',
+    async handler(request, reply, { service, context, config }) {
       const { type } = request.params as Params;
       const ctx = context(request);
       const ifNoneExist = request.headers['if-none-exist'];
-      const result = await service.create(ctx, type, () => readResourceBody(request), {
+      const result = await service.create(ctx, type, await typedBodySource(request, type, config.limits.resource.maxRepeats), {
         ifNoneExist: Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist,
       });
       return sendWritten(request, reply, result.matchedExisting ? 200 : 201, result.version, ctx.fhirBaseUrl, { location: true });
@@ -63,12 +64,14 @@ export const typeRoutes: FhirRoute[] = [
     method: 'POST',
     url: '/fhir/:type/$validate',
     capabilities: [operationCapability('validate', 'type')],
+    body: 'typed',
     handler: validate,
   },
   {
     method: 'POST',
     url: '/fhir/:type/:id/$validate',
     capabilities: [operationCapability('validate', 'instance')],
+    body: 'typed',
     handler: validate,
   },
 ];

@@ -46,41 +46,7 @@ const LAYERS = [
   { cli: '^src/cli/', main: '^src/main\\.ts$' },
 ];
 
-/**
- * Import cycles that exist today and are allowed until they are removed; each group is allowed
- * only among its own files (a cycle through any other module fails). DROP A GROUP once its cycle is
- * gone: the check then keeps it from coming back.
- */
-const KNOWN_CYCLES = {
-  // Issue 15 ("helpers take what they use, not the service"), being fixed in its own branch: the
-  // service hands itself to its helpers (`processBundle(this)`, `runSearch(this)`), which import
-  // the FhirService type back.
-  'service-helpers': [
-    'src/service/fhir-service.ts',
-    'src/service/transaction-bundle.ts',
-    'src/service/entry-request.ts',
-    'src/service/search-service.ts',
-    'src/service/search-includes.ts',
-  ],
-  // Found by this check (all through type-only imports): the generated resolver types and the
-  // federation and admin resolvers import `GraphQLContext`/`FhirObject` from request-loaders.ts,
-  // which imports `KeptAnswer` from schema-worker.ts, which imports the job types of
-  // schema-thread.ts, which builds the schema from build-graph-schema.ts → build-resolvers.ts,
-  // federation.ts, admin-schema.ts. Moving those types into a module of their own removes it.
-  'graphql-context-types': [
-    'src/graphql/request-loaders.ts',
-    'src/graphql/schema-worker.ts',
-    'src/graphql/schema-thread.ts',
-    'src/graphql/build-graph-schema.ts',
-    'src/graphql/build-resolvers.ts',
-    'src/graphql/federation.ts',
-    'src/graphql/admin-schema.ts',
-    'src/graphql/generated/resolver-types.ts',
-  ],
-};
-
 const anyOf = (/** @type {string[]} */ patterns) => `(${patterns.join('|')})`;
-const exactly = (/** @type {string[]} */ files) => `^(${files.map((f) => f.replaceAll('.', '\\.')).join('|')})$`;
 
 /** @type {import('dependency-cruiser').IForbiddenRuleType[]} */
 const layerRules = LAYERS.flatMap((line, rank) => Object.entries(line).map(([name, path]) => {
@@ -95,8 +61,6 @@ const layerRules = LAYERS.flatMap((line, rank) => Object.entries(line).map(([nam
   };
 }));
 
-const known = Object.values(KNOWN_CYCLES);
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -104,16 +68,9 @@ module.exports = {
       name: 'no-circular',
       comment: 'No import cycles in src/ (type-only imports included).',
       severity: 'error',
-      from: { path: '^src/', pathNot: known.map(exactly) },
+      from: { path: '^src/' },
       to: { circular: true },
     },
-    ...Object.entries(KNOWN_CYCLES).map(([group, files]) => ({
-      name: 'no-circular',
-      comment: `No import cycles in src/ beyond the known ${group} cycle (KNOWN_CYCLES).`,
-      severity: /** @type {const} */ ('error'),
-      from: { path: exactly(files) },
-      to: { circular: true, via: { pathNot: exactly(files) } },
-    })),
     ...layerRules,
     {
       name: 'src-in-a-layer',

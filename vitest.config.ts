@@ -18,7 +18,7 @@ const QUICK_TESTS = [
   'test/changes/criteria-every-parameter.test.ts',
   'test/bench/bench-report.test.ts',
   'test/codegen/{build-fhir-sdl,naming,schema-file}.test.ts',
-  'test/fhir/{build-model,expand-value-sets,fhir-json,fhir-model}.test.ts',
+  'test/fhir/{build-model,bundle-slices,expand-value-sets,fhir-json,fhir-model}.test.ts',
   'test/fhir/validate-*.test.ts',
   'test/graphql/{operation-cost,operation-gate,runtime-schema}.test.ts',
   'test/search/extract-index-rows.test.ts',
@@ -26,7 +26,7 @@ const QUICK_TESTS = [
   'test/service/audit-event.test.ts',
   'test/service/subscription/{endpoint-address,rest-hook-channel}.test.ts',
   'test/webhooks/webhook-request.test.ts',
-  'test/store/database-unavailable.test.ts',
+  'test/store/{connection-slots,database-unavailable}.test.ts',
   'test/store/worker-list.test.ts',
 ];
 

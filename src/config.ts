@@ -16,14 +16,35 @@ export interface Config {
   /** `DATA_DIR`: the embedded cluster's files; default `<project root>/.data`. */
   dataDir: string;
   logLevel: string;
-  /** Largest accepted request body in bytes (413 above it). */
+  /**
+   * `MAX_BODY`: largest request body in bytes (413 above it), accepted only where a Bundle is
+   * written: a `batch` or `transaction` posted to the base, or a `Bundle` resource.
+   */
   maxBodyBytes: number;
+  /**
+   * `MAX_RESOURCE_BODY`: largest body of every other request (a resource written, a JSON Patch,
+   * `$validate`, a GraphQL request, the admin API), 413 above it. Such a body is parsed and
+   * validated in one go, so this bounds how long it holds the event loop.
+   */
+  maxResourceBodyBytes: number;
+  /**
+   * `MAX_FORM_BODY`: largest `application/x-www-form-urlencoded` body (`POST /fhir/{type}/_search`,
+   * the token and revocation endpoints), 413 above it (an OAuth `invalid_request` on `/auth`).
+   */
+  maxFormBodyBytes: number;
   /** Connections per process in the PostgreSQL pool. */
   poolSize: number;
   /** `DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a database connection before it answers 503. */
   dbAcquireTimeoutMs: number;
   /** `DB_REQUEST_CONNECTIONS`: pooled connections one API request may hold at once (the rest of its statements wait their turn). */
   dbRequestConnections: number;
+  /**
+   * `DB_CLIENT_CONNECTIONS`: pooled connections the requests of one client may hold at once
+   * (default half the pool, at least 1), so one client's slow requests never take the whole pool
+   * from other clients, `/healthz` and the token endpoint. Its other statements wait up to
+   * `DB_ACQUIRE_TIMEOUT_MS` for one of its slots, then answer 503 with `Retry-After`.
+   */
+  dbClientConnections: number;
   /** Largest page `_count` may ask for. */
   maxCount: number;
   defaultCount: number;
@@ -123,6 +144,12 @@ export function trimTrailingSlashes(text: string): string {
 export interface Limits {
   /** `STATEMENT_TIMEOUT` (ms, 0 = none): per statement of an API request; CLI commands are not bounded. */
   statementTimeoutMs: number;
+  /**
+   * `REQUEST_TIMEOUT` (ms, 0 = none): how long one HTTP request may take in all; then its
+   * running statement is cancelled and it answers 503 (`timeout`). Unset: a bit above
+   * `statementTimeoutMs` ({@link requestTimeoutOf}), so one slow statement meets its own timeout first.
+   */
+  requestTimeoutMs?: number;
   search: SearchLimits;
   resource: ResourceLimits;
 }
@@ -156,13 +183,40 @@ export interface ResourceLimits {
   maxRepeats: number;
   /** `RESOURCE_MAX_INDEX_ROWS`: search index rows one resource may produce. */
   maxIndexRows: number;
+  /**
+   * `RESOURCE_MAX_ITEMS`: JSON values (objects, arrays, strings, numbers, booleans) in one
+   * resource; each resource of a Bundle's entries counts on its own. A JSON Patch is charged the
+   * values it adds as it goes (a `copy` the values it copies), so it cannot grow a resource past it.
+   */
+  maxItems: number;
+  /** `PATCH_MAX_OPERATIONS`: operations in one JSON Patch. */
+  maxPatchOperations: number;
 }
+
+/** What `REQUEST_TIMEOUT` is when unset: the statement timeout plus this margin (ms). */
+const REQUEST_TIMEOUT_MARGIN_MS = 2_000;
+
+/**
+ * The effective request deadline in ms (0 = none): `REQUEST_TIMEOUT`, else `STATEMENT_TIMEOUT`
+ * plus a margin, else none when statements are not bounded either.
+ */
+export function requestTimeoutOf(limits: Limits): number {
+  if (limits.requestTimeoutMs !== undefined) return limits.requestTimeoutMs;
+  return limits.statementTimeoutMs > 0 ? limits.statementTimeoutMs + REQUEST_TIMEOUT_MARGIN_MS : 0;
+}
+
+/**
+ * How many request deadlines a request carrying a Bundle of up to `MAX_BODY` gets (a batch or
+ * transaction, a Bundle resource): its entries are many writes and are processed in time slices
+ * that let other clients run in between, so it takes longer than one interaction.
+ */
+export const BUNDLE_TIMEOUT_FACTOR = 5;
 
 /** The defaults of {@link Limits}: generous for every R4 example and the seed data. */
 export const DEFAULT_LIMITS: Limits = {
   statementTimeoutMs: 10_000,
   search: { maxParams: 100, maxCriteria: 30, maxValues: 100, maxSort: 8, maxIncludes: 10, maxIncluded: 1000 },
-  resource: { maxRepeats: 10_000, maxIndexRows: 10_000 },
+  resource: { maxRepeats: 10_000, maxIndexRows: 10_000, maxItems: 100_000, maxPatchOperations: 1_000 },
 };
 
 function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -210,6 +264,7 @@ function readLimits(env: NodeJS.ProcessEnv): Limits {
   const d = DEFAULT_LIMITS;
   return {
     statementTimeoutMs: readInt(env, 'STATEMENT_TIMEOUT', d.statementTimeoutMs),
+    requestTimeoutMs: env.REQUEST_TIMEOUT ? readInt(env, 'REQUEST_TIMEOUT', 0) : undefined,
     search: {
       maxParams: readInt(env, 'SEARCH_MAX_PARAMS', d.search.maxParams, 1),
       maxCriteria: readInt(env, 'SEARCH_MAX_CRITERIA', d.search.maxCriteria, 1),
@@ -221,6 +276,8 @@ function readLimits(env: NodeJS.ProcessEnv): Limits {
     resource: {
       maxRepeats: readInt(env, 'RESOURCE_MAX_REPEATS', d.resource.maxRepeats, 100),
       maxIndexRows: readInt(env, 'RESOURCE_MAX_INDEX_ROWS', d.resource.maxIndexRows, 100),
+      maxItems: readInt(env, 'RESOURCE_MAX_ITEMS', d.resource.maxItems, 1_000),
+      maxPatchOperations: readInt(env, 'PATCH_MAX_OPERATIONS', d.resource.maxPatchOperations, 1),
     },
   };
 }
@@ -239,6 +296,7 @@ function readDuration(env: NodeJS.ProcessEnv, name: string, fallbackMs: number):
 /** Reads and validates the configuration from an environment (by default `process.env`). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const port = readInt(env, 'PORT', 8080);
+  const poolSize = readInt(env, 'DB_POOL_SIZE', 10, 1);
   const publicUrl = trimTrailingSlashes(env.PUBLIC_URL || `http://localhost:${port}`);
   const config: Config = {
     databaseUrl: env.DATABASE_URL || undefined,
@@ -251,9 +309,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     dataDir: env.DATA_DIR ? path.resolve(env.DATA_DIR) : path.join(findProjectRoot(), '.data'),
     logLevel: env.LOG_LEVEL || 'info',
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
-    poolSize: readInt(env, 'DB_POOL_SIZE', 10, 1),
+    maxResourceBodyBytes: readInt(env, 'MAX_RESOURCE_BODY', 1024 * 1024, 1024),
+    maxFormBodyBytes: readInt(env, 'MAX_FORM_BODY', 64 * 1024, 1024),
+    poolSize,
     dbAcquireTimeoutMs: readInt(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000, 100),
     dbRequestConnections: readInt(env, 'DB_REQUEST_CONNECTIONS', 2, 1),
+    dbClientConnections: readInt(env, 'DB_CLIENT_CONNECTIONS', Math.max(1, Math.floor(poolSize / 2)), 1),
     maxCount: readInt(env, 'MAX_COUNT', 1000, 1),
     defaultCount: readInt(env, 'DEFAULT_COUNT', 20, 1),
     webhookAllowPrivate: env.WEBHOOK_ALLOW_PRIVATE === 'true',

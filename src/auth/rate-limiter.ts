@@ -135,7 +135,11 @@ export class RateLimiter {
   async consumeWork(key: string, limit: RateLimit, units: number, paid = 0): Promise<RateDecision> {
     const known = this.ledger.consumeLocally(key, limit, units, paid, this.now());
     if (known) return known;
-    const claimed = this.chain.then(() => this.claim(key, limit, units, paid));
+    // Claims of every client take turns on one chain, so a claim must not wait for what one
+    // client's requests hold (its connection slots, DB_CLIENT_CONNECTIONS): it runs outside the
+    // request's scope, as the rounds do, or one client's slow searches would hold up every
+    // other client's arrivals behind it.
+    const claimed = runOutsideQueryScope(() => this.chain.then(() => this.claim(key, limit, units, paid)));
     this.chain = claimed.then(() => undefined, () => undefined);
     return claimed;
   }

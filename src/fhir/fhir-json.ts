@@ -11,6 +11,7 @@
  * Stringifying emits an `ExactNumber` as its exact source text.
  */
 import { LosslessNumber } from 'lossless-json';
+import type { TimeSlice } from './time-slice.ts';
 
 /** Marks an exact number inside `JSON.stringify` output; NUL never occurs in valid FHIR strings. */
 const MARK = '\u0000';
@@ -69,4 +70,24 @@ export function parseFhirJson(text: string): unknown {
 export function stringifyFhirJson(value: unknown, indent?: number): string {
   const text = JSON.stringify(value, null, indent);
   return text.includes('\\u0000') ? text.replace(MARKED_NUMBER, '$1') : text;
+}
+
+/** Stands for a Bundle's entries in its serialised shell; NUL never occurs in valid FHIR strings. */
+const ENTRIES_MARK = '\u0000entries\u0000';
+
+/**
+ * {@link stringifyFhirJson} in time slices for a Bundle (a resource of up to `MAX_BODY`): each
+ * entry serialised on its own, pausing for other clients when `slice` is used up, then spliced
+ * into the serialised shell in place, so the text is the same as in one go. Anything else at once.
+ */
+export async function stringifyFhirJsonInSlices(value: unknown, slice: TimeSlice): Promise<string> {
+  const entries = value !== null && typeof value === 'object' ? (value as { entry?: unknown }).entry : undefined;
+  if (!Array.isArray(entries) || entries.length < 2) return stringifyFhirJson(value);
+  const parts: string[] = [];
+  for (const entry of entries) {
+    parts.push(stringifyFhirJson(entry ?? null));
+    if (slice.due()) await slice.pause();
+  }
+  const shell = stringifyFhirJson({ ...(value as Record<string, unknown>), entry: ENTRIES_MARK });
+  return shell.replace(JSON.stringify(ENTRIES_MARK), () => `[${parts.join(',')}]`);
 }

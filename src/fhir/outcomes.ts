@@ -68,6 +68,8 @@ export const notAcceptable = error(406, 'not-supported');
 export const conflict = error(409, 'conflict');
 export const gone = error(410, 'deleted');
 export const preconditionFailed = error(412, 'conflict');
+/** Conditional criteria matching more than one resource: one code for REST answers and Bundle entries. */
+export const multipleMatches = error(412, 'multiple-matches');
 export const payloadTooLarge = error(413, 'too-costly');
 export const unsupportedMediaType = error(415, 'not-supported');
 export const unprocessable = error(422, 'processing');

@@ -13,6 +13,7 @@ import { isCodeInValueSet, matchCoding } from './validate-binding.ts';
 import { checkNarrativeDiv } from './validate-narrative.ts';
 import { checkPrimitive } from './validate-primitive.ts';
 import { checkReference } from './validate-reference.ts';
+import type { TimeSlice } from './time-slice.ts';
 
 /** Objects nested deeper than this are refused with one issue (no stack overflow, no hang). */
 export const MAX_DEPTH = 100;
@@ -87,17 +88,29 @@ function walkObject(
   for (const key in obj) {
     if (!Object.hasOwn(obj, key)) continue;
     members++;
-    if (isResource && key === 'resourceType') continue;
-    if (key.charCodeAt(0) === 95 /* _ */) {
-      const child = table.children.get(key.slice(1));
-      if (child?.kind === 'primitive') walkPrimitiveExtension(obj[key], obj[child.name], child, `${path}.${child.name}`, ctx, depth);
-      else report(ctx, 'structure', `unknown element ${key}`, `${path}.${key}`);
-      continue;
-    }
-    const child = table.children.get(key);
-    if (!child) report(ctx, 'structure', `unknown element ${key}`, `${path}.${key}`);
-    else walkMember(obj[key], obj, child, `${path}.${key}`, ctx, depth);
+    walkObjectMember(obj, key, table, path, ctx, depth, isResource);
   }
+  finishObject(obj, table, path, ctx, members);
+}
+
+/** One member of an object: its element looked up in `table` and walked. */
+function walkObjectMember(
+  obj: Record<string, unknown>, key: string, table: ElementTable, path: string, ctx: Context, depth: number, isResource: boolean,
+): void {
+  if (isResource && key === 'resourceType') return;
+  if (key.charCodeAt(0) === 95 /* _ */) {
+    const child = table.children.get(key.slice(1));
+    if (child?.kind === 'primitive') walkPrimitiveExtension(obj[key], obj[child.name], child, `${path}.${child.name}`, ctx, depth);
+    else report(ctx, 'structure', `unknown element ${key}`, `${path}.${key}`);
+    return;
+  }
+  const child = table.children.get(key);
+  if (!child) report(ctx, 'structure', `unknown element ${key}`, `${path}.${key}`);
+  else walkMember(obj[key], obj, child, `${path}.${key}`, ctx, depth);
+}
+
+/** The checks of an object as a whole, after its members: ele-1, cardinality and choice rules, ext-1. */
+function finishObject(obj: Record<string, unknown>, table: ElementTable, path: string, ctx: Context, members: number): void {
   if (members === 0) report(ctx, 'invariant', 'an element must have a value or children (ele-1)', path);
   checkRules(obj, table, path, ctx);
   if (table.key === 'Extension') checkExtension(obj, path, ctx);
@@ -118,14 +131,52 @@ function walkMember(value: unknown, obj: Record<string, unknown>, child: ChildIn
     return;
   }
   if (value.length === 0) report(ctx, 'structure', 'an array must not be empty', path);
+  for (let i = 0; i < value.length; i++) walkItem(value, i, obj, child, path, ctx, depth);
+}
+
+/** Item `i` of a repeating element's array. */
+function walkItem(value: unknown[], i: number, obj: Record<string, unknown>, child: ChildInfo, path: string, ctx: Context, depth: number): void {
+  const item = value[i];
+  if (item !== null) {
+    walkValue(item, child, `${path}[${i}]`, ctx, depth);
+    return;
+  }
   const extensions = child.kind === 'primitive' ? obj[`_${child.name}`] : undefined;
-  for (let i = 0; i < value.length; i++) {
-    const item = value[i];
-    if (item !== null) walkValue(item, child, `${path}[${i}]`, ctx, depth);
-    else if (!Array.isArray(extensions) || extensions[i] == null) {
-      report(ctx, 'structure', 'null is only allowed in a primitive array whose _ array has a value at the same index', `${path}[${i}]`);
+  if (!Array.isArray(extensions) || extensions[i] == null) {
+    report(ctx, 'structure', 'null is only allowed in a primitive array whose _ array has a value at the same index', `${path}[${i}]`);
+  }
+}
+
+/**
+ * {@link validateResource} in time slices: the resource's top-level members, and the items of its
+ * top-level arrays, one at a time, pausing for other clients when `slice` is used up. The same
+ * issues, in the same order; a resource of `MAX_RESOURCE_BODY` holds the event loop for one
+ * member or item at a time rather than for all of it.
+ */
+export async function validateResourceInSlices(resource: unknown, expectedType: string, slice: TimeSlice): Promise<OutcomeIssue[]> {
+  const ctx: Context = { tables: tables(), issues: [], depthExceeded: false };
+  const rt = isObject(resource) ? resource.resourceType : undefined;
+  if (!isObject(resource) || typeof rt !== 'string' || !ctx.tables.model.isResourceType(rt)) return validateResource(resource, expectedType);
+  if (rt !== expectedType) report(ctx, 'invalid', `resourceType ${rt} does not match the expected type ${expectedType}`, `${rt}.resourceType`);
+  const table = ctx.tables.get(rt);
+  let members = 0;
+  for (const key in resource) {
+    if (!Object.hasOwn(resource, key)) continue;
+    members++;
+    const value = resource[key];
+    const child = key === 'resourceType' ? undefined : table.children.get(key);
+    if (child?.isArray && Array.isArray(value) && value.length > 0) {
+      for (let i = 0; i < value.length; i++) {
+        walkItem(value, i, resource, child, `${rt}.${key}`, ctx, 0);
+        if (slice.due()) await slice.pause();
+      }
+    } else {
+      walkObjectMember(resource, key, table, rt, ctx, 0, true);
+      if (slice.due()) await slice.pause();
     }
   }
+  finishObject(resource, table, rt, ctx, members);
+  return ctx.issues;
 }
 
 function walkPrimitiveExtension(value: unknown, primitive: unknown, child: ChildInfo, path: string, ctx: Context, depth: number): void {

@@ -10,7 +10,7 @@ import { parseFhirJson } from '../fhir/fhir-json.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import type { RequestContext } from '../service/request-context.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
-import type { KeptAnswer } from './schema-worker.ts';
+import type { KeptAnswer } from './kept-answer.ts';
 
 export type FhirObject = Record<string, unknown> & { resourceType: string; id?: string };
 

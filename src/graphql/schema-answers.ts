@@ -25,7 +25,8 @@ import { FhirError } from '../fhir/outcomes.ts';
 import { toGraphQLError } from './graphql-errors.ts';
 import type { GraphQLContext } from './request-loaders.ts';
 import { readSchemaOperation } from './schema-operation.ts';
-import type { KeptAnswer, SchemaQuery, SchemaWorker } from './schema-worker.ts';
+import type { KeptAnswer } from './kept-answer.ts';
+import type { SchemaQuery, SchemaWorker } from './schema-worker.ts';
 
 /** Requests whose answers are kept (each ~650 KB gzipped at most). */
 export const MAX_KEPT = 32;

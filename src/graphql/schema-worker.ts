@@ -20,13 +20,6 @@ export interface SchemaAnswer {
   failed: boolean;
 }
 
-/** An answer as it is kept and sent: gzipped bytes, or plain ones (a tiny answer, or the first requester's). */
-export interface KeptAnswer {
-  json?: Buffer;
-  gzip?: Buffer;
-  failed: boolean;
-}
-
 /** What the main thread asks of a job: the request's text, operation name and variables. */
 export type SchemaQuery = Omit<SchemaJob, 'id'>;
 

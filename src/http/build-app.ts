@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
-import type { Config } from '../config.ts';
+import { BUNDLE_TIMEOUT_FACTOR, requestTimeoutOf, type Config } from '../config.ts';
 import { invariant, methodNotAllowed, notFound, unsupportedMediaType } from '../fhir/outcomes.ts';
 import { findLongArray } from '../fhir/find-long-array.ts';
 import { tooManyRepetitions } from '../fhir/assert-resource-bounds.ts';
@@ -16,6 +16,7 @@ import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from '../access/security.ts';
 import { registerExtraRoutes, type ExtraRoutes } from './extra-routes.ts';
+import { bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
@@ -30,11 +31,16 @@ import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
 import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
 import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
 import { sendValue } from '../rest/reply.ts';
+import { assertWellEncodedQuery, normaliseRequestUrl } from '../rest/request-url.ts';
+import { assertOperationServed } from '../rest/unserved-operation.ts';
 import { historyRoutes } from '../rest/routes/history-routes.ts';
 import { conditionalRoutes, instanceRoutes } from '../rest/routes/instance-routes.ts';
 import { systemRoutes } from '../rest/routes/system-routes.ts';
 import { typeRoutes } from '../rest/routes/type-routes.ts';
 import { searchRoutes } from '../rest/routes/search-routes.ts';
+
+/** A body from this many characters on is handled a turn of the event loop after it is read. */
+const LARGE_BODY = 256 * 1024;
 
 const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -75,15 +81,26 @@ export async function buildApp({ config, service, security, webhooks, logger = t
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
     // never query strings, bodies or tokens (DECISIONS.md §8).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: config.maxBodyBytes,
+    // Every body but a Bundle's: routes that take a Bundle raise it to MAX_BODY (body-limits.ts).
+    bodyLimit: resourceBodyLimit(config),
     trustProxy: false,
     return503OnClosing: true,
     // Refusals before routing (414, 431, a broken URL) as OperationOutcomes that do not echo the URL.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    // `POST /fhir/` (fhir-kit-client, fhirclient) and `/fhir/Patient/` route as without the slash.
+    rewriteUrl: (request) => normaliseRequestUrl(request.url ?? '/'),
   });
-  // Before any route: every handler's statements get STATEMENT_TIMEOUT and die with their client.
-  scopeRequestQueries(app, { statementTimeoutMs: config.limits.statementTimeoutMs, connections: config.dbRequestConnections });
+  // Before any route: every handler's statements get STATEMENT_TIMEOUT, hold at most their
+  // request's and their client's share of the pool, and die with their client or their deadline.
+  scopeRequestQueries(app, {
+    statementTimeoutMs: config.limits.statementTimeoutMs,
+    connections: config.dbRequestConnections,
+    clientConnections: Math.min(config.dbClientConnections, config.poolSize),
+    clientWaitMs: config.dbAcquireTimeoutMs,
+    requestTimeoutMs: requestTimeoutOf(config.limits),
+    bundleTimeoutMs: requestTimeoutOf(config.limits) * BUNDLE_TIMEOUT_FACTOR,
+  });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['gzip', 'deflate'] });
   // Before the authentication hook: a browser's preflight carries no token.
   await registerCors(app, config.corsOrigins);
@@ -93,11 +110,17 @@ export async function buildApp({ config, service, security, webhooks, logger = t
   app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'string' }, (request, body, done) => {
     // A FHIR body (resource, Bundle, JSON Patch) with an over-long array is refused before it is
     // parsed: 1,000,000 items cost JSON.parse alone 50 ms of event loop. GraphQL bounds its own input.
-    const long = request.url.startsWith('/fhir') && !request.url.includes('$graphql') ? findLongArray(body as string, maxRepeats) : undefined;
+    // A Bundle is checked entry by entry as it is parsed, in time slices (readBundleBody).
+    const checked = request.url.startsWith('/fhir') && !request.url.includes('$graphql') && !takesBundle(request);
+    const long = checked ? findLongArray(body as string, maxRepeats) : undefined;
     if (long) return done(tooManyRepetitions(long, maxRepeats), undefined);
-    done(null, body);
+    // Reading, scanning, parsing and validating a large body would otherwise share one turn of
+    // the event loop: the handler starts on the next one, after other clients' pending I/O.
+    if ((body as string).length >= LARGE_BODY) setImmediate(() => done(null, body));
+    else done(null, body);
   });
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  // Form bodies (a search, a token request) are small: a 32 MiB one used to be decoded in full.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: config.maxFormBodyBytes }, (_request, body, done) => done(null, body));
   // A POST whose body is the GraphQL query itself (https://hl7.org/fhir/R4/graphql.html#invoking): GraphQL endpoints only.
   app.addContentTypeParser(GRAPHQL_MEDIA_TYPE, { parseAs: 'string' }, (request, body, done) => {
     if (isGraphQLPath(request.url.split('?', 1)[0])) done(null, body);
@@ -106,6 +129,7 @@ export async function buildApp({ config, service, security, webhooks, logger = t
   app.setErrorHandler(handleError);
 
   const fhirBaseUrl = `${config.publicUrl}/fhir`;
+  const isResourceType = (type: string) => service.model.isResourceType(type);
   const deps: RouteDeps = {
     config,
     service,
@@ -122,13 +146,16 @@ export async function buildApp({ config, service, security, webhooks, logger = t
   app.decorateRequest('errorSummary', null);
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?', 1)[0];
-    if (path.startsWith('/fhir')) {
+    const fhirPath = path.startsWith('/fhir');
+    if (fhirPath) {
+      assertWellEncodedQuery(request.url);
       const query = request.query as Record<string, unknown>;
       assertAcceptsJson(request.headers.accept, query?._format);
     }
     if (PUBLIC_PATHS.has(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return;
     request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
     await security.enforceClientRate(reply, request.fhirContext);
+    if (fhirPath) assertOperationServed(path, request.routeOptions.url, isResourceType);
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
@@ -152,7 +179,7 @@ export async function buildApp({ config, service, security, webhooks, logger = t
 
   const methodsByUrl = new Map<string, Set<HttpMethod>>();
   for (const route of [...routes, ...adminRoutes]) {
-    app.route({ method: route.method, url: route.url, handler: (request, reply) => route.handler(request, reply, deps) });
+    app.route({ method: route.method, url: route.url, ...bodyOptions(route.body, config), handler: (request, reply) => route.handler(request, reply, deps) });
     const methods = methodsByUrl.get(route.url) ?? new Set<HttpMethod>();
     methods.add(route.method);
     methodsByUrl.set(route.url, methods);

@@ -1,40 +1,118 @@
 /**
- * Bounds the database work of every HTTP request (REST, GraphQL, auth): each route's handler runs
- * in a {@link QueryScope} whose statements get `STATEMENT_TIMEOUT`, which holds at most
- * `DB_REQUEST_CONNECTIONS` pooled connections at once, and whose signal aborts when
- * the client's connection closes before the answer was sent — so a client that gives up on a slow
- * search frees its PostgreSQL backend at once instead of leaving the statement running.
+ * Bounds the database work and the time of every HTTP request (REST, GraphQL, auth): each route's
+ * handler runs in a {@link QueryScope} whose statements get `STATEMENT_TIMEOUT`, which holds at
+ * most `DB_REQUEST_CONNECTIONS` pooled connections at once, whose client's requests together hold
+ * at most `DB_CLIENT_CONNECTIONS`, and whose signal aborts when the client's connection closes
+ * before the answer was sent — so a client that gives up on a slow search frees its PostgreSQL
+ * backend at once instead of leaving the statement running — or when the request runs past
+ * `REQUEST_TIMEOUT` (a request carrying a Bundle of up to `MAX_BODY`, `BUNDLE_TIMEOUT_FACTOR`
+ * times that): its running statement is cancelled and it answers 503 (`timeout`).
  */
 import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import { ConnectionSlots } from '../store/connection-slots.ts';
+import { FhirError, outcome } from '../fhir/outcomes.ts';
+import { handleError } from '../rest/error-handler.ts';
+import { ClientConnectionSlots, ConnectionSlots, type SlotWait } from '../store/connection-slots.ts';
 import { runInQueryScope, type QueryScope } from '../store/query-scope.ts';
+import { takesBundle } from './body-limits.ts';
 
-/** What bounds a request's database work: `STATEMENT_TIMEOUT` and `DB_REQUEST_CONNECTIONS`. */
+/** What bounds a request's database work and time (README "Limits"). */
 export interface RequestQueryLimits {
+  /** `STATEMENT_TIMEOUT` (ms, 0 = none). */
   statementTimeoutMs: number;
+  /** `DB_REQUEST_CONNECTIONS`. */
   connections: number;
+  /** `DB_CLIENT_CONNECTIONS`. */
+  clientConnections: number;
+  /** How long a statement waits for one of its client's slots (`DB_ACQUIRE_TIMEOUT_MS`). */
+  clientWaitMs: number;
+  /** `REQUEST_TIMEOUT` (ms, 0 = none). */
+  requestTimeoutMs: number;
+  /** The deadline of a request carrying a Bundle of up to `MAX_BODY` (ms, 0 = none). */
+  bundleTimeoutMs: number;
 }
 
-/** A scope for one request: aborted when its response closes unfinished (the client went away). */
-function scopeOf(reply: FastifyReply, limits: RequestQueryLimits): QueryScope {
-  const controller = new AbortController();
-  // Each running or waiting statement listens (a GraphQL operation may have dozens at once).
-  setMaxListeners(0, controller.signal);
-  const response = reply.raw;
-  const onClose = () => {
-    if (!response.writableFinished) controller.abort();
-  };
-  response.once('close', onClose);
-  return { signal: controller.signal, statementTimeoutMs: limits.statementTimeoutMs, connections: new ConnectionSlots(limits.connections), ended: false };
+/** `Retry-After` of a refusal that a retry a moment later may not meet. */
+const RETRY_AFTER_S = '1';
+/**
+ * After its deadline a request's statements and waits for connections end at once; a handler
+ * waiting on something else (a GraphQL gate, the schema worker) is answered for after this long.
+ */
+const DEADLINE_GRACE_MS = 1_000;
+
+/** 503: the client's requests already hold all of its connections, and one did not come free in time. */
+function clientBusy(limit: number): FhirError {
+  return new FhirError(503, outcome('error', 'transient',
+    `This client's requests already hold the ${limit} database connections one client may use at once (DB_CLIENT_CONNECTIONS); retry later`),
+  { 'Retry-After': RETRY_AFTER_S });
+}
+
+/** 503: the request ran past `REQUEST_TIMEOUT` and was cancelled. */
+function requestTimedOut(ms: number): FhirError {
+  return new FhirError(503, outcome('error', 'timeout', `The request timed out: it took longer than ${ms} ms (REQUEST_TIMEOUT) and was cancelled`),
+    { 'Retry-After': RETRY_AFTER_S });
+}
+
+/** Keeps a handler that went on after its deadline's answer from sending a second one. */
+function muteLateReplies(reply: FastifyReply): void {
+  (reply as unknown as { send: () => FastifyReply }).send = () => reply;
+}
+
+/**
+ * Settles with `work`, or, when `ms` pass first, aborts the request's scope with the timeout
+ * error (cancelling its statements, which then fail with it) and, should the handler still not
+ * have answered after a grace period, answers that error itself.
+ */
+function withDeadline(work: Promise<unknown>, ms: number, controller: AbortController, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let grace: NodeJS.Timeout | undefined;
+    const deadline = setTimeout(() => {
+      const timedOut = requestTimedOut(ms);
+      controller.abort(timedOut);
+      grace = setTimeout(() => {
+        if (!reply.sent) {
+          handleError(timedOut, request, reply);
+          muteLateReplies(reply);
+        }
+        resolve(reply);
+      }, DEADLINE_GRACE_MS);
+    }, ms);
+    const settle = () => {
+      clearTimeout(deadline);
+      clearTimeout(grace);
+    };
+    work.then((value) => { settle(); resolve(value); }, (err: unknown) => { settle(); reject(err); });
+  });
 }
 
 /** Wraps every route registered on `app` from now on; call it before registering routes. */
 export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLimits): void {
+  const clients = new ClientConnectionSlots(limits.clientConnections);
+  const clientWait: SlotWait = { timeoutMs: limits.clientWaitMs, refused: () => clientBusy(limits.clientConnections) };
   app.addHook('onRoute', (route) => {
     const handler = route.handler as RouteHandlerMethod;
     route.handler = function scopedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      return runInQueryScope(scopeOf(reply, limits), () => handler.call(this, request, reply));
+      const controller = new AbortController();
+      // Each running or waiting statement listens (a GraphQL operation may have dozens at once).
+      setMaxListeners(0, controller.signal);
+      const response = reply.raw;
+      response.once('close', () => {
+        if (!response.writableFinished) controller.abort();
+      });
+      // The authentication hook has run: a request with a client shares that client's slots.
+      const clientId = request.fhirContext?.auth.clientId;
+      const client = clientId === undefined ? undefined : clients.enter(clientId);
+      const scope: QueryScope = {
+        signal: controller.signal,
+        statementTimeoutMs: limits.statementTimeoutMs,
+        connections: new ConnectionSlots(limits.connections),
+        client: client && { slots: client.slots, wait: clientWait },
+        ended: false,
+      };
+      const work = runInQueryScope(scope, () => handler.call(this, request, reply));
+      const deadline = takesBundle(request) ? limits.bundleTimeoutMs : limits.requestTimeoutMs;
+      const bounded = deadline > 0 ? withDeadline(work, deadline, controller, request, reply) : work;
+      return bounded.finally(() => client?.leave());
     } as RouteHandlerMethod;
   });
 }

@@ -8,13 +8,11 @@
  */
 import { allOk, badRequest } from '../fhir/outcomes.ts';
 import type { FhirRoute, Params, Query } from '../rest/fhir-route.ts';
+import { operationCapability } from '../rest/operation-definitions.ts';
 import { readResourceBody } from '../rest/request-body.ts';
 import { sendOutcome } from '../rest/reply.ts';
 import { isJsonObject } from '../service/resource-content.ts';
 import type { WebhookServices } from '../webhooks/index.ts';
-
-/** The definition `$replay` is listed with (fhirgraph's own operation). */
-export const REPLAY_OPERATION_DEFINITION = 'https://fhirgraph.dev/OperationDefinition/Subscription-replay';
 
 /** `since` from the query string, else from a `Parameters` body (`valueString`, `valueInstant` or `valueDateTime`). */
 function sinceOf(query: Query, body: unknown): string | undefined {
@@ -34,7 +32,7 @@ export function webhookRoutes(webhooks: WebhookServices): FhirRoute[] {
   return [{
     method: 'POST',
     url: '/fhir/Subscription/:id/$replay',
-    capabilities: [{ level: 'operation', name: 'replay', definition: REPLAY_OPERATION_DEFINITION, scope: 'instance', resourceType: 'Subscription' }],
+    capabilities: [operationCapability('replay', 'instance')],
     async handler(request, reply, { context }) {
       const { id } = request.params as Params;
       const ctx = context(request);

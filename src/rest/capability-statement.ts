@@ -1,11 +1,14 @@
 /**
- * Generates the server's CapabilityStatement from the route table and the FHIR model, so it
- * lists exactly the interactions and operations that are served, for every resource type.
- * https://hl7.org/fhir/R4/capabilitystatement.html
+ * Generates the server's CapabilityStatement from the route table, the FHIR model and the
+ * authorisation policy, so it lists exactly the interactions and operations that are served, per
+ * resource type: nothing the server refuses to every client (AuditEvent is append-only), and
+ * what only admin clients may do marked so. https://hl7.org/fhir/R4/capabilitystatement.html
  */
 import type { FhirModel } from '../fhir/fhir-model.ts';
 import { searchParamSupport } from '../search/search-param-support.ts';
-import type { FhirRoute } from './fhir-route.ts';
+import { audienceOf, type Permission } from '../service/authorize.ts';
+import type { CapabilityRoute, TypeInteraction } from './fhir-route.ts';
+import { operationPermissions, operationResourceType } from './operation-definitions.ts';
 
 const UNSUPPORTED_PARAM = 'https://fhirgraph.dev/StructureDefinition/unsupported-search-param';
 
@@ -25,21 +28,61 @@ function searchParams(model: FhirModel, type: string): Record<string, unknown> {
   return out;
 }
 
-/** Builds the CapabilityStatement (once, at start). */
-export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, publicUrl: string, softwareVersion: string): Record<string, unknown> {
+/** The permission each type-level interaction needs (src/service: read 'r', search 's', …). */
+const INTERACTION_PERMISSION: Record<TypeInteraction, Permission> = {
+  read: 'r', vread: 'r', 'history-instance': 'r', 'history-type': 's', 'search-type': 's', create: 'c', update: 'u', patch: 'u', delete: 'd',
+};
+
+const ADMIN_ONLY = 'Admin clients only';
+
+interface TypeOperation { name: string; definition: string; permissions: Permission[]; resourceType?: string }
+
+/** One `rest.resource` entry: only the interactions and operations served on `type`. */
+function resourceEntry(
+  model: FhirModel, type: string, interactions: TypeInteraction[], operations: TypeOperation[], routes: CapabilityRoute[],
+): Record<string, unknown> {
+  const served = (interaction: TypeInteraction) => interactions.includes(interaction) && audienceOf(type, INTERACTION_PERMISSION[interaction]) !== 'none';
+  const hasRoute = (method: string) => routes.some((r) => r.method === method && r.url === '/fhir/:type');
+  return {
+    ...(served('search-type') ? searchParams(model, type) : {}),
+    type,
+    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    interaction: interactions.filter(served).map((code) => (
+      audienceOf(type, INTERACTION_PERMISSION[code]) === 'admin' ? { code, documentation: ADMIN_ONLY } : { code }
+    )),
+    versioning: 'versioned-update',
+    readHistory: served('vread'),
+    updateCreate: served('update'),
+    conditionalCreate: served('create'),
+    conditionalRead: served('read') ? 'full-support' : 'not-supported',
+    conditionalUpdate: served('update') && hasRoute('PUT'),
+    conditionalDelete: served('delete') && hasRoute('DELETE') ? 'single' : 'not-supported',
+    operation: operations
+      .filter((o) => (!o.resourceType || o.resourceType === type) && o.permissions.some((p) => audienceOf(type, p) !== 'none'))
+      .map((o) => ({ name: o.name, definition: o.definition })),
+  };
+}
+
+/**
+ * Builds the CapabilityStatement (once, at start) from the route table (the REST routes and the
+ * GraphQL endpoints).
+ */
+export function buildCapabilityStatement(routes: CapabilityRoute[], model: FhirModel, publicUrl: string, softwareVersion: string): Record<string, unknown> {
   const fhirBaseUrl = `${publicUrl}/fhir`;
   const capabilities = routes.flatMap((r) => r.capabilities);
   const typeInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'type' ? [c.interaction] : [])))];
   const systemInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'system' ? [c.interaction] : [])))];
-  const operations = new Map<string, { name: string; definition: string; scopes: Set<string>; resourceType?: string }>();
+  const operations = new Map<string, TypeOperation & { scopes: Set<string> }>();
   for (const c of capabilities) {
     if (c.level !== 'operation') continue;
-    const op = operations.get(c.name) ?? { name: c.name, definition: c.definition, scopes: new Set<string>(), resourceType: c.resourceType };
+    const op = operations.get(c.name) ?? {
+      name: c.name, definition: c.definition, permissions: operationPermissions(c.name), resourceType: operationResourceType(c.name), scopes: new Set<string>(),
+    };
     op.scopes.add(c.scope);
     operations.set(c.name, op);
   }
   const typeOperations = [...operations.values()].filter((o) => o.scopes.has('type') || o.scopes.has('instance'));
-  const conditionalCreate = typeInteractions.includes('create');
+  const systemOperations = [...operations.values()].filter((o) => o.scopes.has('system'));
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -65,21 +108,9 @@ export function buildCapabilityStatement(routes: FhirRoute[], model: FhirModel, 
             ],
           }],
         },
-        resource: model.resourceTypes.map((type) => ({
-          ...(typeInteractions.includes('search-type') ? searchParams(model, type) : {}),
-          type,
-          profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-          interaction: typeInteractions.map((code) => ({ code })),
-          versioning: 'versioned-update',
-          readHistory: typeInteractions.includes('vread'),
-          updateCreate: typeInteractions.includes('update'),
-          conditionalCreate,
-          conditionalRead: 'not-supported',
-          conditionalUpdate: routes.some((r) => r.method === 'PUT' && r.url === '/fhir/:type'),
-          conditionalDelete: routes.some((r) => r.method === 'DELETE' && r.url === '/fhir/:type') ? 'single' : 'not-supported',
-          operation: typeOperations.filter((o) => !o.resourceType || o.resourceType === type).map((o) => ({ name: o.name, definition: o.definition })),
-        })),
+        resource: model.resourceTypes.map((type) => resourceEntry(model, type, typeInteractions, typeOperations, routes)),
         interaction: systemInteractions.map((code) => ({ code })),
+        operation: systemOperations.length > 0 ? systemOperations.map((o) => ({ name: o.name, definition: o.definition })) : undefined,
       },
     ],
   };

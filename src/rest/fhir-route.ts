@@ -12,15 +12,14 @@ import type { RequestContext } from '../service/request-context.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** A type-level interaction (https://hl7.org/fhir/R4/valueset-type-restful-interaction.html). */
+export type TypeInteraction = 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type';
+
 /** What a route implements, in CapabilityStatement terms. */
 export type RouteCapability =
-  | { level: 'type'; interaction: 'read' | 'vread' | 'update' | 'patch' | 'delete' | 'history-instance' | 'history-type' | 'create' | 'search-type' }
+  | { level: 'type'; interaction: TypeInteraction }
   | { level: 'system'; interaction: 'transaction' | 'batch' | 'history-system' | 'search-system' }
-  | {
-    level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system';
-    /** The one resource type it is served on (`$replay` on Subscription); absent: every type. */
-    resourceType?: string;
-  }
+  | { level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system' }
   | { level: 'none' };
 
 export interface RouteDeps {
@@ -31,10 +30,22 @@ export interface RouteDeps {
   context(request: FastifyRequest): RequestContext;
 }
 
+/** The part of a route the CapabilityStatement is generated from. */
+export type CapabilityRoute = Pick<FhirRoute, 'method' | 'url' | 'capabilities'>;
+
+/**
+ * What body a route takes beyond `MAX_RESOURCE_BODY`: `bundle`, always a Bundle (a batch or
+ * transaction, up to `MAX_BODY`); `typed`, a resource of the URL's type, up to `MAX_BODY` when
+ * that type is `Bundle`. Both read a Bundle entry by entry (`readBundleBody`).
+ */
+export type RouteBody = 'bundle' | 'typed';
+
 export interface FhirRoute {
   method: HttpMethod;
   url: string;
   capabilities: RouteCapability[];
+  /** Unset: a body of at most `MAX_RESOURCE_BODY`. */
+  body?: RouteBody;
   handler(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps): Promise<unknown>;
 }
 

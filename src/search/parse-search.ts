@@ -11,8 +11,10 @@ import { DEFAULT_LIMITS, type SearchLimits } from '../config.ts';
 import type { FhirModel } from '../fhir/fhir-model.ts';
 import type { SearchParamDef } from '../fhir/model-types.ts';
 import { badRequest, tooCostly, type OutcomeIssue } from '../fhir/outcomes.ts';
-import type { IncludeSpec, SearchCriterion, SearchRequest, SortKey, SummaryMode, TotalMode } from './search-request.ts';
+import type { IncludeSpec, SearchCriterion, SearchRequest, SortKey, TotalMode } from './search-request.ts';
+import { isSummaryMode, parseElements } from './shape-resource.ts';
 import { splitEscaped } from './search-values.ts';
+import { tooManyParams } from './search-query-text.ts';
 
 export interface ParseOptions {
   strict: boolean;
@@ -58,7 +60,7 @@ export function parseSearch(model: FhirModel, resourceType: string | undefined, 
     resourceType, criteria: [], count: options.defaultCount, sort: [], total: 'none', include: [], revinclude: [], issues, canonicalQuery: '',
   };
   const limits = options.limits ?? DEFAULT_LIMITS.search;
-  if (params.length > limits.maxParams) throw tooCostly(`The search has ${params.length} parameters; at most ${limits.maxParams} are allowed`);
+  if (params.length > limits.maxParams) throw tooManyParams(params.length, limits);
   const budget = new CriteriaBudget(limits);
   const canonical = new URLSearchParams();
   for (const [name, value] of params) {
@@ -80,6 +82,8 @@ export function parseSearch(model: FhirModel, resourceType: string | undefined, 
       refuse(err.message, name);
     }
   }
+  // `_count=0` asks for the count alone (https://hl7.org/fhir/R4/search.html#count).
+  if (request.count === 0) request.summary = 'count';
   request.canonicalQuery = canonical.toString();
   return request;
 }
@@ -148,16 +152,12 @@ function parseResultParam(model: FhirModel, request: SearchRequest, name: string
       request.total = value as TotalMode;
       return;
     case '_summary':
-      if (!['true', 'text', 'data', 'count', 'false'].includes(value)) throw new Refusal(`_summary must be true, text, data, count or false`);
-      request.summary = value as SummaryMode;
+      if (!isSummaryMode(value)) throw new Refusal(`_summary must be true, text, data, count or false`);
+      request.summary = value;
       return;
-    case '_elements': {
-      const elements = [...new Set(value.split(',').map((e) => e.trim()).filter(Boolean))];
-      // Each name is tested against every element of every resource returned.
-      if (elements.length > limits.maxValues) throw tooCostly(`_elements names ${elements.length} elements; at most ${limits.maxValues} are allowed`, '_elements');
-      request.elements = elements;
+    case '_elements':
+      request.elements = parseElements(value, limits.maxValues);
       return;
-    }
     case '_cursor':
       request.cursor = value;
       return;

@@ -5,7 +5,45 @@
  */
 import type { FhirModel } from '../fhir/fhir-model.ts';
 import { parseFhirJson, stringifyFhirJson } from '../fhir/fhir-json.ts';
+import { badRequest, tooCostly } from '../fhir/outcomes.ts';
 import type { SummaryMode } from './search-request.ts';
+
+/** What `_summary` and `_elements` ask of each resource returned. */
+export interface ResourceShape {
+  summary?: SummaryMode;
+  elements?: string[];
+}
+
+const SUMMARY_MODES: readonly string[] = ['true', 'text', 'data', 'count', 'false'];
+
+/** True for the values `_summary` takes. */
+export function isSummaryMode(value: string): value is SummaryMode {
+  return SUMMARY_MODES.includes(value);
+}
+
+/**
+ * The element names of `_elements` (deduplicated); more than `maxValues` is a 400, since each
+ * name is tested against every element of every resource returned.
+ */
+export function parseElements(value: string, maxValues: number): string[] {
+  const elements = [...new Set(value.split(',').map((e) => e.trim()).filter(Boolean))];
+  if (elements.length > maxValues) throw tooCostly(`_elements names ${elements.length} elements; at most ${maxValues} are allowed`, '_elements');
+  return elements;
+}
+
+/**
+ * `_summary` and `_elements` of a read or vread (raw query values): 400 for a `_summary` a single
+ * resource cannot take (`count`, or not a mode at all).
+ */
+export function parseReadShape(params: { summary?: string; elements?: string }, maxValues: number): ResourceShape {
+  const shape: ResourceShape = {};
+  if (params.summary !== undefined) {
+    if (!isSummaryMode(params.summary) || params.summary === 'count') throw badRequest('_summary on a read must be true, text, data or false', '_summary');
+    shape.summary = params.summary;
+  }
+  if (params.elements !== undefined) shape.elements = parseElements(params.elements, maxValues);
+  return shape;
+}
 
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
 const ALWAYS = new Set(['resourceType', 'id', 'meta']);

@@ -5,6 +5,8 @@
  * https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html
  */
 import type { Permission } from '../auth/scopes.ts';
+
+export type { Permission };
 import { forbidden } from '../fhir/outcomes.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -16,13 +18,27 @@ export const OWNED_TYPES = new Set(['DocumentReference', 'Binary', 'Subscription
 
 const VERBS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
-/** True when the caller may perform `permission` on `resourceType`. */
-export function isAllowed(ctx: RequestContext, resourceType: string, permission: Permission): boolean {
+/**
+ * Who may perform `permission` on `resourceType`, scope permitting: any client, admin clients
+ * only, or nobody (the API never does it). The CapabilityStatement lists interactions from this
+ * same policy, so it claims nothing the server refuses to everyone.
+ */
+export type Audience = 'any' | 'admin' | 'none';
+
+/** The {@link Audience} of an interaction on a type. */
+export function audienceOf(resourceType: string, permission: Permission): Audience {
   if (resourceType === 'AuditEvent') {
     // The audit trail is append-only: nobody updates or deletes an AuditEvent through the API.
     // Only admins read it, and only admins may add events of their own (imported audit records).
-    return permission !== 'u' && permission !== 'd' && ctx.auth.admin && ctx.auth.scopes.permits(resourceType, permission);
+    return permission === 'u' || permission === 'd' ? 'none' : 'admin';
   }
+  return 'any';
+}
+
+/** True when the caller may perform `permission` on `resourceType`. */
+export function isAllowed(ctx: RequestContext, resourceType: string, permission: Permission): boolean {
+  const audience = audienceOf(resourceType, permission);
+  if (audience === 'none' || (audience === 'admin' && !ctx.auth.admin)) return false;
   return ctx.auth.scopes.permits(resourceType, permission);
 }
 
@@ -37,7 +53,7 @@ export function authorize(ctx: RequestContext, resourceType: string, permission:
   throw forbidden(`The access token's scope does not allow ${VERBS[permission]} on ${resourceType}`);
 }
 
-/** Throws 403 when a client changes a DocumentReference or Binary that another client created. */
+/** Throws 403 when a client changes a DocumentReference, Binary or Subscription that another client created. */
 export function authorizeOwnership(ctx: RequestContext, resourceType: string, createdBy: string | null | undefined): void {
   if (!OWNED_TYPES.has(resourceType) || !createdBy || ctx.auth.clientId === 'system') return;
   if (createdBy !== ctx.auth.clientId) throw forbidden(`Only the client that created this ${resourceType} may change or delete it`);

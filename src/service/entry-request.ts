@@ -5,7 +5,8 @@
  * https://hl7.org/fhir/R4/bundle-definitions.html#Bundle.entry.request
  */
 import { badRequest } from '../fhir/outcomes.ts';
-import type { FhirService } from './fhir-service.ts';
+import type { FhirModel } from '../fhir/fhir-model.ts';
+import { assertId } from './interaction-start.ts';
 import { isJsonObject } from './resource-content.ts';
 import { parseIfMatch } from './if-match.ts';
 
@@ -23,7 +24,7 @@ export interface EntryRequest {
 const METHODS = new Set<EntryMethod>(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Parses and checks one entry's request; errors name the entry. */
-export function parseEntryRequest(service: FhirService, raw: unknown, label: string, fhirBaseUrl: string): EntryRequest {
+export function parseEntryRequest(model: FhirModel, raw: unknown, label: string, fhirBaseUrl: string): EntryRequest {
   if (!isJsonObject(raw)) throw badRequest(`${label}.request is required`, `${label}.request`);
   const method = raw.method;
   if (typeof method !== 'string' || !METHODS.has(method as EntryMethod)) {
@@ -36,15 +37,13 @@ export function parseEntryRequest(service: FhirService, raw: unknown, label: str
   const [path, query] = url.split('?', 2) as [string, string | undefined];
   const segments = path.split('/');
   const resourceType = segments[0];
-  try {
-    service.assertResourceType(resourceType);
-  } catch {
+  if (!model.isResourceType(resourceType)) {
     throw badRequest(`${label}.request.url names an unknown resource type "${resourceType.slice(0, 64)}"`, `${label}.request.url`);
   }
   const request: EntryRequest = { method: method as EntryMethod, resourceType };
   if (segments.length >= 2) {
     request.id = segments[1];
-    service.assertId(request.id, `id in ${label}.request.url`);
+    assertId(request.id, `id in ${label}.request.url`);
   }
   if (segments.length === 4 && segments[2] === '_history') request.versionId = segments[3];
   else if (segments.length > 2) throw badRequest(`${label}.request.url "${raw.url.slice(0, 100)}" is not supported`, `${label}.request.url`);

@@ -1,109 +1,125 @@
 /**
- * The core FHIR service: every facade (REST now; GraphQL, WebSocket, operations later) calls
- * these methods, so validation, versioning, storage and change events behave the same on every
- * path. Each write runs in one database transaction that also appends its change event.
+ * The core FHIR service: every facade (REST, GraphQL, Bundle entries; WebSocket and operations
+ * later) calls these methods, so validation, versioning, storage and change events behave the
+ * same on every path. Each method opens the same way (src/service/interaction-start.ts: audit,
+ * type 404, scope 403, id 400), then checks its parameters and body, then touches the store. Each
+ * write runs in one database transaction that also appends its change event.
  * https://hl7.org/fhir/R4/http.html
  */
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_LIMITS, type ResourceLimits, type SearchLimits } from '../config.ts';
-import { badRequest, gone, notFound, preconditionFailed } from '../fhir/outcomes.ts';
+import { badRequest, gone, notFound, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { loadFhirModel, type FhirModel } from '../fhir/fhir-model.ts';
-import { validateResource } from '../fhir/validate-resource.ts';
-import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
-import type { Database, Queryable } from '../store/database.ts';
-import {
-  countVersions, readCurrent, readCurrentMany, readHistory, readVersion,
-  type HistoryQuery, type HistoryVersion, type StoredVersion,
-} from '../store/resource-repository.ts';
-import type { RequestContext } from './request-context.ts';
-import { isJsonObject, type FhirResource } from './resource-content.ts';
-import { applyWrites, assertValid, type WriteOp, type WriteResult, type WriteRules } from './write-ops.ts';
-import { processBundle } from './transaction-bundle.ts';
+import { validateResourceInSlices } from '../fhir/validate-resource.ts';
+import { assertBundleBounds, assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { TimeSlice } from '../fhir/time-slice.ts';
 import { parseSearch } from '../search/parse-search.ts';
-import { authorizeCriteria, runReverseSearch, runSearch } from './search-service.ts';
-import { buildSearchQuery } from '../search/sql/build-search-query.ts';
+import { parseReadShape, shapeResource, type ResourceShape } from '../search/shape-resource.ts';
+import type { SearchRequest } from '../search/search-request.ts';
+import type { Database } from '../store/database.ts';
+import { readCurrent, readCurrentMany, readVersion, type StoredVersion } from '../store/resource-repository.ts';
 import type { AuditLog } from './audit/audit-log.ts';
-import { authorize, isAllowed } from './authorize.ts';
-import { auditRecordOf } from './request-context.ts';
+import { authorize } from './authorize.ts';
 import type { BundleResult } from './bundle-result.ts';
+import { findConditionalMatch, type ConditionalSubject } from './conditional-match.ts';
+import { parseHistoryRequest } from './history-request.ts';
+import { readableHistoryTypes, runHistory } from './history-service.ts';
+import { parseIfMatch } from './if-match.ts';
+import { assertId, assertResourceType, ID_PATTERN, startInteraction } from './interaction-start.ts';
+import { auditRecordOf, type RequestContext } from './request-context.ts';
+import { assertBodyType, readBody, type BodySource } from './resource-content.ts';
+import { runReverseSearch, runSearch, type SearchDeps } from './search-service.ts';
+import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from './service-limits.ts';
 import { authorizeDeliveryLog, DELIVERY_LOG_FILTER, isDeliveryLogSearch } from './subscription/delivery-log-access.ts';
+import { processBundle, type BundleDeps } from './transaction-bundle.ts';
+import { applyWrites, assertValidInSlices, writeRulesOf, type WriteOp, type WriteResult, type WriteRules } from './write-ops.ts';
 
-/** FHIR `id` (https://hl7.org/fhir/R4/datatypes.html#id). */
-export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+export { ID_PATTERN };
+export type { ServiceLimits };
 
+/** What a create did; a conditional create may find the resource instead of writing it. */
 export interface ConditionalCreateResult extends WriteResult {
   /** True when `If-None-Exist` matched an existing resource and nothing was written. */
   matchedExisting: boolean;
 }
 
-/** Page sizes and the cost bounds of searches and written resources (`Config`). */
-export interface ServiceLimits {
-  defaultCount: number;
-  maxCount: number;
-  search: SearchLimits;
-  resource: ResourceLimits;
-  /** `WEBHOOK_ALLOW_PRIVATE`: Subscription endpoints may be loopback or private addresses (default false). */
-  webhookAllowPrivate?: boolean;
+/** The raw `_summary` and `_elements` values of a read or vread. */
+export interface ReadShapeParams {
+  summary?: string;
+  elements?: string;
+}
+
+/** `If-Match` as a version number, or the header's text (parsed once the interaction opened). */
+export interface IfMatchOption {
+  ifMatch?: number | string;
+}
+
+function versionOf(ifMatch: number | string | undefined): number | undefined {
+  return typeof ifMatch === 'string' ? parseIfMatch(ifMatch) : ifMatch;
 }
 
 /** The core service over one database. */
 export class FhirService {
   readonly model: FhirModel;
 
-  constructor(
-    readonly db: Database,
-    readonly auditLog: AuditLog,
-    readonly limits: ServiceLimits = { defaultCount: 20, maxCount: 1000, search: DEFAULT_LIMITS.search, resource: DEFAULT_LIMITS.resource },
-  ) {
+  constructor(readonly db: Database, readonly auditLog: AuditLog, readonly limits: ServiceLimits = DEFAULT_SERVICE_LIMITS) {
     this.model = loadFhirModel();
   }
 
   /** The rules every write is checked by (resource bounds, Subscription channels and criteria). */
   get writeRules(): WriteRules {
-    return {
-      resource: this.limits.resource,
-      subscription: { search: this.limits.search, allowPrivateEndpoints: this.limits.webhookAllowPrivate ?? false },
-    };
+    return writeRulesOf(this.limits);
+  }
+
+  private get searchDeps(): SearchDeps {
+    return { db: this.db, model: this.model, maxIncluded: this.limits.search.maxIncluded };
   }
 
   /** Throws 404 unless `resourceType` is a concrete R4 resource type. */
   assertResourceType(resourceType: string): void {
-    if (!this.model.isResourceType(resourceType)) throw notFound(`Unknown resource type "${resourceType}"`);
+    assertResourceType(this.model, resourceType);
   }
 
   /** Throws 400 unless `id` is a valid FHIR id. */
   assertId(id: string, what = 'id'): void {
-    if (!ID_PATTERN.test(id)) throw badRequest(`Invalid ${what} "${id.slice(0, 80)}": expected 1-64 characters of A-Z a-z 0-9 - .`);
+    assertId(id, what);
   }
 
-  /** Checks that a request body is a resource of the expected type. */
-  assertBodyType(body: unknown, resourceType: string): asserts body is FhirResource {
-    if (!isJsonObject(body)) throw badRequest('The body must be a JSON object holding a FHIR resource');
-    if (body.resourceType !== resourceType) {
-      throw badRequest(`The body's resourceType "${String(body.resourceType)}" does not match the URL's "${resourceType}"`, 'resourceType');
-    }
-  }
-
-  /** Reads the current version; 404 when it never existed, 410 when it is deleted. */
-  async read(ctx: RequestContext, resourceType: string, id: string): Promise<StoredVersion> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('R', 'read');
-    authorize(ctx, resourceType, 'r');
-    this.assertId(id);
+  /**
+   * Reads the current version; 404 when it never existed, 410 when it is deleted. `shape` takes
+   * the query's `_summary` and `_elements`, applied as search applies them (`SUBSETTED` tag).
+   */
+  async read(ctx: RequestContext, resourceType: string, id: string, shape: ReadShapeParams = {}): Promise<StoredVersion> {
+    startInteraction(ctx, this.model, { action: 'R', interaction: 'read', types: [resourceType], permissions: [[resourceType, 'r']], id });
+    const wanted = parseReadShape(shape, this.limits.search.maxValues);
     ctx.audit.touch(`${resourceType}/${id}`);
     const version = await readCurrent(this.db, resourceType, id);
     if (!version) throw notFound(`${resourceType}/${id} is not known`);
     if (version.deleted) throw gone(`${resourceType}/${id} has been deleted`);
-    return version;
+    return this.shaped(version, wanted);
+  }
+
+  /** Reads one version (vread); a deleted version answers 410. `shape` as for {@link read}. */
+  async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string, shape: ReadShapeParams = {}): Promise<StoredVersion> {
+    startInteraction(ctx, this.model, { action: 'R', interaction: 'vread', types: [resourceType], permissions: [[resourceType, 'r']], id });
+    const wanted = parseReadShape(shape, this.limits.search.maxValues);
+    ctx.audit.touch(`${resourceType}/${id}`);
+    if (!/^[1-9][0-9]{0,8}$/.test(versionId)) throw notFound(`${resourceType}/${id} has no version "${versionId.slice(0, 40)}"`);
+    const version = await readVersion(this.db, resourceType, id, Number(versionId));
+    if (!version) throw notFound(`${resourceType}/${id} has no version ${versionId}`);
+    if (version.deleted) throw gone(`${resourceType}/${id} version ${versionId} is a deletion`);
+    return this.shaped(version, wanted);
+  }
+
+  /** The version with its content cut to `shape` (unchanged when it asks for nothing). */
+  private shaped(version: StoredVersion, shape: ResourceShape): StoredVersion {
+    if (version.content === null || (!shape.summary && !shape.elements)) return version;
+    return { ...version, content: shapeResource(version.content, this.model, shape.summary, shape.elements) };
   }
 
   /**
-   * Reads many current versions in one statement (the graph's reference loader). Each type must
-   * be readable by the caller; deleted and unknown resources are absent from the result.
-   */
-  /**
    * Reads current versions by key, for the GraphQL loaders; `elements` cuts each content down to
-   * those top-level elements (what a query selects).
+   * those top-level elements (what a query selects). Each type must be readable by the caller;
+   * deleted and unknown resources are absent from the result.
    */
   async readMany(ctx: RequestContext, keys: { resourceType: string; id: string }[], elements?: readonly string[]): Promise<Map<string, StoredVersion>> {
     for (const type of new Set(keys.map((k) => k.resourceType))) authorize(ctx, type, 'r');
@@ -116,44 +132,29 @@ export class FhirService {
     return found;
   }
 
-  /** Reads one version (vread); a deleted version answers 410. */
-  async vread(ctx: RequestContext, resourceType: string, id: string, versionId: string): Promise<StoredVersion> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('R', 'vread');
-    authorize(ctx, resourceType, 'r');
-    this.assertId(id);
-    ctx.audit.touch(`${resourceType}/${id}`);
-    if (!/^[1-9][0-9]{0,8}$/.test(versionId)) throw notFound(`${resourceType}/${id} has no version "${versionId.slice(0, 40)}"`);
-    const version = await readVersion(this.db, resourceType, id, Number(versionId));
-    if (!version) throw notFound(`${resourceType}/${id} has no version ${versionId}`);
-    if (version.deleted) throw gone(`${resourceType}/${id} version ${versionId} is a deletion`);
-    return version;
-  }
-
   /**
    * Creates a resource with a server-assigned id. With `ifNoneExist` (conditional create) it
    * returns the one existing match instead, and fails with 412 when several match.
    */
-  async create(ctx: RequestContext, resourceType: string, body: unknown, options: { ifNoneExist?: string } = {}): Promise<ConditionalCreateResult> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('C', 'create');
-    authorize(ctx, resourceType, 'c');
-    this.assertBodyType(body, resourceType);
-    assertValid(body, resourceType, this.limits.resource);
+  async create(ctx: RequestContext, resourceType: string, body: BodySource, options: { ifNoneExist?: string } = {}): Promise<ConditionalCreateResult> {
+    const { ifNoneExist } = options;
+    startInteraction(ctx, this.model, {
+      action: 'C', interaction: 'create', types: [resourceType],
+      permissions: ifNoneExist === undefined ? [[resourceType, 'c']] : [[resourceType, 'c'], [resourceType, 's']],
+    });
+    const resource = readBody(body);
+    assertBodyType(resource, resourceType);
+    await assertValidInSlices(resource, resourceType, this.limits.resource);
     const result = await this.db.transaction(async (tx): Promise<ConditionalCreateResult> => {
-      if (options.ifNoneExist !== undefined) {
-        authorize(ctx, resourceType, 's');
-        const matches = await this.findConditionalMatches(tx, ctx, resourceType, options.ifNoneExist);
-        if (matches.length > 1) throw preconditionFailed(`If-None-Exist matched ${matches.length} resources`);
-        if (matches.length === 1) {
-          const version = await readCurrent(tx, resourceType, matches[0]);
-          if (version) {
-            ctx.audit.touch(`${resourceType}/${version.id}`);
-            return { version, created: false, changed: false, matchedExisting: true };
-          }
+      if (ifNoneExist !== undefined) {
+        const match = await this.findConditionalMatch(tx, ctx, resourceType, ifNoneExist, { criteriaName: 'The If-None-Exist criteria', interaction: 'create' });
+        const version = match === undefined ? undefined : await readCurrent(tx, resourceType, match);
+        if (version) {
+          ctx.audit.touch(`${resourceType}/${version.id}`);
+          return { version, created: false, changed: false, matchedExisting: true };
         }
       }
-      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource: body }], ctx, this.writeRules);
+      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource }], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 201));
       return { ...written, matchedExisting: false };
     });
@@ -162,16 +163,15 @@ export class FhirService {
   }
 
   /** Updates (or creates, with a client-chosen id) a resource; `ifMatch` guards against lost updates. */
-  async update(ctx: RequestContext, resourceType: string, id: string, body: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('U', 'update');
-    authorize(ctx, resourceType, 'u');
-    this.assertId(id);
-    this.assertBodyType(body, resourceType);
-    if (body.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
-    if (body.id !== id) throw badRequest(`The body's id "${String(body.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
-    assertValid(body, resourceType, this.limits.resource);
-    return this.write(ctx, { kind: 'update', resourceType, id, resource: body, ifMatch: options.ifMatch });
+  async update(ctx: RequestContext, resourceType: string, id: string, body: BodySource, options: IfMatchOption = {}): Promise<WriteResult> {
+    startInteraction(ctx, this.model, { action: 'U', interaction: 'update', types: [resourceType], permissions: [[resourceType, 'u']], id });
+    const ifMatch = versionOf(options.ifMatch);
+    const resource = readBody(body);
+    assertBodyType(resource, resourceType);
+    if (resource.id === undefined) throw badRequest('An update must carry the resource id in the body', `${resourceType}.id`);
+    if (resource.id !== id) throw badRequest(`The body's id "${String(resource.id).slice(0, 80)}" does not match the URL's "${id}"`, `${resourceType}.id`);
+    await assertValidInSlices(resource, resourceType, this.limits.resource);
+    return this.write(ctx, { kind: 'update', resourceType, id, resource, ifMatch });
   }
 
   /**
@@ -179,26 +179,29 @@ export class FhirService {
    * if it has one), one match updates it, several answer 412.
    * https://hl7.org/fhir/R4/http.html#cond-update
    */
-  async conditionalUpdate(ctx: RequestContext, resourceType: string, criteria: string, body: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('U', 'update');
-    authorize(ctx, resourceType, 'u');
-    authorize(ctx, resourceType, 's');
-    this.assertBodyType(body, resourceType);
-    if (body.id !== undefined) this.assertId(String(body.id), 'id in the body');
-    assertValid(body, resourceType, this.limits.resource);
+  async conditionalUpdate(ctx: RequestContext, resourceType: string, criteria: string, body: BodySource, options: IfMatchOption = {}): Promise<WriteResult> {
+    startInteraction(ctx, this.model, {
+      action: 'U', interaction: 'update', types: [resourceType], permissions: [[resourceType, 'u'], [resourceType, 's']],
+    });
+    if (criteria.trim() === '') {
+      throw badRequest(`A conditional update needs search criteria (PUT ${resourceType}?identifier=…); to update one resource by id, PUT ${resourceType}/{id}`);
+    }
+    const ifMatch = versionOf(options.ifMatch);
+    const resource = readBody(body);
+    assertBodyType(resource, resourceType);
+    if (resource.id !== undefined) assertId(String(resource.id), 'id in the body');
+    await assertValidInSlices(resource, resourceType, this.limits.resource);
     const [result] = await this.db.transaction(async (tx) => {
-      const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
-      if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional update needs at most one`);
+      const match = await this.findConditionalMatch(tx, ctx, resourceType, criteria, { criteriaName: 'The criteria', interaction: 'update' });
       let op: WriteOp;
-      if (matches.length === 1) {
-        if (body.id !== undefined && body.id !== matches[0]) throw badRequest(`The body's id does not match the resource the criteria found (${matches[0]})`, `${resourceType}.id`);
-        op = { kind: 'update', resourceType, id: matches[0], resource: body, ifMatch: options.ifMatch };
+      if (match !== undefined) {
+        if (resource.id !== undefined && resource.id !== match) throw badRequest(`The body's id does not match the resource the criteria found (${match})`, `${resourceType}.id`);
+        op = { kind: 'update', resourceType, id: match, resource, ifMatch };
       } else {
         authorize(ctx, resourceType, 'c');
-        op = body.id === undefined
-          ? { kind: 'create', resourceType, id: randomUUID(), resource: body }
-          : { kind: 'update', resourceType, id: String(body.id), resource: body, ifMatch: options.ifMatch };
+        op = resource.id === undefined
+          ? { kind: 'create', resourceType, id: randomUUID(), resource }
+          : { kind: 'update', resourceType, id: String(resource.id), resource, ifMatch };
       }
       const results = await applyWrites(tx, [op], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, results[0].created ? 201 : 200));
@@ -213,15 +216,13 @@ export class FhirService {
    * match is deleted, several answer 412. https://hl7.org/fhir/R4/http.html#3.1.0.7.1
    */
   async conditionalDelete(ctx: RequestContext, resourceType: string, criteria: string): Promise<WriteResult | undefined> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('D', 'delete');
-    authorize(ctx, resourceType, 'd');
-    authorize(ctx, resourceType, 's');
+    startInteraction(ctx, this.model, {
+      action: 'D', interaction: 'delete', types: [resourceType], permissions: [[resourceType, 'd'], [resourceType, 's']],
+    });
     const result = await this.db.transaction(async (tx) => {
-      const matches = await this.findConditionalMatches(tx, ctx, resourceType, criteria);
-      if (matches.length > 1) throw preconditionFailed(`The criteria match ${matches.length} resources; a conditional delete needs at most one`);
-      if (matches.length === 0) return undefined;
-      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: matches[0] }], ctx, this.writeRules);
+      const match = await this.findConditionalMatch(tx, ctx, resourceType, criteria, { criteriaName: 'The criteria', interaction: 'delete' });
+      if (match === undefined) return undefined;
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: match }], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
       return deleted;
     });
@@ -230,74 +231,61 @@ export class FhirService {
   }
 
   /** Applies a JSON Patch (RFC 6902) to the current version. */
-  async patch(ctx: RequestContext, resourceType: string, id: string, patch: unknown, options: { ifMatch?: number } = {}): Promise<WriteResult> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('U', 'patch');
-    authorize(ctx, resourceType, 'u');
-    this.assertId(id);
-    return this.write(ctx, { kind: 'patch', resourceType, id, patch, ifMatch: options.ifMatch });
+  async patch(ctx: RequestContext, resourceType: string, id: string, patch: BodySource, options: IfMatchOption = {}): Promise<WriteResult> {
+    startInteraction(ctx, this.model, { action: 'U', interaction: 'patch', types: [resourceType], permissions: [[resourceType, 'u']], id });
+    const ifMatch = versionOf(options.ifMatch);
+    return this.write(ctx, { kind: 'patch', resourceType, id, patch: readBody(patch), ifMatch });
   }
 
   /** Deletes a resource: a new version marked deleted. Deleting a deleted resource changes nothing. */
-  async delete(ctx: RequestContext, resourceType: string, id: string, options: { ifMatch?: number } = {}): Promise<WriteResult> {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('D', 'delete');
-    authorize(ctx, resourceType, 'd');
-    this.assertId(id);
-    return this.write(ctx, { kind: 'delete', resourceType, id, ifMatch: options.ifMatch });
+  async delete(ctx: RequestContext, resourceType: string, id: string, options: IfMatchOption = {}): Promise<WriteResult> {
+    startInteraction(ctx, this.model, { action: 'D', interaction: 'delete', types: [resourceType], permissions: [[resourceType, 'd']], id });
+    return this.write(ctx, { kind: 'delete', resourceType, id, ifMatch: versionOf(options.ifMatch) });
   }
 
-  /** Pages through history at instance, type or system level, newest first. */
-  async history(ctx: RequestContext, query: HistoryQuery): Promise<{ versions: HistoryVersion[]; total?: number }> {
-    if (query.resourceType) {
-      this.assertResourceType(query.resourceType);
-      ctx.audit.begin('R', query.id ? 'history-instance' : 'history-type');
-      authorize(ctx, query.resourceType, query.id ? 'r' : 's');
+  /**
+   * History of one resource (`id`), one type, or (neither) every type the caller may search,
+   * newest first; `params` are the query's `_count`, `_since`, `_at` and `_cursor`.
+   */
+  async history(ctx: RequestContext, target: { resourceType?: string; id?: string }, params: [string, string][]): Promise<BundleResult> {
+    const { resourceType, id } = target;
+    let resourceTypes: string[] | undefined;
+    if (resourceType) {
+      startInteraction(ctx, this.model, {
+        action: 'R', interaction: id ? 'history-instance' : 'history-type', types: [resourceType], permissions: [[resourceType, id ? 'r' : 's']], id,
+      });
     } else {
-      ctx.audit.begin('R', 'history-system');
-      query = { ...query, resourceTypes: this.readableTypes(ctx) };
+      startInteraction(ctx, this.model, { action: 'R', interaction: 'history-system' });
+      resourceTypes = readableHistoryTypes(this.model, ctx);
     }
-    if (query.id) {
-      ctx.audit.touch(`${query.resourceType}/${query.id}`);
-      this.assertId(query.id);
-      const current = await readCurrent(this.db, query.resourceType!, query.id);
-      if (!current) throw notFound(`${query.resourceType}/${query.id} is not known`);
-      const [versions, total] = await Promise.all([readHistory(this.db, query), countVersions(this.db, query.resourceType!, query.id)]);
-      return { versions, total };
-    }
-    return { versions: await readHistory(this.db, query) };
+    const request = parseHistoryRequest(params, this.limits);
+    return runHistory({ db: this.db, model: this.model }, ctx, { resourceType, id, resourceTypes }, request);
   }
 
   /**
-   * The types whose history a system-level request may list: `undefined` for every type, else
-   * the types the scope names (AuditEvent only for admins). 403 when there are none.
+   * Opens a `$validate` on `resourceType` (and instance `id`): 403 unless the caller may create or
+   * update one. Facades call it before they read the body or the stored instance, so a caller
+   * without the permission learns nothing about either.
    */
-  private readableTypes(ctx: RequestContext): string[] | undefined {
-    const scopes = ctx.auth.scopes;
-    const types = scopes.permitsAll('s')
-      ? (ctx.auth.admin ? undefined : this.model.resourceTypes.filter((t) => t !== 'AuditEvent'))
-      : scopes.typesWith('s').filter((t) => isAllowed(ctx, t, 's'));
-    if (types && types.length === 0) authorize(ctx, '*', 's');
-    return types;
+  authorizeValidate(ctx: RequestContext, resourceType: string, id?: string): void {
+    startInteraction(ctx, this.model, { action: 'E', interaction: 'validate', types: [resourceType], permissions: [[resourceType, ['c', 'u']]], id });
   }
 
-  /**
-   * Throws 403 unless the caller may `$validate` a `resourceType` (it may create or update one).
-   * Facades call it before they read the body or the stored instance, so a caller without the
-   * permission learns nothing about either.
-   */
-  authorizeValidate(ctx: RequestContext, resourceType: string): void {
-    this.assertResourceType(resourceType);
-    ctx.audit.begin('E', 'validate');
-    if (!isAllowed(ctx, resourceType, 'c') && !isAllowed(ctx, resourceType, 'u')) authorize(ctx, resourceType, 'c');
-  }
-
-  /** Validates a resource without storing it (`$validate`); returns the issues found. */
-  validate(ctx: RequestContext, resourceType: string, body: unknown): ReturnType<typeof validateResource> {
+  /** Validates a resource without storing it (`$validate`), in time slices; returns the issues found. */
+  async validate(ctx: RequestContext, resourceType: string, body: BodySource): Promise<OutcomeIssue[]> {
     this.authorizeValidate(ctx, resourceType);
-    this.assertBodyType(body, resourceType);
-    assertResourceBounds(body, resourceType, this.limits.resource);
-    return validateResource(body, resourceType);
+    const resource = readBody(body);
+    assertBodyType(resource, resourceType);
+    const slice = new TimeSlice();
+    if (resourceType === 'Bundle') await assertBundleBounds(resource, this.limits.resource, slice);
+    else assertResourceBounds(resource, resourceType, this.limits.resource);
+    return validateResourceInSlices(resource, resourceType, slice);
+  }
+
+  private parseSearch(resourceType: string | undefined, params: [string, string][], strict: boolean): SearchRequest {
+    return parseSearch(this.model, resourceType, params, {
+      strict, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
+    });
   }
 
   /**
@@ -306,17 +294,14 @@ export class FhirService {
    * instead of ignoring and reporting them.
    */
   async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: { strict?: boolean } = {}): Promise<BundleResult> {
-    if (resourceType) this.assertResourceType(resourceType);
     // A client that may not read AuditEvents may still read its own Subscriptions' delivery logs.
     const deliveryLog = isDeliveryLogSearch(ctx, resourceType);
-    const request = parseSearch(this.model, resourceType, deliveryLog ? [...params, DELIVERY_LOG_FILTER] : params, {
-      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
-    });
-    if (deliveryLog) {
-      ctx.audit.begin('R', 'search-type');
-      await authorizeDeliveryLog(this.db, ctx, request);
-    }
-    return runSearch(this, ctx, request, { deliveryLog });
+    startInteraction(ctx, this.model, resourceType
+      ? { action: 'R', interaction: 'search-type', types: [resourceType], permissions: deliveryLog ? [] : [[resourceType, 's']] }
+      : { action: 'R', interaction: 'search-system' });
+    const request = this.parseSearch(resourceType, deliveryLog ? [...params, DELIVERY_LOG_FILTER] : params, options.strict ?? false);
+    if (deliveryLog) await authorizeDeliveryLog(this.db, ctx, request);
+    return runSearch(this.searchDeps, ctx, request, { deliveryLog });
   }
 
   /**
@@ -328,13 +313,12 @@ export class FhirService {
     ctx: RequestContext, sourceType: string, referenceParam: string, targetType: string, targetIds: string[], params: [string, string][],
     elements?: readonly string[],
   ): Promise<Map<string, StoredVersion[]>> {
-    this.assertResourceType(sourceType);
-    const request = parseSearch(this.model, sourceType, params, {
-      strict: true, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
-    });
+    assertResourceType(this.model, sourceType);
+    authorize(ctx, sourceType, 's');
+    const request = this.parseSearch(sourceType, params, true);
     const param = this.model.getSearchParam(sourceType, referenceParam);
     if (!param || param.type !== 'reference') throw badRequest(`${sourceType} has no reference parameter "${referenceParam}"`);
-    return runReverseSearch(this, ctx, request, { referenceParam, targetType, targetIds }, elements);
+    return runReverseSearch(this.searchDeps, ctx, request, { referenceParam, targetType, targetIds }, elements);
   }
 
   /**
@@ -345,25 +329,26 @@ export class FhirService {
   async searchCompartment(
     ctx: RequestContext, compartmentType: string, id: string, resourceType: string, params: [string, string][], options: { strict?: boolean } = {},
   ): Promise<BundleResult> {
-    this.assertResourceType(compartmentType);
-    this.assertResourceType(resourceType);
-    this.assertId(id);
+    startInteraction(ctx, this.model, {
+      action: 'R', interaction: 'search-type', types: [compartmentType, resourceType], permissions: [[resourceType, 's']], id,
+    });
     const members = this.model.getCompartmentParams(compartmentType, resourceType);
     if (members.length === 0) throw notFound(`${resourceType} is not in the ${compartmentType} compartment`);
-    const request = parseSearch(this.model, resourceType, params, {
-      strict: options.strict ?? false, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
-    });
+    const request = this.parseSearch(resourceType, params, options.strict ?? false);
     request.compartment = { resourceType: compartmentType, id, params: [...members] };
-    return runSearch(this, ctx, request);
+    return runSearch(this.searchDeps, ctx, request);
   }
 
   /** Processes a `batch` or `transaction` Bundle posted to the base URL. */
-  async processBundle(ctx: RequestContext, body: unknown): Promise<BundleResult> {
-    return processBundle(this, ctx, body);
+  async processBundle(ctx: RequestContext, body: BodySource): Promise<BundleResult> {
+    // The Bundle's type names the interaction (transaction or batch) once the body is read.
+    startInteraction(ctx, this.model, { action: 'E', interaction: 'transaction' });
+    const deps: BundleDeps = { db: this.db, auditLog: this.auditLog, model: this.model, limits: this.limits, interactions: this };
+    return processBundle(deps, ctx, readBody(body));
   }
 
-  /** Runs one write in its own transaction. */
-  async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
+  /** Runs one write in its own transaction, with its AuditEvent when it changed something. */
+  private async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
     const [result] = await this.db.transaction(async (tx) => {
       const results = await applyWrites(tx, [op], ctx, this.writeRules);
       if (results[0].changed) {
@@ -376,26 +361,7 @@ export class FhirService {
     return result;
   }
 
-  /**
-   * Finds (at most two of) the live resources matching conditional criteria, with the full search
-   * engine in strict mode: an unknown or malformed parameter is a 400, never ignored, since
-   * ignoring one would widen a conditional write. The lookup is serialised on a hash of the
-   * criteria (DECISIONS.md §2), so two concurrent conditional writes see each other.
-   * https://hl7.org/fhir/R4/http.html#ccreate
-   */
-  async findConditionalMatches(tx: Queryable, ctx: RequestContext, resourceType: string, criteria: string): Promise<string[]> {
-    const query = criteria.replace(/^[A-Za-z]*\?/, '');
-    const params = [...new URLSearchParams(query)];
-    if (params.length === 0) throw badRequest('Conditional criteria must name at least one search parameter');
-    const request = parseSearch(this.model, resourceType, params, { strict: true, defaultCount: 2, maxCount: 2, limits: this.limits.search });
-    if (request.criteria.length === 0 || request.include.length || request.revinclude.length) {
-      throw badRequest('Conditional criteria take search parameters only');
-    }
-    request.count = 2;
-    request.sort = [];
-    authorizeCriteria(ctx, request.criteria);
-    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`${resourceType}?${request.canonicalQuery}`]);
-    const built = buildSearchQuery(request, [resourceType], this.model, ctx.fhirBaseUrl, undefined);
-    return (await tx.query<{ id: string }>(built.sql, built.params)).map((r) => r.id);
+  private findConditionalMatch(tx: Parameters<typeof findConditionalMatch>[0], ctx: RequestContext, resourceType: string, criteria: string, subject: ConditionalSubject) {
+    return findConditionalMatch(tx, { model: this.model, searchLimits: this.limits.search }, ctx, resourceType, criteria, subject);
   }
 }

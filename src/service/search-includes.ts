@@ -10,14 +10,14 @@ import type { OutcomeIssue } from '../fhir/outcomes.ts';
 import type { IncludeSpec, SearchRequest } from '../search/search-request.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
 import { isAllowed } from './authorize.ts';
-import type { FhirService } from './fhir-service.ts';
+import type { Queryable } from '../store/database.ts';
 import type { RequestContext } from './request-context.ts';
 
 const MAX_ITERATIONS = 3;
 
 interface Key { resourceType: string; id: string }
 
-async function referencedBy(service: FhirService, spec: IncludeSpec, sources: Key[], limit: number): Promise<Key[]> {
+async function referencedBy(db: Queryable, spec: IncludeSpec, sources: Key[], limit: number): Promise<Key[]> {
   const ids = sources.filter((s) => s.resourceType === spec.sourceType).map((s) => s.id);
   if (ids.length === 0) return [];
   const params: unknown[] = [spec.sourceType, ids];
@@ -25,22 +25,22 @@ async function referencedBy(service: FhirService, spec: IncludeSpec, sources: Ke
     WHERE resource_type = $1 AND resource_id = ANY($2::text[]) AND target_id IS NOT NULL`;
   if (spec.param) sql += ` AND param = $${params.push(spec.param.code)}`;
   if (spec.targetType) sql += ` AND target_type = $${params.push(spec.targetType)}`;
-  return service.db.query<Key>(`${sql} LIMIT ${limit}`, params);
+  return db.query<Key>(`${sql} LIMIT ${limit}`, params);
 }
 
-async function referencing(service: FhirService, spec: IncludeSpec, targets: Key[], limit: number): Promise<Key[]> {
+async function referencing(db: Queryable, spec: IncludeSpec, targets: Key[], limit: number): Promise<Key[]> {
   if (targets.length === 0) return [];
   const params: unknown[] = [spec.sourceType, targets.map((t) => t.resourceType), targets.map((t) => t.id)];
   let sql = `SELECT DISTINCT s.resource_type AS "resourceType", s.resource_id AS id FROM search_reference s
     JOIN unnest($2::text[], $3::text[]) AS t(rt, id) ON s.target_type = t.rt AND s.target_id = t.id
     WHERE s.resource_type = $1`;
   if (spec.param) sql += ` AND s.param = $${params.push(spec.param.code)}`;
-  return service.db.query<Key>(`${sql} LIMIT ${limit}`, params);
+  return db.query<Key>(`${sql} LIMIT ${limit}`, params);
 }
 
-async function readLive(service: FhirService, keys: Key[]): Promise<StoredVersion[]> {
+async function readLive(db: Queryable, keys: Key[]): Promise<StoredVersion[]> {
   if (keys.length === 0) return [];
-  const rows = await service.db.query<StoredVersion>(
+  const rows = await db.query<StoredVersion>(
     `SELECT resource_type AS "resourceType", id, version_id AS "versionId", last_updated AS "lastUpdated", deleted, content::text AS content
        FROM resource WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND NOT deleted`,
     [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
@@ -49,14 +49,16 @@ async function readLive(service: FhirService, keys: Key[]): Promise<StoredVersio
   return rows;
 }
 
-/** The included resources of a page (not the matches themselves), readable ones only. */
+/**
+ * The included resources of a page (not the matches themselves), readable ones only, at most
+ * `max` of them (`SEARCH_MAX_INCLUDED`).
+ */
 export async function collectIncludes(
-  service: FhirService, ctx: RequestContext, request: SearchRequest, page: StoredVersion[], issues: OutcomeIssue[],
+  db: Queryable, max: number, ctx: RequestContext, request: SearchRequest, page: StoredVersion[], issues: OutcomeIssue[],
 ): Promise<StoredVersion[]> {
   const seen = new Set(page.map((r) => `${r.resourceType}/${r.id}`));
   const included: StoredVersion[] = [];
   const hidden = new Set<string>();
-  const max = service.limits.search.maxIncluded;
   // One row more than may be kept tells a cut list from a complete one.
   const limit = max + 1;
   let truncated = false;
@@ -67,8 +69,8 @@ export async function collectIncludes(
       if (keys.length >= limit) truncated = true;
       found.push(...keys.slice(0, max));
     };
-    for (const spec of request.include) if (round === 0 || spec.iterate) add(await referencedBy(service, spec, frontier, limit));
-    for (const spec of request.revinclude) if (round === 0 || spec.iterate) add(await referencing(service, spec, frontier, limit));
+    for (const spec of request.include) if (round === 0 || spec.iterate) add(await referencedBy(db, spec, frontier, limit));
+    for (const spec of request.revinclude) if (round === 0 || spec.iterate) add(await referencing(db, spec, frontier, limit));
     const fresh = found.filter((k) => {
       const key = `${k.resourceType}/${k.id}`;
       if (seen.has(key)) return false;
@@ -80,7 +82,7 @@ export async function collectIncludes(
       return true;
     });
     if (fresh.length > max - included.length) truncated = true;
-    const versions = await readLive(service, fresh.slice(0, max - included.length));
+    const versions = await readLive(db, fresh.slice(0, max - included.length));
     included.push(...versions);
     for (const v of versions) ctx.audit.touch(`${v.resourceType}/${v.id}`);
     frontier = versions;

@@ -1,52 +1,36 @@
 /**
  * Runs a parsed search for the core service: authorises the searched, chained, reverse-chained
- * and included types, pages with a keyset cursor, counts for `_total`, adds `_include` and
- * `_revinclude` resources, and returns a searchset Bundle whose `self`, `next` and `previous`
- * links keep working while data changes. https://hl7.org/fhir/R4/search.html
+ * and included types, pages with a keyset cursor (src/search/page-cursor.ts), counts for
+ * `_total`, adds `_include` and `_revinclude` resources, and returns a searchset Bundle whose
+ * `self`, `next` and `previous` links keep working while data changes.
+ * https://hl7.org/fhir/R4/search.html
  */
+import type { FhirModel } from '../fhir/fhir-model.ts';
 import { forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
-import { decodePageCursor, encodePageCursor } from '../search/page-cursor.ts';
-import type { SearchCriterion, SearchRequest } from '../search/search-request.ts';
+import { cutPage, decodePageCursor, pageLinks } from '../search/page-cursor.ts';
+import type { SearchRequest } from '../search/search-request.ts';
 import { buildSearchQuery, cursorKeyTypes } from '../search/sql/build-search-query.ts';
 import { shapeResource } from '../search/shape-resource.ts';
 import { buildReverseQuery, type ReverseTarget } from '../search/sql/build-reverse-query.ts';
+import type { Queryable } from '../store/database.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
-import type { FhirService } from './fhir-service.ts';
 import { collectIncludes } from './search-includes.ts';
+import { authorizeCriteria } from './search-authorization.ts';
 import type { RequestContext } from './request-context.ts';
+
+/** What a search needs: the database, the model, and the cap on included resources per page. */
+export interface SearchDeps {
+  readonly db: Queryable;
+  readonly model: FhirModel;
+  readonly maxIncluded: number;
+}
 
 interface Row extends StoredVersion { [key: `k${number}`]: string }
 
-function encodeCursor(row: Row, keys: number, forward: boolean): string {
-  return encodePageCursor(Array.from({ length: keys }, (_, i) => row[`k${i}`]), forward);
-}
-
-/** Every type a criterion reads (chains and `_has` read other types); each must be searchable. */
-export function authorizeCriteria(ctx: RequestContext, criteria: SearchCriterion[]): void {
-  for (const c of criteria) {
-    if (c.chain) {
-      for (const [i, type] of c.chain.targetTypes.entries()) {
-        authorize(ctx, type, 's');
-        authorizeCriteria(ctx, [c.chain.criterion[i]]);
-      }
-    }
-    if (c.has) {
-      authorize(ctx, c.has.sourceType, 's');
-      authorizeCriteria(ctx, [c.has.criterion]);
-    }
-  }
-}
-
-/** How a search was authorised beyond the caller's scopes. */
-export interface SearchGrant {
-  /** An AuditEvent search already authorised as the delivery log of the caller's Subscriptions (delivery-log-access.ts). */
-  deliveryLog?: boolean;
-}
-
 /** The types a search covers, all of them searchable by the caller. */
-function searchedTypes(service: FhirService, ctx: RequestContext, request: SearchRequest, grant: SearchGrant): string[] {
+function searchedTypes(deps: SearchDeps, ctx: RequestContext, request: SearchRequest, grant: SearchGrant): string[] {
   if (request.resourceType) {
     if (!(grant.deliveryLog && request.resourceType === 'AuditEvent')) authorize(ctx, request.resourceType, 's');
     return [request.resourceType];
@@ -55,7 +39,7 @@ function searchedTypes(service: FhirService, ctx: RequestContext, request: Searc
     for (const type of request.types) authorize(ctx, type, 's');
     return request.types;
   }
-  const types = service.model.resourceTypes.filter((t) => isAllowed(ctx, t, 's'));
+  const types = deps.model.resourceTypes.filter((t) => isAllowed(ctx, t, 's'));
   if (types.length === 0) throw forbidden("The access token's scope does not allow searching any type");
   return types;
 }
@@ -65,14 +49,14 @@ function searchedTypes(service: FhirService, ctx: RequestContext, request: Searc
  * `request.resourceType` that refer to it through `referenceParam` and match the criteria.
  */
 export async function runReverseSearch(
-  service: FhirService, ctx: RequestContext, request: SearchRequest, target: ReverseTarget, elements?: readonly string[],
+  deps: SearchDeps, ctx: RequestContext, request: SearchRequest, target: ReverseTarget, elements?: readonly string[],
 ): Promise<Map<string, StoredVersion[]>> {
   authorize(ctx, request.resourceType!, 's');
   authorizeCriteria(ctx, request.criteria);
   const grouped = new Map<string, StoredVersion[]>(target.targetIds.map((id) => [id, []]));
   if (target.targetIds.length === 0 || request.count === 0) return grouped;
-  const { sql, params } = buildReverseQuery(request, target, service.model, ctx.fhirBaseUrl, elements);
-  for (const row of await service.db.query<StoredVersion & { parent: string }>(sql, params)) {
+  const { sql, params } = buildReverseQuery(request, target, deps.model, ctx.fhirBaseUrl, elements);
+  for (const row of await deps.db.query<StoredVersion & { parent: string }>(sql, params)) {
     if (typeof row.lastUpdated === 'string') row.lastUpdated = new Date(row.lastUpdated);
     ctx.audit.touch(`${row.resourceType}/${row.id}`);
     grouped.get(row.parent)?.push(row);
@@ -80,47 +64,54 @@ export async function runReverseSearch(
   return grouped;
 }
 
-/** Runs a search and returns the searchset Bundle. */
-export async function runSearch(service: FhirService, ctx: RequestContext, request: SearchRequest, grant: SearchGrant = {}): Promise<BundleResult> {
-  ctx.audit.begin('R', request.resourceType ? 'search-type' : 'search-system');
-  const types = searchedTypes(service, ctx, request, grant);
+/** How a search was authorised beyond the caller's scopes. */
+export interface SearchGrant {
+  /** An AuditEvent search already authorised as the delivery log of the caller's Subscriptions (subscription/delivery-log-access.ts). */
+  deliveryLog?: boolean;
+}
+
+/** Authorises every type the search reads: the searched ones, chains, `_has` and includes. */
+function authorizeSearch(deps: SearchDeps, ctx: RequestContext, request: SearchRequest, grant: SearchGrant): string[] {
+  const types = searchedTypes(deps, ctx, request, grant);
   authorizeCriteria(ctx, request.criteria);
   for (const spec of request.include) {
     authorize(ctx, spec.sourceType, 's');
     if (spec.targetType) authorize(ctx, spec.targetType, 'r');
   }
   for (const spec of request.revinclude) authorize(ctx, spec.sourceType, 's');
+  return types;
+}
+
+/** Runs a search and returns the searchset Bundle. */
+export async function runSearch(deps: SearchDeps, ctx: RequestContext, request: SearchRequest, grant: SearchGrant = {}): Promise<BundleResult> {
+  const types = authorizeSearch(deps, ctx, request, grant);
   const keyTypes = cursorKeyTypes(request, types);
-  const keyCount = keyTypes.length;
   const cursor = decodePageCursor(request.cursor, keyTypes);
-  const query = buildSearchQuery(request, types, service.model, ctx.fhirBaseUrl, cursor);
+  const query = buildSearchQuery(request, types, deps.model, ctx.fhirBaseUrl, cursor);
 
   const summaryCount = request.summary === 'count';
   const [rows, total] = await Promise.all([
-    summaryCount || request.count === 0 ? Promise.resolve([] as Row[]) : service.db.query<Row>(query.sql, query.params),
-    countTotal(service, request, query.countSql, query.countParams, summaryCount),
+    summaryCount || request.count === 0 ? Promise.resolve([] as Row[]) : deps.db.query<Row>(query.sql, query.params),
+    countTotal(deps.db, request, query.countSql, query.countParams, summaryCount),
   ]);
-  const forward = cursor?.forward ?? true;
-  const more = rows.length > request.count;
-  let page = rows.slice(0, request.count);
-  if (!forward) page = page.reverse();
-  for (const row of page) {
+  const page = cutPage(rows, request.count, cursor);
+  for (const row of page.rows) {
     if (typeof row.lastUpdated === 'string') row.lastUpdated = new Date(row.lastUpdated);
     ctx.audit.touch(`${row.resourceType}/${row.id}`);
   }
 
-  const entries: BundleEntryResult[] = page.map((row) => ({
+  const entries: BundleEntryResult[] = page.rows.map((row) => ({
     fullUrl: `${ctx.fhirBaseUrl}/${row.resourceType}/${row.id}`,
-    resourceJson: shapeResource(row.content!, service.model, request.summary, request.elements),
+    resourceJson: shapeResource(row.content!, deps.model, request.summary, request.elements),
     search: { mode: 'match' },
   }));
   const issues: OutcomeIssue[] = [...request.issues];
-  if (page.length > 0 && (request.include.length || request.revinclude.length)) {
-    const included = await collectIncludes(service, ctx, request, page, issues);
+  if (page.rows.length > 0 && (request.include.length || request.revinclude.length)) {
+    const included = await collectIncludes(deps.db, deps.maxIncluded, ctx, request, page.rows, issues);
     for (const version of included) {
       entries.push({
         fullUrl: `${ctx.fhirBaseUrl}/${version.resourceType}/${version.id}`,
-        resourceJson: shapeResource(version.content!, service.model, request.summary, request.elements),
+        resourceJson: shapeResource(version.content!, deps.model, request.summary, request.elements),
         search: { mode: 'include' },
       });
     }
@@ -131,26 +122,22 @@ export async function runSearch(service: FhirService, ctx: RequestContext, reque
 
   const compartment = request.compartment ? `/${request.compartment.resourceType}/${request.compartment.id}` : '';
   const base = request.resourceType ? `${ctx.fhirBaseUrl}${compartment}/${request.resourceType}` : ctx.fhirBaseUrl;
-  const link = (cursorValue?: string) => {
+  const urlFor = (cursorValue?: string) => {
     const params = new URLSearchParams(request.canonicalQuery);
     if (cursorValue) params.set('_cursor', cursorValue);
     const query = params.toString();
     return `${base}${query ? `?${query}` : ''}`;
   };
-  const links = [{ relation: 'self', url: link(request.cursor) }];
-  const hasNext = forward ? more : true;
-  const hasPrevious = forward ? cursor !== undefined : more;
-  if (page.length > 0 && hasNext) links.push({ relation: 'next', url: link(encodeCursor(page[page.length - 1], keyCount, true)) });
-  if (page.length > 0 && hasPrevious) links.push({ relation: 'previous', url: link(encodeCursor(page[0], keyCount, false)) });
-  return { type: 'searchset', total, link: links, entry: entries };
+  const link = pageLinks(page, request.cursor, urlFor, (row) => keyTypes.map((_, i) => row[`k${i}`]));
+  return { type: 'searchset', total, link, entry: entries };
 }
 
-async function countTotal(service: FhirService, request: SearchRequest, sql: string, params: unknown[], summaryCount: boolean): Promise<number | undefined> {
+async function countTotal(db: Queryable, request: SearchRequest, sql: string, params: unknown[], summaryCount: boolean): Promise<number | undefined> {
   const mode = summaryCount && request.total === 'none' ? 'accurate' : request.total;
-  if (mode === 'accurate') return (await service.db.query<{ n: number }>(sql, params))[0].n;
+  if (mode === 'accurate') return (await db.query<{ n: number }>(sql, params))[0].n;
   if (mode === 'estimate') {
     const rowsSql = sql.replace('SELECT count(*)::int AS n', 'SELECT 1');
-    const plan = await service.db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${rowsSql}`, params);
+    const plan = await db.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(`EXPLAIN (FORMAT JSON) ${rowsSql}`, params);
     return Math.round(plan[0]['QUERY PLAN'][0].Plan['Plan Rows']);
   }
   return undefined;

@@ -5,25 +5,22 @@
  * persisted in one batch together with its references and change event (the outbox).
  * https://hl7.org/fhir/R4/http.html#versioning
  */
-import fastJsonPatch from 'fast-json-patch';
-import type { Operation } from 'fast-json-patch';
 import type { ResourceLimits } from '../config.ts';
-import { assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
-import {
-  FhirError, badRequest, gone, invalidResource, notFound, preconditionFailed, unprocessable,
-  type OutcomeIssue,
-} from '../fhir/outcomes.ts';
-import { parseFhirJson } from '../fhir/fhir-json.ts';
-import { validateResource } from '../fhir/validate-resource.ts';
+import { assertBundleBounds, assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
+import { FhirError, gone, invalidResource, notFound, preconditionFailed, type OutcomeIssue } from '../fhir/outcomes.ts';
+import { validateResource, validateResourceInSlices } from '../fhir/validate-resource.ts';
 import type { Queryable } from '../store/database.ts';
 import {
   lockResources, readCurrentMany, writeVersions, type CurrentState, type StoredVersion, type VersionToWrite,
 } from '../store/resource-repository.ts';
+import { TimeSlice } from '../fhir/time-slice.ts';
+import { applyJsonPatch } from './apply-json-patch.ts';
 import { authorizeOwnership } from './authorize.ts';
 import { extractIndexRows } from '../search/extract-index-rows.ts';
-import { stringifyFhirJson } from '../fhir/fhir-json.ts';
+import { stringifyFhirJsonInSlices } from '../fhir/fhir-json.ts';
 import type { RequestContext } from './request-context.ts';
 import { buildStoredResource, type FhirResource } from './resource-content.ts';
+import type { ServiceLimits } from './service-limits.ts';
 import { prepareSubscription, saveSubscriptionPrivate, type SubscriptionPrivateWrite, type SubscriptionRules } from './subscription/subscription-write.ts';
 
 export type WriteOp = (
@@ -40,6 +37,11 @@ export type WriteOp = (
 export interface WriteRules {
   resource: ResourceLimits;
   subscription: SubscriptionRules;
+}
+
+/** The write rules of a service's limits. */
+export function writeRulesOf(limits: ServiceLimits): WriteRules {
+  return { resource: limits.resource, subscription: { search: limits.search, allowPrivateEndpoints: limits.webhookAllowPrivate ?? false } };
 }
 
 /** What a write did. `version` is the new version, or the unchanged one for a repeated delete. */
@@ -62,6 +64,19 @@ export function assertValid(resource: unknown, resourceType: string, limits: Res
   if (issues.length > 0) throw invalidResource(label ? issues.map((i) => relabel(i, resourceType, label)) : issues);
 }
 
+/**
+ * {@link assertValid} in time slices, for a resource written on its own (create, update): a
+ * Bundle's bounds entry by entry, then validation member by member, pausing for other clients
+ * whenever a slice is used up. The same checks and answers.
+ */
+export async function assertValidInSlices(resource: FhirResource, resourceType: string, limits: ResourceLimits): Promise<void> {
+  const slice = new TimeSlice();
+  if (resourceType === 'Bundle') await assertBundleBounds(resource, limits, slice);
+  else assertResourceBounds(resource, resourceType, limits);
+  const issues = (await validateResourceInSlices(resource, resourceType, slice)).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+  if (issues.length > 0) throw invalidResource(issues);
+}
+
 function relabel(issue: OutcomeIssue, resourceType: string, label: string): OutcomeIssue {
   const expression = issue.expression?.map((e) => (e.startsWith(resourceType) ? label + e.slice(resourceType.length) : `${label}.${e}`));
   return { ...issue, expression: expression ?? [label], diagnostics: `${label}: ${issue.diagnostics ?? issue.code}` };
@@ -71,26 +86,6 @@ function withLabel(err: FhirError, label: string | undefined): FhirError {
   if (!label) return err;
   const issue = err.outcome.issue.map((i) => ({ ...i, diagnostics: `${label}: ${i.diagnostics ?? i.code}`, expression: i.expression ?? [label] }));
   return new FhirError(err.status, { ...err.outcome, issue }, err.headers);
-}
-
-function applyJsonPatch(current: string, patch: unknown, op: WriteOp, limits: ResourceLimits): FhirResource {
-  if (!Array.isArray(patch)) throw badRequest('A JSON Patch body must be an array of operations');
-  assertResourceBounds(patch, 'JSON Patch', limits);
-  const document = parseFhirJson(current) as FhirResource;
-  let patched: FhirResource;
-  try {
-    const error = fastJsonPatch.validate(patch as Operation[], document);
-    if (error) throw error;
-    patched = fastJsonPatch.applyPatch(document, patch as Operation[], false, true).newDocument as FhirResource;
-  } catch (err) {
-    const name = (err as { name?: string }).name;
-    if (name === 'TEST_OPERATION_FAILED') throw unprocessable('A JSON Patch test operation failed');
-    throw unprocessable(`The JSON Patch cannot be applied: ${(err as Error).message.split('\n')[0]}`);
-  }
-  if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw unprocessable('The patch must leave a resource');
-  if (patched.resourceType !== op.resourceType) throw unprocessable('A patch must not change resourceType');
-  if (patched.id !== op.id) throw unprocessable('A patch must not change the id');
-  return patched;
 }
 
 function checkIfMatch(ifMatch: number | undefined, currentVersion: number | undefined, key: string): void {
@@ -118,11 +113,14 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
   const versions: VersionToWrite[] = [];
   const results: WriteResult[] = [];
   const subscriptions: SubscriptionPrivateWrite[] = [];
+  // A transaction's writes are planned (serialised, indexed) in slices, pausing for other clients.
+  const slice = new TimeSlice();
   for (const op of ops) {
+    if (slice.due()) await slice.pause();
     try {
       const state = states.get(key(op));
       if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);
-      const result = planWrite(op, state, currents.get(key(op)), ctx, rules, now);
+      const result = await planWrite(op, state, currents.get(key(op)), ctx, rules, now, slice);
       if (result.subscription) subscriptions.push(result.subscription);
       if (result.write) {
         versions.push(result.write);
@@ -146,14 +144,15 @@ interface PlannedWrite {
   subscription?: SubscriptionPrivateWrite;
 }
 
-function planWrite(
+async function planWrite(
   op: WriteOp,
   state: CurrentState | undefined,
   current: StoredVersion | undefined,
   ctx: RequestContext,
   rules: WriteRules,
   now: Date,
-): PlannedWrite {
+  slice: TimeSlice,
+): Promise<PlannedWrite> {
   const label = `${op.resourceType}/${op.id}`;
   const limits = rules.resource;
   const isSubscription = op.resourceType === 'Subscription';
@@ -197,7 +196,8 @@ function planWrite(
     versionId,
     lastUpdated: now,
     deleted: false,
-    content: stringifyFhirJson(stored),
+    // A Bundle resource of up to MAX_BODY is serialised entry by entry, in slices.
+    content: await stringifyFhirJsonInSlices(stored, slice),
     method,
     action: created ? 'create' : 'update',
     indexRows: extractIndexRows(stored, { baseUrl: ctx.fhirBaseUrl, maxRows: limits.maxIndexRows }),

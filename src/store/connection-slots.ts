@@ -1,33 +1,59 @@
 /**
- * How many pooled connections one request may hold at once. A GraphQL operation resolves its root
- * fields in parallel, and each search takes a connection of its own: without a bound, one
- * operation of 100 aliased slow searches held every connection of the pool, and every other
- * client's read waited for a connection until it was refused (issue 14). A request waits for one
- * of its own slots, never for another request's, so the others keep the rest of the pool.
+ * How many pooled connections one request, or all the requests of one client, may hold at once.
+ * A GraphQL operation resolves its root fields in parallel, and each search takes a connection of
+ * its own: without a bound, one operation of 100 aliased slow searches held every connection of
+ * the pool, and every other client's read waited for a connection until it was refused (issue 14).
+ * A request waits for one of its own slots, never for another request's, so the others keep the
+ * rest of the pool; likewise twelve slow searches sent at once by one client wait for that
+ * client's slots ({@link ClientConnectionSlots}), not for the pool that everyone else needs.
  */
+
+/** A bounded wait: after `timeoutMs` the waiter gives up with `refused()`. */
+export interface SlotWait {
+  timeoutMs: number;
+  refused: () => Error;
+}
+
+/** A counting semaphore whose waits end when a request's signal aborts (or a bounded wait runs out). */
 export class ConnectionSlots {
   private held = 0;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(private readonly limit: number) {}
+  /** `onIdle` runs whenever the last slot is given back with nobody waiting. */
+  constructor(private readonly limit: number, private readonly onIdle?: () => void) {}
 
-  /** Waits for a free slot of this request; rejects with `gone()` when `signal` aborts first. */
-  take(signal: AbortSignal, gone: () => Error): Promise<void> {
+  /** True when no slot is held and nobody waits. */
+  get idle(): boolean {
+    return this.held === 0 && this.waiting.length === 0;
+  }
+
+  /**
+   * Waits for a free slot; rejects with `gone()` when `signal` aborts first, or with
+   * `wait.refused()` when `wait.timeoutMs` passes first.
+   */
+  take(signal: AbortSignal, gone: () => Error, wait?: SlotWait): Promise<void> {
     if (this.held < this.limit) {
       this.held++;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const wake = () => {
-        signal.removeEventListener('abort', abort);
-        resolve();
-      };
-      const abort = () => {
+      let timer: NodeJS.Timeout | undefined;
+      const leave = (err: Error) => {
         const at = this.waiting.indexOf(wake);
         if (at >= 0) this.waiting.splice(at, 1);
-        reject(gone());
+        signal.removeEventListener('abort', abort);
+        clearTimeout(timer);
+        reject(err);
+        if (this.idle) this.onIdle?.();
       };
+      const wake = () => {
+        signal.removeEventListener('abort', abort);
+        clearTimeout(timer);
+        resolve();
+      };
+      const abort = () => leave(gone());
       signal.addEventListener('abort', abort, { once: true });
+      if (wait) timer = setTimeout(() => leave(wait.refused()), wait.timeoutMs);
       this.waiting.push(wake);
     });
   }
@@ -35,7 +61,56 @@ export class ConnectionSlots {
   /** Frees a slot; the next waiter (if any) takes it over. */
   give(): void {
     const next = this.waiting.shift();
-    if (next) next();
-    else this.held--;
+    if (next) {
+      next();
+      return;
+    }
+    this.held--;
+    if (this.held === 0) this.onIdle?.();
+  }
+}
+
+/**
+ * The connection slots of each client with requests in flight (`DB_CLIENT_CONNECTIONS` each). A
+ * client's entry lives while one of its requests runs or one of its statements holds or awaits a
+ * slot, and is dropped after, so the map holds only active clients.
+ */
+export class ClientConnectionSlots {
+  private readonly clients = new Map<string, { slots: ConnectionSlots; requests: number }>();
+
+  constructor(private readonly limit: number) {}
+
+  /** The slots a request of `clientId` shares with the client's other requests; `leave()` when it ends. */
+  enter(clientId: string): { slots: ConnectionSlots; leave(): void } {
+    let entry = this.clients.get(clientId);
+    if (!entry) {
+      const created: { slots: ConnectionSlots; requests: number } = {
+        requests: 0,
+        slots: new ConnectionSlots(this.limit, () => this.forget(clientId, created)),
+      };
+      entry = created;
+      this.clients.set(clientId, entry);
+    }
+    const held = entry;
+    held.requests++;
+    let left = false;
+    return {
+      slots: held.slots,
+      leave: () => {
+        if (left) return;
+        left = true;
+        held.requests--;
+        this.forget(clientId, held);
+      },
+    };
+  }
+
+  /** Clients with an entry (for tests). */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  private forget(clientId: string, entry: { slots: ConnectionSlots; requests: number }): void {
+    if (entry.requests === 0 && entry.slots.idle && this.clients.get(clientId) === entry) this.clients.delete(clientId);
   }
 }

@@ -7,12 +7,12 @@
  * client goes away.
  */
 import type { QueryResultRow } from 'pg';
-import { FhirError, clientClosedRequest, conflict, outcome } from '../fhir/outcomes.ts';
+import { FhirError, conflict, outcome } from '../fhir/outcomes.ts';
 import { sendCancelRequest, type CancelTarget } from './cancel-request.ts';
 import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
 import { openOrm, type Orm } from './orm.ts';
 import { migrateOrm } from './migrate.ts';
-import { currentQueryScope, runOutsideQueryScope, type QueryScope } from './query-scope.ts';
+import { abortErrorOf, currentQueryScope, runOutsideQueryScope, type QueryScope } from './query-scope.ts';
 import { noteStatement } from './statement-counter.ts';
 
 /** What every query runner offers: a pooled database or one transaction. */
@@ -33,8 +33,9 @@ interface PgConnection extends CancelTarget {
 /** The `statement_timeout` of each pooled connection that an API request set (absent: the server's default). */
 const timeouts = new WeakMap<PgConnection, number>();
 
+/** Throws once the request has been given up (its client went away, or its deadline passed). */
 function assertClientPresent(scope: QueryScope | undefined): void {
-  if (scope?.signal.aborted) throw clientClosedRequest('The client closed the connection; the request was cancelled');
+  if (scope?.signal.aborted) throw abortErrorOf(scope);
 }
 
 /**
@@ -58,10 +59,26 @@ async function runStatement(connection: PgConnection, sql: string, params: unkno
   }
 }
 
-/** A statement's error as the domain error; a statement cancelled for a departed client says so. */
+/** A statement's error as the domain error; a statement cancelled for a departed client (or a deadline) says so. */
 function toScopedError(err: unknown, scope: QueryScope | undefined): unknown {
-  if (scope?.signal.aborted && (err as { code?: string }).code === '57014') return clientClosedRequest('The client closed the connection; its query was cancelled');
+  if (scope?.signal.aborted && (err as { code?: string }).code === '57014') return abortErrorOf(scope);
   return toFhirError(err);
+}
+
+/**
+ * Runs `work` holding one of the connection slots of the scope's client (none for requests
+ * without a client). A client whose requests already hold all of theirs waits up to
+ * `DB_ACQUIRE_TIMEOUT_MS`, then gets a 503 with `Retry-After`.
+ */
+async function withClientSlot<T>(scope: QueryScope, work: () => Promise<T>): Promise<T> {
+  const { client } = scope;
+  if (!client) return work();
+  await client.slots.take(scope.signal, () => abortErrorOf(scope), client.wait);
+  try {
+    return await work();
+  } finally {
+    client.slots.give();
+  }
 }
 
 /** SQLSTATEs that a retry of the whole transaction can cure. */
@@ -113,15 +130,16 @@ export class Database implements Queryable {
   /**
    * Runs one statement on a pooled connection. Within an API request it first takes one of the
    * request's connection slots, so a request running many statements at once (a GraphQL
-   * operation's root fields) holds only a few of the pool's connections; a transaction is one
-   * statement after another on one connection and takes none.
+   * operation's root fields) holds only a few of the pool's connections, then one of its client's
+   * slots, so one client's requests together hold only their share of the pool; a transaction is
+   * one statement after another on one connection and takes one client slot for all of them.
    */
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     const scope = currentQueryScope();
     if (!scope) return this.queryOnce<R>(sql, params, undefined);
-    await scope.connections.take(scope.signal, () => clientClosedRequest('The client closed the connection; the request was cancelled'));
+    await scope.connections.take(scope.signal, () => abortErrorOf(scope));
     try {
-      return await this.queryOnce<R>(sql, params, scope);
+      return await withClientSlot(scope, () => this.queryOnce<R>(sql, params, scope));
     } finally {
       scope.connections.give();
     }
@@ -151,7 +169,7 @@ export class Database implements Queryable {
     assertClientPresent(scope);
     let connection: PgConnection;
     try {
-      connection = scope ? await this.acquireUnlessAborted(scope.signal) : await this.client.acquireConnection();
+      connection = scope ? await this.acquireUnlessAborted(scope) : await this.client.acquireConnection();
     } catch (err) {
       throw toFhirError(err);
     }
@@ -168,10 +186,11 @@ export class Database implements Queryable {
     }
   }
 
-  /** Waits for a pooled connection, but stops waiting when the client goes (the connection, once there, goes back). */
-  private acquireUnlessAborted(signal: AbortSignal): Promise<PgConnection> {
+  /** Waits for a pooled connection, but stops waiting when the request is given up (the connection, once there, goes back). */
+  private acquireUnlessAborted(scope: QueryScope): Promise<PgConnection> {
+    const { signal } = scope;
     return new Promise((resolve, reject) => {
-      const gone = () => reject(clientClosedRequest('The client closed the connection; the request was cancelled'));
+      const gone = () => reject(abortErrorOf(scope));
       signal.addEventListener('abort', gone, { once: true });
       this.client.acquireConnection().then((connection) => {
         signal.removeEventListener('abort', gone);
@@ -190,6 +209,10 @@ export class Database implements Queryable {
    */
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     const scope = currentQueryScope();
+    return scope ? withClientSlot(scope, () => this.transactionOnce(work, scope)) : this.transactionOnce(work, undefined);
+  }
+
+  private async transactionOnce<T>(work: (tx: Queryable) => Promise<T>, scope: QueryScope | undefined): Promise<T> {
     const connection = await this.acquire(scope);
     let open = false;
     try {

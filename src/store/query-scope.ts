@@ -7,15 +7,25 @@
  * bounded. https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ConnectionSlots } from './connection-slots.ts';
+import { FhirError, clientClosedRequest } from '../fhir/outcomes.ts';
+import type { ConnectionSlots, SlotWait } from './connection-slots.ts';
 
 export interface QueryScope {
-  /** Aborts when the request's client disconnects before its answer. */
+  /**
+   * Aborts when the request's client disconnects before its answer, or when the request runs
+   * past `REQUEST_TIMEOUT`; the abort's `reason` is then the {@link FhirError} to answer with.
+   */
   readonly signal: AbortSignal;
   /** `statement_timeout` of the request's statements in milliseconds; 0 = none. */
   readonly statementTimeoutMs: number;
   /** The pooled connections the request may hold at once (`DB_REQUEST_CONNECTIONS`). */
   readonly connections: ConnectionSlots;
+  /**
+   * The pooled connections the requests of its client may hold at once (`DB_CLIENT_CONNECTIONS`)
+   * and how long a statement waits for one of them; absent for requests without a client
+   * (`/healthz`, the token endpoint), which never wait behind a client's slots.
+   */
+  readonly client?: { slots: ConnectionSlots; wait: SlotWait };
   /**
    * Set when the request's handler has finished: a timer or promise chain that a request happened
    * to start (a background flush scheduled from inside it) inherits the scope but is not bounded by it.
@@ -32,6 +42,15 @@ export async function runInQueryScope<T>(scope: QueryScope, work: () => T | Prom
   } finally {
     scope.ended = true;
   }
+}
+
+/**
+ * Why a scope's work stops: the error its signal was aborted with (a request past its deadline),
+ * else the request's client went away (499).
+ */
+export function abortErrorOf(scope: QueryScope): FhirError {
+  const reason: unknown = scope.signal.reason;
+  return reason instanceof FhirError ? reason : clientClosedRequest('The client closed the connection; the request was cancelled');
 }
 
 /** The scope of the request a statement serves, if any and still running. */

@@ -5,13 +5,19 @@
  * for more than 200 ms and RSS stays under 1 GB. The hostile bodies are built before the
  * bystander starts, so building them does not count against the server.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBystander, type BystanderReport } from '../helpers/bystander.ts';
 import { withStringIndexLocked } from '../helpers/string-index-lock.ts';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
 
+const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let t: TestServer;
@@ -90,6 +96,24 @@ function gqlBytes(query: string, token: string): Promise<{ status: number; retry
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** Writes a hostile body to a file up front, for {@link curlPost}. */
+async function bodyFile(text: string): Promise<string> {
+  const file = join(await mkdtemp(join(tmpdir(), 'abuse-')), 'body');
+  await writeFile(file, text);
+  return file;
+}
+
+/**
+ * POSTs a large body from another process (curl): sending 30 MiB from this process, which is the
+ * server's too, would block its event loop on the client's side alone.
+ */
+async function curlPost(path: string, file: string, headers: Record<string, string>): Promise<{ status: number; body: any }> {
+  const args = ['-s', '-X', 'POST', '--data-binary', `@${file}`, '-w', '\n%{http_code}', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`]), `${t.url}${path}`];
+  const { stdout } = await execFileAsync('curl', args, { maxBuffer: 2 ** 20 });
+  const at = stdout.lastIndexOf('\n');
+  return { status: Number(stdout.slice(at + 1)), body: JSON.parse(stdout.slice(0, at) || 'null') };
 }
 
 function expectGraphQLRefused(res: FhirResponse, code = 'BAD_USER_INPUT'): void {
@@ -190,9 +214,9 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
     expectRefused(anded, 400);
   });
 
-  it('5. a 4 MB Patient with 1,000,000 given names: 422, nothing indexed', async () => {
+  it('5. a Patient with 250,000 given names (the 4 MB one of 1,000,000 is over MAX_RESOURCE_BODY): 422, nothing indexed', async () => {
     const token = await t.tokenWithScope('system/Patient.c');
-    const body = `{"resourceType":"Patient","name":[{"family":"Amplified","given":[${'"g",'.repeat(999_999)}"g"]}]}`;
+    const body = `{"resourceType":"Patient","name":[{"family":"Amplified","given":[${'"g",'.repeat(249_999)}"g"]}]}`;
     const res = await whileOthersRead('write amplification', () => fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', token, body }));
     expectRefused(res, 422);
     const found = await fhirFetch(`${t.url}/fhir/Patient?family=Amplified&_summary=count`);
@@ -245,6 +269,92 @@ describe('one hostile request does not stall anyone else (issue 14)', () => {
       return { attack: sent! };
     });
     expect(await attack).toEqual([200, 200, 200, 200]);
+  });
+
+  it('15. one client\'s 12 concurrent slow searches: the other client\'s reads, tokens and /healthz are not held up (review 2, #4)', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    // Each search waits for the locked string index; one client's requests hold only its share of the pool.
+    const { attack } = await withStringIndexLocked(t, async () => {
+      let sent: Promise<FhirResponse[]> | undefined;
+      await whileOthersRead('12 slow searches of one client', async () => {
+        sent = Promise.all(Array.from({ length: 12 }, () => fhirFetch(`${t.url}/fhir/Patient?name=nobody`, { token })));
+        await sleep(2_000);
+      });
+      return { attack: sent! };
+    });
+    for (const res of await attack) {
+      expect([200, 503], res.text.slice(0, 300)).toContain(res.status);
+      if (res.status === 503) expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+    }
+  });
+
+  it('16. 30 MiB form bodies of a search and a token request: 413 before they are decoded (review 2, #1)', async () => {
+    const token = await t.tokenWithScope('system/Patient.rs');
+    const search = await bodyFile('name=a&'.repeat(4_500_000));
+    const grant = await bodyFile(`grant_type=refresh_token&refresh_token=${'x'.repeat(30 * 2 ** 20)}`);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const [searched, granted] = await whileOthersRead('30 MiB form bodies', async () => [
+      await curlPost('/fhir/Patient/_search', search, { ...form, authorization: `Bearer ${token}` }),
+      await curlPost('/auth/token', grant, form),
+    ]);
+    expect(searched.status).toBe(413);
+    expect(searched.body.resourceType).toBe('OperationOutcome');
+    expect(granted.status).toBe(413);
+    expect(granted.body.error).toBe('invalid_request');
+  });
+
+  it('17. a JSON Patch of 22 copies of an array into itself: 422 before the resource doubles past RESOURCE_MAX_ITEMS (review 2, #2)', async () => {
+    const token = await t.tokenWithScope('system/Patient.cru');
+    const created = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', token, body: { resourceType: 'Patient', name: [{ family: 'Doubled', given: ['a'] }] } });
+    const doubling = JSON.stringify(Array.from({ length: 22 }, () => ({ op: 'copy', from: '/name', path: '/name/-' })));
+    const res = await whileOthersRead('doubling JSON Patch', () => fhirFetch(`${t.url}/fhir/Patient/${created.body.id}`, {
+      method: 'PATCH', token, headers: { 'content-type': 'application/json-patch+json' }, body: doubling,
+    }));
+    expectRefused(res, 422);
+    expect(res.body.issue[0].diagnostics).toContain('RESOURCE_MAX_ITEMS');
+  });
+
+  it('18. a 30 MiB transaction of 1,000 Patients: stored, other clients served between its entries (review 2, #3)', async () => {
+    const token = await t.tokenWithScope('system/Patient.c', { rate: '2000/s,100000/min' });
+    const patient = (i: number) => ({
+      resourceType: 'Patient', name: [{ family: `Bulk${i}` }],
+      extension: Array.from({ length: 250 }, (_, j) => ({ url: `http://example.org/bulk/${j}`, valueString: `${i}-${j}-${'v'.repeat(60)}` })),
+    });
+    const bundle = JSON.stringify({
+      resourceType: 'Bundle', type: 'transaction', entry: Array.from({ length: 1_000 }, (_, i) => ({ resource: patient(i), request: { method: 'POST', url: 'Patient' } })),
+    });
+    expect(bundle.length).toBeGreaterThan(28 * 2 ** 20);
+    expect(bundle.length).toBeLessThan(t.config.maxBodyBytes);
+    const file = await bodyFile(bundle);
+    const res = await whileOthersRead('30 MiB transaction', () => curlPost('/fhir', file, {
+      'content-type': 'application/fhir+json', authorization: `Bearer ${token}`, prefer: 'return=minimal',
+    }));
+    expect(res.status, JSON.stringify(res.body)?.slice(0, 300)).toBe(200);
+    expect(res.body.entry).toHaveLength(1_000);
+    expect(res.body.entry[999].response.status).toBe('201 Created');
+  }, 120_000);
+
+  it('18. (resources) a 3 MiB Patient: 413 before it is read; one just under MAX_RESOURCE_BODY: validated without stalling anyone', async () => {
+    const token = await t.tokenWithScope('system/Patient.c');
+    const narrative = (bytes: number) => `<div xmlns="http://www.w3.org/1999/xhtml">${'<p>x</p>'.repeat(Math.floor((bytes - 200) / 8))}</div>`;
+    const over = await bodyFile(JSON.stringify({ resourceType: 'Patient', text: { status: 'generated', div: narrative(3 * 2 ** 20) } }));
+    // Costly to validate: a quarter megabyte of tags in the narrative, and 7,000 nested
+    // extensions (63,000 JSON values) filling the rest.
+    const near = JSON.stringify({
+      resourceType: 'Patient', text: { status: 'generated', div: narrative(250_000) },
+      extension: Array.from({ length: 7_000 }, (_, i) => ({ url: `http://example.org/${i}`, extension: [{ url: 'a', valueString: 'x' }, { url: 'b', valueString: 'y' }] })),
+    });
+    expect(near.length).toBeLessThan(t.config.maxResourceBodyBytes);
+    expect(near.length).toBeGreaterThan(t.config.maxResourceBodyBytes * 0.8);
+    const nearFile = await bodyFile(near);
+    const headers = { 'content-type': 'application/fhir+json', authorization: `Bearer ${token}`, prefer: 'return=minimal' };
+    const [refused, stored] = await whileOthersRead('resource bodies near and over MAX_RESOURCE_BODY', async () => [
+      await curlPost('/fhir/Patient', over, headers),
+      await curlPost('/fhir/Patient', nearFile, headers),
+    ]);
+    expect(refused.status).toBe(413);
+    expect(refused.body.resourceType).toBe('OperationOutcome');
+    expect(stored.status, JSON.stringify(stored.body)?.slice(0, 300)).toBe(201);
   });
 
   describe('14. introspection and _service from the narrowest client are answered off the main thread, or refused (review #3)', () => {

@@ -5,12 +5,13 @@
  * are limited per source address, verified ones per client, against brute force; every issue and
  * refusal is audited.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ASSERTION_ALGORITHMS } from '../../auth/client-assertion.ts';
 import { OAuthError } from '../../auth/oauth-error.ts';
 import type { AuthenticatedClient } from '../../auth/token-service.ts';
 import { FhirError } from '../../fhir/outcomes.ts';
 import type { Security } from '../../access/security.ts';
+import { handleError } from '../error-handler.ts';
 
 function formOf(request: FastifyRequest): URLSearchParams {
   const type = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -23,6 +24,23 @@ function formOf(request: FastifyRequest): URLSearchParams {
 function sendOAuthError(reply: FastifyReply, err: OAuthError): FastifyReply {
   for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
   return reply.code(err.status).header('Cache-Control', 'no-store').type('application/json').send(JSON.stringify(err));
+}
+
+/**
+ * The auth routes' error handler, for what fails before their handlers run: a body over
+ * `MAX_FORM_BODY` (413) or otherwise unreadable (400) is an OAuth `invalid_request` (RFC 6749
+ * §5.2), in JSON like every other answer of these endpoints; anything else goes to the app's handler.
+ */
+function answerUnreadableBody(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode;
+  if (typeof status !== 'number' || status < 400 || status >= 500) {
+    handleError(err, request, reply);
+    return;
+  }
+  const description = err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+    ? 'the request body is larger than this endpoint accepts (MAX_FORM_BODY)'
+    : 'the request body cannot be read';
+  void sendOAuthError(reply, new OAuthError(status, 'invalid_request', description));
 }
 
 /**
@@ -68,8 +86,10 @@ async function authenticateOrCharge(security: Security, form: URLSearchParams, a
 export function registerAuthRoutes(app: FastifyInstance, security: Security): void {
   const { config } = security;
   const limit = config.tokenRateLimit;
+  // Any body of these endpoints is a small form: MAX_FORM_BODY whatever its declared type.
+  const bodyOptions = { bodyLimit: config.maxFormBodyBytes, errorHandler: answerUnreadableBody };
 
-  app.post('/auth/token', async (request, reply) => {
+  app.post('/auth/token', bodyOptions, async (request, reply) => {
     let claimedClientId: string | undefined;
     let client: AuthenticatedClient | undefined;
     try {
@@ -96,7 +116,7 @@ export function registerAuthRoutes(app: FastifyInstance, security: Security): vo
     }
   });
 
-  app.post('/auth/revoke', async (request, reply) => {
+  app.post('/auth/revoke', bodyOptions, async (request, reply) => {
     try {
       const form = formOf(request);
       security.enforceRate(reply, `token-ip:${request.ip}`, limit);

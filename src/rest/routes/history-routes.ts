@@ -1,77 +1,17 @@
 /**
- * History at instance, type and system level, newest first, paged with an opaque keyset cursor
- * so `next` and `previous` links keep working while data changes.
- * https://hl7.org/fhir/R4/http.html#history
+ * History at instance, type and system level (https://hl7.org/fhir/R4/http.html#history): the
+ * service parses `_count`, `_since`, `_at` and `_cursor` and pages with the same keyset cursor as
+ * search; this facade renders the Bundle.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest } from '../../fhir/outcomes.ts';
-import type { BundleEntryResult, BundleResult } from '../../service/bundle-result.ts';
-import type { HistoryQuery, HistoryVersion } from '../../store/resource-repository.ts';
-import type { FhirRoute, Params, Query, RouteDeps } from '../fhir-route.ts';
+import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
 import { renderBundle } from '../render-bundle.ts';
 import { sendJson } from '../reply.ts';
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[value.length - 1] : value;
-}
-
-const INSTANT = /^[0-9]{4}(-[0-9]{2}(-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?)?)?$/;
-
-function parseSince(value: string | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const date = INSTANT.test(value) ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) throw badRequest(`_since "${value.slice(0, 40)}" is not a FHIR instant`, '_since');
-  return date;
-}
-
-function parseCount(value: string | undefined, deps: RouteDeps): number {
-  if (value === undefined) return deps.config.defaultCount;
-  if (!/^[0-9]{1,7}$/.test(value)) throw badRequest(`_count "${value.slice(0, 20)}" is not a non-negative integer`, '_count');
-  return Math.min(Math.max(Number(value), 1), deps.config.maxCount);
-}
-
-/** Cursor tokens: `b<seq>` pages to older versions, `a<seq>` to newer ones. */
-function parseCursor(value: string | undefined): Pick<HistoryQuery, 'beforeSeq' | 'afterSeq'> {
-  if (value === undefined) return {};
-  const m = /^([ab])([0-9]{1,19})$/.exec(value);
-  if (!m) throw badRequest('_cursor is not a cursor this server issued', '_cursor');
-  return m[1] === 'b' ? { beforeSeq: m[2] } : { afterSeq: m[2] };
-}
-
-function historyEntry(version: HistoryVersion, fhirBaseUrl: string): BundleEntryResult {
-  const path = `${version.resourceType}/${version.id}`;
-  const status = version.deleted ? '204 No Content' : version.method === 'POST' || version.versionId === 1 ? '201 Created' : '200 OK';
-  return {
-    fullUrl: `${fhirBaseUrl}/${path}`,
-    resourceJson: version.content ?? undefined,
-    request: { method: version.method, url: version.method === 'POST' ? version.resourceType : path },
-    response: { status, etag: `W/"${version.versionId}"`, lastModified: version.lastUpdated.toISOString() },
-  };
-}
+import { queryParams } from '../request-url.ts';
 
 async function history(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps): Promise<unknown> {
   const { type, id } = request.params as Params;
-  const query = request.query as Query;
-  const ctx = deps.context(request);
-  const count = parseCount(single(query._count), deps);
-  const cursor = parseCursor(single(query._cursor));
-  const since = parseSince(single(query._since));
-  const { versions, total } = await deps.service.history(ctx, { resourceType: type, id, since, ...cursor, limit: count + 1 });
-  const forward = cursor.afterSeq === undefined;
-  const hasMore = versions.length > count;
-  const page = forward ? versions.slice(0, count) : versions.slice(versions.length > count ? 1 : 0);
-  const base = `${ctx.fhirBaseUrl}${type ? `/${type}` : ''}${id ? `/${id}` : ''}/_history`;
-  const linkFor = (extra: string) => {
-    const params = new URLSearchParams();
-    params.set('_count', String(count));
-    if (since) params.set('_since', single(query._since)!);
-    if (extra) params.set('_cursor', extra);
-    return `${base}?${params.toString()}`;
-  };
-  const link = [{ relation: 'self', url: linkFor(single(query._cursor) ?? '') }];
-  if (page.length > 0 && (forward ? hasMore : true)) link.push({ relation: 'next', url: linkFor(`b${page[page.length - 1].seq}`) });
-  if (page.length > 0 && (forward ? cursor.beforeSeq !== undefined : hasMore)) link.push({ relation: 'previous', url: linkFor(`a${page[0].seq}`) });
-  const bundle: BundleResult = { type: 'history', total, link, entry: page.map((v) => historyEntry(v, ctx.fhirBaseUrl)) };
+  const bundle = await deps.service.history(deps.context(request), { resourceType: type, id }, queryParams(request.url));
   return sendJson(request, reply, 200, renderBundle(bundle));
 }
 

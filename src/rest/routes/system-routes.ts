@@ -4,7 +4,7 @@
  * https://hl7.org/fhir/R4/http.html#capabilities
  */
 import type { FhirRoute } from '../fhir-route.ts';
-import { readResourceBody } from '../request-body.ts';
+import { readBundleBody } from '../request-body.ts';
 import { renderBundle } from '../render-bundle.ts';
 import { returnPreference, sendJson } from '../reply.ts';
 
@@ -13,8 +13,9 @@ export const systemRoutes: FhirRoute[] = [
     method: 'POST',
     url: '/fhir',
     capabilities: [{ level: 'system', interaction: 'transaction' }, { level: 'system', interaction: 'batch' }],
-    async handler(request, reply, { service, context }) {
-      const result = await service.processBundle(context(request), readResourceBody(request));
+    body: 'bundle',
+    async handler(request, reply, { service, context, config }) {
+      const result = await service.processBundle(context(request), await readBundleBody(request, config.limits.resource.maxRepeats));
       const preference = returnPreference(request);
       return sendJson(request, reply, 200, renderBundle(result, { includeResources: preference === 'representation' }));
     },

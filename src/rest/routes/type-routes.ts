@@ -8,10 +8,9 @@ import { allOk, badRequest, type OperationOutcome } from '../../fhir/outcomes.ts
 import { parseFhirJson } from '../../fhir/fhir-json.ts';
 import { isJsonObject } from '../../service/resource-content.ts';
 import type { FhirRoute, Params, RouteDeps } from '../fhir-route.ts';
-import { readResourceBody } from '../request-body.ts';
+import { operationCapability } from '../operation-definitions.ts';
+import { readTypedBody, typedBodySource } from '../request-body.ts';
 import { sendOutcome, sendWritten } from '../reply.ts';
-
-const VALIDATE_DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-validate';
 
 /** Takes the resource out of a `$validate` body: a resource, or Parameters with `resource`. */
 function resourceToValidate(body: unknown, type: string): unknown {
@@ -28,18 +27,17 @@ async function validate(request: FastifyRequest, reply: FastifyReply, deps: Rout
   const { type, id } = request.params as Params;
   const ctx = deps.context(request);
   // Authorise first: a caller without the permission learns nothing about the body or the instance.
-  deps.service.authorizeValidate(ctx, type);
-  if (id !== undefined) deps.service.assertId(id);
+  deps.service.authorizeValidate(ctx, type, id);
   let resource: unknown;
   if (id !== undefined && (typeof request.body !== 'string' || request.body.trim() === '')) {
     resource = parseFhirJson((await deps.service.read(ctx, type, id)).content!);
   } else {
-    resource = resourceToValidate(readResourceBody(request), type);
+    resource = resourceToValidate(await readTypedBody(request, type, deps.config.limits.resource.maxRepeats), type);
   }
   if (id !== undefined && isJsonObject(resource) && resource.id !== id) {
     throw badRequest(`The resource's id must be "${id}" to validate it as that instance`, `${type}.id`);
   }
-  const issues = deps.service.validate(ctx, type, resource);
+  const issues = await deps.service.validate(ctx, type, resource);
   const outcome: OperationOutcome = issues.length > 0
     ? { resourceType: 'OperationOutcome', issue: issues }
     : allOk(`${type} is valid`);
@@ -51,12 +49,12 @@ export const typeRoutes: FhirRoute[] = [
     method: 'POST',
     url: '/fhir/:type',
     capabilities: [{ level: 'type', interaction: 'create' }],
-    async handler(request, reply, { service, context }) {
+    body: 'typed',
+    async handler(request, reply, { service, context, config }) {
       const { type } = request.params as Params;
       const ctx = context(request);
-      service.assertResourceType(type);
       const ifNoneExist = request.headers['if-none-exist'];
-      const result = await service.create(ctx, type, readResourceBody(request), {
+      const result = await service.create(ctx, type, await typedBodySource(request, type, config.limits.resource.maxRepeats), {
         ifNoneExist: Array.isArray(ifNoneExist) ? ifNoneExist[0] : ifNoneExist,
       });
       return sendWritten(request, reply, result.matchedExisting ? 200 : 201, result.version, ctx.fhirBaseUrl, { location: true });
@@ -65,13 +63,15 @@ export const typeRoutes: FhirRoute[] = [
   {
     method: 'POST',
     url: '/fhir/:type/$validate',
-    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'type' }],
+    capabilities: [operationCapability('validate', 'type')],
+    body: 'typed',
     handler: validate,
   },
   {
     method: 'POST',
     url: '/fhir/:type/:id/$validate',
-    capabilities: [{ level: 'operation', name: 'validate', definition: VALIDATE_DEFINITION, scope: 'instance' }],
+    capabilities: [operationCapability('validate', 'instance')],
+    body: 'typed',
     handler: validate,
   },
 ];

@@ -5,15 +5,11 @@
  * https://hl7.org/fhir/R4/search.html
  */
 import type { FhirModel } from '../../fhir/fhir-model.ts';
+import type { PageCursor } from '../page-cursor.ts';
 import type { SearchRequest } from '../search-request.ts';
 import { criterionSql } from './criterion-sql.ts';
 import { keysetCondition, sortExpressions, type SortExpression } from './sort-keys.ts';
 import { SqlParams } from './sql-params.ts';
-
-export interface PageCursor {
-  forward: boolean;
-  values: string[];
-}
 
 export interface BuiltQuery {
   sql: string;

@@ -13,7 +13,8 @@ import { randomUUID } from 'node:crypto';
 import { createDurableCursor, decodeCursor, deleteDurableCursor, encodeCursor, loadDurableCursor, saveDurableCursor, type ChangeFeed } from '../changes/index.ts';
 import { badRequest, conflict, FhirError, forbidden, notFound } from '../fhir/outcomes.ts';
 import type { AuditLog } from '../service/audit/audit-log.ts';
-import { authorize } from '../service/authorize.ts';
+import { startInteraction } from '../service/interaction-start.ts';
+import { loadFhirModel } from '../fhir/fhir-model.ts';
 import { auditRecordOf, type RequestContext } from '../service/request-context.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import type { JobQueue, QueuedJob } from '../store/job-queue.ts';
@@ -81,9 +82,7 @@ async function cursorOf(feed: ChangeFeed, since: string | undefined): Promise<st
  * covers.
  */
 export async function requestReplay(deps: ReplayDeps, ctx: RequestContext, id: string, since: string | undefined): Promise<ReplayRequest> {
-  ctx.audit.begin('E', 'operation');
-  authorize(ctx, 'Subscription', 'u');
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw badRequest(`Invalid id "${id.slice(0, 80)}"`);
+  startInteraction(ctx, loadFhirModel(), { action: 'E', interaction: 'operation', types: ['Subscription'], permissions: [['Subscription', 'u']], id });
   ctx.audit.touch(`Subscription/${id}`);
   const { subscription, author } = await loadSubscription(deps.db, deps.reading, id);
   if (author !== ctx.auth.clientId && ctx.auth.clientId !== 'system') throw forbidden('Only the client that created this Subscription may replay it');

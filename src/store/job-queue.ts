@@ -31,6 +31,8 @@ const POOL_SIZE = 3;
  * are retried), archiving finished ones. Short, so a crashed attempt is retried within seconds.
  */
 const MAINTENANCE_SECONDS = 5;
+/** Advisory lock key ("fgjq") that serialises queue creation across processes. */
+const QUEUE_SETUP_LOCK_KEY = 0x66676a71;
 
 /** A queue and how its jobs behave. */
 export interface QueueSettings {
@@ -109,19 +111,26 @@ export class JobQueue implements Worker {
     await this.boss.stop({ graceful: false, wait: true });
   }
 
-  /** Creates the queue when missing and applies `settings` to it. */
-  async ensureQueue(settings: QueueSettings): Promise<void> {
-    const options = {
-      name: settings.name,
-      policy: 'standard' as const,
-      expireInSeconds: settings.expireInSeconds,
-      retryLimit: settings.retryLimit,
-      retryDelay: settings.retryDelaySeconds,
-      retryBackoff: false,
-      retentionMinutes: settings.retentionMinutes,
-    };
-    await this.boss.createQueue(settings.name, options);
-    await this.boss.updateQueue(settings.name, options);
+  /**
+   * Creates the queues that are missing and applies `settings` to them, one process at a time:
+   * pg-boss creates a queue's partition with DDL, and two processes creating the same queue at
+   * once deadlock. `lockTx` is the caller's transaction, which holds the advisory lock meanwhile.
+   */
+  async ensureQueues(lockTx: JobStatementRunner, settings: readonly QueueSettings[]): Promise<void> {
+    await lockTx.query('SELECT pg_advisory_xact_lock($1)', [QUEUE_SETUP_LOCK_KEY]);
+    for (const queue of settings) {
+      const options = {
+        name: queue.name,
+        policy: 'standard' as const,
+        expireInSeconds: queue.expireInSeconds,
+        retryLimit: queue.retryLimit,
+        retryDelay: queue.retryDelaySeconds,
+        retryBackoff: false,
+        retentionMinutes: queue.retentionMinutes,
+      };
+      if (!(await this.boss.getQueue(queue.name))) await this.boss.createQueue(queue.name, options);
+      await this.boss.updateQueue(queue.name, options);
+    }
   }
 
   /** Takes up to `batchSize` jobs that may start now (each is active until completed or expired). */

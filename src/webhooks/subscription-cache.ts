@@ -17,10 +17,10 @@ export class SubscriptionCache {
 
   constructor(private readonly reading: SubscriptionReading, private readonly onError: (err: unknown) => void) {}
 
-  /** Reloads what changed since the last look (one cheap query when nothing did). */
-  async refresh(q: Queryable): Promise<void> {
+  /** Reloads what changed since the last look (one cheap query when nothing did); true when something had. */
+  async refresh(q: Queryable): Promise<boolean> {
     const fingerprint = await readWebhookFingerprint(q);
-    if (fingerprint === this.fingerprint) return;
+    if (fingerprint === this.fingerprint) return false;
     const seqs = await readWebhookChangeSeqs(q);
     const changed = [...seqs].filter(([id, seq]) => this.seqs.get(id) !== seq).map(([id]) => id);
     const rows = await readWebhookSubscriptions(q, changed);
@@ -38,6 +38,7 @@ export class SubscriptionCache {
     for (const id of this.subscriptions.keys()) if (!seqs.has(id)) this.subscriptions.delete(id);
     this.seqs = seqs;
     this.fingerprint = fingerprint;
+    return true;
   }
 
   /** Every cached Subscription. */

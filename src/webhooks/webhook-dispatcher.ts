@@ -9,7 +9,7 @@
  * turns off those whose `end` has passed. Wake-ups: every batch of the in-process feed, and a
  * poll every `CHANGE_POLL_MS`. Retention never prunes past the cursor.
  */
-import { claimDurableCursor, createDurableCursor, saveDurableCursor, type ChangeFeed, type FeedSubscription } from '../changes/index.ts';
+import { claimDurableCursor, createDurableCursor, saveDurableCursor, type ChangeFeed, type FeedPage, type FeedSubscription } from '../changes/index.ts';
 import { FhirError } from '../fhir/outcomes.ts';
 import { changeSubscriptionStatus } from '../service/subscription/subscription-status.ts';
 import type { WriteRules } from '../service/write-ops.ts';
@@ -21,7 +21,7 @@ import type { AuthorRights } from './author-rights.ts';
 import { matchEvents } from './match-events.ts';
 import { SubscriptionCache } from './subscription-cache.ts';
 import { DELIVERY_QUEUE } from './webhook-jobs.ts';
-import { hasEnded, type SubscriptionReading } from './webhook-subscription.ts';
+import { hasEnded, type SubscriptionReading, type WebhookSubscription } from './webhook-subscription.ts';
 
 /** The dispatcher's durable cursor. */
 export const DISPATCHER_CURSOR = 'webhook-dispatcher';
@@ -110,22 +110,36 @@ export class WebhookDispatcher implements Worker {
     } while (this.again && !this.stopped);
   }
 
-  /** One round in `tx`: claim the cursor, refresh the cache, match a page, enqueue, move the cursor. */
+  /** One round in `tx`: claim the cursor, read a page, match it, enqueue, move the cursor. */
   private async round(tx: Queryable): Promise<{ enqueued: number; more: boolean }> {
     const cursor = await claimDurableCursor(tx, DISPATCHER_CURSOR);
     if (cursor === undefined) return { enqueued: 0, more: false }; // another process is dispatching
     await this.cache.refresh(tx);
+    const read = await this.readPage(tx, cursor);
     await this.takeUp(tx);
-    const byType = this.cache.deliverableByType();
-    if (byType.size === 0) {
-      await saveDurableCursor(tx, DISPATCHER_CURSOR, await this.deps.feed.headCursor());
-      return { enqueued: 0, more: false };
-    }
-    const page = await this.deps.feed.readAfter(cursor, PAGE_SIZE, { resourceTypes: [...byType.keys()] });
+    if (!read) return { enqueued: 0, more: true }; // Subscriptions kept changing while it read: again
+    const { byType, page } = read;
     const jobs = await matchEvents(page.events, byType, { feed: this.deps.feed, db: this.deps.db, rights: this.deps.rights, fhirBaseUrl: this.deps.reading.fhirBaseUrl });
     await this.deps.queue.enqueue(tx, DELIVERY_QUEUE, jobs.map((data) => ({ data })));
     await saveDurableCursor(tx, DISPATCHER_CURSOR, page.cursor);
     return { enqueued: jobs.length, more: page.events.length === PAGE_SIZE };
+  }
+
+  /**
+   * Reads the page after `cursor` (only the types some Subscription follows; when none follows
+   * anything, an empty page up to the head), then looks for Subscription changes once more: a
+   * page counts only if none happened meanwhile, so every Subscription committed before a change
+   * is known when that change is matched. Undefined when they kept changing.
+   */
+  private async readPage(tx: Queryable, cursor: string): Promise<{ byType: Map<string, WebhookSubscription[]>; page: FeedPage } | undefined> {
+    for (let tries = 0; tries < 3; tries++) {
+      const byType = this.cache.deliverableByType();
+      const page = byType.size === 0
+        ? { events: [], cursor: await this.deps.feed.headCursor() }
+        : await this.deps.feed.readAfter(cursor, PAGE_SIZE, { resourceTypes: [...byType.keys()] });
+      if (!(await this.cache.refresh(tx))) return { byType, page };
+    }
+    return undefined;
   }
 
   /** Activates requested Subscriptions and turns off the ones past their `end` (bookkeeping writes, in `tx`). */

@@ -45,9 +45,9 @@ export interface WebhookServices {
 /** The queues' settings, applied once the queue has started (its schema migrated). */
 class QueueSetup implements Worker {
   readonly name = 'webhook-queues';
-  constructor(private readonly queue: JobQueue, private readonly config: Config) {}
+  constructor(private readonly db: Database, private readonly queue: JobQueue, private readonly config: Config) {}
   async start(): Promise<void> {
-    for (const settings of webhookQueues(this.config.webhooks)) await this.queue.ensureQueue(settings);
+    await this.db.transaction((tx) => this.queue.ensureQueues(tx, webhookQueues(this.config.webhooks)));
   }
   async stop(): Promise<void> {}
 }
@@ -72,7 +72,7 @@ export function createWebhookServices(deps: WebhookServiceDeps): WebhookServices
     dispatcher,
     deliveries,
     replays,
-    workers: [queue, new QueueSetup(queue, config), dispatcher, deliveries, replays],
+    workers: [queue, new QueueSetup(db, queue, config), dispatcher, deliveries, replays],
     replay: async (ctx, id, since) => {
       const request = await requestReplay(replayDeps, ctx, id, since);
       replays.wake();

@@ -43,8 +43,8 @@ async function startProcess(): Promise<Proc> {
     WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_MAX_DELAY: '4s', WEBHOOK_RETRY_PERIOD: '1h',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  const deadline = Date.now() + 120_000; // two processes starting at once on a machine busy with other test files
+  while (Date.now() < deadline && child.exitCode === null) {
     if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) {
       const proc = { child, url };
       processes.push(proc);
@@ -53,7 +53,7 @@ async function startProcess(): Promise<Proc> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   child.kill('SIGKILL');
-  throw new Error('server process did not start');
+  throw new Error(`server process did not start (exit code ${child.exitCode})`);
 }
 
 async function killAll(): Promise<void> {

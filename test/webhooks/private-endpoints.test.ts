@@ -59,12 +59,15 @@ describe('without WEBHOOK_ALLOW_PRIVATE', () => {
     const created = await fhirFetch(`${t.url}/fhir/Subscription`, { method: 'POST', body: subscription(`http://${localName}:${receiver.port}/rebound`, code) });
     expect(created.status, created.text).toBe(201); // a name is resolved only when delivering
     const id = created.body.id;
+    for (let i = 0; i < 300 && (await fhirFetch(`${t.url}/fhir/Subscription/${id}`)).body.status !== 'active'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const observation = await fhirFetch(`${t.url}/fhir/Observation`, {
       method: 'POST', body: { resourceType: 'Observation', status: 'final', code: { coding: [{ system: SYSTEM, code }] } },
     });
     expect(observation.status).toBe(201);
     let attempts: any[] = [];
-    for (let i = 0; i < 100 && attempts.length === 0; i++) {
+    for (let i = 0; i < 300 && attempts.length === 0; i++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
       const log = await fhirFetch(`${t.url}/fhir/AuditEvent?entity=Subscription/${id}&subtype=https://fhirgraph.dev/CodeSystem/audit-subtype|webhook-attempt`);
       attempts = (log.body.entry ?? []).map((e: any) => e.resource);

@@ -153,6 +153,16 @@ describe('a rest-hook Subscription', () => {
     expect(got.headers['x-fhirgraph-signature']).toBeUndefined();
   });
 
+  it('delivers a change written right after its Subscription was created, before it shows as active', async () => {
+    const pairs: { id: string; observation: string }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const code = newCode();
+      const id = await subscribe(subscription(code, '/eager'));
+      pairs.push({ id, observation: await createObservation(code) });
+    }
+    for (const { id, observation } of pairs) await receiver.waitFor((r) => ofSubscription(id)(r) && forResource('Observation', observation)(r));
+  });
+
   it('delivers nothing for a rolled-back write', async () => {
     const code = newCode();
     const id = await subscribe(subscription(code, '/rollback'));

@@ -3,7 +3,8 @@
  * GraphQL, Bundle entries, PATCH, conditional writes: `applyWrites` calls it): a client's write
  * has its secret taken out (rest-hook-channel.ts) and, for a rest-hook channel, its `criteria`
  * parsed like the same REST search — under the REST search limits and authorised for the writer
- * as that search would be — and its endpoint checked; then the private side of the
+ * as that search would be — and its endpoint checked (unless it is written `off`, which delivers
+ * nothing: it is checked when turned back on); then the private side of the
  * Subscription (`webhook_subscription`) records the author, the scope it wrote with and the
  * secret. The server's own status bookkeeping (`emitChange: false`) and deletes only move its
  * change sequence, so every dispatcher notices them. Other channel types are stored as written
@@ -63,7 +64,8 @@ export function parseSubscriptionCriteria(resource: FhirResource, search: Search
  */
 export function prepareSubscription(resource: FhirResource, ctx: RequestContext, rules: SubscriptionRules): { resource: FhirResource; secret: SecretChange } {
   const taken = takeSecret(resource);
-  if (isRestHook(taken.resource)) {
+  // An `off` Subscription delivers nothing; it is checked when a client turns it back on.
+  if (isRestHook(taken.resource) && taken.resource.status !== 'off') {
     readRestHookChannel(taken.resource, rules.allowPrivateEndpoints);
     const criteria = parseSubscriptionCriteria(taken.resource, rules.search, ctx.fhirBaseUrl);
     authorize(ctx, criteria.resourceType, 's');

@@ -16,6 +16,8 @@
  *   auth      tokens, client assertions, scopes, rate limits
  *   service   the core: authorise → validate → store/search → audit → emit change
  *   access    the HTTP request gate: authentication, rate limits and refusal audit (Security)
+ *   webhooks  FHIR Subscription rest-hook delivery: dispatcher, delivery and replay workers over
+ *             the change feed and the job queue (a peer of access: neither needs the other)
  *   rest      the REST facade        | graphql   the GraphQL facade
  *   http      server wiring
  *   cli       the operator CLI       | main      the server process
@@ -38,7 +40,7 @@ const LAYERS = [
   { changes: '^src/changes/' },
   { auth: '^src/auth/' },
   { service: '^src/service/' },
-  { access: '^src/access/' },
+  { access: '^src/access/', webhooks: '^src/webhooks/' },
   { rest: '^src/rest/', graphql: '^src/graphql/' },
   { http: '^src/http/' },
   { cli: '^src/cli/', main: '^src/main\\.ts$' },

@@ -25,6 +25,8 @@ const QUICK_TESTS = [
   'test/search/extract-index-rows.test.ts',
   'test/seed/{generate-bundles,seed-cli}.test.ts',
   'test/service/audit-event.test.ts',
+  'test/service/subscription/{endpoint-address,rest-hook-channel}.test.ts',
+  'test/webhooks/webhook-request.test.ts',
   'test/store/{connection-slots,database-unavailable}.test.ts',
   'test/store/worker-list.test.ts',
 ];

@@ -25,6 +25,7 @@ import { buildWorkloads, NESTED_QUERY, type Workload } from './lib/workloads.ts'
 import { fetchJwtVerification } from './postgraphile/jwks-to-pem.ts';
 import { POSTGRAPHILE_NESTED_QUERY } from './postgraphile/nested-query.ts';
 import { buildRelationalCopy } from './postgraphile/relational-copy.ts';
+import { measureWebhooks, type WebhookFigures } from './webhooks/webhook-throughput.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -43,6 +44,8 @@ async function startFhirgraph(databaseUrl: string, secret: string, flags: string
   const env = {
     ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: origin,
     BENCH_BASELINE_SECRET: secret, LOG_LEVEL: 'info', NODE_ENV: 'production',
+    // The webhook bench's receiver listens on loopback.
+    WEBHOOK_ALLOW_PRIVATE: 'true',
   };
   const child = await startChild(process.execPath, [...flags, path.join(ROOT, 'bench/serve-fhirgraph.ts')], env, () => answers(`${origin}/healthz`));
   return { child, origin };
@@ -185,6 +188,12 @@ async function main(): Promise<number> {
       results.push(...await runGroup(selected(await tokens.current()).filter((w) => w.group === group), args));
     }
 
+    let webhooks: WebhookFigures | undefined;
+    if (!args.only || args.only.includes('webhooks')) {
+      log('webhooks: deliveries per second beside plain POSTs');
+      webhooks = await measureWebhooks(origin, await tokens.current(), { log });
+    }
+
     const afterRun = memoryOf(server.process.pid!);
     const removed = await removeBenchWrites(db.url);
     log(`removed the ${removed} Patients the write workloads created`);
@@ -209,6 +218,7 @@ async function main(): Promise<number> {
         nestedObservations: nested.data?.PatientList.reduce((n, p) => n + p.ObservationList.length, 0) ?? 0,
       },
       workloads: results,
+      webhooks,
       targets: judgeTargets(results, ingest),
     };
     mkdirSync(RESULTS, { recursive: true });

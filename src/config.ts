@@ -48,7 +48,14 @@ export interface Config {
   /** Largest page `_count` may ask for. */
   maxCount: number;
   defaultCount: number;
+  /**
+   * `WEBHOOK_ALLOW_PRIVATE`: `true` lets webhook endpoints sit on loopback, private and link-local
+   * addresses (local development, tests); by default they are refused when a Subscription is
+   * written and again, on the resolved address, at every delivery.
+   */
   webhookAllowPrivate: boolean;
+  /** Webhook delivery (src/webhooks/README.md): {@link WebhookConfig}. */
+  webhooks: WebhookConfig;
   /**
    * `CORS_ORIGINS`: the browser origins (`https://app.example.org`, exact, no path) whose pages
    * may call `/graphql`, `/fhir` and `/auth`; `['*']` allows any origin, `[]` (the default) none.
@@ -94,6 +101,29 @@ export interface ChangeFeedConfig {
    * for changes nobody has given a feed position yet). Default 1000.
    */
   pollMs: number;
+}
+
+/** Settings of webhook delivery (FHIR `Subscription`, `channel.type = rest-hook`). */
+export interface WebhookConfig {
+  /**
+   * `WEBHOOK_TIMEOUT_MS`: how long one delivery attempt may take, from connecting to the end of
+   * the endpoint's answer, before it counts as failed. Default 10000.
+   */
+  timeoutMs: number;
+  /**
+   * `WEBHOOK_RETRY_PERIOD`: how long a failing delivery is retried (from its first attempt)
+   * before it is given up and its Subscription turned `off`; written like `CHANGE_RETENTION`
+   * (`24h`, `30m`, …). Default 24 hours.
+   */
+  retryPeriodMs: number;
+  /**
+   * `WEBHOOK_RETRY_MAX_DELAY`: the cap of the exponential backoff between attempts of one
+   * delivery (1 s, 2 s, 4 s, … with jitter), so an endpoint that recovers gets every pending
+   * event within about this long. Written like `CHANGE_RETENTION`. Default 60 s.
+   */
+  retryMaxDelayMs: number;
+  /** `WEBHOOK_CONCURRENCY`: delivery attempts one server process runs at once. Default 16. */
+  concurrency: number;
 }
 
 /**
@@ -305,6 +335,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     limits: readLimits(env),
     changes: { retentionMs: readDuration(env, 'CHANGE_RETENTION', 7 * 86_400_000), pollMs: readInt(env, 'CHANGE_POLL_MS', 1_000, 50) },
+    webhooks: {
+      timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100),
+      retryPeriodMs: readDuration(env, 'WEBHOOK_RETRY_PERIOD', 86_400_000),
+      retryMaxDelayMs: readDuration(env, 'WEBHOOK_RETRY_MAX_DELAY', 60_000),
+      concurrency: readInt(env, 'WEBHOOK_CONCURRENCY', 16, 1),
+    },
     ...overrides,
   };
   return config;

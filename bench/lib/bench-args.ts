@@ -28,7 +28,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--scale 10k|100k|1m|N] [--d
   --connections  concurrent connections of the load generator (default 16)
   --reseed       reload the data even if the bench database already holds it (10k always reloads)
   --no-postgraphile  skip the PostGraphile baseline
-  --only         run only these workloads (ids as in the report)`;
+  --only         run only these workloads (ids as in the report; "webhooks" for webhook deliveries)`;
 
 export class BenchArgsError extends Error {}
 

@@ -48,7 +48,26 @@ export function renderMarkdown(r: BenchResults): string {
     `- GraphQL nested query: ${r.graphql.statementsPerNestedQuery ?? '–'} SQL statements for ${r.graphql.nestedPatients} patients and ${r.graphql.nestedObservations} observations.`,
     '',
   );
+  if (r.webhooks) lines.push(...webhookLines(r.webhooks));
   return lines.join('\n');
+}
+
+/** The webhook section: deliveries per second beside one process's plain POSTs to the same receiver. */
+function webhookLines(w: NonNullable<BenchResults['webhooks']>): string[] {
+  return [
+    '## Webhooks',
+    '',
+    `${fmt(w.events)} events to a receiver on loopback that answers 200 at once; ${w.concurrency} attempts at once (\`WEBHOOK_CONCURRENCY\`).`,
+    '',
+    '| measure | per second | vs plain POSTs | latency |',
+    '|---|---:|---:|---|',
+    `| plain HTTP POSTs from one Node process (baseline) | ${fmt(w.baselinePerSecond)} | 1.00 | |`,
+    `| live: committed in transaction Bundles and delivered (ingest included) | ${fmt(w.livePerSecond)} | ${fmt(w.livePerSecond / w.baselinePerSecond, 2)} | commit → delivery p50 ${fmt(w.liveP50Ms)} ms, p99 ${fmt(w.liveP99Ms)} ms |`,
+    `| \`$replay\` of the same events (matching, queue, POSTs) | ${fmt(w.replayPerSecond)} | ${fmt(w.replayPerSecond / w.baselinePerSecond, 2)} | |`,
+    '',
+    `Repeated deliveries (at least once): ${fmt(w.duplicates)}.`,
+    '',
+  ];
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -5,6 +5,7 @@
 import type { SeedFigure } from './bench-database.ts';
 import type { RunFigures } from './load-test.ts';
 import type { Target } from './workloads.ts';
+import type { WebhookFigures } from '../webhooks/webhook-throughput.ts';
 
 export interface WorkloadResult {
   id: string;
@@ -26,6 +27,8 @@ export interface BenchResults {
   server: { startMs: number; startLoggedMs?: number; schemaBuildMs?: number; rssAfterStartMb: number; peakRssMb: number; rssAfterRunMb: number };
   graphql: { statementsPerNestedQuery?: number; nestedPatients: number; nestedObservations: number };
   workloads: WorkloadResult[];
+  /** Webhook deliveries per second beside plain POSTs (absent when `--only` leaves `webhooks` out). */
+  webhooks?: WebhookFigures;
   targets: TargetResult[];
 }
 

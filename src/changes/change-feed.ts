@@ -12,7 +12,7 @@
  * nothing slips between them).
  */
 import { FhirError, invariant } from '../fhir/outcomes.ts';
-import { readChangeEvents, readFeedBounds, readVersionsByKey, type VersionKey } from '../store/change-event-repository.ts';
+import { readChangeEvents, readFeedBounds, readPositionAt, readVersionsByKey, type VersionKey } from '../store/change-event-repository.ts';
 import type { Database } from '../store/database.ts';
 import { PgListener } from '../store/pg-listener.ts';
 import { runOutsideQueryScope } from '../store/query-scope.ts';
@@ -163,6 +163,16 @@ export class ChangeFeed implements Worker {
     const events = page.events.map(toChangeEvent);
     const through = events.length === size ? events[events.length - 1].position : Math.max(after, page.head);
     return { events, cursor: encodeCursor(through) };
+  }
+
+  /**
+   * The cursor to resume from for the events recorded at or after `instant` (a webhook
+   * `$replay` since a time). {@link CursorExpired} when retention may have pruned some of them.
+   */
+  async cursorAt(instant: Date): Promise<string> {
+    const { before, firstKept, prunedThrough } = await readPositionAt(this.db, instant);
+    if (prunedThrough > 0 && firstKept !== undefined && before < firstKept) throw new CursorExpired();
+    return encodeCursor(before);
   }
 
   /** The cursor of the newest event (resume after it: changes from now on). */

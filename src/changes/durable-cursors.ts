@@ -5,7 +5,7 @@
  * `Queryable`, so a consumer moves its cursor in the same transaction as the work it records
  * (enqueuing deliveries): then a crash either keeps both or neither.
  */
-import { deleteChangeCursor, loadChangeCursor, saveChangeCursor } from '../store/change-event-repository.ts';
+import { claimChangeCursor, createChangeCursor, deleteChangeCursor, loadChangeCursor, saveChangeCursor } from '../store/change-event-repository.ts';
 import type { Queryable } from '../store/database.ts';
 import { decodeCursor, encodeCursor } from './feed-cursor.ts';
 
@@ -17,6 +17,21 @@ export async function saveDurableCursor(q: Queryable, name: string, cursor: stri
 /** The durable cursor `name`, or `undefined` when there is none. */
 export async function loadDurableCursor(q: Queryable, name: string): Promise<string | undefined> {
   const position = await loadChangeCursor(q, name);
+  return position === undefined ? undefined : encodeCursor(position);
+}
+
+/** Creates the durable cursor `name` at `cursor` unless it exists (then it stays where it is). */
+export async function createDurableCursor(q: Queryable, name: string, cursor: string): Promise<void> {
+  await createChangeCursor(q, name, decodeCursor(cursor));
+}
+
+/**
+ * Locks the durable cursor `name` for the caller's transaction and returns it, or `undefined`
+ * when another transaction holds it (or there is none): a consumer whose rounds must not overlap
+ * across processes runs a round only when it gets the cursor.
+ */
+export async function claimDurableCursor(tx: Queryable, name: string): Promise<string | undefined> {
+  const position = await claimChangeCursor(tx, name);
   return position === undefined ? undefined : encodeCursor(position);
 }
 

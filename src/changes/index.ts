@@ -7,7 +7,7 @@ export { passesFilter, type ChangeAction, type ChangeEvent, type ChangeFilter } 
 export { ChangeRetention, type ChangeRetentionOptions } from './change-retention.ts';
 export { CHANGES_CHANNEL, ChangeSequencer, type ChangeSequencerOptions } from './change-sequencer.ts';
 export { createChangeServices, type ChangeServices } from './change-services.ts';
-export { deleteDurableCursor, loadDurableCursor, saveDurableCursor } from './durable-cursors.ts';
+export { claimDurableCursor, createDurableCursor, deleteDurableCursor, loadDurableCursor, saveDurableCursor } from './durable-cursors.ts';
 export { CursorExpired, decodeCursor, encodeCursor, invalidCursor } from './feed-cursor.ts';
 export { matchesCriteria, parseChangeCriteria, type ChangeCriteria, type CriteriaOptions } from './match/change-criteria.ts';
 export { indexVersion, type IndexedVersion } from './match/indexed-version.ts';

@@ -20,6 +20,8 @@ import { bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
+import { webhookRoutes } from './webhook-routes.ts';
+import type { WebhookServices } from '../webhooks/index.ts';
 import { startGraphQL } from '../graphql/graphql-server.ts';
 import { GRAPHQL_MEDIA_TYPE, isGraphQLPath } from '../graphql/graphql-http-request.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
@@ -64,6 +66,8 @@ export interface AppOptions {
   config: Config;
   service: FhirService;
   security: Security;
+  /** Webhook delivery (`$replay`); absent, the route is not served. */
+  webhooks?: WebhookServices;
   /** Logger settings; `false` silences request logs (tests), a stream receives them as JSON lines. */
   logger?: boolean | LogStream;
   /** Routes that bench or test code mounts beside the API ({@link ExtraRoutes}); none in production. */
@@ -71,7 +75,7 @@ export interface AppOptions {
 }
 
 /** Builds the Fastify app (not yet listening). */
-export async function buildApp({ config, service, security, logger = true, extraRoutes = [] }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, security, webhooks, logger = true, extraRoutes = [] }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
@@ -169,7 +173,7 @@ export async function buildApp({ config, service, security, logger = true, extra
   });
 
   // The graph's endpoints are routes of the table too, so the CapabilityStatement lists `$graphql`.
-  const routes = [...fhirRoutes, ...graphqlRoutes(await startGraphQL(app, service, config))];
+  const routes = [...fhirRoutes, ...(webhooks ? webhookRoutes(webhooks) : []), ...graphqlRoutes(await startGraphQL(app, service, config))];
   const capabilityStatement = buildCapabilityStatement(routes, service.model, config.publicUrl, version);
   app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
 

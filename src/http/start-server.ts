@@ -1,7 +1,8 @@
 /**
  * Starts the whole server for a configuration: the database (the configured one or the
  * embedded PostgreSQL), migrations, the background workers (auth state, rate-limit sync, audit
- * flush, the change feed's reader, sequencer and retention), the core service and the HTTP app,
+ * flush, the change feed's reader, sequencer and retention, the job queue and the webhook
+ * dispatcher, delivery and replay workers), the core service and the HTTP app,
  * and returns one `close()` that stops them in reverse order. `main.ts` and the integration tests
  * both use it.
  */
@@ -13,6 +14,7 @@ import { createChangeServices, type ChangeServices } from '../changes/index.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
 import { WorkerList } from '../store/worker.ts';
+import { createWebhookServices, type WebhookServices } from '../webhooks/index.ts';
 import { buildApp, type LogStream } from './build-app.ts';
 import type { ExtraRoutes } from './extra-routes.ts';
 
@@ -22,6 +24,8 @@ export interface RunningServer {
   security: Security;
   /** The change feed of this process (src/changes/README.md). */
   changes: ChangeServices;
+  /** Webhook delivery of this process (src/webhooks/README.md). */
+  webhooks: WebhookServices;
   /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
   close(): Promise<void>;
@@ -65,13 +69,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const onError = throttledLog(options.log);
     const security = await Security.start(db, config, onError);
     const changes = createChangeServices(db, config.changes, onError);
-    // Background loops, started in order and stopped in reverse once the HTTP server has closed.
-    workers = new WorkerList([...security.workers, ...changes.workers]);
-    await workers.start();
     const service = new FhirService(db, security.auditLog, {
       defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
+      webhookAllowPrivate: config.webhookAllowPrivate,
     });
-    const app = await buildApp({ config, service, security, logger: options.logger, extraRoutes: options.extraRoutes });
+    const webhooks = createWebhookServices({
+      db, feed: changes.feed, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError,
+    });
+    // Background loops, started in order and stopped in reverse once the HTTP server has closed.
+    workers = new WorkerList([...security.workers, ...changes.workers, ...webhooks.workers]);
+    await workers.start();
+    const app = await buildApp({ config, service, security, webhooks, logger: options.logger, extraRoutes: options.extraRoutes });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -84,6 +92,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       service,
       security,
       changes,
+      webhooks,
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       close: () => (closing ??= (async () => {
         await app.close();

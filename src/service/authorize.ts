@@ -10,8 +10,11 @@ export type { Permission };
 import { forbidden } from '../fhir/outcomes.ts';
 import type { RequestContext } from './request-context.ts';
 
-/** Resource types whose instances only their creating client may change or delete. */
-export const OWNED_TYPES = new Set(['DocumentReference', 'Binary']);
+/**
+ * Resource types whose instances only their creating client may change or delete. A Subscription
+ * delivers changes with its creator's rights (src/webhooks), so nobody else may redirect it.
+ */
+export const OWNED_TYPES = new Set(['DocumentReference', 'Binary', 'Subscription']);
 
 const VERBS: Record<Permission, string> = { c: 'create', r: 'read', u: 'update', d: 'delete', s: 'search' };
 
@@ -50,7 +53,7 @@ export function authorize(ctx: RequestContext, resourceType: string, permission:
   throw forbidden(`The access token's scope does not allow ${VERBS[permission]} on ${resourceType}`);
 }
 
-/** Throws 403 when a client changes a DocumentReference or Binary that another client created. */
+/** Throws 403 when a client changes a DocumentReference, Binary or Subscription that another client created. */
 export function authorizeOwnership(ctx: RequestContext, resourceType: string, createdBy: string | null | undefined): void {
   if (!OWNED_TYPES.has(resourceType) || !createdBy || ctx.auth.clientId === 'system') return;
   if (createdBy !== ctx.auth.clientId) throw forbidden(`Only the client that created this ${resourceType} may change or delete it`);

@@ -29,8 +29,9 @@ import { auditRecordOf, type RequestContext } from './request-context.ts';
 import { assertBodyType, readBody, type BodySource } from './resource-content.ts';
 import { runReverseSearch, runSearch, type SearchDeps } from './search-service.ts';
 import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from './service-limits.ts';
+import { authorizeDeliveryLog, DELIVERY_LOG_FILTER, isDeliveryLogSearch } from './subscription/delivery-log-access.ts';
 import { processBundle, type BundleDeps } from './transaction-bundle.ts';
-import { applyWrites, assertValidInSlices, type WriteOp, type WriteResult } from './write-ops.ts';
+import { applyWrites, assertValidInSlices, writeRulesOf, type WriteOp, type WriteResult, type WriteRules } from './write-ops.ts';
 
 export { ID_PATTERN };
 export type { ServiceLimits };
@@ -62,6 +63,11 @@ export class FhirService {
 
   constructor(readonly db: Database, readonly auditLog: AuditLog, readonly limits: ServiceLimits = DEFAULT_SERVICE_LIMITS) {
     this.model = loadFhirModel();
+  }
+
+  /** The rules every write is checked by (resource bounds, Subscription channels and criteria). */
+  get writeRules(): WriteRules {
+    return writeRulesOf(this.limits);
   }
 
   private get searchDeps(): SearchDeps {
@@ -148,7 +154,7 @@ export class FhirService {
           return { version, created: false, changed: false, matchedExisting: true };
         }
       }
-      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource }], ctx, this.limits.resource);
+      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource }], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 201));
       return { ...written, matchedExisting: false };
     });
@@ -197,7 +203,7 @@ export class FhirService {
           ? { kind: 'create', resourceType, id: randomUUID(), resource }
           : { kind: 'update', resourceType, id: String(resource.id), resource, ifMatch };
       }
-      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
+      const results = await applyWrites(tx, [op], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, results[0].created ? 201 : 200));
       return results;
     });
@@ -216,7 +222,7 @@ export class FhirService {
     const result = await this.db.transaction(async (tx) => {
       const match = await this.findConditionalMatch(tx, ctx, resourceType, criteria, { criteriaName: 'The criteria', interaction: 'delete' });
       if (match === undefined) return undefined;
-      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: match }], ctx, this.limits.resource);
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: match }], ctx, this.writeRules);
       await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
       return deleted;
     });
@@ -288,10 +294,14 @@ export class FhirService {
    * instead of ignoring and reporting them.
    */
   async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: { strict?: boolean } = {}): Promise<BundleResult> {
+    // A client that may not read AuditEvents may still read its own Subscriptions' delivery logs.
+    const deliveryLog = isDeliveryLogSearch(ctx, resourceType);
     startInteraction(ctx, this.model, resourceType
-      ? { action: 'R', interaction: 'search-type', types: [resourceType], permissions: [[resourceType, 's']] }
+      ? { action: 'R', interaction: 'search-type', types: [resourceType], permissions: deliveryLog ? [] : [[resourceType, 's']] }
       : { action: 'R', interaction: 'search-system' });
-    return runSearch(this.searchDeps, ctx, this.parseSearch(resourceType, params, options.strict ?? false));
+    const request = this.parseSearch(resourceType, deliveryLog ? [...params, DELIVERY_LOG_FILTER] : params, options.strict ?? false);
+    if (deliveryLog) await authorizeDeliveryLog(this.db, ctx, request);
+    return runSearch(this.searchDeps, ctx, request, { deliveryLog });
   }
 
   /**
@@ -340,7 +350,7 @@ export class FhirService {
   /** Runs one write in its own transaction, with its AuditEvent when it changed something. */
   private async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
     const [result] = await this.db.transaction(async (tx) => {
-      const results = await applyWrites(tx, [op], ctx, this.limits.resource);
+      const results = await applyWrites(tx, [op], ctx, this.writeRules);
       if (results[0].changed) {
         const status = results[0].created ? 201 : 200;
         await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, status));

@@ -10,6 +10,8 @@ export interface ServiceLimits {
   maxCount: number;
   search: SearchLimits;
   resource: ResourceLimits;
+  /** `WEBHOOK_ALLOW_PRIVATE`: Subscription endpoints may be loopback or private addresses (default false). */
+  webhookAllowPrivate?: boolean;
 }
 
 /** The defaults, for services built without a configuration (tests, the CLI). */

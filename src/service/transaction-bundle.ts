@@ -21,7 +21,7 @@ import type { ServiceLimits } from './service-limits.ts';
 import { findPlaceholderReferences, rewriteReferences } from './rewrite-references.ts';
 import type { RequestContext } from './request-context.ts';
 import { isJsonObject, type FhirResource } from './resource-content.ts';
-import { applyWrites, type WriteOp, type WriteResult } from './write-ops.ts';
+import { applyWrites, writeRulesOf, type WriteOp, type WriteResult } from './write-ops.ts';
 import { authorize } from './authorize.ts';
 import type { Permission } from '../auth/scopes.ts';
 import { RequestAudit } from './audit/request-audit.ts';
@@ -288,7 +288,7 @@ async function processTransaction(deps: BundleDeps, ctx: RequestContext, rawEntr
       .filter((e) => !e.matchedExisting)
       .sort((a, b) => METHOD_ORDER[a.request.method] - METHOD_ORDER[b.request.method] || a.index - b.index);
     const writes = order.map((entry) => ({ entry, op: toWriteOp(entry) })).filter((w): w is { entry: PlannedEntry; op: WriteOp } => !!w.op);
-    const results = await applyWrites(tx, writes.map((w) => w.op), ctx, deps.limits.resource);
+    const results = await applyWrites(tx, writes.map((w) => w.op), ctx, writeRulesOf(deps.limits));
 
     const responses: BundleEntryResult[] = new Array(entries.length);
     writes.forEach((w, i) => { responses[w.entry.index] = writeResponse(results[i], w.op.kind, ctx); });

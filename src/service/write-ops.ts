@@ -20,6 +20,8 @@ import { extractIndexRows } from '../search/extract-index-rows.ts';
 import { stringifyFhirJsonInSlices } from '../fhir/fhir-json.ts';
 import type { RequestContext } from './request-context.ts';
 import { buildStoredResource, type FhirResource } from './resource-content.ts';
+import type { ServiceLimits } from './service-limits.ts';
+import { prepareSubscription, saveSubscriptionPrivate, type SubscriptionPrivateWrite, type SubscriptionRules } from './subscription/subscription-write.ts';
 
 export type WriteOp = (
   | { kind: 'create'; resourceType: string; id: string; resource: FhirResource; label?: string }
@@ -30,6 +32,17 @@ export type WriteOp = (
   /** `false` for the server's own bookkeeping writes, which the change feed must not publish (`VersionToWrite.emitChange`). */
   emitChange?: false;
 };
+
+/** The rules writes are checked by: resource bounds, and how Subscriptions are checked (subscription-write.ts). */
+export interface WriteRules {
+  resource: ResourceLimits;
+  subscription: SubscriptionRules;
+}
+
+/** The write rules of a service's limits. */
+export function writeRulesOf(limits: ServiceLimits): WriteRules {
+  return { resource: limits.resource, subscription: { search: limits.search, allowPrivateEndpoints: limits.webhookAllowPrivate ?? false } };
+}
 
 /** What a write did. `version` is the new version, or the unchanged one for a repeated delete. */
 export interface WriteResult {
@@ -86,10 +99,11 @@ function checkIfMatch(ifMatch: number | undefined, currentVersion: number | unde
 /**
  * Applies write operations in the caller's transaction and returns one result per operation,
  * in order. Creates must carry fresh ids; updates, patches and deletes lock their targets.
+ * Subscriptions are checked and their private side recorded (subscription-write.ts).
  * Throws a {@link FhirError} (labelled with the operation's `label`) on the first failure, so the
  * caller's transaction rolls everything back.
  */
-export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestContext, limits: ResourceLimits, now = new Date()): Promise<WriteResult[]> {
+export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestContext, rules: WriteRules, now = new Date()): Promise<WriteResult[]> {
   const key = (op: WriteOp) => `${op.resourceType}/${op.id}`;
   const existing = ops.filter((op) => op.kind !== 'create');
   const states = await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
@@ -98,6 +112,7 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
 
   const versions: VersionToWrite[] = [];
   const results: WriteResult[] = [];
+  const subscriptions: SubscriptionPrivateWrite[] = [];
   // A transaction's writes are planned (serialised, indexed) in slices, pausing for other clients.
   const slice = new TimeSlice();
   for (const op of ops) {
@@ -105,7 +120,8 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
     try {
       const state = states.get(key(op));
       if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);
-      const result = await planWrite(op, state, currents.get(key(op)), ctx, limits, now, slice);
+      const result = await planWrite(op, state, currents.get(key(op)), ctx, rules, now, slice);
+      if (result.subscription) subscriptions.push(result.subscription);
       if (result.write) {
         versions.push(result.write);
         states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted, createdBy: state?.createdBy ?? ctx.auth.clientId });
@@ -117,7 +133,15 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
     }
   }
   await writeVersions(tx, versions);
+  await saveSubscriptionPrivate(tx, subscriptions, ctx);
   return results;
+}
+
+/** A planned write: the version to store (none for a repeated delete), its result, and a Subscription's private side. */
+interface PlannedWrite {
+  write?: VersionToWrite;
+  result: WriteResult;
+  subscription?: SubscriptionPrivateWrite;
 }
 
 async function planWrite(
@@ -125,18 +149,21 @@ async function planWrite(
   state: CurrentState | undefined,
   current: StoredVersion | undefined,
   ctx: RequestContext,
-  limits: ResourceLimits,
+  rules: WriteRules,
   now: Date,
   slice: TimeSlice,
-): Promise<{ write?: VersionToWrite; result: WriteResult }> {
+): Promise<PlannedWrite> {
   const label = `${op.resourceType}/${op.id}`;
+  const limits = rules.resource;
+  const isSubscription = op.resourceType === 'Subscription';
   if (op.kind === 'delete') {
     if (!state) throw notFound(`${label} does not exist`);
     checkIfMatch(op.ifMatch, state.versionId, label);
     const version: StoredVersion = { resourceType: op.resourceType, id: op.id, versionId: state.versionId, lastUpdated: now, deleted: true, content: null };
     if (state.deleted) return { result: { version, created: false, changed: false } };
     const write: VersionToWrite = { ...version, versionId: state.versionId + 1, method: 'DELETE', action: 'delete', indexRows: [], emitChange: op.emitChange };
-    return { write, result: { version: write, created: false, changed: true } };
+    const subscription: SubscriptionPrivateWrite | undefined = isSubscription ? { id: op.id, kind: 'touch', deleted: true } : undefined;
+    return { write, result: { version: write, created: false, changed: true }, subscription };
   }
   let resource: FhirResource;
   let method: VersionToWrite['method'];
@@ -151,6 +178,14 @@ async function planWrite(
     if (op.kind === 'update') checkIfMatch(op.ifMatch, state && !state.deleted ? state.versionId : undefined, label);
     resource = op.resource;
     method = op.kind === 'create' ? 'POST' : 'PUT';
+  }
+  let subscription: SubscriptionPrivateWrite | undefined;
+  if (isSubscription && op.emitChange === false) {
+    subscription = { id: op.id, kind: 'touch', deleted: false }; // the server's own bookkeeping
+  } else if (isSubscription) {
+    const prepared = prepareSubscription(resource, ctx, rules.subscription);
+    resource = prepared.resource;
+    subscription = { id: op.id, kind: 'author', secret: prepared.secret };
   }
   const created = !state || state.deleted;
   const versionId = state ? state.versionId + 1 : 1;
@@ -169,5 +204,5 @@ async function planWrite(
     createdBy: ctx.auth.clientId,
     emitChange: op.emitChange,
   };
-  return { write, result: { version: write, created, changed: true } };
+  return { write, result: { version: write, created, changed: true }, subscription };
 }

@@ -194,6 +194,44 @@ export async function loadChangeCursor(q: Queryable, name: string): Promise<numb
   return rows[0] ? toPosition(rows[0].position) : undefined;
 }
 
+/** Creates a durable cursor at `position` unless it exists (it then stays where it is). */
+export async function createChangeCursor(q: Queryable, name: string, position: number): Promise<void> {
+  await q.query('INSERT INTO change_cursor (name, position) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, position]);
+}
+
+/**
+ * Locks a durable cursor until the caller's transaction ends and returns its position, or
+ * `undefined` when another transaction holds it (or it does not exist): one consumer round at a
+ * time across processes, the others skip instead of queueing up.
+ */
+export async function claimChangeCursor(tx: Queryable, name: string): Promise<number | undefined> {
+  const rows = await tx.query<{ position: string }>('SELECT position::text AS position FROM change_cursor WHERE name = $1 FOR UPDATE SKIP LOCKED', [name]);
+  return rows[0] ? toPosition(rows[0].position) : undefined;
+}
+
+/**
+ * Where the events recorded at or after `instant` start: the position before the first of them
+ * (the head when there is none), with the first kept event's position and the pruning mark, so a
+ * caller can tell whether retention may have pruned some of them.
+ */
+export async function readPositionAt(q: Queryable, instant: Date): Promise<{ before: number; firstKept: number | undefined; prunedThrough: number }> {
+  const rows = await q.query<{ head: string; prunedThrough: string; firstAt: string | null; firstKept: string | null }>(
+    `SELECT s.head::text AS head, s.pruned_through::text AS "prunedThrough",
+            (SELECT c.position FROM change_event c WHERE c.position > s.pruned_through AND c.recorded_at >= $1
+              ORDER BY c.position LIMIT 1)::text AS "firstAt",
+            (SELECT min(c.position) FROM change_event c WHERE c.position > s.pruned_through)::text AS "firstKept"
+       FROM change_feed_state s`,
+    [instant.toISOString()],
+  );
+  const row = rows[0];
+  const firstAt = row?.firstAt === null || row?.firstAt === undefined ? undefined : toPosition(row.firstAt);
+  return {
+    before: firstAt === undefined ? toPosition(row?.head) : firstAt - 1,
+    firstKept: row?.firstKept === null || row?.firstKept === undefined ? undefined : toPosition(row.firstKept),
+    prunedThrough: toPosition(row?.prunedThrough),
+  };
+}
+
 /** Removes a durable cursor (retention may then prune what only it still needed). */
 export async function deleteChangeCursor(q: Queryable, name: string): Promise<void> {
   await q.query('DELETE FROM change_cursor WHERE name = $1', [name]);

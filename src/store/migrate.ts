@@ -1,7 +1,9 @@
 /**
  * Applies the pending schema migrations. Several processes starting at once migrate once: the
- * migrator runs under a session-level `pg_advisory_lock` (DECISIONS.md §3).
+ * migrator runs under a session-level `pg_advisory_lock` (DECISIONS.md §3). The job queue's
+ * schema (`pgboss`) is pg-boss's own: it migrates it under its own advisory lock.
  */
+import { JobQueue } from './job-queue.ts';
 import { openOrm, type Orm } from './orm.ts';
 
 /** Arbitrary, fixed key of the advisory lock that serialises migrations across processes. */
@@ -24,7 +26,7 @@ export async function migrateOrm(orm: Orm): Promise<string[]> {
   }
 }
 
-/** Opens the database at `databaseUrl`, applies pending migrations and closes it again. */
+/** Opens the database at `databaseUrl`, applies pending migrations (the job queue's too) and closes it again. */
 export async function migrateDatabase(databaseUrl: string): Promise<void> {
   const orm = await openOrm(databaseUrl, 2);
   try {
@@ -32,4 +34,5 @@ export async function migrateDatabase(databaseUrl: string): Promise<void> {
   } finally {
     await orm.close(true);
   }
+  await JobQueue.migrate(databaseUrl);
 }

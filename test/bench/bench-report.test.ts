@@ -77,6 +77,18 @@ describe('report', () => {
     expect(md).toContain('3 SQL statements for 50 patients and 500 observations');
   });
 
+  it('adds the webhook deliveries beside their baseline when they were measured', () => {
+    expect(renderMarkdown(results)).not.toContain('## Webhooks');
+    const md = renderMarkdown({
+      ...results,
+      webhooks: { events: 2000, concurrency: 16, baselinePerSecond: 4000, livePerSecond: 500, liveP50Ms: 900, liveP99Ms: 2000, replayPerSecond: 800, duplicates: 0 },
+    });
+    expect(md).toContain('## Webhooks');
+    expect(md).toContain('| plain HTTP POSTs from one Node process (baseline) | 4,000 | 1.00 | |');
+    expect(md).toContain('| 500 | 0.13 | commit → delivery p50 900 ms, p99 2,000 ms |');
+    expect(md).toContain('| 800 | 0.20 | |');
+  });
+
   it('draws one bar per workload in a valid SVG', () => {
     const svg = renderSvg(results);
     expect(svg.startsWith('<svg')).toBe(true);

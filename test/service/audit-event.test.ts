@@ -29,5 +29,19 @@ describe('AuditEvent resources the server writes', () => {
     expect((event.agent as any)[0].who.identifier).toBeUndefined();
     expect(validateResource(event, 'AuditEvent')).toEqual([]);
   });
-});
 
+  it('are valid R4 for webhook delivery attempts, with the attempt facts on the Subscription entity', () => {
+    const attempt = {
+      recorded: new Date(), action: 'E' as const, interaction: 'webhook', clientId: 'c1', clientName: 'Integrator',
+      entities: ['Subscription/s1', 'Observation/o1'], entityDetail: { statusCode: '200', latencyMs: '12', attempt: '1' },
+    };
+    const delivered = buildAuditEvent({ ...attempt, status: 200, description: 'delivered: the endpoint answered HTTP 200 in 12 ms (attempt 1)' });
+    const unreachable = buildAuditEvent({ ...attempt, status: 0, description: 'not delivered: connection failed (ECONNREFUSED) after 2 ms (attempt 1)' });
+    for (const event of [delivered, unreachable]) expect(validateResource(event, 'AuditEvent')).toEqual([]);
+    expect(delivered).toMatchObject({
+      outcome: '0', type: { code: '110106', display: 'Export' }, subtype: [{ code: 'webhook-attempt' }],
+      entity: [{ what: { reference: 'Subscription/s1' }, detail: [{ type: 'statusCode', valueString: '200' }, { type: 'latencyMs', valueString: '12' }, { type: 'attempt', valueString: '1' }] }, { what: { reference: 'Observation/o1' } }],
+    });
+    expect(unreachable).toMatchObject({ outcome: '8', outcomeDesc: 'not delivered: connection failed (ECONNREFUSED) after 2 ms (attempt 1)' });
+  });
+});

@@ -28,6 +28,11 @@ export interface ChangeCriteria {
   readonly query: string;
   /** True when a chain or `_has` makes matching read the database. */
   readonly usesCurrentData: boolean;
+  /**
+   * The other types the criteria search (chain targets, `_has` sources): a subscriber must be
+   * allowed to search each of them, as for the same REST search.
+   */
+  readonly searchedTypes: readonly string[];
   readonly inMemory: readonly VersionTest[];
   readonly currentData: readonly CurrentDataTest[];
 }
@@ -82,7 +87,25 @@ export function parseChangeCriteria(text: string, options: CriteriaOptions): Cha
     else if (criterion.chain) currentData.push(chainTest(criterion, ctx));
     else inMemory.push(criterionTest(criterion, ctx));
   }
-  return { resourceType, query: request.canonicalQuery, usesCurrentData: currentData.length > 0, inMemory, currentData };
+  const searchedTypes = new Set<string>();
+  collectSearchedTypes(request.criteria, searchedTypes);
+  return { resourceType, query: request.canonicalQuery, usesCurrentData: currentData.length > 0, searchedTypes: [...searchedTypes], inMemory, currentData };
+}
+
+/** Adds the types that chains and `_has` in `criteria` search (as `authorizeCriteria` walks them). */
+function collectSearchedTypes(criteria: readonly SearchCriterion[], into: Set<string>): void {
+  for (const c of criteria) {
+    if (c.chain) {
+      for (const [i, type] of c.chain.targetTypes.entries()) {
+        into.add(type);
+        collectSearchedTypes([c.chain.criterion[i]], into);
+      }
+    }
+    if (c.has) {
+      into.add(c.has.sourceType);
+      collectSearchedTypes([c.has.criterion], into);
+    }
+  }
 }
 
 /** One criterion (not a chain, not `_has`) as a test on a version: the OR of its values, per `criterion-sql.ts`. */

@@ -26,10 +26,19 @@ export interface AuditRecord {
   description?: string;
   /** References of the resources touched (`Patient/1`). */
   entities: string[];
+  /** Facts about the first entity (a webhook attempt's status code, latency, error), as its `detail`. */
+  entityDetail?: Record<string, string>;
   recorded: Date;
 }
 
+/**
+ * The `subtype` of a webhook delivery attempt's AuditEvent (its `type` is DICOM "Export": data
+ * sent out of the server): `GET /fhir/AuditEvent?subtype=…|webhook-attempt` finds them.
+ */
+export const WEBHOOK_ATTEMPT_SUBTYPE = { system: 'https://fhirgraph.dev/CodeSystem/audit-subtype', code: 'webhook-attempt', display: 'Webhook delivery attempt' };
+
 const RESTFUL = 'http://hl7.org/fhir/restful-interaction';
+const DCM = 'http://dicom.nema.org/resources/ontology/DCM';
 const AUTH_INTERACTIONS: Record<string, { code: string; display: string }> = {
   token: { code: '110122', display: 'Login' },
   revoke: { code: '110123', display: 'Logout' },
@@ -50,10 +59,28 @@ export function cleanAuditText(text: string, max = 1000): string {
   return text.slice(0, max).replace(UNSAFE, '');
 }
 
-/** R4 AuditEvent.outcome: 0 success, 4 minor failure (client error), 8 serious failure. */
+/**
+ * R4 AuditEvent.outcome: 0 success, 4 minor failure (client error), 8 serious failure. A status
+ * below 100 stands for no answer at all (a webhook endpoint that could not be reached).
+ */
 function outcomeCode(status: number): string {
+  if (status < 100) return '8';
   if (status < 400) return '0';
   return status < 500 ? '4' : '8';
+}
+
+/** `outcomeDesc`: the status and the description (a status below 100, no answer, is left out). */
+function describeOutcome(record: AuditRecord): string {
+  if (record.status < 100) return cleanAuditText(record.description ?? 'no answer');
+  return record.description ? cleanAuditText(`${record.status} ${record.description}`) : String(record.status);
+}
+
+/** `type` and `subtype` of an interaction. */
+function typeOf(interaction: string): { type: Record<string, string>; subtype: Record<string, string> } {
+  const auth = AUTH_INTERACTIONS[interaction];
+  if (auth) return { type: { system: DCM, code: '110114', display: 'User Authentication' }, subtype: { system: DCM, ...auth } };
+  if (interaction === 'webhook') return { type: { system: DCM, code: '110106', display: 'Export' }, subtype: WEBHOOK_ATTEMPT_SUBTYPE };
+  return { type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' }, subtype: { system: RESTFUL, code: interaction } };
 }
 
 /**
@@ -70,17 +97,15 @@ function whoOf(record: AuditRecord): Record<string, unknown> {
 
 /** Returns the AuditEvent resource (without id and meta) for a record. */
 export function buildAuditEvent(record: AuditRecord): Record<string, unknown> & { resourceType: 'AuditEvent' } {
-  const auth = AUTH_INTERACTIONS[record.interaction];
+  const { type, subtype } = typeOf(record.interaction);
   const event: Record<string, unknown> & { resourceType: 'AuditEvent' } = {
     resourceType: 'AuditEvent',
-    type: auth
-      ? { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110114', display: 'User Authentication' }
-      : { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-    subtype: [auth ? { system: 'http://dicom.nema.org/resources/ontology/DCM', ...auth } : { system: RESTFUL, code: record.interaction }],
+    type,
+    subtype: [subtype],
     action: record.action,
     recorded: record.recorded.toISOString(),
     outcome: outcomeCode(record.status),
-    outcomeDesc: record.description ? cleanAuditText(`${record.status} ${record.description}`) : String(record.status),
+    outcomeDesc: describeOutcome(record),
     agent: [
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT', display: 'author (originator)' }] },
@@ -94,7 +119,10 @@ export function buildAuditEvent(record: AuditRecord): Record<string, unknown> & 
       type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
     },
   };
-  if (record.entities.length > 0) event.entity = record.entities.map((reference) => ({ what: { reference } }));
+  if (record.entities.length > 0) {
+    const detail = Object.entries(record.entityDetail ?? {}).map(([name, value]) => ({ type: name, valueString: cleanAuditText(value, 500) }));
+    event.entity = record.entities.map((reference, i) => ({ what: { reference }, ...(i === 0 && detail.length > 0 ? { detail } : {}) }));
+  }
   return event;
 }
 

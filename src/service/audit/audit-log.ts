@@ -93,6 +93,11 @@ export class AuditLog {
     await writeVersions(tx, [toVersion(record)]);
   }
 
+  /** Stores events inside the caller's transaction, in one batch (webhook attempts recorded together). */
+  async writeAllInTransaction(tx: Queryable, records: readonly AuditRecord[]): Promise<void> {
+    await writeVersions(tx, records.map(toVersion));
+  }
+
   /** Stores every buffered event in one transaction (now, whatever the backoff says). */
   flush(): Promise<void> {
     this.flushing = runOutsideQueryScope(() => this.flushing.then(async () => {

@@ -5,6 +5,7 @@ import { Migration0003RateLimit } from './migration-0003-rate-limit.ts';
 import { Migration0004SearchIndex } from './migration-0004-search-index.ts';
 import { Migration0005QuantityRanges } from './migration-0005-quantity-ranges.ts';
 import { Migration0006ChangeFeed } from './migration-0006-change-feed.ts';
+import { Migration0007Webhooks } from './migration-0007-webhooks.ts';
 
 export const migrationsList = [
   { name: '0001-resource-store', class: Migration0001ResourceStore },
@@ -13,4 +14,5 @@ export const migrationsList = [
   { name: '0004-search-index', class: Migration0004SearchIndex },
   { name: '0005-quantity-ranges', class: Migration0005QuantityRanges },
   { name: '0006-change-feed', class: Migration0006ChangeFeed },
+  { name: '0007-webhooks', class: Migration0007Webhooks },
 ];

@@ -2,7 +2,9 @@
  * `npm run bench`: the benchmark suite (CONTRACT.md, the bench issue). Loads the synthetic data
  * set through the transaction endpoint (the load rate is a figure), starts fhirgraph in its own
  * process as `npm start` does with the raw-SQL baseline routes on (`serve-fhirgraph.ts`), and PostGraphile on a
- * relational copy of the same data; runs each workload with autocannon beside its baselines, and
+ * relational copy of the same data; runs each workload with autocannon beside its baselines, then
+ * GraphQL subscriptions' commit-to-subscriber latency with 1,000 open beside a raw NOTIFY → LISTEN
+ * round trip (`lib/subscription-latency.ts`; `--only subscription-latency` runs it alone), and
  * writes `bench/results/latest.{json,md,svg}` (and `<scale>.*`). Exits 0 whether targets pass or
  * not: a benchmark, not a test.
  */
@@ -22,6 +24,7 @@ import { judgeTargets, type BenchResults, type WorkloadResult } from './lib/benc
 import { answers, freePort, memoryOf, startChild, type Child } from './lib/child-process.ts';
 import { medianOf, runOnce, type RunFigures } from './lib/load-test.ts';
 import { buildWorkloads, NESTED_QUERY, type Workload } from './lib/workloads.ts';
+import { measureSubscriptionLatency, SUBSCRIPTION_LATENCY_ID, type SubscriptionLatencyResult } from './lib/subscription-latency.ts';
 import { fetchJwtVerification } from './postgraphile/jwks-to-pem.ts';
 import { POSTGRAPHILE_NESTED_QUERY } from './postgraphile/nested-query.ts';
 import { buildRelationalCopy } from './postgraphile/relational-copy.ts';
@@ -117,6 +120,21 @@ async function runGroup(group: Workload[], args: BenchArgs): Promise<WorkloadRes
   return group.map((w) => ({ id: w.id, group: w.group, title: w.title, target: w.target, runs: runs.get(w.id)!, median: medianOf(runs.get(w.id)!) }));
 }
 
+/** Access tokens of five unlimited clients: 1,000 subscriptions take 50 sockets at the default 10 per client. */
+async function subscriberTokens(databaseUrl: string, origin: string, startedAt: string): Promise<string[]> {
+  const admin = await Database.open(databaseUrl, { migrate: false, poolSize: 1 });
+  try {
+    const tokens: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const client = await createClient(admin, { name: `bench subscriber ${i} ${startedAt}`, scope: 'system/Patient.cruds', rate: '0/s,0/min' });
+      tokens.push(await refreshTokenSource(origin, client.refresh_token!).current());
+    }
+    return tokens;
+  } finally {
+    await admin.close();
+  }
+}
+
 async function main(): Promise<number> {
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) {
@@ -188,6 +206,13 @@ async function main(): Promise<number> {
       results.push(...await runGroup(selected(await tokens.current()).filter((w) => w.group === group), args));
     }
 
+    let subscriptions: SubscriptionLatencyResult | undefined;
+    if (!args.only || args.only.includes(SUBSCRIPTION_LATENCY_ID)) {
+      log('GraphQL subscriptions: commit-to-subscriber latency with 1,000 open, beside NOTIFY → LISTEN');
+      subscriptions = await measureSubscriptionLatency({ origin, databaseUrl: db.url, tokens: await subscriberTokens(db.url, origin, startedAt), log });
+      log(`  fhirgraph p50 ${subscriptions.fhirgraph.p50Ms} ms, p99 ${subscriptions.fhirgraph.p99Ms} ms; NOTIFY → LISTEN p50 ${subscriptions.listenNotify.p50Ms} ms, p99 ${subscriptions.listenNotify.p99Ms} ms`);
+    }
+
     let webhooks: WebhookFigures | undefined;
     if (!args.only || args.only.includes('webhooks')) {
       log('webhooks: deliveries per second beside plain POSTs');
@@ -218,8 +243,9 @@ async function main(): Promise<number> {
         nestedObservations: nested.data?.PatientList.reduce((n, p) => n + p.ObservationList.length, 0) ?? 0,
       },
       workloads: results,
+      subscriptions,
       webhooks,
-      targets: judgeTargets(results, ingest),
+      targets: judgeTargets(results, ingest, subscriptions),
     };
     mkdirSync(RESULTS, { recursive: true });
     const markdown = renderMarkdown(bench);

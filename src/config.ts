@@ -87,6 +87,34 @@ export interface Config {
   limits: Limits;
   /** The change feed (src/changes/README.md): {@link ChangeFeedConfig}. */
   changes: ChangeFeedConfig;
+  /** GraphQL subscriptions over WebSocket (README "Subscriptions"): {@link WebSocketConfig}. */
+  websocket: WebSocketConfig;
+}
+
+/**
+ * Limits of GraphQL subscriptions over WebSocket (`ws://…/graphql`, `graphql-transport-ws`). The
+ * query limits (`GRAPHQL_MAX_*`) apply to subscription documents too, and criteria get the REST
+ * search limits (`SEARCH_MAX_*`). https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md
+ */
+export interface WebSocketConfig {
+  /** `WS_MAX_SUBSCRIPTIONS`: subscriptions one connection may hold open at once (default 20); beyond, a start is refused. */
+  maxSubscriptions: number;
+  /**
+   * `WS_MAX_CONNECTIONS_PER_CLIENT`: WebSocket connections one client may hold open at once on one
+   * server process (default 10); beyond, `connection_init` is answered by closing with 4429.
+   */
+  maxConnectionsPerClient: number;
+  /**
+   * `WS_MAX_QUEUED_EVENTS`: events one subscription may hold for a client that has not taken them
+   * yet (received from the change feed, not yet sent), default 10,000; beyond, the client reads too
+   * slowly: its socket is closed with 1013 and it resumes with `since`.
+   */
+  maxQueuedEvents: number;
+  /**
+   * `WS_MAX_BUFFER`: bytes of messages one socket may have waiting to be written to the network,
+   * default 16 MiB; beyond, the socket is closed with 1013 too.
+   */
+  maxBufferBytes: number;
 }
 
 /** Settings of the change feed. */
@@ -335,6 +363,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     limits: readLimits(env),
     changes: { retentionMs: readDuration(env, 'CHANGE_RETENTION', 7 * 86_400_000), pollMs: readInt(env, 'CHANGE_POLL_MS', 1_000, 50) },
+    websocket: {
+      maxSubscriptions: readInt(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1),
+      maxConnectionsPerClient: readInt(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 10, 1),
+      maxQueuedEvents: readInt(env, 'WS_MAX_QUEUED_EVENTS', 10_000, 1),
+      maxBufferBytes: readInt(env, 'WS_MAX_BUFFER', 16 * 1024 * 1024, 1024),
+    },
     webhooks: {
       timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100),
       retryPeriodMs: readDuration(env, 'WEBHOOK_RETRY_PERIOD', 86_400_000),

@@ -28,7 +28,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--scale 10k|100k|1m|N] [--d
   --connections  concurrent connections of the load generator (default 16)
   --reseed       reload the data even if the bench database already holds it (10k always reloads)
   --no-postgraphile  skip the PostGraphile baseline
-  --only         run only these workloads (ids as in the report; "webhooks" for webhook deliveries)`;
+  --only         run only these workloads (ids as in the report; "webhooks" for webhook deliveries,
+                 "subscription-latency" for the GraphQL subscription latency with 1,000 open)`;
 
 export class BenchArgsError extends Error {}
 

@@ -48,8 +48,22 @@ export function renderMarkdown(r: BenchResults): string {
     `- GraphQL nested query: ${r.graphql.statementsPerNestedQuery ?? '–'} SQL statements for ${r.graphql.nestedPatients} patients and ${r.graphql.nestedObservations} observations.`,
     '',
   );
+  if (r.subscriptions) lines.push(...subscriptionLines(r.subscriptions));
   if (r.webhooks) lines.push(...webhookLines(r.webhooks));
   return lines.join('\n');
+}
+
+/** The subscription latency section: fhirgraph beside the NOTIFY → LISTEN round trip of the same run. */
+function subscriptionLines(s: NonNullable<BenchResults['subscriptions']>): string[] {
+  return [
+    `## GraphQL subscriptions (${fmt(s.subscriptions)} open on ${fmt(s.connections)} WebSockets, ${fmt(s.events)} events)`,
+    '',
+    '| path | samples | p50 ms | p99 ms | max ms |',
+    '|---|---:|---:|---:|---:|',
+    `| fhirgraph: \`POST /fhir/Patient\` sent → event received, every subscriber | ${fmt(s.fhirgraph.samples)} | ${fmt(s.fhirgraph.p50Ms, 1)} | ${fmt(s.fhirgraph.p99Ms, 1)} | ${fmt(s.fhirgraph.maxMs, 1)} |`,
+    `| baseline: PostgreSQL \`NOTIFY\` sent → received on \`LISTEN\` | ${fmt(s.listenNotify.samples)} | ${fmt(s.listenNotify.p50Ms, 1)} | ${fmt(s.listenNotify.p99Ms, 1)} | ${fmt(s.listenNotify.maxMs, 1)} |`,
+    '',
+  ];
 }
 
 /** The webhook section: deliveries per second beside one process's plain POSTs to the same receiver. */

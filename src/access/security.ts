@@ -23,6 +23,21 @@ import type { RequestContext } from '../service/request-context.ts';
 import type { Database } from '../store/database.ts';
 import type { Worker } from '../store/worker.ts';
 
+/** The 429 of a refused rate decision (with its RateLimit and `Retry-After` headers), or undefined when allowed. */
+function rateRefusal(decision: RateDecision): FhirError | undefined {
+  const headers = rateLimitHeaders(decision);
+  if (decision.tooCostly) {
+    const { cost, limit: max, windowSeconds } = decision.tooCostly;
+    return new FhirError(429, outcome('error', 'too-costly',
+      `This request costs ${cost} rate-limit units (one per REST interaction, Bundle entry, or database read of a GraphQL operation), more than this client's limit of ${max} per ${windowSeconds === 1 ? 'second' : 'minute'}; split it into smaller requests`), headers);
+  }
+  if (!decision.allowed) {
+    const err = tooManyRequests(`Rate limit exceeded; retry after ${headers['Retry-After'] ?? '1'} s`);
+    return new FhirError(429, err.outcome, headers);
+  }
+  return undefined;
+}
+
 export class Security {
   private readonly refusalSeen = new Map<string, number>();
 
@@ -86,15 +101,8 @@ export class Security {
   private answerRate(reply: FastifyReply, decision: RateDecision): void {
     const headers = rateLimitHeaders(decision);
     for (const [name, value] of Object.entries(headers)) reply.header(name, value);
-    if (decision.tooCostly) {
-      const { cost, limit: max, windowSeconds } = decision.tooCostly;
-      throw new FhirError(429, outcome('error', 'too-costly',
-        `This request costs ${cost} rate-limit units (one per REST interaction, Bundle entry, or database read of a GraphQL operation), more than this client's limit of ${max} per ${windowSeconds === 1 ? 'second' : 'minute'}; split it into smaller requests`), headers);
-    }
-    if (!decision.allowed) {
-      const err = tooManyRequests(`Rate limit exceeded; retry after ${headers['Retry-After'] ?? '1'} s`);
-      throw new FhirError(429, err.outcome, headers);
-    }
+    const refusal = rateRefusal(decision);
+    if (refusal) throw refusal;
   }
 
   /** Authenticates a request and builds its service context; throws a 401 when refused. */
@@ -120,6 +128,46 @@ export class Security {
       throw refusalError(err);
     }
     return ctx;
+  }
+
+  /**
+   * Authenticates a bearer token that came without an HTTP request of its own (a WebSocket's
+   * `connection_init` payload, CONTRACT.md "Authentication"): the same checks as
+   * {@link authenticate}, refusals audited alike. Throws {@link TokenRefused}; the context has no
+   * `chargeWork` (a subscription start is charged with {@link chargeArrival}).
+   */
+  async authenticateBearer(authorization: string | undefined, ip: string | undefined, fhirBaseUrl: string): Promise<RequestContext> {
+    try {
+      const auth = await this.tokens.authenticate(authorization);
+      return { fhirBaseUrl, auth, audit: new RequestAudit(), ip, rateLimit: { own: this.clientLimit(auth), defaults: this.config.rateLimit } };
+    } catch (err) {
+      if (err instanceof TokenRefused) {
+        this.auditRefusal({
+          action: 'E', interaction: 'token-refused', clientId: err.clientId, ip, status: 401,
+          description: `access token refused: ${err.reason}`, entities: [], recorded: new Date(),
+        });
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Charges one unit (a request's arrival, or a subscription's start) to the context's client,
+   * as {@link enforceClientRate} does without an HTTP reply; throws the 429 `FhirError` when refused.
+   */
+  async chargeArrival(ctx: RequestContext): Promise<void> {
+    const limit = ctx.rateLimit?.own ?? this.clientLimit(ctx.auth);
+    const refusal = rateRefusal(await this.limiter.consumeArrival(`client:${ctx.auth.clientId}`, limit));
+    if (refusal) throw refusal;
+  }
+
+  /**
+   * Calls `listener` whenever this process learns of disabled clients or revoked tokens (within
+   * about a second of the change, on every process): holders of long-lived connections check
+   * their tokens again with `tokens.authenticate`.
+   */
+  onAuthChange(listener: () => void): void {
+    this.state.onRefreshed(listener);
   }
 
   /**

@@ -25,6 +25,8 @@ export interface AuthInfo {
   tokenId: string;
   /** The client's own rate limit override, if any. */
   rate: { perSecond: number | null; perMinute: number | null };
+  /** When the access token expires (epoch ms); absent for the server's own contexts. A WebSocket closes then. */
+  expiresAt?: number;
 }
 
 interface VerifiedToken {
@@ -60,8 +62,8 @@ export class AccessTokens {
 
   constructor(private readonly keys: SigningKeys, private readonly state: AuthState, private readonly issuer: string) {}
 
-  /** Signs a new access token. */
-  async issue(clientId: string, scope: string): Promise<{ token: string; jti: string; expiresIn: number }> {
+  /** Signs a new access token, valid `ttlSeconds` (15 minutes; tests ask for less). */
+  async issue(clientId: string, scope: string, ttlSeconds = ACCESS_TOKEN_TTL_S): Promise<{ token: string; jti: string; expiresIn: number }> {
     const jti = randomUUID();
     const { kid, key } = this.keys.signingKey();
     const token = await new SignJWT({ scope, client_id: clientId })
@@ -71,9 +73,9 @@ export class AccessTokens {
       .setAudience(this.issuer)
       .setJti(jti)
       .setIssuedAt()
-      .setExpirationTime(`${ACCESS_TOKEN_TTL_S}s`)
+      .setExpirationTime(`${ttlSeconds}s`)
       .sign(key);
-    return { token, jti, expiresIn: ACCESS_TOKEN_TTL_S };
+    return { token, jti, expiresIn: ttlSeconds };
   }
 
   /** Verifies the signature and claims of a token (cached); throws {@link TokenRefused}. */
@@ -132,6 +134,7 @@ export class AccessTokens {
       scopes: token.scopes,
       tokenId: token.jti,
       rate: { perSecond: client.ratePerSecond, perMinute: client.ratePerMinute },
+      expiresAt: token.exp * 1000,
     };
   }
 }

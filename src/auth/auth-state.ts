@@ -39,6 +39,7 @@ export class AuthState {
   private readonly listener: PgListener;
   private refreshing: Promise<void> | undefined;
   private readonly listeners: ((payload: string) => void)[] = [];
+  private readonly refreshedListeners: (() => void)[] = [];
   /** Its name in the server's worker list (`startServer`). */
   readonly name = 'auth-state';
 
@@ -93,6 +94,7 @@ export class AuthState {
         this.addRevoked(revoked);
         const now = Date.now();
         for (const [jti, expiresAt] of this.revoked) if (expiresAt < now) this.revoked.delete(jti);
+        if (changed.length > 0 || revoked.length > 0) this.tellRefreshed();
       } catch (err) {
         this.onError(err);
       } finally {
@@ -100,6 +102,16 @@ export class AuthState {
       }
     });
     return this.refreshing;
+  }
+
+  private tellRefreshed(): void {
+    for (const listener of this.refreshedListeners) {
+      try {
+        listener();
+      } catch (err) {
+        this.onError(err);
+      }
+    }
   }
 
   private addRevoked(tokens: RevokedTokenRecord[]): void {
@@ -121,6 +133,16 @@ export class AuthState {
   /** Calls `listener` with the payload of every notification on the auth channel, and {@link RESYNC} after an outage. */
   onNotification(listener: (payload: string) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` after each refresh that read changed clients or revoked tokens (a
+   * notification's, the poll's, or the one after an outage), once this state holds them: holders
+   * of long-lived connections check their tokens again then (the GraphQL WebSocket closes those of
+   * a disabled client or a revoked token). It may be called when nothing that matters changed.
+   */
+  onRefreshed(listener: () => void): void {
+    this.refreshedListeners.push(listener);
   }
 
   /** Records a change made by this process and tells every process (this one included). */

@@ -1,7 +1,8 @@
 /**
  * Assembles the whole FHIR GraphQL schema as SDL from the model: custom scalars, the `Resource`
  * interface, output types (reverse-reference fields on resource types), connection types,
- * reference-parameter enums, input types, and the query and mutation roots. Pure and
+ * reference-parameter enums, input types, the query and mutation roots, and the subscription root
+ * with its change event types (`subscription-root.ts`). Pure and
  * deterministic: the same model gives the same bytes, so `schema/fhir.graphql` can be committed
  * and checked for staleness. https://hl7.org/fhir/R4/graphql.html
  */
@@ -13,6 +14,8 @@ import { renderOutputBase, renderOutputType } from './output-types.ts';
 import { renderConnectionTypes, renderQueryFields } from './query-root.ts';
 import { renderReferenceParamEnums, renderReverseFields } from './reverse-references.ts';
 import { renderScalars } from './scalars.ts';
+import { SUBSCRIPTION_ROOT } from './naming.ts';
+import { renderChangeActionEnum, renderChangeEventType, renderSubscriptionField } from './subscription-root.ts';
 import { collectTypeShapes } from './type-shapes.ts';
 
 /** How to render the SDL. */
@@ -22,6 +25,11 @@ export interface FhirSdlOptions {
    * runtime build (`renderReverseFields`); the committed file and `_service.sdl` have them all.
    */
   compactReverseArgs?: boolean;
+  /**
+   * Include the subscription root and its change event types (default true). The federation SDL
+   * leaves them out: a gateway does not route subscriptions to this subgraph.
+   */
+  subscriptions?: boolean;
 }
 
 /**
@@ -30,8 +38,9 @@ export interface FhirSdlOptions {
  */
 export function buildFhirSdl(model: FhirModel, options: FhirSdlOptions = {}): string {
   const shapes = collectTypeShapes(model);
+  const subscriptions = options.subscriptions ?? true;
   const sections = [
-    renderSchemaDefinition(),
+    renderSchemaDefinition(subscriptions),
     renderScalars(),
     renderResultDirectives(),
     renderOutputBase(),
@@ -43,6 +52,13 @@ export function buildFhirSdl(model: FhirModel, options: FhirSdlOptions = {}): st
     renderRoot('Query', 'Reads and searches, per resource type (https://hl7.org/fhir/R4/graphql.html#searching).', model.resourceTypes.flatMap((t) => renderQueryFields(model, t))),
     renderRoot('Mutation', 'Create, update and delete (which returns the deleted version), per resource type (https://hl7.org/fhir/R4/graphql.html#mutation).', model.resourceTypes.flatMap(renderMutationFields)),
   ];
+  if (subscriptions) {
+    sections.push(
+      renderChangeActionEnum(),
+      ...model.resourceTypes.map(renderChangeEventType),
+      renderRoot(SUBSCRIPTION_ROOT, SUBSCRIPTION_DESCRIPTION, model.resourceTypes.map(renderSubscriptionField)),
+    );
+  }
   return sections.join('\n');
 }
 
@@ -55,8 +71,13 @@ export function listEntityTypes(model: FhirModel): readonly string[] {
   return model.resourceTypes;
 }
 
-function renderSchemaDefinition(): string {
-  return 'schema {\n  query: Query\n  mutation: Mutation\n}\n';
+/** The subscription root's description: what its fields' arguments mean. */
+const SUBSCRIPTION_DESCRIPTION = 'Committed changes per resource type, over WebSocket (graphql-transport-ws) only: `TChanged(criteria:'
+  + ' a FHIR search query for T such as code=http://loinc.org|8867-4&subject=Patient/1, actions: which of CREATE, UPDATE, DELETE'
+  + ' (default all), since: the cursor of an event to resume after)`. https://hl7.org/fhir/R4/subscription.html';
+
+function renderSchemaDefinition(subscriptions: boolean): string {
+  return `schema {\n  query: Query\n  mutation: Mutation\n${subscriptions ? `  subscription: ${SUBSCRIPTION_ROOT}\n` : ''}}\n`;
 }
 
 function renderRoot(name: string, description: string, fields: readonly string[]): string {

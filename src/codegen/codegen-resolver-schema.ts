@@ -5,7 +5,8 @@
  * resolvers of their own (their fields are JSON properties read by the default resolver). This
  * keeps what the hand-written and the generic resolvers meet:
  *
- * - `Query` and `Mutation`, every field with its arguments; an input object argument
+ * - `Query`, `Mutation` and the subscription root, every field with its arguments, and each
+ *   resource type's change event type (`Patient_ChangeEvent`) whole; an input object argument
  *   (`res: Patient_Input!`) becomes an opaque scalar of the same name, since the service
  *   validates it as a FHIR resource, like a REST body (DECISIONS.md §6);
  * - the `Resource` interface and every resource type, with the interface's scalar fields only
@@ -28,11 +29,11 @@ import {
   type TypeNode,
 } from 'graphql';
 import type { FhirModel } from '../fhir/fhir-model.ts';
-import { connectionTypeName, edgeTypeName } from './naming.ts';
+import { changeEventTypeName, connectionTypeName, edgeTypeName, SUBSCRIPTION_ROOT } from './naming.ts';
 import { RESOURCE_INTERFACE } from './output-types.ts';
 
 const BUILT_IN_SCALARS = new Set(['String', 'Int', 'Float', 'Boolean', 'ID']);
-const ROOT_TYPES = new Set(['Query', 'Mutation']);
+const ROOT_TYPES = new Set(['Query', 'Mutation', SUBSCRIPTION_ROOT]);
 
 type FieldsNode = ObjectTypeDefinitionNode | InterfaceTypeDefinitionNode;
 
@@ -50,12 +51,14 @@ export function pruneSchemaForResolvers(document: DocumentNode, model: FhirModel
     if (def.kind === Kind.SCALAR_TYPE_DEFINITION) scalars.add(def.name.value);
   }
   const resources = new Set(model.resourceTypes);
-  const kept = new Set([...ROOT_TYPES, RESOURCE_INTERFACE, 'Reference', ...model.resourceTypes.flatMap((t) => [t, connectionTypeName(t), edgeTypeName(t)])]);
+  // Types whose every field is kept: the roots and the change events (whose `action` is an enum).
+  const whole = new Set([...ROOT_TYPES, ...model.resourceTypes.map(changeEventTypeName)]);
+  const kept = new Set([...whole, RESOURCE_INTERFACE, 'Reference', ...model.resourceTypes.flatMap((t) => [t, connectionTypeName(t), edgeTypeName(t)])]);
   const resourceInterface = definitions.get(RESOURCE_INTERFACE) as InterfaceTypeDefinitionNode | undefined;
   const interfaceFields = new Set((resourceInterface?.fields ?? []).filter((f) => scalars.has(namedTypeOf(f.type))).map((f) => f.name.value));
 
   const keepField = (typeName: string, field: FieldDefinitionNode): boolean => {
-    if (ROOT_TYPES.has(typeName)) return true;
+    if (whole.has(typeName)) return true;
     if (typeName === RESOURCE_INTERFACE || resources.has(typeName)) return interfaceFields.has(field.name.value);
     const type = namedTypeOf(field.type);
     return scalars.has(type) || kept.has(type);

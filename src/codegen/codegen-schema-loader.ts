@@ -19,8 +19,9 @@ export function loadFhirSchemaDocument(): DocumentNode {
 
 /**
  * The loader. It returns a built schema rather than a document: the CLI then uses it as it is,
- * where it would re-merge a document, which takes longer and, having no `subscription` in the
- * `schema` definition, would make the FHIR resource type `Subscription` the subscription root.
+ * where it would re-merge a document, which takes longer and would have to keep the `schema`
+ * definition's `subscription: Change_Subscription` (else the FHIR resource type `Subscription`
+ * becomes the subscription root by its name).
  */
 export default function loadFhirSchema(): GraphQLSchema {
   return buildASTSchema(loadFhirSchemaDocument(), { assumeValidSDL: true });

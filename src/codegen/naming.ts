@@ -90,3 +90,23 @@ export function referenceParamEnumName(sourceType: string): string {
 export function mutationFieldName(resourceType: string, action: 'Create' | 'Update' | 'Delete'): string {
   return `${resourceType}${action}`;
 }
+
+/**
+ * The subscription root type. The FHIR resource type `Subscription` owns the name GraphQL would
+ * use by default (CONTRACT.md "Change triggers"), so the schema names its root explicitly
+ * (`schema { subscription: Change_Subscription }`). https://spec.graphql.org/October2021/#sec-Root-Operation-Types
+ */
+export const SUBSCRIPTION_ROOT = 'Change_Subscription';
+
+/** The enum of change actions (`CREATE`, `UPDATE`, `DELETE`) that `TChanged(actions:)` filters on. */
+export const CHANGE_ACTION_ENUM = 'Change_Action';
+
+/** Subscription root field of one resource type's changes (`PatientChanged`). CONTRACT.md "Change triggers". */
+export function changedFieldName(resourceType: string): string {
+  return `${resourceType}Changed`;
+}
+
+/** The event type a `TChanged` subscription delivers (`Patient_ChangeEvent`). */
+export function changeEventTypeName(resourceType: string): string {
+  return `${resourceType}_ChangeEvent`;
+}

@@ -20,7 +20,9 @@ const cache = new WeakMap<FhirModel, string>();
 /**
  * The subgraph SDL of the FHIR graph for `Query._service.sdl`: every entity (each resource type,
  * `listEntityTypes`) keyed by `id`, without the federation additions themselves (`_Any`,
- * `_Entity`, `_Service`, `_service`, `_entities`), as the subgraph spec asks.
+ * `_Entity`, `_Service`, `_service`, `_entities`), as the subgraph spec asks, and without the
+ * subscription root and its event types: subscriptions are served over this server's own
+ * WebSocket, not routed through a gateway.
  * https://www.apollographql.com/docs/federation/subgraph-spec/#subgraph-schema-additions
  */
 export function subgraphSdl(model: FhirModel): string {
@@ -29,7 +31,7 @@ export function subgraphSdl(model: FhirModel): string {
     const entities = new Set(listEntityTypes(model));
     let keyed = 0;
     // One pass over the 3.8 MB SDL rather than a parse and print (which cost ~10 times as long).
-    const body = buildFhirSdl(model).replace(RESOURCE_TYPE_HEAD, (head, name: string) => {
+    const body = buildFhirSdl(model, { subscriptions: false }).replace(RESOURCE_TYPE_HEAD, (head, name: string) => {
       if (!entities.has(name)) return head;
       keyed += 1;
       return `type ${name} implements Resource @key(fields: "id") {`;

@@ -15,10 +15,19 @@ const CODES: Record<number, string> = {
   429: 'TOO_MANY_REQUESTS', 503: 'SERVICE_UNAVAILABLE',
 };
 
+/**
+ * The `extensions.code` of a domain error: the error's own `code` when its class names one
+ * (`CursorExpired`: `CURSOR_EXPIRED`), else the class of its status.
+ */
+function codeOf(err: FhirError): string {
+  const own = (err as { code?: unknown }).code;
+  return typeof own === 'string' ? own : CODES[err.status] ?? 'BAD_REQUEST';
+}
+
 /** A GraphQL error for a domain error (thrown from resolvers). */
 export function toGraphQLError(err: FhirError): GraphQLError {
   return new GraphQLError(err.message, {
-    extensions: { code: CODES[err.status] ?? 'BAD_REQUEST', status: err.status, outcome: err.outcome },
+    extensions: { code: codeOf(err), status: err.status, outcome: err.outcome },
   });
 }
 

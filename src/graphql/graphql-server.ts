@@ -4,7 +4,8 @@
  * `/fhir/$graphql` and `/fhir/{type}/{id}/$graphql` (whose root is that resource,
  * https://hl7.org/fhir/R4/graphql.html#invoking), each by GET (queries only) or POST (a JSON body,
  * or the query as an `application/graphql` body: `graphql-http-request.ts`); a subscription is
- * refused over HTTP (`subscription-over-http.ts`). The bearer token was verified by the app's
+ * refused over HTTP (`subscription-over-http.ts`) and served over WebSocket by the subscription
+ * server made here (`subscriptions/`, mounted on `ws://…/graphql` by the HTTP layer). The bearer token was verified by the app's
  * authentication hook; each document is capped and each operation costed and charged to the
  * client before it runs (`query-limits.ts`); operations wait at a gate fair across clients
  * (`operation-gate.ts`); each operation gets fresh loaders and reports the SQL statements it cost
@@ -17,8 +18,10 @@ import { ApolloServer, type ApolloServerPlugin, type HTTPGraphQLRequest } from '
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
+import type { Security } from '../access/security.ts';
 import type { Config } from '../config.ts';
 import { invariant } from '../fhir/outcomes.ts';
+import type { ChangeStreams } from '../service/change-streams/change-streams.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import { systemContext } from '../service/request-context.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
@@ -34,6 +37,8 @@ import { queryLimitsPlugin } from './query-limits.ts';
 import { resultDirectivesPlugin } from './result-directives.ts';
 import { subscriptionOverHttpPlugin } from './subscription-over-http.ts';
 import { RequestLoaders, type GraphQLContext, type RouteExchange } from './request-loaders.ts';
+import type { EventScopeOpener } from './subscriptions/change-event-execution.ts';
+import { SubscriptionServer } from './subscriptions/subscription-server.ts';
 
 const schemas = new WeakMap<object, GraphQLSchema>();
 
@@ -84,6 +89,16 @@ export interface GraphQLEndpoints {
   system(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
   /** `/fhir/{type}/{id}/$graphql`, GET and POST: the query's root is that resource. */
   instance(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
+  /** The subscriptions (graphql-ws), which the HTTP layer serves on `ws://…/graphql`; absent without a change feed. */
+  subscriptions?: SubscriptionServer;
+}
+
+/** What subscriptions need beyond the graph: the change streams, the token checks of HTTP requests, and their query scopes. */
+export interface SubscriptionDeps {
+  streams: ChangeStreams;
+  security: Security;
+  /** Opens the query scope an event executes in, sharing its client's connection slots with its HTTP requests. */
+  eventScope: EventScopeOpener;
 }
 
 /** Sends Apollo's answer to a GraphQL-over-HTTP request (what `@as-integrations/fastify` does, for a request we prepared). */
@@ -96,12 +111,16 @@ async function executeOnApollo(
   return body.kind === 'complete' ? body.string : reply.send(Readable.from(body.asyncIterator));
 }
 
-/** Starts Apollo (schema built, caches warm) and returns the handlers of the GraphQL endpoints. */
-export async function startGraphQL(app: FastifyInstance, service: FhirService, config: Config): Promise<GraphQLEndpoints> {
+/**
+ * Starts Apollo (schema built, caches warm) and returns the handlers of the GraphQL endpoints,
+ * with the subscription server when `subscriptionDeps` are given.
+ */
+export async function startGraphQL(app: FastifyInstance, service: FhirService, config: Config, subscriptionDeps?: SubscriptionDeps): Promise<GraphQLEndpoints> {
   const started = performance.now();
   const schema = buildExecutableSchema(service);
   const schemaBuildMs = Math.round(performance.now() - started);
   const validationRules = [documentLimitsRule(config.graphql)];
+  const queryLimits = { ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount, maxIncluded: config.limits.search.maxIncluded };
   const worker = new SchemaWorker(config.graphql.schemaQueue);
   const answers = new SchemaAnswers(worker);
   const apollo = new ApolloServer<GraphQLContext>({
@@ -121,7 +140,7 @@ export async function startGraphQL(app: FastifyInstance, service: FhirService, c
     // field's resolver: ~10% of a nested query's time.
     plugins: [
       subscriptionOverHttpPlugin(config.publicUrl),
-      queryLimitsPlugin({ ...config.graphql, defaultCount: config.defaultCount, maxCount: config.maxCount, maxIncluded: config.limits.search.maxIncluded }),
+      queryLimitsPlugin(queryLimits),
       resultDirectivesPlugin, statementsPlugin, schemaAnswerPlugin(answers), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
     ],
   });
@@ -151,7 +170,12 @@ export async function startGraphQL(app: FastifyInstance, service: FhirService, c
     await worker.close();
     await apollo.stop();
   });
+  const subscriptions = subscriptionDeps && new SubscriptionServer({
+    ...subscriptionDeps, schema, service, limits: queryLimits, maxSubscriptions: config.websocket.maxSubscriptions, maxQueuedEvents: config.websocket.maxQueuedEvents, websocket: config.websocket,
+    fhirBaseUrl: `${config.publicUrl}/fhir`, log: (message) => app.log.warn(message),
+  });
   return {
+    subscriptions,
     system: (request, reply) => handle(request, reply),
     instance: async (request, reply) => {
       const { type, id } = request.params as { type: string; id: string };

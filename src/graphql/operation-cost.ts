@@ -10,8 +10,8 @@
  *   them) `_include` up to one resource per match for each parameter, `_revinclude` and `*` up to
  *   `SEARCH_MAX_INCLUDED` (what the search includes at most per page);
  *   an accurate total (`_total: "accurate"`, or a connection's `count`) is priced as a full
- *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation and
- *   each mutation one; any other root field (`_clients`) a full page; and by the size of their
+ *   page (`MAX_COUNT`); `T(_id:)`, `Reference.resource`, each `_entities` representation,
+ *   each mutation and a subscription's field (per event: what one event may return) one; any other root field (`_clients`) a full page; and by the size of their
  *   answer, at about 4 KB a resource: `__schema` {@link SCHEMA_INTROSPECTION_COST} and `_service`
  *   {@link SERVICE_SDL_COST} (each at most `GRAPHQL_MAX_COST`, so one always fits), `__type(name:)`
  *   one per {@link TYPE_ELEMENTS_PER_RESOURCE} members of the named type (`Query` about 210).
@@ -191,6 +191,8 @@ class CostWalk {
       return 'root';
     }
     if (parent && parent === this.schema.getMutationType()) return name === '__typename' ? 'plain' : 'mutation';
+    // A subscription's field delivers one resource per event: each event is priced as a read.
+    if (parent && parent === this.schema.getSubscriptionType()) return name === '__typename' ? 'plain' : 'read';
     if (parent && resources.has(parent.name) && searched('List')) return 'reverse';
     if (parent?.name === 'Reference' && name === 'resource') return 'reference';
     return 'plain';

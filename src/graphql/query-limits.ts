@@ -32,8 +32,8 @@ import type { GraphQLContext } from './request-loaders.ts';
 /** The caps on a document and the limits on an operation's depth and cost. */
 export type QueryLimits = DocumentLimits & CostLimits;
 
-/** Refuses an operation beyond the depth or cost limit. */
-function assertWithinLimits(cost: OperationCost, limits: QueryLimits): void {
+/** Refuses an operation beyond the depth or cost limit (`BAD_USER_INPUT`). */
+export function assertWithinLimits(cost: OperationCost, limits: QueryLimits): void {
   if (cost.depth > limits.maxDepth) throw limitError(`The query is ${cost.depth} levels deep; the limit is ${limits.maxDepth}`);
   if (cost.resources > limits.maxCost) {
     throw limitError(`The query may return about ${cost.resources} resources; the limit is ${limits.maxCost}`);

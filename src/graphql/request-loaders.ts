@@ -7,6 +7,7 @@
  */
 import DataLoader from 'dataloader';
 import { parseFhirJson } from '../fhir/fhir-json.ts';
+import type { ChangeStream } from '../service/change-streams/change-stream.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import type { RequestContext } from '../service/request-context.ts';
 import type { StoredVersion } from '../store/resource-repository.ts';
@@ -23,6 +24,8 @@ export interface GraphQLContext {
   rootedAt?: boolean;
   /** What the route and the plugins pass each other (set by the route). */
   exchange?: RouteExchange;
+  /** A subscription's change stream, opened and authorised before execution (WebSocket only). */
+  changes?: ChangeStream;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Wires the HTTP server: Fastify with gzip, CORS, the FHIR JSON body parsers, `/healthz`, the REST
- * facade's route table (plus 405 answers for methods a path does not serve) and the one error
- * handler. Returns the app unstarted, so tests and `main.ts` both listen on it.
+ * facade's route table (plus 405 answers for methods a path does not serve), the one error
+ * handler, and the subscription WebSocket on `/graphql` (`graphql-websocket.ts`). Returns the app unstarted, so tests and `main.ts` both listen on it.
  */
 import { createRequire } from 'node:module';
 import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -15,6 +15,8 @@ import { auditRecordOf, type RequestContext } from '../service/request-context.t
 import { adminRoutes } from '../rest/routes/admin-routes.ts';
 import { registerAuthRoutes } from '../rest/routes/auth-routes.ts';
 import type { Security } from '../access/security.ts';
+import type { ChangeStreams } from '../service/change-streams/change-streams.ts';
+import { serveGraphQLWebSocket } from './graphql-websocket.ts';
 import { registerExtraRoutes, type ExtraRoutes } from './extra-routes.ts';
 import { bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
 import { scopeRequestQueries } from './request-scope.ts';
@@ -72,10 +74,12 @@ export interface AppOptions {
   logger?: boolean | LogStream;
   /** Routes that bench or test code mounts beside the API ({@link ExtraRoutes}); none in production. */
   extraRoutes?: readonly ExtraRoutes[];
+  /** The change streams of GraphQL subscriptions (`ws://…/graphql`); without them no WebSocket is served. */
+  changeStreams?: ChangeStreams;
 }
 
 /** Builds the Fastify app (not yet listening). */
-export async function buildApp({ config, service, security, webhooks, logger = true, extraRoutes = [] }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, security, webhooks, logger = true, extraRoutes = [], changeStreams }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
@@ -93,7 +97,7 @@ export async function buildApp({ config, service, security, webhooks, logger = t
   });
   // Before any route: every handler's statements get STATEMENT_TIMEOUT, hold at most their
   // request's and their client's share of the pool, and die with their client or their deadline.
-  scopeRequestQueries(app, {
+  const clientWorkScope = scopeRequestQueries(app, {
     statementTimeoutMs: config.limits.statementTimeoutMs,
     connections: config.dbRequestConnections,
     clientConnections: Math.min(config.dbClientConnections, config.poolSize),
@@ -173,7 +177,9 @@ export async function buildApp({ config, service, security, webhooks, logger = t
   });
 
   // The graph's endpoints are routes of the table too, so the CapabilityStatement lists `$graphql`.
-  const routes = [...fhirRoutes, ...(webhooks ? webhookRoutes(webhooks) : []), ...graphqlRoutes(await startGraphQL(app, service, config))];
+  const graphql = await startGraphQL(app, service, config, changeStreams && { streams: changeStreams, security, eventScope: clientWorkScope });
+  if (graphql.subscriptions) serveGraphQLWebSocket(app, graphql.subscriptions);
+  const routes = [...fhirRoutes, ...(webhooks ? webhookRoutes(webhooks) : []), ...graphqlRoutes(graphql)];
   const capabilityStatement = buildCapabilityStatement(routes, service.model, config.publicUrl, version);
   app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
 

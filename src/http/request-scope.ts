@@ -85,8 +85,18 @@ function withDeadline(work: Promise<unknown>, ms: number, controller: AbortContr
   });
 }
 
-/** Wraps every route registered on `app` from now on; call it before registering routes. */
-export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLimits): void {
+/**
+ * The scope of work a client asked for outside an HTTP request (a subscription's event executed
+ * for its WebSocket): the same statement timeout, connections and client slots as a request, and
+ * `REQUEST_TIMEOUT`; `signal` aborts it early (the socket closed). `leave()` when the work ends.
+ */
+export type ClientWorkScope = (clientId: string, signal: AbortSignal) => { scope: QueryScope; leave(): void };
+
+/**
+ * Wraps every route registered on `app` from now on; call it before registering routes. Returns
+ * the opener of {@link ClientWorkScope}s, which share each client's slots with its requests.
+ */
+export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLimits): ClientWorkScope {
   const clients = new ClientConnectionSlots(limits.clientConnections);
   const clientWait: SlotWait = { timeoutMs: limits.clientWaitMs, refused: () => clientBusy(limits.clientConnections) };
   app.addHook('onRoute', (route) => {
@@ -115,4 +125,28 @@ export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLi
       return bounded.finally(() => client?.leave());
     } as RouteHandlerMethod;
   });
+  return (clientId, signal) => {
+    const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
+    const abort = () => controller.abort(signal.reason);
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+    const deadline = limits.requestTimeoutMs > 0 ? setTimeout(() => controller.abort(requestTimedOut(limits.requestTimeoutMs)), limits.requestTimeoutMs) : undefined;
+    const client = clients.enter(clientId);
+    const scope: QueryScope = {
+      signal: controller.signal,
+      statementTimeoutMs: limits.statementTimeoutMs,
+      connections: new ConnectionSlots(limits.connections),
+      client: { slots: client.slots, wait: clientWait },
+      ended: false,
+    };
+    return {
+      scope,
+      leave: () => {
+        clearTimeout(deadline);
+        signal.removeEventListener('abort', abort);
+        client.leave();
+      },
+    };
+  };
 }

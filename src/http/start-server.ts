@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Security } from '../access/security.ts';
 import type { Config } from '../config.ts';
+import { ChangeStreams } from '../service/change-streams/change-streams.ts';
 import { FhirService } from '../service/fhir-service.ts';
 import { createChangeServices, type ChangeServices } from '../changes/index.ts';
 import { Database } from '../store/database.ts';
@@ -79,7 +80,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // Background loops, started in order and stopped in reverse once the HTTP server has closed.
     workers = new WorkerList([...security.workers, ...changes.workers, ...webhooks.workers]);
     await workers.start();
-    const app = await buildApp({ config, service, security, webhooks, logger: options.logger, extraRoutes: options.extraRoutes });
+    const changeStreams = new ChangeStreams({ db, model: service.model, searchLimits: config.limits.search }, changes.feed, `${config.publicUrl}/fhir`);
+    const app = await buildApp({ config, service, security, webhooks, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

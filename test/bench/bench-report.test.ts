@@ -7,6 +7,7 @@ import { BenchArgsError, parseBenchArgs } from '../../bench/lib/bench-args.ts';
 import { renderMarkdown, renderSvg } from '../../bench/lib/bench-report.ts';
 import { judgeTargets, type BenchResults, type WorkloadResult } from '../../bench/lib/bench-results.ts';
 import { median } from '../../bench/lib/load-test.ts';
+import { percentile, type SubscriptionLatencyResult } from '../../bench/lib/subscription-latency.ts';
 
 function workload(id: string, target: WorkloadResult['target'], group: string, rps: number, p99 = 10): WorkloadResult {
   const run = { requestsPerSecond: rps, p50Ms: 2, p99Ms: p99, non2xx: 0, errors: 0 };
@@ -75,6 +76,20 @@ describe('report', () => {
     expect(md).toContain('| read | read | fhirgraph | 3,000 | 2.0 | 20.0 | 0.60 |');
     expect(md).toContain('**falls short**');
     expect(md).toContain('3 SQL statements for 50 patients and 500 observations');
+  });
+
+  it('reports subscription latency beside NOTIFY → LISTEN, and judges it against 1 s, only when measured', () => {
+    const subscriptions: SubscriptionLatencyResult = {
+      subscriptions: 1000, connections: 50, events: 40,
+      fhirgraph: { samples: 40_000, p50Ms: 80.5, p99Ms: 253.5, maxMs: 272.3 }, listenNotify: { samples: 40, p50Ms: 1, p99Ms: 2.3, maxMs: 2.3 },
+    };
+    const md = renderMarkdown({ ...results, subscriptions, targets: judgeTargets(WORKLOADS, INGEST, subscriptions) });
+    expect(md).toContain('## GraphQL subscriptions (1,000 open on 50 WebSockets, 40 events)');
+    expect(md).toContain('| 40,000 | 80.5 | 253.5 | 272.3 |');
+    expect(md).toContain('| baseline: PostgreSQL `NOTIFY` sent → received on `LISTEN` | 40 | 1.0 | 2.3 | 2.3 |');
+    expect(md).toMatch(/GraphQL subscription event p99 < 1 s .*\| 253\.5 ms \| < 1000 ms \| \*\*pass\*\*/);
+    expect(renderMarkdown(results)).not.toContain('GraphQL subscription');
+    expect([percentile([5, 1, 4, 2, 3], 50), percentile([5, 1, 4, 2, 3], 99), percentile([], 50)]).toEqual([3, 5, 0]);
   });
 
   it('adds the webhook deliveries beside their baseline when they were measured', () => {

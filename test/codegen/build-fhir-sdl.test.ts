@@ -188,3 +188,29 @@ describe('FHIR GraphQL mutations', () => {
     expect(String(input('Observation_Input').status.type)).toBe('String');
   });
 });
+
+describe('FHIR GraphQL subscriptions (CONTRACT.md "Change triggers")', () => {
+  it('names the subscription root Change_Subscription, leaving the name Subscription to the FHIR resource type', () => {
+    expect(schema.getSubscriptionType()?.name).toBe('Change_Subscription');
+    expect(objectType('Subscription').getInterfaces().map((i) => i.name)).toEqual(['Resource']);
+  });
+
+  it('offers TChanged(criteria, actions, since) for every resource type, returning its change event', () => {
+    const fields = schema.getSubscriptionType()!.getFields();
+    expect(Object.keys(fields)).toEqual(listEntityTypes(model).map((type) => `${type}Changed`));
+    expect(fields.ObservationChanged.args.map((a) => `${a.name}: ${String(a.type)}`)).toEqual(['criteria: String', 'actions: [Change_Action!]', 'since: String']);
+    expect(String(fields.ObservationChanged.type)).toBe('Observation_ChangeEvent!');
+    const event = objectType('Observation_ChangeEvent').getFields();
+    expect(Object.fromEntries(Object.values(event).map((f) => [f.name, String(f.type)]))).toEqual({
+      action: 'Change_Action!', id: 'ID!', versionId: 'ID!', cursor: 'String!', resource: 'Observation',
+    });
+    const actions = schema.getType('Change_Action');
+    expect(actions && 'getValues' in actions && actions.getValues().map((v) => v.name)).toEqual(['CREATE', 'UPDATE', 'DELETE']);
+  });
+
+  it('leaves the subscription root and its event types out when asked (the federation SDL)', () => {
+    const federated = buildFhirSdl(model, { subscriptions: false });
+    expect(federated).not.toMatch(/Change_Subscription|_ChangeEvent|Change_Action/);
+    expect(validateSchema(buildSchema(federated))).toEqual([]);
+  });
+});

@@ -66,8 +66,16 @@ describe('pruneSchemaForResolvers', () => {
     expect(print(pruneSchemaForResolvers(parse('type Query { a: Int }'), model))).toBe('type Query {\n  a: Int\n}');
   });
 
-  it('keeps the FHIR resource type Subscription an ordinary object type, not a subscription root', () => {
-    expect(seams.getSubscriptionType()).toBeUndefined();
+  it('keeps the FHIR resource type Subscription an ordinary object type, not the subscription root', () => {
+    expect(seams.getSubscriptionType()?.name).toBe('Change_Subscription');
     expect(isObjectType(seams.getType('Subscription'))).toBe(true);
+    expect(Object.keys(seams.getSubscriptionType()!.getFields())).toEqual(model.resourceTypes.map((type) => `${type}Changed`));
+  });
+
+  it('keeps every change event type whole, for typed subscription resolvers', () => {
+    const event = seams.getType('Observation_ChangeEvent');
+    expect(isObjectType(event) && Object.keys(event.getFields()).sort()).toEqual(['action', 'cursor', 'id', 'resource', 'versionId']);
+    expect(String(seams.getSubscriptionType()!.getFields().ObservationChanged.args.map((a) => `${a.name}: ${String(a.type)}`)))
+      .toBe('criteria: String,actions: [Change_Action!],since: String');
   });
 });

@@ -121,6 +121,8 @@ describe('the subgraph', () => {
     expect(sdl).toContain('type Patient implements Resource @key(fields: "id") {');
     expect(sdl.split('@key(fields: "id")').length - 1).toBe(listEntityTypes(t.server.service.model).length);
     expect(sdl).not.toMatch(/\b_entities\b|\b_Service\b/);
+    // Subscriptions are served over this server's own WebSocket, never routed through a gateway.
+    expect(sdl).not.toMatch(/subscription:|Change_Subscription|_ChangeEvent\b/);
   });
 
   it('resolves entity representations of a Patient created through REST, null for an unknown id', async () => {

@@ -19,6 +19,8 @@
  *   webhooks  FHIR Subscription rest-hook delivery: dispatcher, delivery and replay workers over
  *             the change feed and the job queue (a peer of access: neither needs the other)
  *   rest      the REST facade        | graphql   the GraphQL facade
+ *   operations the FHIR operations ($validate, $everything, $export…): a registry whose entries
+ *             become REST routes and CapabilityStatement entries
  *   http      server wiring
  *   cli       the operator CLI       | main      the server process
  *
@@ -42,6 +44,7 @@ const LAYERS = [
   { service: '^src/service/' },
   { access: '^src/access/', webhooks: '^src/webhooks/' },
   { rest: '^src/rest/', graphql: '^src/graphql/' },
+  { operations: '^src/operations/' },
   { http: '^src/http/' },
   { cli: '^src/cli/', main: '^src/main\\.ts$' },
 ];

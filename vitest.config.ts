@@ -29,6 +29,7 @@ const QUICK_TESTS = [
   'test/webhooks/webhook-request.test.ts',
   'test/store/{connection-slots,database-unavailable}.test.ts',
   'test/store/worker-list.test.ts',
+  'test/operations/operation-registry.test.ts',
 ];
 
 /**

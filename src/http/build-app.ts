@@ -22,7 +22,8 @@ import { bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
-import { webhookRoutes } from './webhook-routes.ts';
+import { operationRoutes } from '../operations/operation-routes.ts';
+import { operationRegistry } from '../operations/registry.ts';
 import type { WebhookServices } from '../webhooks/index.ts';
 import { startGraphQL } from '../graphql/graphql-server.ts';
 import { GRAPHQL_MEDIA_TYPE, isGraphQLPath } from '../graphql/graphql-http-request.ts';
@@ -179,7 +180,7 @@ export async function buildApp({ config, service, security, webhooks, logger = t
   // The graph's endpoints are routes of the table too, so the CapabilityStatement lists `$graphql`.
   const graphql = await startGraphQL(app, service, config, changeStreams && { streams: changeStreams, security, eventScope: clientWorkScope });
   if (graphql.subscriptions) serveGraphQLWebSocket(app, graphql.subscriptions);
-  const routes = [...fhirRoutes, ...(webhooks ? webhookRoutes(webhooks) : []), ...graphqlRoutes(graphql)];
+  const routes = [...fhirRoutes, ...operationRoutes(operationRegistry({ webhooks })), ...graphqlRoutes(graphql)];
   const capabilityStatement = buildCapabilityStatement(routes, service.model, config.publicUrl, version);
   app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
 

@@ -12,8 +12,9 @@ import type { FhirRoute, RouteCapability } from '../rest/fhir-route.ts';
 /** The OperationDefinition of `$graphql` in FHIR R4. */
 export const GRAPHQL_OPERATION_DEFINITION = 'http://hl7.org/fhir/OperationDefinition/Resource-graphql';
 
-const SYSTEM: RouteCapability[] = [{ level: 'operation', name: 'graphql', definition: GRAPHQL_OPERATION_DEFINITION, scope: 'system' }];
-const INSTANCE: RouteCapability[] = [{ level: 'operation', name: 'graphql', definition: GRAPHQL_OPERATION_DEFINITION, scope: 'instance' }];
+const GRAPHQL = { level: 'operation', name: 'graphql', definition: GRAPHQL_OPERATION_DEFINITION, permissions: ['r'] } as const;
+const SYSTEM: RouteCapability[] = [{ ...GRAPHQL, scope: 'system' }];
+const INSTANCE: RouteCapability[] = [{ ...GRAPHQL, scope: 'instance' }];
 
 /** The route-table entries of the GraphQL endpoints, served by `endpoints`. */
 export function graphqlRoutes(endpoints: GraphQLEndpoints): FhirRoute[] {

@@ -8,7 +8,6 @@ import type { FhirModel } from '../fhir/fhir-model.ts';
 import { searchParamSupport } from '../search/search-param-support.ts';
 import { audienceOf, type Permission } from '../service/authorize.ts';
 import type { CapabilityRoute, TypeInteraction } from './fhir-route.ts';
-import { operationPermissions, operationResourceType } from './operation-definitions.ts';
 
 const UNSUPPORTED_PARAM = 'https://fhirgraph.dev/StructureDefinition/unsupported-search-param';
 
@@ -35,7 +34,7 @@ const INTERACTION_PERMISSION: Record<TypeInteraction, Permission> = {
 
 const ADMIN_ONLY = 'Admin clients only';
 
-interface TypeOperation { name: string; definition: string; permissions: Permission[]; resourceType?: string }
+interface TypeOperation { name: string; definition: string; permissions: readonly Permission[]; resourceTypes?: readonly string[] }
 
 /** One `rest.resource` entry: only the interactions and operations served on `type`. */
 function resourceEntry(
@@ -58,7 +57,8 @@ function resourceEntry(
     conditionalUpdate: served('update') && hasRoute('PUT'),
     conditionalDelete: served('delete') && hasRoute('DELETE') ? 'single' : 'not-supported',
     operation: operations
-      .filter((o) => (!o.resourceType || o.resourceType === type) && o.permissions.some((p) => audienceOf(type, p) !== 'none'))
+      .filter((o) => (!o.resourceTypes || o.resourceTypes.includes(type))
+        && (o.permissions.length === 0 || o.permissions.some((p) => audienceOf(type, p) !== 'none')))
       .map((o) => ({ name: o.name, definition: o.definition })),
   };
 }
@@ -76,7 +76,7 @@ export function buildCapabilityStatement(routes: CapabilityRoute[], model: FhirM
   for (const c of capabilities) {
     if (c.level !== 'operation') continue;
     const op = operations.get(c.name) ?? {
-      name: c.name, definition: c.definition, permissions: operationPermissions(c.name), resourceType: operationResourceType(c.name), scopes: new Set<string>(),
+      name: c.name, definition: c.definition, permissions: c.permissions, resourceTypes: c.resourceTypes, scopes: new Set<string>(),
     };
     op.scopes.add(c.scope);
     operations.set(c.name, op);

@@ -7,6 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Security } from '../access/security.ts';
+import type { Permission } from '../service/authorize.ts';
 import type { FhirService } from '../service/fhir-service.ts';
 import type { RequestContext } from '../service/request-context.ts';
 
@@ -19,7 +20,13 @@ export type TypeInteraction = 'read' | 'vread' | 'update' | 'patch' | 'delete' |
 export type RouteCapability =
   | { level: 'type'; interaction: TypeInteraction }
   | { level: 'system'; interaction: 'transaction' | 'batch' | 'history-system' | 'search-system' }
-  | { level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system' }
+  | {
+    level: 'operation'; name: string; definition: string; scope: 'type' | 'instance' | 'system';
+    /** Any one of these on a type lets a caller run it there (empty: it checks each type it touches itself). */
+    permissions: readonly Permission[];
+    /** The types it is served on; absent: every type. */
+    resourceTypes?: readonly string[];
+  }
   | { level: 'none' };
 
 export interface RouteDeps {

@@ -1,0 +1,24 @@
+/**
+ * The registry: every FHIR operation the server serves, built for one process's services. The
+ * REST routes (operation-routes.ts) and, through them, the CapabilityStatement come from this
+ * list; an operation not listed here is answered 501 `not-supported` (src/rest/unserved-operation.ts).
+ * `$graphql` is the GraphQL facade's own route (src/http/graphql-routes.ts).
+ */
+import type { WebhookServices } from '../webhooks/index.ts';
+import type { Operation } from './operation.ts';
+import { replayOperation } from './replay.ts';
+import { validateOperation } from './validate.ts';
+
+/** The services operations run on, beyond the core service every route has. */
+export interface OperationServices {
+  /** Webhook delivery (`$replay`); absent, that operation is not served. */
+  webhooks?: WebhookServices;
+}
+
+/** The operations served with `services`. */
+export function operationRegistry(services: OperationServices): Operation[] {
+  return [
+    validateOperation,
+    ...(services.webhooks ? [replayOperation(services.webhooks)] : []),
+  ];
+}

@@ -8,8 +8,8 @@
  * `NOTIFY` per round, from the round's own short transaction). Once a second it also looks for
  * rows nobody stamped (written by the CLI, or by a process that died between commit and round).
  */
-import { FhirError } from '../fhir/outcomes.ts';
 import { hasUnstampedEvents, stampChangeEvents } from '../store/change-event-repository.ts';
+import { CoalescedRounds } from '../store/coalesced-rounds.ts';
 import type { Database } from '../store/database.ts';
 import { runOutsideQueryScope } from '../store/query-scope.ts';
 import type { Worker } from '../store/worker.ts';
@@ -31,21 +31,17 @@ export interface ChangeSequencerOptions {
 /** Stamps committed change events with feed positions. */
 export class ChangeSequencer implements Worker {
   readonly name = 'change-sequencer';
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  private readonly rounds: CoalescedRounds;
   private timer: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  private failures = 0;
-  private readonly onError: (err: unknown) => void;
 
   constructor(private readonly db: Database, private readonly options: ChangeSequencerOptions) {
-    this.onError = options.onError ?? (() => undefined);
+    this.rounds = new CoalescedRounds(() => this.round(), options.onError ?? (() => undefined));
   }
 
   /** Begins stamping after each local commit and polling; stamps what is waiting now. */
   start(): void {
-    this.stopped = false;
+    this.rounds.start();
     this.unsubscribe = this.db.onChangeEventsCommitted(() => this.wake());
     this.timer = runOutsideQueryScope(() => setInterval(() => void this.poll(), this.options.pollMs));
     this.timer.unref();
@@ -54,56 +50,34 @@ export class ChangeSequencer implements Worker {
 
   /** Stops, after the round under way. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** Runs a round now, or one more after the round under way. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = runOutsideQueryScope(() => this.rounds()).finally(() => {
-      this.running = undefined;
-      // A commit that came after the last round looked, but before this ran.
-      if (this.again) this.wake();
-    });
+    this.rounds.wake();
   }
 
   /** Stamps everything committed so far (a round now, and any it calls for), then resolves. */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
-    this.wake();
-    while (this.running) await this.running;
+    await this.rounds.flush();
   }
 
-  private async rounds(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        const { stamped, head } = await this.db.transaction((tx) => stampChangeEvents(tx, ROUND_SIZE, CHANGES_CHANNEL));
-        this.failures = 0;
-        if (stamped > 0) this.options.onStamped?.(head);
-        if (stamped === ROUND_SIZE) this.again = true;
-      } catch (err) {
-        // During an outage the poll tries again each second; report the first failure only.
-        if (this.failures++ === 0 || !(err instanceof FhirError)) this.onError(err);
-        this.again = false; // no retry in a tight loop: the poll tries again
-        return;
-      }
-    } while (this.again && !this.stopped);
+  /** One round: stamps up to a round's worth of committed events; true when there may be more. */
+  private async round(): Promise<boolean> {
+    const { stamped, head } = await this.db.transaction((tx) => stampChangeEvents(tx, ROUND_SIZE, CHANGES_CHANNEL));
+    if (stamped > 0) this.options.onStamped?.(head);
+    return stamped === ROUND_SIZE;
   }
 
   private async poll(): Promise<void> {
-    if (this.running) return;
+    if (this.rounds.busy) return;
     try {
       if (await hasUnstampedEvents(this.db)) this.wake();
     } catch (err) {
-      if (this.failures++ === 0 || !(err instanceof FhirError)) this.onError(err);
+      this.rounds.fail(err);
     }
   }
 }

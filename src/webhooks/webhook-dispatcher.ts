@@ -13,6 +13,7 @@ import { claimDurableCursor, createDurableCursor, saveDurableCursor, type Change
 import { FhirError } from '../fhir/outcomes.ts';
 import { changeSubscriptionStatus } from '../service/subscription/subscription-status.ts';
 import type { WriteRules } from '../service/write-ops.ts';
+import { CoalescedRounds } from '../store/coalesced-rounds.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import type { JobQueue } from '../store/job-queue.ts';
 import { runOutsideQueryScope } from '../store/query-scope.ts';
@@ -48,19 +49,21 @@ export class WebhookDispatcher implements Worker {
   private readonly cache: SubscriptionCache;
   private subscription: FeedSubscription | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
-  private failures = 0;
+  private readonly rounds: CoalescedRounds;
 
   constructor(private readonly deps: DispatcherDeps) {
     this.cache = new SubscriptionCache(deps.reading, deps.onError);
+    this.rounds = new CoalescedRounds(async () => {
+      const { enqueued, more } = await this.deps.db.transaction((tx) => this.round(tx));
+      if (enqueued > 0) this.deps.onEnqueued();
+      return more;
+    }, deps.onError);
   }
 
   /** Creates the cursor at the feed's head the first time, then listens to the feed and polls. */
   async start(): Promise<void> {
     await createDurableCursor(this.deps.db, DISPATCHER_CURSOR, await this.deps.feed.headCursor());
-    this.stopped = false;
+    this.rounds.start();
     this.subscription = await this.deps.feed.subscribe({ onEvents: () => this.wake() });
     this.timer = runOutsideQueryScope(() => setInterval(() => this.wake(), this.deps.pollMs));
     this.timer.unref();
@@ -69,45 +72,19 @@ export class WebhookDispatcher implements Worker {
 
   /** Stops after the round under way. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.subscription?.close();
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** Runs a round now, or one more after the round under way. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = runOutsideQueryScope(() => this.rounds()).finally(() => {
-      this.running = undefined;
-      if (this.again) this.wake();
-    });
+    this.rounds.wake();
   }
 
   /** Runs rounds until the feed is drained (or another process holds the cursor); resolves when done. */
   async flush(): Promise<void> {
-    while (this.running) await this.running;
-    this.wake();
-    while (this.running) await this.running;
-  }
-
-  private async rounds(): Promise<void> {
-    do {
-      this.again = false;
-      try {
-        const { enqueued, more } = await this.deps.db.transaction((tx) => this.round(tx));
-        this.failures = 0;
-        if (enqueued > 0) this.deps.onEnqueued();
-        if (more) this.again = true;
-      } catch (err) {
-        if (this.failures++ === 0 || !(err instanceof FhirError)) this.deps.onError(err);
-        return; // the poll tries again
-      }
-    } while (this.again && !this.stopped);
+    await this.rounds.flush();
   }
 
   /** One round in `tx`: claim the cursor, read a page, match it, enqueue, move the cursor. */

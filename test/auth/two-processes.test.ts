@@ -3,52 +3,19 @@
  * verifies on the other, a client limited to 10 requests per second gets no more than 10 a second
  * across both, and disabling a client through one stops it on the other.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type ServerProcess, runCli, startServerProcess, stopServerProcess } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
-interface Proc { child: ChildProcess; url: string }
+type Proc = ServerProcess;
 
 let db: TestDatabase;
 let a: Proc;
 let b: Proc;
 let adminToken: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-async function startProcess(databaseUrl: string): Promise<Proc> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // Both processes share one PUBLIC_URL, as behind a load balancer: tokens name one issuer.
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: 'http://fhirgraph.test', LOG_LEVEL: 'warn', RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return { child, url };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server process did not start');
-}
 
-async function cli(databaseUrl: string, ...args: string[]): Promise<any> {
-  const child = spawn(process.execPath, ['bin/fhirgraph.js', ...args], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (chunk) => { out += chunk; });
-  const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`fhirgraph ${args.join(' ')} exited ${code}`);
-  return JSON.parse(out);
-}
 
 async function token(url: string, refreshToken: string): Promise<string> {
   const res = await fetch(`${url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }) });
@@ -58,30 +25,26 @@ async function token(url: string, refreshToken: string): Promise<string> {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  [a, b] = await Promise.all([startProcess(db.databaseUrl), startProcess(db.databaseUrl)]);
-  const admin = await cli(db.databaseUrl, 'clients', 'create', '--name', 'admin', '--scope', 'system/*.*', '--admin');
+  [a, b] = await Promise.all([startServerProcess(db.databaseUrl, { PUBLIC_URL: 'http://fhirgraph.test' }), startServerProcess(db.databaseUrl, { PUBLIC_URL: 'http://fhirgraph.test' })]);
+  const admin = await runCli(db.databaseUrl, 'clients', 'create', '--name', 'admin', '--scope', 'system/*.*', '--admin');
   adminToken = await token(a.url, admin.refresh_token);
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of [a, b]) {
-    if (!p) continue;
-    p.child.kill('SIGTERM');
-    await once(p.child, 'exit');
-  }
+  for (const p of [a, b]) if (p) await stopServerProcess(p);
   await db?.drop();
 });
 
 describe('two server processes on one database', () => {
   it('verifies on one process a token issued by the other', async () => {
-    const client = await cli(db.databaseUrl, 'clients', 'create', '--name', 'reader', '--scope', 'system/*.read');
+    const client = await runCli(db.databaseUrl, 'clients', 'create', '--name', 'reader', '--scope', 'system/*.read');
     const issuedByA = await token(a.url, client.refresh_token);
     const res = await fetch(`${b.url}/fhir/Patient/_history`, { headers: { authorization: `Bearer ${issuedByA}` } });
     expect(res.status).toBe(200);
   });
 
   it('keeps a 10 requests/second client to 10 a second across both, however fast it asks', async () => {
-    const client = await cli(db.databaseUrl, 'clients', 'create', '--name', 'limited', '--scope', 'system/*.read', '--rate', '10/s');
+    const client = await runCli(db.databaseUrl, 'clients', 'create', '--name', 'limited', '--scope', 'system/*.read', '--rate', '10/s');
     const bearer = `Bearer ${await token(a.url, client.refresh_token)}`;
     // Both processes are asked as fast as they answer, for at least 3 s and 60 requests each. The
     // bound is counted in whole seconds of the run as both servers saw it (from the first request
@@ -113,7 +76,7 @@ describe('two server processes on one database', () => {
   });
 
   it('stops a client on the other process once it is disabled on one', async () => {
-    const client = await cli(db.databaseUrl, 'clients', 'create', '--name', 'doomed', '--scope', 'system/*.read');
+    const client = await runCli(db.databaseUrl, 'clients', 'create', '--name', 'doomed', '--scope', 'system/*.read');
     const bearer = `Bearer ${await token(a.url, client.refresh_token)}`;
     expect((await fetch(`${b.url}/fhir/Patient/_history`, { headers: { authorization: bearer } })).status).toBe(200);
     const disabledAt = Date.now();

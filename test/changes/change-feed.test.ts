@@ -7,9 +7,6 @@
  * cluster (which holds the cluster-wide `pg_snapshot_xmin` watermark back) does not hold events back.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChangeFeed, type ChangeEvent } from '../../src/changes/index.ts';
@@ -20,37 +17,16 @@ import { buildStoredResource } from '../../src/service/resource-content.ts';
 import type { Queryable } from '../../src/store/database.ts';
 import { writeVersions } from '../../src/store/resource-repository.ts';
 import { recordFeed } from '../helpers/feed-recorder.ts';
+import { type ServerProcess, startServerProcess, stopServerProcess } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let db: TestDatabase;
 let a: TestServer;
-let b: { child: ChildProcess; url: string } | undefined;
+let b: ServerProcess | undefined;
 let feed: ChangeFeed;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-/** A second server process (`node src/main.ts`, as `npm start` runs it) on the same database. */
-async function startProcess(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'warn', RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { child, url };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server process did not start');
-}
 
 /** A raw connection in a transaction of its own, writing through the store's own write path. */
 async function openRawTransaction(): Promise<{ client: pg.Client; tx: Queryable }> {
@@ -85,17 +61,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (b) {
-    b.child.kill('SIGTERM');
-    await once(b.child, 'exit');
-  }
+  if (b) await stopServerProcess(b);
   await a?.close();
   await db?.drop();
 });
 
 describe('the change feed across processes', () => {
   it('delivers a change committed through process B to a subscriber on process A, in order', async () => {
-    b = await startProcess(db.databaseUrl);
+    b = await startServerProcess(db.databaseUrl);
     const client = await a.createClient({ name: 'writer on B', scope: 'system/*.*' });
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: client.refresh_token! });
     const token = (await (await fetch(`${b.url}/auth/token`, { method: 'POST', body: form })).json() as { access_token: string }).access_token;

@@ -7,45 +7,22 @@
  * being buffered without limit (`WS_MAX_QUEUED_EVENTS`); connections per client are capped (4429); a cursor older than
  * the feed keeps is refused with `CURSOR_EXPIRED`.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFeed } from '../helpers/feed-recorder.ts';
 import { connect, record, type WsConnection } from '../helpers/subscription-client.ts';
+import { type ServerProcess, startServerProcess, stopServerProcess } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 const run = promisify(execFile);
 let db: TestDatabase;
 let a: TestServer;
-let b: { child: ChildProcess; url: string } | undefined;
+let b: ServerProcess | undefined;
 const open: WsConnection[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-/** A second server process (`node src/main.ts`, as `npm start` runs it) on the same database. */
-async function startProcess(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: a.config.publicUrl, LOG_LEVEL: 'warn', RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0' };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { child, url };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error('server process did not start');
-}
 
 async function connection(url: string, token: string): Promise<WsConnection> {
   const c = await connect(url, token);
@@ -72,17 +49,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(open.map((c) => c.dispose()));
-  if (b) {
-    b.child.kill('SIGTERM');
-    await once(b.child, 'exit');
-  }
+  if (b) await stopServerProcess(b);
   await a?.close();
   await db?.drop();
 });
 
 describe('across server processes', () => {
   it('delivers a change committed through process B to a subscriber on process A, and the other way round', async () => {
-    b = await startProcess(db.databaseUrl);
+    b = await startServerProcess(db.databaseUrl, { PUBLIC_URL: a.config.publicUrl });
     const since = await a.server.changes.feed.headCursor();
     const onA = record(await connection(a.url, a.adminToken), QUERY, { since });
     const onB = record(await connection(b.url, a.adminToken), QUERY, { since });

@@ -6,15 +6,13 @@
  * Delivery is at least once: an event may arrive twice (an attempt cut off by the kill), never
  * zero times.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerProcess, runCli, startServerProcess, stopServerProcess } from '../helpers/server-process.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 
-interface Proc { child: ChildProcess; url: string }
+type Proc = ServerProcess;
 
 const SYSTEM = 'urn:test:crash';
 const MATCHING = 1_000;
@@ -24,55 +22,22 @@ let db: TestDatabase;
 let receiver: WebhookReceiver;
 const processes: Proc[] = [];
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-/** A server process as `npm start` runs it, on the shared database, with short webhook timings. */
+
+/** A server process on the shared database, with short webhook timings. */
 async function startProcess(): Promise<Proc> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const env = {
-    ...process.env, DATABASE_URL: db.databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL, LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0',
-    WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_MAX_DELAY: '4s', WEBHOOK_RETRY_PERIOD: '1h',
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-  const deadline = Date.now() + 120_000; // two processes starting at once on a machine busy with other test files
-  while (Date.now() < deadline && child.exitCode === null) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) {
-      const proc = { child, url };
-      processes.push(proc);
-      return proc;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server process did not start (exit code ${child.exitCode})`);
+  const proc = await startServerProcess(db.databaseUrl, {
+    PUBLIC_URL, WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_MAX_DELAY: '4s', WEBHOOK_RETRY_PERIOD: '1h',
+  });
+  processes.push(proc);
+  return proc;
 }
 
 async function killAll(): Promise<void> {
   const running = processes.splice(0);
-  await Promise.all(running.map(async (p) => {
-    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-    p.child.kill('SIGKILL');
-    await once(p.child, 'exit');
-  }));
+  await Promise.all(running.map((p) => stopServerProcess(p, 'SIGKILL')));
 }
 
-async function cli(...args: string[]): Promise<any> {
-  const child = spawn(process.execPath, ['bin/fhirgraph.js', ...args], { env: { ...process.env, DATABASE_URL: db.databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (chunk) => { out += chunk; });
-  const [code] = await once(child, 'exit');
-  if (code !== 0) throw new Error(`fhirgraph ${args.join(' ')} exited ${code}`);
-  return JSON.parse(out);
-}
 
 async function call(url: string, token: string, method: string, body?: unknown): Promise<any> {
   const response = await fetch(url, {
@@ -108,7 +73,7 @@ afterAll(async () => {
 describe('webhooks across a crash of every server process', () => {
   it('delivers every one of 1,000 matching events after all processes are killed mid-delivery, and nothing else', async () => {
     const [a, b] = await Promise.all([startProcess(), startProcess()]);
-    const admin = await cli('clients', 'create', '--name', 'admin', '--scope', 'system/*.*', '--admin');
+    const admin = await runCli(db.databaseUrl, 'clients', 'create', '--name', 'admin', '--scope', 'system/*.*', '--admin');
     const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: admin.refresh_token });
     const token = ((await (await fetch(`${a.url}/auth/token`, { method: 'POST', body: form })).json()) as { access_token: string }).access_token;
     const secret = `crash-secret-${randomUUID()}`;

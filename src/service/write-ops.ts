@@ -141,7 +141,7 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
       throw err instanceof FhirError ? withLabel(err, op.label) : err;
     }
   }
-  await bookSlots(tx, appointments, versions, { ctx, now, maxIndexRows: rules.resource.maxIndexRows });
+  await bookSlots(tx, appointments, versions, { ctx, now, maxIndexRows: rules.resource.maxIndexRows, slice });
   await writeVersions(tx, versions);
   await saveSubscriptionPrivate(tx, subscriptions, ctx);
   return results;

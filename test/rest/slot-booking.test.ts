@@ -5,6 +5,7 @@
  * naming the Slot; cancelling or deleting the appointment frees the Slot.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, record, type WsConnection } from '../helpers/subscription-client.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 
 let t: TestServer;
@@ -84,6 +85,20 @@ describe('booking a slot over REST', () => {
     expect(audit.status).toBe(200);
     const subtypes = audit.body.entry.map((e: any) => e.resource.action);
     expect(subtypes).toContain('C'); // the Appointment create that booked it
+  });
+
+  it("publishes the slot's change to subscribers: a SlotChanged subscription receives the booking's busy version", async () => {
+    const slot = await createSlot();
+    const since = await t.server.changes.feed.headCursor();
+    const ws: WsConnection = await connect(t.url, t.adminToken);
+    try {
+      const sub = record(ws, 'subscription ($since: String) { SlotChanged(since: $since, criteria: "status=busy") { action id versionId resource { status } } }', { since });
+      expect((await book([slot])).status).toBe(201);
+      const event = (await sub.waitFor((d) => d.SlotChanged.id === slot)).SlotChanged;
+      expect(event).toEqual({ action: 'UPDATE', id: slot, versionId: '2', resource: { status: 'busy' } });
+    } finally {
+      await ws.dispose();
+    }
   });
 
   it('refuses with 409 to book a slot that is busy, busy-unavailable, busy-tentative or entered-in-error', async () => {

@@ -12,6 +12,7 @@
  */
 import { parseFhirJson, stringifyFhirJson } from '../../fhir/fhir-json.ts';
 import { conflict } from '../../fhir/outcomes.ts';
+import type { TimeSlice } from '../../fhir/time-slice.ts';
 import { extractIndexRows } from '../../search/extract-index-rows.ts';
 import type { Queryable } from '../../store/database.ts';
 import { lockResourceKeys, readCurrentMany, type StoredVersion, type VersionToWrite } from '../../store/resource-repository.ts';
@@ -27,11 +28,13 @@ export interface AppointmentChange {
   label?: string;
 }
 
-/** What booking needs besides the transaction: the caller, the write's time and the index bound. */
+/** What booking needs besides the transaction: the caller, the write's time, the index bound and the batch's time slice. */
 export interface BookingEnv {
   ctx: RequestContext;
   now: Date;
   maxIndexRows: number;
+  /** A large transaction's Slots are parsed and serialised in slices, pausing for other clients. */
+  slice: TimeSlice;
 }
 
 /** A booking asked for by one Appointment write. */
@@ -64,7 +67,12 @@ export async function bookSlots(tx: Queryable, changes: AppointmentChange[], ver
   const slotKeys = keys.map((key) => ({ resourceType: 'Slot', id: key.slice('Slot/'.length) }));
   await lockResourceKeys(tx, slotKeys);
   const stored = await readCurrentMany(tx, slotKeys);
-  const views = new Map(keys.map((key) => [key, viewOf(key, stored.get(key), versions)]));
+  const planned = new Map(versions.filter((v) => v.resourceType === 'Slot').map((v) => [`Slot/${v.id}`, v]));
+  const views = new Map<string, SlotView>();
+  for (const key of keys) {
+    await env.slice.yieldIfDue();
+    views.set(key, viewOf(key, stored.get(key), planned.get(key)));
+  }
 
   for (const key of released) {
     const view = views.get(key)!;
@@ -80,6 +88,7 @@ export async function bookSlots(tx: Queryable, changes: AppointmentChange[], ver
   }
   for (const [key, view] of views) {
     if (!view.resource || view.resource.status === view.status) continue;
+    await env.slice.yieldIfDue();
     writeSlotVersion(view, view.resource, versions, env);
     env.ctx.audit.touch(key);
   }
@@ -102,9 +111,8 @@ function planSlotChanges(changes: AppointmentChange[], fhirBaseUrl: string): { r
 }
 
 /** The Slot as the batch leaves it: the batch's own version when it writes the Slot, else the stored one. */
-function viewOf(key: string, stored: StoredVersion | undefined, versions: VersionToWrite[]): SlotView {
+function viewOf(key: string, stored: StoredVersion | undefined, planned: VersionToWrite | undefined): SlotView {
   const id = key.slice('Slot/'.length);
-  const planned = versions.findLast((v) => v.resourceType === 'Slot' && v.id === id);
   const content = planned ? planned.content : stored?.content;
   const resource = planned || stored ? parseSlot(content ?? null) : undefined;
   return { id, resource, status: resource?.status, stored, planned };

@@ -22,6 +22,8 @@ import type { RequestContext } from './request-context.ts';
 import { buildStoredResource, type FhirResource } from './resource-content.ts';
 import type { ServiceLimits } from './service-limits.ts';
 import { prepareSubscription, saveSubscriptionPrivate, type SubscriptionPrivateWrite, type SubscriptionRules } from './subscription/subscription-write.ts';
+import { bookSlots, type AppointmentChange } from './scheduling/slot-booking.ts';
+import { parseFhirJson } from '../fhir/fhir-json.ts';
 
 export type WriteOp = (
   | { kind: 'create'; resourceType: string; id: string; resource: FhirResource; label?: string }
@@ -99,7 +101,8 @@ function checkIfMatch(ifMatch: number | undefined, currentVersion: number | unde
 /**
  * Applies write operations in the caller's transaction and returns one result per operation,
  * in order. Creates must carry fresh ids; updates, patches and deletes lock their targets.
- * Subscriptions are checked and their private side recorded (subscription-write.ts).
+ * Subscriptions are checked and their private side recorded (subscription-write.ts); the Slots
+ * that Appointments take or let go are booked or freed in the same batch (scheduling/slot-booking.ts).
  * Throws a {@link FhirError} (labelled with the operation's `label`) on the first failure, so the
  * caller's transaction rolls everything back.
  */
@@ -107,12 +110,14 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
   const key = (op: WriteOp) => `${op.resourceType}/${op.id}`;
   const existing = ops.filter((op) => op.kind !== 'create');
   const states = await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
-  const patchTargets = ops.filter((op) => op.kind === 'patch');
-  const currents = patchTargets.length ? await readCurrentMany(tx, patchTargets) : new Map<string, StoredVersion>();
+  // Patches apply to the current content; an Appointment's current content tells which Slots it holds.
+  const readTargets = ops.filter((op) => op.kind === 'patch' || (op.kind !== 'create' && op.resourceType === 'Appointment'));
+  const currents = readTargets.length ? await readCurrentMany(tx, readTargets) : new Map<string, StoredVersion>();
 
   const versions: VersionToWrite[] = [];
   const results: WriteResult[] = [];
   const subscriptions: SubscriptionPrivateWrite[] = [];
+  const appointments: AppointmentChange[] = [];
   // A transaction's writes are planned (serialised, indexed) in slices, pausing for other clients.
   const slice = new TimeSlice();
   for (const op of ops) {
@@ -120,8 +125,12 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
     try {
       const state = states.get(key(op));
       if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);
-      const result = await planWrite(op, state, currents.get(key(op)), ctx, rules, now, slice);
+      const current = currents.get(key(op));
+      const result = await planWrite(op, state, current, ctx, rules, now, slice);
       if (result.subscription) subscriptions.push(result.subscription);
+      if (op.resourceType === 'Appointment' && result.write) {
+        appointments.push({ before: current?.content ? parseFhirJson(current.content) : undefined, after: result.resource, label: op.label });
+      }
       if (result.write) {
         versions.push(result.write);
         states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted, createdBy: state?.createdBy ?? ctx.auth.clientId });
@@ -132,6 +141,7 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
       throw err instanceof FhirError ? withLabel(err, op.label) : err;
     }
   }
+  await bookSlots(tx, appointments, versions, { ctx, now, maxIndexRows: rules.resource.maxIndexRows, slice });
   await writeVersions(tx, versions);
   await saveSubscriptionPrivate(tx, subscriptions, ctx);
   return results;
@@ -140,6 +150,8 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
 /** A planned write: the version to store (none for a repeated delete), its result, and a Subscription's private side. */
 interface PlannedWrite {
   write?: VersionToWrite;
+  /** The new version as stored (none for a delete). */
+  resource?: FhirResource;
   result: WriteResult;
   subscription?: SubscriptionPrivateWrite;
 }
@@ -204,5 +216,5 @@ async function planWrite(
     createdBy: ctx.auth.clientId,
     emitChange: op.emitChange,
   };
-  return { write, result: { version: write, created, changed: true }, subscription };
+  return { write, resource: stored, result: { version: write, created, changed: true }, subscription };
 }

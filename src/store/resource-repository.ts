@@ -93,17 +93,28 @@ export async function readVersion(q: Queryable, resourceType: string, id: string
  */
 export async function lockResources(tx: Queryable, keys: { resourceType: string; id: string }[]): Promise<Map<string, CurrentState>> {
   if (keys.length === 0) return new Map();
-  const names = [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
-  await tx.query(
-    `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
-    [names],
-  );
+  await lockResourceKeys(tx, keys);
   const rows = await tx.query<{ key: string; versionId: number; deleted: boolean; createdBy: string | null }>(
     `SELECT resource_type || '/' || id AS key, version_id AS "versionId", deleted, created_by AS "createdBy" FROM resource
       WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
     [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
   );
   return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted, createdBy: r.createdBy }]));
+}
+
+/**
+ * Takes the write locks of {@link lockResources} (the same advisory locks, in the same sorted
+ * order) without reading anything. A lock the transaction already holds is taken again at no
+ * cost, so a later step of a write (booking the Slots an Appointment references) may lock more
+ * resources; it waits for no one but the writers of those same resources.
+ */
+export async function lockResourceKeys(tx: Queryable, keys: { resourceType: string; id: string }[]): Promise<void> {
+  if (keys.length === 0) return;
+  const names = [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
+  await tx.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
+    [names],
+  );
 }
 
 /**

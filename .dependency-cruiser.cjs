@@ -10,6 +10,8 @@
  *   config    src/config.ts, src/project-root.ts: the settings, read once from the environment
  *   fhir      definitions, the type model, validation, outcomes
  *   search    FHIR search → index rows and SQL text; pure: it runs no query
+ *   | terminology  CodeSystem/ValueSet logic: expansion, lookup, code validation over resources
+ *             passed in (pure but for reading its committed files; the operations fetch stored ones)
  *   codegen   the model → GraphQL SDL (pure; the GraphQL runtime builds on it, never the reverse)
  *   store     PostgreSQL: entities, migrations, repositories; runs what search builds
  *   changes   the change feed: sequencer, reader and fan-out, retention, criteria matching
@@ -37,7 +39,7 @@
 const LAYERS = [
   { config: '^src/(config|project-root)\\.ts$' },
   { fhir: '^src/fhir/' },
-  { search: '^src/search/' },
+  { search: '^src/search/', terminology: '^src/terminology/' },
   { codegen: '^src/codegen/', store: '^src/store/' },
   { changes: '^src/changes/' },
   { auth: '^src/auth/' },

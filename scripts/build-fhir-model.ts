@@ -4,10 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { buildFhirModel, stringifyFhirModel } from '../src/fhir/build-model.ts';
+import { createModelValueSetExpander } from '../src/terminology/model-value-sets.ts';
 import { readModelSources } from '../src/fhir/model-sources.ts';
 import { MODEL_PATH } from '../src/fhir/fhir-model.ts';
 
-const model = buildFhirModel(readModelSources());
+const model = buildFhirModel(readModelSources(), createModelValueSetExpander);
 const text = stringifyFhirModel(model);
 writeFileSync(MODEL_PATH, text);
 const formatOnly = Object.entries(model.valueSets).filter(([, v]) => v.format).map(([k, v]) => `${k} (${v.format})`);

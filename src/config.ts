@@ -89,6 +89,11 @@ export interface Config {
   changes: ChangeFeedConfig;
   /** GraphQL subscriptions over WebSocket (README "Subscriptions"): {@link WebSocketConfig}. */
   websocket: WebSocketConfig;
+  /** The terminology operations (README "Terminology"). */
+  terminology: {
+    /** `TERMINOLOGY_MAX_EXPANSION`: codes in one `$expand` answer (beyond: 422 `too-costly`; page with `count`). */
+    maxExpansion: number;
+  };
 }
 
 /**
@@ -375,6 +380,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retryMaxDelayMs: readDuration(env, 'WEBHOOK_RETRY_MAX_DELAY', 60_000),
       concurrency: readInt(env, 'WEBHOOK_CONCURRENCY', 16, 1),
     },
+    terminology: { maxExpansion: readInt(env, 'TERMINOLOGY_MAX_EXPANSION', 10_000, 1) },
     ...overrides,
   };
   return config;

@@ -4,8 +4,10 @@
  * test re-runs it in memory and compares.
  * https://hl7.org/fhir/R4/structuredefinition.html  https://hl7.org/fhir/R4/elementdefinition.html
  */
-import { createValueSetExpander, type RawResource } from './expand-value-sets.ts';
-import type { ElementDef, FhirModelData, SearchParamDef, TypeDef, TypeRef } from './model-types.ts';
+import type { ElementDef, FhirModelData, SearchParamDef, TypeDef, TypeRef, ValueSetDef } from './model-types.ts';
+
+/** A loosely typed FHIR resource as read from the package JSON. */
+export type RawResource = Record<string, any>;
 
 /** The parsed bundles the model is derived from. */
 export interface ModelSources {
@@ -22,6 +24,9 @@ export interface ModelSources {
   /** The `CompartmentDefinition-*.json` resources. */
   compartments: RawResource[];
 }
+
+/** Builds the expander of required bindings' value sets over the terminology resources and the published expansions. */
+export type ValueSetExpanderFactory = (resources: RawResource[], expansions: RawResource[]) => (url: string) => ValueSetDef;
 
 const SD_PREFIX = 'http://hl7.org/fhir/StructureDefinition/';
 const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
@@ -92,16 +97,18 @@ function convertSearchParam(sp: RawResource): SearchParamDef {
 /**
  * Derives the model: every resource type (concrete and abstract), complex datatype and primitive
  * type with its snapshot elements; the expansions of every value set named by a required binding;
- * every search parameter. Pure and deterministic.
+ * every search parameter. Pure and deterministic. `createExpander` builds the value-set expander
+ * over the package's CodeSystems, ValueSets and published expansions: the terminology layer's
+ * (src/terminology/model-value-sets.ts), passed in because that layer sits above this one.
  */
-export function buildFhirModel(src: ModelSources): FhirModelData {
+export function buildFhirModel(src: ModelSources, createExpander: ValueSetExpanderFactory): FhirModelData {
   const types: Record<string, TypeDef> = {};
   for (const sd of [...entries(src.resources), ...entries(src.types)]) {
     if (sd.resourceType !== 'StructureDefinition' || sd.derivation === 'constraint') continue;
     if (sd.kind === 'logical' || !sd.snapshot) continue;
     types[sd.id] = convertStructure(sd);
   }
-  const expand = createValueSetExpander(src.terminology.flatMap(entries), entries(src.expansions));
+  const expand = createExpander(src.terminology.flatMap(entries), entries(src.expansions));
   const valueSets: FhirModelData['valueSets'] = {};
   for (const t of Object.values(types)) {
     for (const el of t.elements) {

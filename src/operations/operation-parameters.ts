@@ -16,7 +16,7 @@ import { isJsonObject } from '../service/resource-content.ts';
  */
 export type OperationParamType =
   | 'string' | 'code' | 'uri' | 'canonical' | 'id' | 'integer' | 'unsignedInt' | 'positiveInt' | 'boolean'
-  | 'instant' | 'dateTime' | 'date' | 'Coding' | 'Reference' | 'resource';
+  | 'instant' | 'dateTime' | 'date' | 'Coding' | 'CodeableConcept' | 'Reference' | 'resource';
 
 /** One input parameter (OperationDefinition.parameter with `use = in`). */
 export interface OperationParam {
@@ -37,7 +37,7 @@ const GENERAL_PARAMS = new Set(['_format', '_pretty']);
 const MAX_VALUES = 1_000;
 
 const NUMERIC: ReadonlySet<OperationParamType> = new Set(['integer', 'unsignedInt', 'positiveInt']);
-const COMPLEX: ReadonlySet<OperationParamType> = new Set(['Coding', 'Reference', 'resource']);
+const COMPLEX: ReadonlySet<OperationParamType> = new Set(['Coding', 'CodeableConcept', 'Reference', 'resource']);
 
 /** The `value[x]` names a parameter of `type` may arrive as in a body (`code` also as `valueString`, and so on). */
 function valueKeys(type: OperationParamType): string[] {
@@ -65,9 +65,9 @@ function checked(name: string, type: OperationParamType, value: unknown): Operat
 /** A query-string value as the parameter's type. */
 function fromQuery(param: OperationParam, text: string): OperationValue {
   const { name, type } = param;
-  if (type === 'resource' || type === 'Reference') {
+  if (type === 'resource' || type === 'Reference' || type === 'CodeableConcept') {
     if (type === 'Reference') return { reference: checked(name, 'string', text) };
-    throw badRequest(`Parameter "${name}" takes a resource: send it in a Parameters body (POST)`, name);
+    throw badRequest(`Parameter "${name}" takes a ${type === 'resource' ? 'resource' : type}: send it in a Parameters body (POST)`, name);
   }
   if (type === 'Coding') {
     const bar = text.indexOf('|');
@@ -141,7 +141,7 @@ export class OperationParams {
     return typeof value === 'boolean' ? value : undefined;
   }
 
-  /** The value of a complex parameter (Coding, Reference, resource). */
+  /** The value of a complex parameter (Coding, CodeableConcept, Reference, resource). */
   object(name: string): Record<string, unknown> | undefined {
     const value = this.all(name)[0];
     return isJsonObject(value) ? value : undefined;

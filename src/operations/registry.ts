@@ -6,7 +6,10 @@
  */
 import type { WebhookServices } from '../webhooks/index.ts';
 import type { Operation } from './operation.ts';
+import { expandOperation } from './expand.ts';
+import { lookupOperation } from './lookup.ts';
 import { replayOperation } from './replay.ts';
+import { validateCodeOperation } from './validate-code.ts';
 import { validateOperation } from './validate.ts';
 
 /** The services operations run on, beyond the core service every route has. */
@@ -19,6 +22,9 @@ export interface OperationServices {
 export function operationRegistry(services: OperationServices): Operation[] {
   return [
     validateOperation,
+    expandOperation,
+    lookupOperation,
+    validateCodeOperation,
     ...(services.webhooks ? [replayOperation(services.webhooks)] : []),
   ];
 }

@@ -12,6 +12,7 @@ import { operationRoutes } from '../../src/operations/operation-routes.ts';
 const COMPATIBLE: Record<string, string[]> = {
   string: ['string', 'code', 'uri', 'canonical', 'id', 'instant', 'dateTime', 'date'],
   Resource: ['resource'],
+  ValueSet: ['resource'],
   Coding: ['Coding'],
   Reference: ['Reference'],
 };

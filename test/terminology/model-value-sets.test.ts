@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createValueSetExpander } from '../../src/fhir/expand-value-sets.ts';
+import { createModelValueSetExpander } from '../../src/terminology/model-value-sets.ts';
 
 const cs = {
   resourceType: 'CodeSystem', url: 'http://x/cs', content: 'complete',
   concept: [{ code: 'a', concept: [{ code: 'a1', concept: [{ code: 'a1x' }] }, { code: 'a2' }] }, { code: 'b' }],
 };
 const vs = (url: string, compose: unknown) => ({ resourceType: 'ValueSet', url, compose });
-const expander = createValueSetExpander([
+const expander = createModelValueSetExpander([
   cs,
   vs('http://x/all', { include: [{ system: 'http://x/cs' }] }),
   vs('http://x/some', { include: [{ system: 'http://x/cs', concept: [{ code: 'b' }, { code: 'a2' }] }] }),
@@ -20,7 +20,7 @@ const expander = createValueSetExpander([
 
 const codes = (url: string) => expander(url).codes?.['http://x/cs'];
 
-describe('createValueSetExpander', () => {
+describe('createModelValueSetExpander', () => {
   it('expands a whole hierarchical code system', () => {
     expect(codes('http://x/all')).toEqual(['a', 'a1', 'a1x', 'a2', 'b']);
   });

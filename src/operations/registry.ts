@@ -7,6 +7,7 @@
 import type { WebhookServices } from '../webhooks/index.ts';
 import type { Operation } from './operation.ts';
 import { expandOperation } from './expand.ts';
+import { findAppointmentsOperation } from './find-appointments.ts';
 import { lookupOperation } from './lookup.ts';
 import { replayOperation } from './replay.ts';
 import { validateCodeOperation } from './validate-code.ts';
@@ -25,6 +26,7 @@ export function operationRegistry(services: OperationServices): Operation[] {
     expandOperation,
     lookupOperation,
     validateCodeOperation,
+    findAppointmentsOperation,
     ...(services.webhooks ? [replayOperation(services.webhooks)] : []),
   ];
 }

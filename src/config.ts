@@ -89,6 +89,13 @@ export interface Config {
   changes: ChangeFeedConfig;
   /** GraphQL subscriptions over WebSocket (README "Subscriptions"): {@link WebSocketConfig}. */
   websocket: WebSocketConfig;
+  /**
+   * `Patient/$everything` (README "$everything"): `EVERYTHING_MAX_REFERENCING`, the compartment
+   * members (per patient, or per batch of patients at type level) whose references are followed.
+   */
+  everything: { maxReferencing: number };
+  /** `Composition/$document` (README "$document"): `DOCUMENT_MAX_RESOURCES`, resources one document may hold (beyond: 422). */
+  document: { maxResources: number };
 }
 
 /**
@@ -375,6 +382,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       retryMaxDelayMs: readDuration(env, 'WEBHOOK_RETRY_MAX_DELAY', 60_000),
       concurrency: readInt(env, 'WEBHOOK_CONCURRENCY', 16, 1),
     },
+    everything: { maxReferencing: readInt(env, 'EVERYTHING_MAX_REFERENCING', 10_000, 1) },
+    document: { maxResources: readInt(env, 'DOCUMENT_MAX_RESOURCES', 1_000, 2) },
     ...overrides,
   };
   return config;

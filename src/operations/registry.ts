@@ -5,6 +5,8 @@
  * `$graphql` is the GraphQL facade's own route (src/http/graphql-routes.ts).
  */
 import type { WebhookServices } from '../webhooks/index.ts';
+import { documentOperation } from './document.ts';
+import { everythingOperation } from './everything.ts';
 import type { Operation } from './operation.ts';
 import { replayOperation } from './replay.ts';
 import { validateOperation } from './validate.ts';
@@ -19,6 +21,8 @@ export interface OperationServices {
 export function operationRegistry(services: OperationServices): Operation[] {
   return [
     validateOperation,
+    everythingOperation,
+    documentOperation,
     ...(services.webhooks ? [replayOperation(services.webhooks)] : []),
   ];
 }

@@ -133,9 +133,6 @@ export interface ReferenceSelection {
   since?: string;
 }
 
-/** A relative `Type/id` (optionally versioned) reference, after the base URL is cut off an absolute one. */
-const LOCAL_REFERENCE = '^([A-Z][A-Za-z]+)/([A-Za-z0-9.-]{1,64})(/_history/[A-Za-z0-9.-]{1,64})?$';
-
 /**
  * One page of the resources the compartment's members refer to (one level deep) that are not
  * members themselves, in (type, id) order after `after`: rows of kind 0 (at most `limit`), then
@@ -162,21 +159,24 @@ export function buildCompartmentReferencesQuery(selection: ReferenceSelection, a
      ORDER BY r.resource_type, r.id
      LIMIT ${maxWalked} + 1
   ),
+  reference_text AS (
+    SELECT DISTINCT v.value #>> '{}' AS text
+      FROM walked w CROSS JOIN LATERAL jsonb_path_query(w.content::jsonb, 'strict $.**.reference') AS v(value)
+     WHERE w.n <= ${maxWalked} AND jsonb_typeof(v.value) = 'string'
+  ),
+  reference_path AS (
+    SELECT CASE WHEN starts_with(text, ${baseParam}) THEN substr(text, length(${baseParam}) + 1) ELSE text END AS path FROM reference_text
+  ),
   reference AS (
-    SELECT DISTINCT parts[1] AS resource_type, parts[2] AS id
-      FROM walked w
-     CROSS JOIN LATERAL jsonb_path_query(w.content::jsonb, 'strict $.**.reference ? (@.type() == "string")') AS v(value)
-     CROSS JOIN LATERAL (SELECT v.value #>> '{}' AS text) AS t
-     CROSS JOIN LATERAL regexp_match(
-       CASE WHEN starts_with(t.text, ${baseParam}) THEN substr(t.text, length(${baseParam}) + 1) ELSE t.text END,
-       '${LOCAL_REFERENCE}') AS parts
-     WHERE w.n <= ${maxWalked}
+    SELECT split_part(path, '/', 1) AS resource_type, split_part(path, '/', 2) AS id FROM reference_path
+     WHERE split_part(path, '/', 2) <> '' AND (split_part(path, '/', 3) = '' OR split_part(path, '/', 3) = '_history')
+    EXCEPT
+    SELECT resource_type, id FROM member
   ),
   target AS (
     SELECT r.resource_type, r.id, r.version_id, r.last_updated, r.deleted, r.content
       FROM reference x JOIN resource r ON r.resource_type = x.resource_type AND r.id = x.id
      WHERE NOT r.deleted${wanted}${since}
-       AND NOT EXISTS (SELECT 1 FROM member m WHERE m.resource_type = x.resource_type AND m.id = x.id)
   )
   SELECT * FROM (
     (SELECT 0 AS kind, ${ROW_COLUMNS} FROM target r

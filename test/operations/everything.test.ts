@@ -182,6 +182,26 @@ describe('Patient/$everything', () => {
   });
 });
 
+describe('bounds', () => {
+  it('follows the references of at most EVERYTHING_MAX_REFERENCING members and says so', async () => {
+    const bundle = await patientEverything(t.server.service, systemContext(t.fhirBase), 'a', {}, { maxReferencing: 2 });
+    const outcome = bundle.entry.find((e) => e.search?.mode === 'outcome');
+    expect(outcome?.resourceJson).toContain('EVERYTHING_MAX_REFERENCING');
+    // The first two members in (type, id) order are Condition/a-cond and Encounter/a-enc: only their references are followed.
+    const included = bundle.entry.filter((e) => e.search?.mode === 'include').map((e) => e.fullUrl!.slice(t.fhirBase.length + 1));
+    expect(included.sort()).toEqual(['Organization/o1', 'Practitioner/p1']);
+  });
+
+  it('pages Patient/$everything across batches of patients, each patient once', async () => {
+    for (let i = 0; i < 12; i++) await put({ resourceType: 'Patient', id: `z${String(i).padStart(2, '0')}` });
+    const pages = await allPages(`${t.url}/fhir/Patient/$everything?_type=Patient&_count=100`);
+    const keys = pages.flatMap((p) => resources(p).map(keyOf));
+    expect(keys.length).toBe(14);
+    expect(new Set(keys).size).toBe(14);
+    expect(pages.length).toBe(2);
+  });
+});
+
 describe('the CapabilityStatement', () => {
   it('lists everything on Patient only', async () => {
     const statement = (await fhirFetch(`${t.url}/fhir/metadata`, { token: null })).body;

@@ -80,9 +80,10 @@ export async function readCompartmentReferences(
  * given, in id order: the batches `Patient/$everything` walks all patients in.
  */
 export async function readPatientIds(db: Queryable, after: string | undefined, through: string | undefined, limit: number): Promise<string[]> {
-  const params: unknown[] = [after ?? null, limit];
-  let sql = `SELECT id FROM resource WHERE resource_type = 'Patient' AND NOT deleted AND ($1::text IS NULL OR id > $1)`;
+  const params: unknown[] = [limit];
+  let sql = `SELECT id FROM resource WHERE resource_type = 'Patient' AND NOT deleted`;
+  if (after !== undefined) sql += ` AND id > $${params.push(after)}`;
   if (through !== undefined) sql += ` AND id <= $${params.push(through)}`;
-  sql += ' ORDER BY id LIMIT $2';
+  sql += ' ORDER BY id LIMIT $1';
   return (await db.query<{ id: string }>(sql, params)).map((r) => r.id);
 }

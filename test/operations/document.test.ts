@@ -131,6 +131,7 @@ describe('Composition/{id}/$document', () => {
     }
     // Served on Composition only: elsewhere it is an operation this server does not serve.
     expect((await fhirFetch(`${t.url}/fhir/Patient/pat/$document`)).status).toBe(501);
+    expect((await fhirFetch(`${t.url}/fhir/Composition/$document?id=comp`)).status).toBe(501);
   });
 
   it('is listed on Composition only', async () => {

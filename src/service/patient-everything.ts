@@ -197,6 +197,9 @@ export async function patientEverything(
       start = undefined;
     }
     if (room >= 0) await readReferences(service, ctx, request, scope, readable, page, start, room, limits);
+  } else if (scope.batch && !scope.batch.last) {
+    // Every patient of the batch was deleted meanwhile: go on with the next one.
+    page.next = { phase: 'members', batchAfter: scope.batch.through };
   }
   const issues = [...[...page.hidden].sort().map(leftOutIssue), ...page.issues];
   if (issues.length > 0) {

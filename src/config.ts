@@ -94,6 +94,13 @@ export interface Config {
     /** `TERMINOLOGY_MAX_EXPANSION`: codes in one `$expand` answer (beyond: 422 `too-costly`; page with `count`). */
     maxExpansion: number;
   };
+  /**
+   * `Patient/$everything` (README "$everything"): `EVERYTHING_MAX_REFERENCING`, the compartment
+   * members (per patient, or per batch of patients at type level) whose references are followed.
+   */
+  everything: { maxReferencing: number };
+  /** `Composition/$document` (README "$document"): `DOCUMENT_MAX_RESOURCES`, resources one document may hold (beyond: 422). */
+  document: { maxResources: number };
 }
 
 /**
@@ -381,6 +388,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       concurrency: readInt(env, 'WEBHOOK_CONCURRENCY', 16, 1),
     },
     terminology: { maxExpansion: readInt(env, 'TERMINOLOGY_MAX_EXPANSION', 10_000, 1) },
+    everything: { maxReferencing: readInt(env, 'EVERYTHING_MAX_REFERENCING', 10_000, 1) },
+    document: { maxResources: readInt(env, 'DOCUMENT_MAX_RESOURCES', 1_000, 2) },
     ...overrides,
   };
   return config;

@@ -26,6 +26,8 @@ export interface OperationParam {
   min?: 0 | 1;
   /** At most one, or any number (`*`); default 1. */
   max?: 1 | '*';
+  /** fhirgraph's own parameter, not in the official OperationDefinition (a paging `_cursor`). */
+  own?: boolean;
 }
 
 /** One parameter value: a primitive as JSON, or a complex value (Coding, Reference, resource) as an object. */

@@ -5,6 +5,8 @@
  * `$graphql` is the GraphQL facade's own route (src/http/graphql-routes.ts).
  */
 import type { WebhookServices } from '../webhooks/index.ts';
+import { documentOperation } from './document.ts';
+import { everythingOperation } from './everything.ts';
 import type { Operation } from './operation.ts';
 import { expandOperation } from './expand.ts';
 import { findAppointmentsOperation } from './find-appointments.ts';
@@ -27,6 +29,8 @@ export function operationRegistry(services: OperationServices): Operation[] {
     lookupOperation,
     validateCodeOperation,
     findAppointmentsOperation,
+    everythingOperation,
+    documentOperation,
     ...(services.webhooks ? [replayOperation(services.webhooks)] : []),
   ];
 }

@@ -1,8 +1,7 @@
 /**
  * The attack suite of the OAuth2 issue: every attack is refused with the right status and leaves
  * an AuditEvent behind. Cases for features that have not landed yet (GraphQL references and
- * reverse references, $everything, subscriptions, webhooks) are added by the issues that land
- * them.
+ * reverse references, subscriptions, webhooks) are added by the issues that land them.
  */
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -356,6 +355,29 @@ describe('scopes are enforced on every interaction', () => {
     const res = await fhirFetch(`${t.url}/fhir/Patient?_revinclude=Observation:subject`, { token });
     expect(res.status).toBe(403);
     await expectAudited('does not allow search on Observation', 403);
+  });
+
+  it('refuses scope escalation through $everything and $document', async () => {
+    const patient = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient' } });
+    const ref = `Patient/${patient.body.id}`;
+    const obs = await fhirFetch(`${t.url}/fhir/Observation`, { method: 'POST', body: { resourceType: 'Observation', status: 'final', code: { text: 'secret-everything' }, subject: { reference: ref } } });
+    const observationOnly = await t.tokenWithScope('system/Observation.rs');
+    expect((await fhirFetch(`${t.url}/fhir/${ref}/$everything`, { token: observationOnly })).status).toBe(403);
+    await expectAudited('does not allow read on Patient', 403);
+    const patientOnly = await t.tokenWithScope('system/Patient.rs');
+    const record = await fhirFetch(`${t.url}/fhir/${ref}/$everything`, { token: patientOnly });
+    expect(record.status).toBe(200);
+    expect(record.text).not.toContain('secret-everything');
+    expect(record.body.entry.find((e: any) => e.search.mode === 'outcome').resource.issue[0].code).toBe('forbidden');
+    const composition = await fhirFetch(`${t.url}/fhir/Composition`, { method: 'POST', body: {
+      resourceType: 'Composition', status: 'final', type: { text: 'note' }, date: '2024-01-01', title: 'x', author: [{ reference: ref }],
+      section: [{ entry: [{ reference: `Observation/${obs.body.id}` }] }],
+    } });
+    const noObservation = await t.tokenWithScope('system/Composition.rs system/Patient.rs');
+    const document = await fhirFetch(`${t.url}/fhir/Composition/${composition.body.id}/$document`, { token: noObservation });
+    expect(document.status).toBe(403);
+    expect(document.text).not.toContain('secret-everything');
+    await expectAudited('The document refers to Observation resources', 403);
   });
 
   it('refuses scope escalation through a chained search and a reverse chain', async () => {

@@ -58,7 +58,10 @@ describe('the R4 examples corpus', () => {
         return;
       }
       const id = (JSON.parse(created.text) as { id: string }).id;
-      const read = await fetch(`${t.url}/fhir/${example.resource.resourceType}/${id}`, { headers: { authorization: `Bearer ${t.adminToken}` } });
+      // Accept names FHIR JSON, as a FHIR client's does: without it a Binary answers its content itself.
+      const read = await fetch(`${t.url}/fhir/${example.resource.resourceType}/${id}`, {
+        headers: { authorization: `Bearer ${t.adminToken}`, accept: 'application/fhir+json' },
+      });
       const stored = parse(await read.text()) as Record<string, unknown>;
       try {
         expect(withoutServerFields(stored)).toEqual(withoutServerFields(example.resource));

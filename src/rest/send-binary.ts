@@ -16,8 +16,8 @@ import { isNotModified } from './conditional-read.ts';
 import { FHIR_JSON, wantsPretty } from './negotiate.ts';
 import { setVersionHeaders } from './reply.ts';
 
-/** The chunks of a version's bytes, read on demand. */
-export type ChunkSource = () => AsyncIterable<Buffer>;
+/** The chunks of a version's bytes, or of their base64 text, read on demand. */
+export type ChunkSource = (as: 'bytes' | 'base64') => AsyncIterable<Buffer>;
 
 /**
  * A readable over `pieces` whose reads run in the caller's async context (the request's query
@@ -65,19 +65,7 @@ export function sendBinaryContent(request: FastifyRequest, reply: FastifyReply, 
   const securityContext = securityContextOf(resource);
   if (securityContext) reply.header('X-Security-Context', securityContext);
   if (!read.bytes) return reply.header('Content-Length', '0').send(Buffer.alloc(0));
-  return sendStream(reply, chunks(), read.bytes.size);
-}
-
-/** The chunks' bytes as base64 text, whole groups of 3 bytes at a time (a remainder waits for the next chunk). */
-async function* base64Of(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let carry = Buffer.alloc(0);
-  for await (const chunk of chunks) {
-    const bytes = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const whole = bytes.length - (bytes.length % 3);
-    carry = Buffer.from(bytes.subarray(whole));
-    if (whole > 0) yield Buffer.from(bytes.subarray(0, whole).toString('base64'));
-  }
-  if (carry.length) yield Buffer.from(carry.toString('base64'));
+  return sendStream(reply, chunks('bytes'), read.bytes.size);
 }
 
 /**
@@ -95,7 +83,7 @@ export function sendBinaryResource(request: FastifyRequest, reply: FastifyReply,
   const tail = Buffer.from(pretty ? '"\n}' : '"}');
   async function* body() {
     yield head;
-    yield* base64Of(chunks());
+    yield* chunks('base64');
     yield tail;
   }
   return sendStream(reply, body(), head.length + 4 * Math.ceil(read.bytes.size / 3) + tail.length);

@@ -11,10 +11,13 @@ import { payloadTooLarge } from '../fhir/outcomes.ts';
 import type { Queryable } from './database.ts';
 
 /**
- * Bytes per stored chunk: 768 KiB, a multiple of 3, so every chunk but the last encodes to base64
- * without padding and the chunks' base64 texts concatenate into the whole's.
+ * Bytes per stored chunk: 48 KiB, a multiple of 3, so every chunk but the last encodes to base64
+ * without padding and the chunks' base64 texts concatenate into the whole's. Small on purpose:
+ * every buffer and string a chunk costs on its way through the driver (its parameter, its base64
+ * text) stays a small allocation that the young generation and the allocator reuse at once, so a
+ * 50 MiB transfer does not leave tens of megabytes of large garbage waiting for a full collection.
  */
-export const CHUNK_BYTES = 786_432;
+export const CHUNK_BYTES = 49_152;
 
 /** The bytes of one Binary version: the blob holding them and their length. */
 export interface BinaryContentRef {
@@ -44,29 +47,27 @@ async function insertChunk(tx: Queryable, blobId: string, chunkNo: number, data:
  */
 export async function writeBlob(tx: Queryable, source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<BinaryContentRef> {
   const blobId = randomUUID();
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // One buffer for every chunk: each insert has sent it before the next piece is copied in.
+  const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  let filled = 0;
   let size = 0;
   let chunkNo = 0;
   for await (const piece of source) {
     size += piece.length;
     if (size > maxBytes) throw binaryTooLarge(maxBytes);
-    let rest = Buffer.from(piece.buffer, piece.byteOffset, piece.length);
-    while (pendingBytes + rest.length >= CHUNK_BYTES) {
-      const take = CHUNK_BYTES - pendingBytes;
-      pending.push(rest.subarray(0, take));
-      rest = rest.subarray(take);
-      await insertChunk(tx, blobId, chunkNo++, Buffer.concat(pending, CHUNK_BYTES));
-      pending = [];
-      pendingBytes = 0;
-    }
-    if (rest.length > 0) {
-      // Copied: the stream may reuse the memory of what it handed out.
-      pending.push(Buffer.from(rest));
-      pendingBytes += rest.length;
+    let at = 0;
+    while (at < piece.length) {
+      const take = Math.min(CHUNK_BYTES - filled, piece.length - at);
+      chunk.set(piece.subarray(at, at + take), filled);
+      filled += take;
+      at += take;
+      if (filled === CHUNK_BYTES) {
+        await insertChunk(tx, blobId, chunkNo++, chunk);
+        filled = 0;
+      }
     }
   }
-  if (pendingBytes > 0) await insertChunk(tx, blobId, chunkNo, Buffer.concat(pending, pendingBytes));
+  if (filled > 0) await insertChunk(tx, blobId, chunkNo, chunk.subarray(0, filled));
   return { blobId, size };
 }
 
@@ -109,15 +110,30 @@ export async function findVersionsWithContent(q: Queryable, versions: { id: stri
   return new Set(rows.map((r) => r.key));
 }
 
+/** Chunks read per statement: 16 (768 KiB), so a 50 MiB download costs about 70 statements, not 1,100. */
+const CHUNKS_PER_READ = 16;
+
 /**
- * The blob's bytes, one chunk per statement, in order: a reader holds one chunk at a time and
- * reads the next only when it has passed the last one on.
+ * The blob's content in order, {@link CHUNKS_PER_READ} chunks per statement, as its bytes or
+ * (`base64`) as the bytes of its base64 text (whole chunks are multiples of 3 bytes, so the pieces
+ * concatenate into the whole's base64). PostgreSQL encodes: base64 text is smaller to receive than
+ * the hex text of a plain `bytea`, and each chunk's text is small enough for the young generation.
+ * A reader holds one statement's chunks at a time and reads the next only when it asks for them.
  */
-export async function* readBlobChunks(q: Queryable, ref: BinaryContentRef): AsyncGenerator<Buffer> {
+export async function* readBlobChunks(q: Queryable, ref: BinaryContentRef, as: 'bytes' | 'base64' = 'bytes'): AsyncGenerator<Buffer> {
   const chunks = Math.ceil(ref.size / CHUNK_BYTES);
-  for (let chunkNo = 0; chunkNo < chunks; chunkNo++) {
-    const rows = await q.query<{ data: Buffer }>('SELECT data FROM binary_chunk WHERE blob_id = $1 AND chunk_no = $2', [ref.blobId, chunkNo]);
-    if (!rows[0]) throw new Error(`Invariant failed: chunk ${chunkNo} of a Binary blob is missing`);
-    yield rows[0].data;
+  for (let first = 0; first < chunks; first += CHUNKS_PER_READ) {
+    const last = Math.min(first + CHUNKS_PER_READ, chunks) - 1;
+    const rows = await q.query<{ text: string }>(
+      `SELECT translate(encode(data, 'base64'), E'\\n', '') AS text FROM binary_chunk
+        WHERE blob_id = $1 AND chunk_no BETWEEN $2 AND $3 ORDER BY chunk_no`,
+      [ref.blobId, first, last],
+    );
+    if (rows.length !== last - first + 1) throw new Error(`Invariant failed: chunks ${first}-${last} of a Binary blob are missing`);
+    for (let i = 0; i < rows.length; i++) {
+      const { text } = rows[i];
+      rows[i] = undefined as never; // let each chunk's text go once it is passed on
+      yield as === 'base64' ? Buffer.from(text, 'latin1') : Buffer.from(text, 'base64');
+    }
   }
 }

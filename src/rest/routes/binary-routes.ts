@@ -44,7 +44,7 @@ const readHandler: FhirRoute['handler'] = async (request, reply, { service, cont
   const { id, vid } = request.params as Params;
   const asResource = wantsBinaryResource(request.headers.accept, (request.query as Record<string, unknown> | undefined)?._format);
   const read = await service.binary.read(context(request), id, vid, asResource ? shapeOf(request) : {});
-  const chunks = () => service.binary.chunks(read.bytes!);
+  const chunks = (as: 'bytes' | 'base64') => service.binary.chunks(read.bytes!, as);
   return asResource ? sendBinaryResource(request, reply, read, chunks) : sendBinaryContent(request, reply, read, chunks);
 };
 

@@ -102,9 +102,9 @@ export class BinaryService {
     return { version, bytes, dataWanted: shapeKeepsData(wanted) };
   }
 
-  /** The bytes of a version read, chunk by chunk (in the caller's request scope). */
-  chunks(bytes: BinaryContentRef): AsyncGenerator<Buffer> {
-    return readBlobChunks(this.deps.db, bytes);
+  /** The bytes of a version read, chunk by chunk, or the bytes of their base64 text (in the caller's request scope). */
+  chunks(bytes: BinaryContentRef, as: 'bytes' | 'base64' = 'bytes'): AsyncGenerator<Buffer> {
+    return readBlobChunks(this.deps.db, bytes, as);
   }
 
   /**
@@ -121,7 +121,7 @@ export class BinaryService {
       throw payloadTooLarge(`Binary/${id} holds ${bytes.size} bytes, more than ${this.deps.maxInlineBytes} (MAX_RESOURCE_BODY) can be returned inline: read it from GET /fhir/Binary/${id}`);
     }
     const pieces: Buffer[] = [];
-    for await (const chunk of this.chunks(bytes)) pieces.push(chunk);
-    return Buffer.concat(pieces).toString('base64');
+    for await (const text of this.chunks(bytes, 'base64')) pieces.push(text);
+    return Buffer.concat(pieces).toString('latin1');
   }
 }

@@ -9,8 +9,8 @@
  */
 import { Migration } from '@mikro-orm/migrations';
 
-/** The chunk size of `binary-store.ts` (768 KiB, a multiple of 3 so each chunk is whole base64). */
-const CHUNK = 786_432;
+/** The chunk size of `binary-store.ts` (48 KiB, a multiple of 3 so each chunk is whole base64). */
+const CHUNK = 49_152;
 
 export class Migration0008BinaryContent extends Migration {
   override async up(): Promise<void> {

@@ -32,6 +32,12 @@ export interface Config {
    * the token and revocation endpoints), 413 above it (an OAuth `invalid_request` on `/auth`).
    */
   maxFormBodyBytes: number;
+  /**
+   * `MAX_BINARY`: largest content of one `Binary` in bytes (default 64 MiB), 413 above it. Sent
+   * raw (`POST /fhir/Binary` with the file's own Content-Type) it is streamed into the database
+   * in chunks, never held whole in memory; sent as FHIR JSON it is bounded by the body limits too.
+   */
+  maxBinaryBytes: number;
   /** Connections per process in the PostgreSQL pool. */
   poolSize: number;
   /** `DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a database connection before it answers 503. */
@@ -351,6 +357,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
     maxResourceBodyBytes: readInt(env, 'MAX_RESOURCE_BODY', 1024 * 1024, 1024),
     maxFormBodyBytes: readInt(env, 'MAX_FORM_BODY', 64 * 1024, 1024),
+    maxBinaryBytes: readInt(env, 'MAX_BINARY', 64 * 1024 * 1024, 1),
     poolSize,
     dbAcquireTimeoutMs: readInt(env, 'DB_ACQUIRE_TIMEOUT_MS', 5_000, 100),
     dbRequestConnections: readInt(env, 'DB_REQUEST_CONNECTIONS', 2, 1),

@@ -113,15 +113,19 @@ export function isKnownPrimitive(type: string): boolean {
   return type === 'boolean' || NUMERIC.has(type) || Object.hasOwn(STRING_CHECKS, type);
 }
 
-/** Checks a primitive JSON value against its R4 type; `undefined` when valid. */
-export function checkPrimitive(type: string, value: unknown): PrimitiveProblem | undefined {
+/**
+ * Checks a primitive JSON value against its R4 type; `undefined` when valid. Strings are limited
+ * to 1 MB unless `maxLength` says otherwise (`Binary.data`, whose bytes are stored apart and
+ * bounded by the body limits and `MAX_BINARY`).
+ */
+export function checkPrimitive(type: string, value: unknown, maxLength = MAX_STRING): PrimitiveProblem | undefined {
   if (type === 'boolean') {
     return typeof value === 'boolean' ? undefined : { code: 'structure', message: 'a boolean must be JSON true or false' };
   }
   if (NUMERIC.has(type)) return checkNumber(type, value);
   if (typeof value !== 'string') return { code: 'structure', message: `a ${type} must be a JSON string` };
   if (value.length === 0) return { code: 'value', message: `a ${type} must not be empty` };
-  if (value.length > MAX_STRING) return { code: 'too-long', message: `a ${type} must not exceed 1 MB` };
+  if (value.length > maxLength) return { code: 'too-long', message: `a ${type} must not exceed 1 MB` };
   const check = STRING_CHECKS[type];
   if (check && !check(value)) {
     const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;

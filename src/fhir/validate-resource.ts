@@ -224,7 +224,8 @@ function walkValue(value: unknown, child: ChildInfo, path: string, ctx: Context,
 }
 
 function checkPrimitiveValue(value: unknown, child: ChildInfo, path: string, ctx: Context): void {
-  const problem = checkPrimitive(child.type, value);
+  // A Binary's own data (not one nested in a Bundle) is stored as bytes, bounded by the body limits and MAX_BINARY.
+  const problem = checkPrimitive(child.type, value, path === 'Binary.data' ? Infinity : undefined);
   if (problem) {
     report(ctx, problem.code, problem.message, path);
     return;

@@ -166,6 +166,20 @@ function reverseResolver(sourceType: string, targetType: string): Resolver {
   };
 }
 
+/**
+ * `Binary.data`: a stored Binary's bytes live outside its JSON (src/store/binary-store.ts), so the
+ * field reads them, as base64, for the version resolved (its `meta.versionId`), up to the inline
+ * limit (`PAYLOAD_TOO_LARGE` beyond: the REST read streams any size). A Binary that is no stored
+ * version (contained) answers the `data` it carries.
+ */
+const binaryDataResolver: Resolver = async (source, _args, context) => {
+  const binary = source as FhirObject & { data?: unknown; meta?: { versionId?: unknown } };
+  if (typeof binary.data === 'string') return binary.data;
+  const versionId = Number(binary.meta?.versionId);
+  if (!binary.id || !Number.isInteger(versionId)) return null;
+  return context.service.binary.inlineData(context.ctx, binary.id, versionId);
+};
+
 /** A mutation's `res` argument as a resource of `type`. */
 function resourceInput(type: string, value: unknown): Record<string, unknown> {
   return { ...(value as Record<string, unknown>), resourceType: type };
@@ -220,6 +234,7 @@ export function buildResolvers(schema: GraphQLSchema, model: FhirModel): Resolve
     for (const field of Object.keys(type.getFields())) {
       if (field.endsWith('List') && isResource(field.slice(0, -4))) fields[field] = guarded(reverseResolver(field.slice(0, -4), type.name));
     }
+    if (type.name === 'Binary' && type.getFields().data) fields.data = guarded(binaryDataResolver);
     if (Object.keys(fields).length) resolvers[type.name] = fields;
   }
   if (schema.getType('Reference')) resolvers.Reference = { resource: guarded(referenceResolver) } satisfies ReferenceResolvers<GraphQLContext>;

@@ -59,5 +59,7 @@ function computeElements(info: GraphQLResolveInfo, typeName: string): string[] |
     }
   };
   for (const node of info.fieldNodes) visit(node.selectionSet);
+  // `Binary.data` is read from the bytes of the version its `meta` names (build-resolvers.ts).
+  if (typeName === 'Binary' && names.has('data')) names.add('meta');
   return complete ? [...names].sort() : undefined;
 }

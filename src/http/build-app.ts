@@ -4,7 +4,7 @@
  * handler, and the subscription WebSocket on `/graphql` (`graphql-websocket.ts`). Returns the app unstarted, so tests and `main.ts` both listen on it.
  */
 import { createRequire } from 'node:module';
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { errorCodes, LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import { BUNDLE_TIMEOUT_FACTOR, requestTimeoutOf, type Config } from '../config.ts';
 import { invariant, methodNotAllowed, notFound, unsupportedMediaType } from '../fhir/outcomes.ts';
@@ -18,7 +18,7 @@ import type { Security } from '../access/security.ts';
 import type { ChangeStreams } from '../service/change-streams/change-streams.ts';
 import { serveGraphQLWebSocket } from './graphql-websocket.ts';
 import { registerExtraRoutes, type ExtraRoutes } from './extra-routes.ts';
-import { bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
+import { binaryRouteOptions, bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
@@ -32,7 +32,7 @@ import { handleError } from '../rest/error-handler.ts';
 import { answerClientError, answerFrameworkError } from '../rest/client-errors.ts';
 import type { FhirRoute, HttpMethod, RouteDeps } from '../rest/fhir-route.ts';
 import { assertAcceptsJson, FHIR_JSON } from '../rest/negotiate.ts';
-import { JSON_MEDIA_TYPES } from '../rest/request-body.ts';
+import { JSON_MEDIA_TYPES, servesBinary, takesRawBinary } from '../rest/request-body.ts';
 import { sendValue } from '../rest/reply.ts';
 import { assertWellEncodedQuery, normaliseRequestUrl } from '../rest/request-url.ts';
 import { assertOperationServed } from '../rest/unserved-operation.ts';
@@ -41,6 +41,7 @@ import { conditionalRoutes, instanceRoutes } from '../rest/routes/instance-route
 import { systemRoutes } from '../rest/routes/system-routes.ts';
 import { typeRoutes } from '../rest/routes/type-routes.ts';
 import { searchRoutes } from '../rest/routes/search-routes.ts';
+import { binaryRoutes } from '../rest/routes/binary-routes.ts';
 
 /** A body from this many characters on is handled a turn of the event loop after it is read. */
 const LARGE_BODY = 256 * 1024;
@@ -49,7 +50,7 @@ const ALL_METHODS: HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
 /** Every REST route, in registration order. */
-export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...searchRoutes, ...typeRoutes, ...instanceRoutes, ...conditionalRoutes];
+export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...searchRoutes, ...typeRoutes, ...instanceRoutes, ...conditionalRoutes, ...binaryRoutes];
 
 /** Paths served without an access token (CONTRACT.md "Authentication"). */
 const PUBLIC_PATHS = new Set(['/healthz', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/auth/token', '/auth/revoke', '/auth/jwks']);
@@ -131,6 +132,12 @@ export async function buildApp({ config, service, security, webhooks, logger = t
     if (isGraphQLPath(request.url.split('?', 1)[0])) done(null, body);
     else done(unsupportedMediaType(`Unsupported Content-Type ${GRAPHQL_MEDIA_TYPE}: send application/fhir+json`), undefined);
   });
+  // Any other media type is a Binary's raw content, on the Binary routes only, passed on as the
+  // stream it arrives as (binary-routes.ts); elsewhere it is refused as before (415).
+  app.addContentTypeParser('*', (request, payload, done) => {
+    if (takesRawBinary(request)) done(null, payload);
+    else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined);
+  });
   app.setErrorHandler(handleError);
 
   const fhirBaseUrl = `${config.publicUrl}/fhir`;
@@ -155,7 +162,8 @@ export async function buildApp({ config, service, security, webhooks, logger = t
     if (fhirPath) {
       assertWellEncodedQuery(request.url);
       const query = request.query as Record<string, unknown>;
-      assertAcceptsJson(request.headers.accept, query?._format);
+      // A Binary read answers its content in its own media type unless FHIR JSON is asked for.
+      if (!(servesBinary(request) && request.method === 'GET')) assertAcceptsJson(request.headers.accept, query?._format);
     }
     if (PUBLIC_PATHS.has(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return;
     request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
@@ -186,7 +194,9 @@ export async function buildApp({ config, service, security, webhooks, logger = t
 
   const methodsByUrl = new Map<string, Set<HttpMethod>>();
   for (const route of [...routes, ...adminRoutes]) {
-    app.route({ method: route.method, url: route.url, ...bodyOptions(route.body, config), handler: (request, reply) => route.handler(request, reply, deps) });
+    const options = route.binary ? binaryRouteOptions(config, route.method !== 'GET') : bodyOptions(route.body, config);
+    app.route({ method: route.method, url: route.url, ...options, handler: (request, reply) => route.handler(request, reply, deps) });
+    if (route.binary) continue; // its URL's other methods are the generic route's
     const methods = methodsByUrl.get(route.url) ?? new Set<HttpMethod>();
     methods.add(route.method);
     methodsByUrl.set(route.url, methods);

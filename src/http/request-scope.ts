@@ -5,8 +5,8 @@
  * at most `DB_CLIENT_CONNECTIONS`, and whose signal aborts when the client's connection closes
  * before the answer was sent — so a client that gives up on a slow search frees its PostgreSQL
  * backend at once instead of leaving the statement running — or when the request runs past
- * `REQUEST_TIMEOUT` (a request carrying a Bundle of up to `MAX_BODY`, `BUNDLE_TIMEOUT_FACTOR`
- * times that): its running statement is cancelled and it answers 503 (`timeout`).
+ * `REQUEST_TIMEOUT` (a request carrying a Bundle of up to `MAX_BODY`, or Binary content of up to
+ * `MAX_BINARY`, `BUNDLE_TIMEOUT_FACTOR` times that): its running statement is cancelled and it answers 503 (`timeout`).
  */
 import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
@@ -15,6 +15,7 @@ import { handleError } from '../rest/error-handler.ts';
 import { ClientConnectionSlots, ConnectionSlots, type SlotWait } from '../store/connection-slots.ts';
 import { runInQueryScope, type QueryScope } from '../store/query-scope.ts';
 import { takesBundle } from './body-limits.ts';
+import { servesBinary } from '../rest/request-body.ts';
 
 /** What bounds a request's database work and time (README "Limits"). */
 export interface RequestQueryLimits {
@@ -120,7 +121,8 @@ export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLi
         ended: false,
       };
       const work = runInQueryScope(scope, () => handler.call(this, request, reply));
-      const deadline = takesBundle(request) ? limits.bundleTimeoutMs : limits.requestTimeoutMs;
+      // A Bundle of up to MAX_BODY, and Binary content of up to MAX_BINARY, take longer than one interaction.
+      const deadline = takesBundle(request) || servesBinary(request) ? limits.bundleTimeoutMs : limits.requestTimeoutMs;
       const bounded = deadline > 0 ? withDeadline(work, deadline, controller, request, reply) : work;
       return bounded.finally(() => client?.leave());
     } as RouteHandlerMethod;

@@ -73,6 +73,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const service = new FhirService(db, security.auditLog, {
       defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
       webhookAllowPrivate: config.webhookAllowPrivate,
+      maxBinaryBytes: config.maxBinaryBytes, maxInlineBinaryBytes: config.maxResourceBodyBytes,
     });
     const webhooks = createWebhookServices({
       db, feed: changes.feed, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError,

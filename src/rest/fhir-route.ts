@@ -53,6 +53,11 @@ export interface FhirRoute {
   capabilities: RouteCapability[];
   /** Unset: a body of at most `MAX_RESOURCE_BODY`. */
   body?: RouteBody;
+  /**
+   * Serves `Binary` content (routes/binary-routes.ts): for the type `Binary` it takes precedence
+   * over the generic route of its URL, and adds no 405 answers of its own.
+   */
+  binary?: true;
   handler(request: FastifyRequest, reply: FastifyReply, deps: RouteDeps): Promise<unknown>;
 }
 

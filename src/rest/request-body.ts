@@ -20,6 +20,16 @@ function mediaType(request: FastifyRequest): string {
   return (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
 
+/** True on the routes of `Binary` content (routes/binary-routes.ts: reads and writes, raw or FHIR JSON). */
+export function servesBinary(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { binary?: boolean } | undefined)?.binary === true;
+}
+
+/** True when a write to a `Binary` route sends raw content: a body whose media type is not a FHIR (JSON) one. */
+export function takesRawBinary(request: FastifyRequest): boolean {
+  return servesBinary(request) && request.method !== 'GET' && !JSON_MEDIA_TYPES.includes(mediaType(request));
+}
+
 /** Parses JSON text of a body; 400 when it is malformed. */
 function parseJsonText(text: string): unknown {
   try {

@@ -28,7 +28,8 @@ import { assertId, assertResourceType, ID_PATTERN, startInteraction } from './in
 import { auditRecordOf, type RequestContext } from './request-context.ts';
 import { assertBodyType, readBody, type BodySource } from './resource-content.ts';
 import { runReverseSearch, runSearch, type SearchDeps } from './search-service.ts';
-import { DEFAULT_SERVICE_LIMITS, type ServiceLimits } from './service-limits.ts';
+import { DEFAULT_MAX_INLINE_BINARY_BYTES, DEFAULT_SERVICE_LIMITS, type ServiceLimits } from './service-limits.ts';
+import { BinaryService } from './binary/binary-service.ts';
 import { authorizeDeliveryLog, DELIVERY_LOG_FILTER, isDeliveryLogSearch } from './subscription/delivery-log-access.ts';
 import { processBundle, type BundleDeps } from './transaction-bundle.ts';
 import { applyWrites, assertValidInSlices, writeRulesOf, type WriteOp, type WriteResult, type WriteRules } from './write-ops.ts';
@@ -61,8 +62,19 @@ function versionOf(ifMatch: number | string | undefined): number | undefined {
 export class FhirService {
   readonly model: FhirModel;
 
+  /** Binary content: raw uploads, and reads whose bytes the facade streams (binary/binary-service.ts). */
+  readonly binary: BinaryService;
+
   constructor(readonly db: Database, readonly auditLog: AuditLog, readonly limits: ServiceLimits = DEFAULT_SERVICE_LIMITS) {
     this.model = loadFhirModel();
+    this.binary = new BinaryService({
+      db, auditLog, model: this.model, writeRules: this.writeRules,
+      maxInlineBytes: limits.maxInlineBinaryBytes ?? DEFAULT_MAX_INLINE_BINARY_BYTES,
+      read: async (ctx, id, versionId, shape) => ({
+        version: versionId === undefined ? await this.read(ctx, 'Binary', id, shape) : await this.vread(ctx, 'Binary', id, versionId, shape),
+        shape: parseReadShape(shape, this.limits.search.maxValues),
+      }),
+    });
   }
 
   /** The rules every write is checked by (resource bounds, Subscription channels and criteria). */

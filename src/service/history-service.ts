@@ -11,6 +11,7 @@ import { countVersions, readCurrent, readHistory, type HistoryVersion } from '..
 import { authorize, isAllowed } from './authorize.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import type { HistoryRequest } from './history-request.ts';
+import { binaryVersionsWithBytes, withoutBytesMarked } from './binary/binary-json.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** What history needs: the database and the model. */
@@ -40,12 +41,12 @@ export function readableHistoryTypes(model: FhirModel, ctx: RequestContext): str
   return types;
 }
 
-function historyEntry(version: HistoryVersion, fhirBaseUrl: string): BundleEntryResult {
+function historyEntry(version: HistoryVersion, fhirBaseUrl: string, withBytes: ReadonlySet<string>): BundleEntryResult {
   const path = `${version.resourceType}/${version.id}`;
   const status = version.deleted ? '204 No Content' : version.method === 'POST' || version.versionId === 1 ? '201 Created' : '200 OK';
   return {
     fullUrl: `${fhirBaseUrl}/${path}`,
-    resourceJson: version.content ?? undefined,
+    resourceJson: version.content === null ? undefined : withoutBytesMarked(withBytes, version, version.content),
     request: { method: version.method, url: version.method === 'POST' ? version.resourceType : path },
     response: { status, etag: `W/"${version.versionId}"`, lastModified: version.lastUpdated.toISOString() },
   };
@@ -82,5 +83,7 @@ export async function runHistory(deps: HistoryDeps, ctx: RequestContext, target:
     return `${base}?${params.toString()}`;
   };
   const link = pageLinks(page, request.cursor, urlFor, (row) => [row.seq]);
-  return { type: 'history', total, link, entry: page.rows.map((v) => historyEntry(v, ctx.fhirBaseUrl)) };
+  // Binaries are carried without their bytes (binary/binary-json.ts).
+  const withBytes = await binaryVersionsWithBytes(deps.db, page.rows);
+  return { type: 'history', total, link, entry: page.rows.map((v) => historyEntry(v, ctx.fhirBaseUrl, withBytes)) };
 }

@@ -17,6 +17,7 @@ import type { StoredVersion } from '../store/resource-repository.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import { collectIncludes } from './search-includes.ts';
+import { binaryVersionsWithBytes, withoutBytesMarked } from './binary/binary-json.ts';
 import { authorizeCriteria } from './search-authorization.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -100,22 +101,18 @@ export async function runSearch(deps: SearchDeps, ctx: RequestContext, request: 
     ctx.audit.touch(`${row.resourceType}/${row.id}`);
   }
 
-  const entries: BundleEntryResult[] = page.rows.map((row) => ({
-    fullUrl: `${ctx.fhirBaseUrl}/${row.resourceType}/${row.id}`,
-    resourceJson: shapeResource(row.content!, deps.model, request.summary, request.elements),
-    search: { mode: 'match' },
-  }));
   const issues: OutcomeIssue[] = [...request.issues];
-  if (page.rows.length > 0 && (request.include.length || request.revinclude.length)) {
-    const included = await collectIncludes(deps.db, deps.maxIncluded, ctx, request, page.rows, issues);
-    for (const version of included) {
-      entries.push({
-        fullUrl: `${ctx.fhirBaseUrl}/${version.resourceType}/${version.id}`,
-        resourceJson: shapeResource(version.content!, deps.model, request.summary, request.elements),
-        search: { mode: 'include' },
-      });
-    }
-  }
+  const included = page.rows.length > 0 && (request.include.length || request.revinclude.length)
+    ? await collectIncludes(deps.db, deps.maxIncluded, ctx, request, page.rows, issues)
+    : [];
+  // Binaries are carried without their bytes (binary/binary-json.ts).
+  const withBytes = await binaryVersionsWithBytes(deps.db, [...page.rows, ...included]);
+  const entryOf = (version: StoredVersion, mode: 'match' | 'include'): BundleEntryResult => ({
+    fullUrl: `${ctx.fhirBaseUrl}/${version.resourceType}/${version.id}`,
+    resourceJson: withoutBytesMarked(withBytes, version, shapeResource(version.content!, deps.model, request.summary, request.elements)),
+    search: { mode },
+  });
+  const entries = [...page.rows.map((row) => entryOf(row, 'match')), ...included.map((version) => entryOf(version, 'include'))];
   if (issues.length > 0) {
     entries.push({ resourceJson: JSON.stringify({ resourceType: 'OperationOutcome', issue: issues }), search: { mode: 'outcome' } });
   }

@@ -20,14 +20,17 @@ import { extractIndexRows } from '../search/extract-index-rows.ts';
 import { stringifyFhirJsonInSlices } from '../fhir/fhir-json.ts';
 import type { RequestContext } from './request-context.ts';
 import { buildStoredResource, type FhirResource } from './resource-content.ts';
-import type { ServiceLimits } from './service-limits.ts';
+import { DEFAULT_MAX_BINARY_BYTES, type ServiceLimits } from './service-limits.ts';
 import { prepareSubscription, saveSubscriptionPrivate, type SubscriptionPrivateWrite, type SubscriptionRules } from './subscription/subscription-write.ts';
 import { bookSlots, type AppointmentChange } from './scheduling/slot-booking.ts';
 import { parseFhirJson } from '../fhir/fhir-json.ts';
+import { readBinaryContent, type BinaryContentRef } from '../store/binary-store.ts';
+import { markSubsetted } from './binary/binary-json.ts';
+import { saveBinaryContents, takeBinaryData, type BinaryVersionWrite, type PlannedBinary } from './binary/binary-write.ts';
 
 export type WriteOp = (
-  | { kind: 'create'; resourceType: string; id: string; resource: FhirResource; label?: string }
-  | { kind: 'update'; resourceType: string; id: string; resource: FhirResource; ifMatch?: number; label?: string }
+  | { kind: 'create'; resourceType: string; id: string; resource: FhirResource; label?: string; binary?: BinaryContentRef }
+  | { kind: 'update'; resourceType: string; id: string; resource: FhirResource; ifMatch?: number; label?: string; binary?: BinaryContentRef }
   | { kind: 'patch'; resourceType: string; id: string; patch: unknown; ifMatch?: number; label?: string }
   | { kind: 'delete'; resourceType: string; id: string; ifMatch?: number; label?: string }
 ) & {
@@ -35,15 +38,23 @@ export type WriteOp = (
   emitChange?: false;
 };
 
-/** The rules writes are checked by: resource bounds, and how Subscriptions are checked (subscription-write.ts). */
+/**
+ * The rules writes are checked by: resource bounds, how Subscriptions are checked
+ * (subscription-write.ts), and the largest Binary content (`MAX_BINARY`).
+ */
 export interface WriteRules {
   resource: ResourceLimits;
   subscription: SubscriptionRules;
+  maxBinaryBytes: number;
 }
 
 /** The write rules of a service's limits. */
 export function writeRulesOf(limits: ServiceLimits): WriteRules {
-  return { resource: limits.resource, subscription: { search: limits.search, allowPrivateEndpoints: limits.webhookAllowPrivate ?? false } };
+  return {
+    resource: limits.resource,
+    subscription: { search: limits.search, allowPrivateEndpoints: limits.webhookAllowPrivate ?? false },
+    maxBinaryBytes: limits.maxBinaryBytes ?? DEFAULT_MAX_BINARY_BYTES,
+  };
 }
 
 /** What a write did. `version` is the new version, or the unchanged one for a repeated delete. */
@@ -90,7 +101,8 @@ function withLabel(err: FhirError, label: string | undefined): FhirError {
   return new FhirError(err.status, { ...err.outcome, issue }, err.headers);
 }
 
-function checkIfMatch(ifMatch: number | undefined, currentVersion: number | undefined, key: string): void {
+/** 412 unless `If-Match` (when given) names the current version. */
+export function checkIfMatch(ifMatch: number | undefined, currentVersion: number | undefined, key: string): void {
   if (ifMatch === undefined) return;
   if (currentVersion === undefined) throw preconditionFailed(`${key} does not exist, so If-Match W/"${ifMatch}" cannot match`);
   if (currentVersion !== ifMatch) {
@@ -111,13 +123,16 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
   const existing = ops.filter((op) => op.kind !== 'create');
   const states = await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
   // Patches apply to the current content; an Appointment's current content tells which Slots it holds.
+  const patchTargets = ops.filter((op) => op.kind === 'patch');
   const readTargets = ops.filter((op) => op.kind === 'patch' || (op.kind !== 'create' && op.resourceType === 'Appointment'));
   const currents = readTargets.length ? await readCurrentMany(tx, readTargets) : new Map<string, StoredVersion>();
+  const keptBytes = await readPatchedBinaries(tx, patchTargets, states);
 
   const versions: VersionToWrite[] = [];
   const results: WriteResult[] = [];
   const subscriptions: SubscriptionPrivateWrite[] = [];
   const appointments: AppointmentChange[] = [];
+  const binaries: BinaryVersionWrite[] = [];
   // A transaction's writes are planned (serialised, indexed) in slices, pausing for other clients.
   const slice = new TimeSlice();
   for (const op of ops) {
@@ -126,11 +141,12 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
       const state = states.get(key(op));
       if (op.kind !== 'create') authorizeOwnership(ctx, op.resourceType, state?.createdBy);
       const current = currents.get(key(op));
-      const result = await planWrite(op, state, current, ctx, rules, now, slice);
+      const result = await planWrite(op, state, current, ctx, rules, now, slice, keptBytes.get(key(op)));
       if (result.subscription) subscriptions.push(result.subscription);
       if (op.resourceType === 'Appointment' && result.write) {
         appointments.push({ before: current?.content ? parseFhirJson(current.content) : undefined, after: result.resource, label: op.label });
       }
+      if (result.write && result.binary) binaries.push({ id: op.id, versionId: result.write.versionId, binary: result.binary });
       if (result.write) {
         versions.push(result.write);
         states.set(key(op), { versionId: result.write.versionId, deleted: result.write.deleted, createdBy: state?.createdBy ?? ctx.auth.clientId });
@@ -144,16 +160,30 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
   await bookSlots(tx, appointments, versions, { ctx, now, maxIndexRows: rules.resource.maxIndexRows, slice });
   await writeVersions(tx, versions);
   await saveSubscriptionPrivate(tx, subscriptions, ctx);
+  await saveBinaryContents(tx, binaries, rules.maxBinaryBytes);
   return results;
 }
 
-/** A planned write: the version to store (none for a repeated delete), its result, and a Subscription's private side. */
+/** The bytes of the current version of each Binary a PATCH targets (kept by the patched version unless it sets `data`). */
+async function readPatchedBinaries(tx: Queryable, targets: WriteOp[], states: Map<string, CurrentState>): Promise<Map<string, BinaryContentRef>> {
+  const kept = new Map<string, BinaryContentRef>();
+  for (const op of targets) {
+    const state = states.get(`${op.resourceType}/${op.id}`);
+    if (op.resourceType !== 'Binary' || !state || state.deleted) continue;
+    const ref = await readBinaryContent(tx, op.id, state.versionId);
+    if (ref) kept.set(`${op.resourceType}/${op.id}`, ref);
+  }
+  return kept;
+}
+
+/** A planned write: the version to store (none for a repeated delete), its result, a Subscription's private side and a Binary's bytes. */
 interface PlannedWrite {
   write?: VersionToWrite;
   /** The new version as stored (none for a delete). */
   resource?: FhirResource;
   result: WriteResult;
   subscription?: SubscriptionPrivateWrite;
+  binary?: PlannedBinary;
 }
 
 async function planWrite(
@@ -164,6 +194,7 @@ async function planWrite(
   rules: WriteRules,
   now: Date,
   slice: TimeSlice,
+  keptBytes?: BinaryContentRef,
 ): Promise<PlannedWrite> {
   const label = `${op.resourceType}/${op.id}`;
   const limits = rules.resource;
@@ -199,6 +230,11 @@ async function planWrite(
     resource = prepared.resource;
     subscription = { id: op.id, kind: 'author', secret: prepared.secret };
   }
+  let binary: PlannedBinary | undefined;
+  if (op.resourceType === 'Binary') {
+    // The bytes are stored apart (binary-write.ts); the JSON keeps everything but `data`.
+    ({ resource, binary } = takeBinaryData(resource, rules.maxBinaryBytes, op.kind === 'patch' ? undefined : op.binary, keptBytes));
+  }
   const created = !state || state.deleted;
   const versionId = state ? state.versionId + 1 : 1;
   const stored = buildStoredResource(resource, op.id, versionId, now);
@@ -216,5 +252,7 @@ async function planWrite(
     createdBy: ctx.auth.clientId,
     emitChange: op.emitChange,
   };
-  return { write, resource: stored, result: { version: write, created, changed: true }, subscription };
+  // The answer carries the JSON without `data`, marked as such (binary-json.ts).
+  const answered = binary && write.content !== null ? { ...write, content: markSubsetted(write.content) } : write;
+  return { write, resource: stored, result: { version: answered, created, changed: true }, subscription, binary };
 }

@@ -15,13 +15,13 @@ import { queryOf } from '../request-url.ts';
 import { sendJson, sendOutcome, sendWritten, setVersionHeaders } from '../reply.ts';
 
 /** The `If-Match` header's text (the service parses it once the interaction has opened). */
-function ifMatchOf(request: FastifyRequest): string | undefined {
+export function ifMatchOf(request: FastifyRequest): string | undefined {
   const value = request.headers['if-match'];
   return Array.isArray(value) ? value[0] : value;
 }
 
 /** `_summary` and `_elements` of a read (the last value of each, as sent). */
-function shapeOf(request: FastifyRequest): ReadShapeParams {
+export function shapeOf(request: FastifyRequest): ReadShapeParams {
   const query = request.query as Query;
   const last = (value: string | string[] | undefined) => (Array.isArray(value) ? value[value.length - 1] : value);
   return { summary: last(query._summary), elements: last(query._elements) };
@@ -51,6 +51,10 @@ async function writeInstance(
   return sendWritten(request, reply, result.created ? 201 : 200, result.version, ctx.fhirBaseUrl, { location: result.created });
 }
 
+/** `PUT /fhir/{type}/{id}` with a FHIR JSON body (also the FHIR JSON side of `PUT /fhir/Binary/{id}`). */
+export const updateHandler: FhirRoute['handler'] = (request, reply, deps) => writeInstance(request, reply, deps, async (ctx, type, id, ifMatch) =>
+  deps.service.update(ctx, type, id, await typedBodySource(request, type, deps.config.limits.resource.maxRepeats), { ifMatch }));
+
 export const instanceRoutes: FhirRoute[] = [
   {
     method: 'GET',
@@ -75,8 +79,7 @@ export const instanceRoutes: FhirRoute[] = [
     url: '/fhir/:type/:id',
     capabilities: [{ level: 'type', interaction: 'update' }],
     body: 'typed',
-    handler: (request, reply, deps) => writeInstance(request, reply, deps, async (ctx, type, id, ifMatch) =>
-      deps.service.update(ctx, type, id, await typedBodySource(request, type, deps.config.limits.resource.maxRepeats), { ifMatch })),
+    handler: updateHandler,
   },
   {
     method: 'PATCH',

@@ -5,6 +5,8 @@
  * `$graphql` is the GraphQL facade's own route (src/http/graphql-routes.ts).
  */
 import type { WebhookServices } from '../webhooks/index.ts';
+import type { ExportServices } from './export/index.ts';
+import { exportOperations } from './export/index.ts';
 import type { Operation } from './operation.ts';
 import { replayOperation } from './replay.ts';
 import { validateOperation } from './validate.ts';
@@ -13,6 +15,8 @@ import { validateOperation } from './validate.ts';
 export interface OperationServices {
   /** Webhook delivery (`$replay`); absent, that operation is not served. */
   webhooks?: WebhookServices;
+  /** Bulk Data export (`$export`); absent, those operations are not served. */
+  exports?: ExportServices;
 }
 
 /** The operations served with `services`. */
@@ -20,5 +24,6 @@ export function operationRegistry(services: OperationServices): Operation[] {
   return [
     validateOperation,
     ...(services.webhooks ? [replayOperation(services.webhooks)] : []),
+    ...(services.exports ? exportOperations(services.exports) : []),
   ];
 }

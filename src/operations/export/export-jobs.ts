@@ -16,16 +16,16 @@ export interface ExportSliceJob {
 }
 
 /** How long one slice works before it hands over to the next (ms). */
-export const SLICE_MS = 5_000;
+export const SLICE_MS = 2_000;
 
 /** The queue's settings. */
 export function exportQueues(config: ExportConfig): QueueSettings[] {
   return [{
     name: EXPORT_QUEUE,
     // A slice works SLICE_MS plus its last chunk: past this its process is taken for dead and the
-    // slice is retried from the checkpoint (a slice that was only slow loses its next step to the
-    // retry: steps are claimed, export_job.step, so no chunk is ever written twice).
-    expireInSeconds: Math.ceil((SLICE_MS * 3) / 1000),
+    // slice is retried from the checkpoint (a slice that was only slow keeps its export: steps are
+    // claimed, export_job.step, so the retry finds its step taken and stops; no chunk is written twice).
+    expireInSeconds: Math.ceil(SLICE_MS / 1000) + 8,
     retryLimit: 1_000,
     retryDelaySeconds: 1,
     retentionMinutes: Math.ceil(config.retentionMs / 60_000),

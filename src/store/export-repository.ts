@@ -114,11 +114,24 @@ export async function readCompletedExportFile(q: Queryable, id: string, clientId
   return rows[0];
 }
 
-/** The chunks of a file after `afterChunk`, at most `limit`, in order. */
-export async function readExportChunks(q: Queryable, id: string, fileNo: number, afterChunk: number, limit: number): Promise<{ chunkNo: number; content: string }[]> {
-  return q.query<{ chunkNo: number; content: string }>(
-    `SELECT chunk_no AS "chunkNo", content FROM export_chunk WHERE job_id = $1 AND file_no = $2 AND chunk_no > $3 ORDER BY chunk_no LIMIT $4`,
+/** The chunks of a file after `afterChunk` (numbers and lengths in bytes), at most `limit`, in order. */
+export async function listExportChunks(q: Queryable, id: string, fileNo: number, afterChunk: number, limit: number): Promise<{ chunkNo: number; length: number }[]> {
+  return q.query<{ chunkNo: number; length: number }>(
+    `SELECT chunk_no AS "chunkNo", octet_length(content) AS length FROM export_chunk
+      WHERE job_id = $1 AND file_no = $2 AND chunk_no > $3 ORDER BY chunk_no LIMIT $4`,
     [id, fileNo, afterChunk, limit]);
+}
+
+/**
+ * A piece of a chunk: `length` bytes from `start` (1-based). Chunks are stored uncompressed
+ * (`STORAGE EXTERNAL`), so PostgreSQL reads only the slice asked for; a download holds a piece at
+ * a time, small enough for the young generation of the JavaScript heap.
+ */
+export async function readExportChunkPiece(q: Queryable, id: string, fileNo: number, chunkNo: number, start: number, length: number): Promise<Buffer | undefined> {
+  const rows = await q.query<{ piece: Buffer }>(
+    `SELECT substring(content FROM $4 FOR $5) AS piece FROM export_chunk WHERE job_id = $1 AND file_no = $2 AND chunk_no = $3`,
+    [id, fileNo, chunkNo, start, length]);
+  return rows[0]?.piece;
 }
 
 /** Deletes an export of `clientId` with its files; false when there was none. */
@@ -177,7 +190,7 @@ export async function writeExportChunk(tx: Queryable, target: ChunkTarget, page:
   const n = page.params.length;
   const rows = await tx.query<{ lines: number; lastId: string }>(
     `INSERT INTO export_chunk (job_id, file_no, chunk_no, line_count, last_id, content)
-     SELECT $${n + 1}::uuid, $${n + 2}::int, $${n + 3}::int, count(*), max(id), string_agg(content, E'\\n' ORDER BY id) || E'\\n'
+     SELECT $${n + 1}::uuid, $${n + 2}::int, $${n + 3}::int, count(*), max(id), convert_to(string_agg(content, E'\\n' ORDER BY id) || E'\\n', 'UTF8')
        FROM (SELECT id, content, sum(octet_length(content)) OVER (ORDER BY id) - octet_length(content) AS before
                FROM (${page.sql}) page) sized
       WHERE before < $${n + 4}
@@ -199,7 +212,7 @@ export async function addToExportFile(tx: Queryable, jobId: string, file: Export
 export async function writeWholeExportFile(tx: Queryable, jobId: string, file: ExportFile, chunkNo: number, lines: string[]): Promise<void> {
   await addToExportFile(tx, jobId, file);
   await tx.query(
-    `INSERT INTO export_chunk (job_id, file_no, chunk_no, line_count, last_id, content) VALUES ($1, $2, $3, $4, '', $5)`,
+    `INSERT INTO export_chunk (job_id, file_no, chunk_no, line_count, last_id, content) VALUES ($1, $2, $3, $4, '', convert_to($5, 'UTF8'))`,
     [jobId, file.fileNo, chunkNo, lines.length, lines.map((l) => `${l}\n`).join('')]);
 }
 
@@ -215,7 +228,7 @@ export interface ExportCheckpoint {
 /** Saves the checkpoint of the step `tx` claimed (committed with the chunk it wrote). */
 export async function saveExportCheckpoint(tx: Queryable, id: string, checkpoint: ExportCheckpoint): Promise<void> {
   await tx.query(
-    `UPDATE export_job SET status = 'in-progress', type_index = $2, after_id = $3, file_no = $4, file_lines = $5, exported = $6 WHERE id = $1`,
+    `UPDATE export_job SET status = 'in-progress', type_index = $2, after_id = $3, file_no = $4, file_lines = $5, exported = $6, failures = 0 WHERE id = $1`,
     [id, checkpoint.typeIndex, checkpoint.afterId, checkpoint.fileNo, checkpoint.fileLines, checkpoint.exported]);
 }
 

@@ -54,11 +54,12 @@ export class Migration0009BulkExport extends Migration {
         chunk_no integer NOT NULL,
         line_count integer NOT NULL,
         last_id text NOT NULL,
-        content text NOT NULL,
+        content bytea NOT NULL,
         PRIMARY KEY (job_id, file_no, chunk_no)
       )`);
     // Chunks are written once and read a few times: compressing megabytes per transaction costs
-    // more export throughput than the disk it saves.
+    // more export throughput than the disk it saves; and an uncompressed bytea is read in slices
+    // (a download takes a piece at a time) without PostgreSQL reading the whole value.
     this.addSql(`ALTER TABLE export_chunk ALTER COLUMN content SET STORAGE EXTERNAL`);
   }
 

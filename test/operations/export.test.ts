@@ -72,6 +72,29 @@ describe('kick-off, status, manifest and files', () => {
     expect(byType.get('Patient')!.length).toBe(30); // no line twice
   });
 
+  it('audits the kick-off, the status requests and each download, naming the export', async () => {
+    const status = await startExport(`${t.url}/fhir/$export?_type=Practitioner`, token);
+    const id = status.split('/').pop()!;
+    const manifest = await awaitManifest(status, token);
+    await download(manifest.output[0].url, token);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const events = (await fhirFetch(`${t.url}/fhir/AuditEvent?_count=200&_sort=-_lastUpdated`)).body.entry ?? [];
+      const descriptions = events.map((e: { resource: { outcomeDesc?: string; action: string } }) => `${e.resource.action} ${e.resource.outcomeDesc ?? ''}`);
+      const ours = descriptions.filter((d: string) => d.includes(id));
+      if (ours.some((d: string) => d.includes('downloaded'))) {
+        expect(ours).toEqual(expect.arrayContaining([
+          `E 202 Bulk Data export ${id} kicked off (resource types: 1)`,
+          `R 200 Bulk Data export ${id}: manifest`,
+          `R 200 Bulk Data export ${id}: file 1 downloaded (1 Practitioner)`,
+        ]));
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`no download AuditEvent for export ${id}: ${ours.join('; ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+
   it('takes a POST with a Parameters body and every NDJSON _outputFormat name', async () => {
     for (const format of ['application/ndjson', 'ndjson']) {
       const status = await startExport(`${t.url}/fhir/$export`, token, {

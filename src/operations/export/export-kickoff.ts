@@ -67,7 +67,7 @@ export async function kickOffExport(exports: ExportServices, level: ExportLevel,
       types: plan.types, typeFilters: plan.typeFilters, since: plan.since, leftOut: plan.leftOut, retentionMs,
     });
     await exports.queue.enqueue<ExportSliceJob>(tx, EXPORT_QUEUE, [{ data: { exportId } }]);
-    await deps.service.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 202));
+    await deps.service.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 202, `Bulk Data export ${exportId} kicked off (resource types: ${plan.types.length})`));
   });
   ctx.audit.recorded = true;
   exports.wake();

@@ -15,6 +15,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { allOk, FhirError, notFound, outcome } from '../../fhir/outcomes.ts';
+import { auditRecordOf, type RequestContext } from '../../service/request-context.ts';
 import { sendOutcome, sendValue } from '../../rest/reply.ts';
 import type { FhirRoute, Params, RouteDeps } from '../../rest/fhir-route.ts';
 import type { Database } from '../../store/database.ts';
@@ -33,6 +34,12 @@ function exportIdOf(request: FastifyRequest): string {
   const id = (request.params as Params).id ?? '';
   if (!UUID.test(id)) throw notFound(`There is no export ${id.slice(0, 64)}`);
   return id;
+}
+
+/** Records the request's AuditEvent now, naming the export (and file) in its outcome description. */
+function audit(deps: RouteDeps, ctx: RequestContext, status: number, description: string): void {
+  deps.security.auditLog.enqueue(auditRecordOf(ctx, status, description));
+  ctx.audit.recorded = true;
 }
 
 const unknownExport = (id: string) => notFound(`Export ${id} is not known: it expired, was cancelled, or was started by another client`);
@@ -70,12 +77,14 @@ async function status(request: FastifyRequest, reply: FastifyReply, deps: RouteD
       const type = job.types[Math.min(job.typeIndex, job.types.length - 1)];
       reply.header('X-Progress', `${job.status}: ${job.exported} resources exported; type ${Math.min(job.typeIndex + 1, job.types.length)} of ${job.types.length} (${type})`);
       reply.header('Retry-After', '2');
+      audit(deps, ctx, 202, `Bulk Data export ${id}: status ${job.status}`);
       return reply.code(202).send();
     }
     case 'failed':
       throw new FhirError(500, outcome('error', 'exception', job.error ?? 'The export failed'));
     case 'completed':
       reply.header('Expires', new Date(job.expiresAt).toUTCString());
+      audit(deps, ctx, 200, `Bulk Data export ${id}: manifest`);
       return sendValue(request, reply, 200, await manifestOf(deps.service.db, deps.config.publicUrl, job));
   }
 }
@@ -86,6 +95,7 @@ async function cancel(request: FastifyRequest, reply: FastifyReply, deps: RouteD
   ctx.audit.begin('D', 'operation');
   const id = exportIdOf(request);
   if (!(await deleteExportJob(deps.service.db, id, ctx.auth.clientId))) throw unknownExport(id);
+  audit(deps, ctx, 202, `Bulk Data export ${id}: cancelled, files deleted`);
   return sendOutcome(request, reply, 202, allOk(`Export ${id} cancelled; its files are deleted`));
 }
 
@@ -125,6 +135,7 @@ async function download(request: FastifyRequest, reply: FastifyReply, deps: Rout
   const fileNo = Number(name[1]);
   const file = await readCompletedExportFile(deps.service.db, id, ctx.auth.clientId, fileNo);
   if (!file) throw notFound(`Export ${id} has no file ${fileNo} (it may not be complete, may have expired or been cancelled, or belong to another client)`);
+  audit(deps, ctx, 200, `Bulk Data export ${id}: file ${fileNo} downloaded (${file.lineCount} ${file.resourceType})`);
   reply.type(NDJSON_MEDIA_TYPE);
   return reply.code(200).send(Readable.from(fileBytes(deps.service.db, id, fileNo), { objectMode: false, highWaterMark: 4 * PIECE }));
 }

@@ -37,7 +37,7 @@ export async function awaitManifest(statusUrl: string, token: string, timeoutMs 
     const response = await fetch(statusUrl, { headers: { authorization: `Bearer ${token}` } });
     const text = await response.text();
     if (response.status === 200) {
-      expect(response.headers.get('content-type')).toContain('json');
+      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
       return JSON.parse(text) as Manifest;
     }
     expect(response.status, text).toBe(202);

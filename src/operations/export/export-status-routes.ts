@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { allOk, FhirError, notFound, outcome } from '../../fhir/outcomes.ts';
 import { auditRecordOf, type RequestContext } from '../../service/request-context.ts';
-import { sendOutcome, sendValue } from '../../rest/reply.ts';
+import { sendOutcome } from '../../rest/reply.ts';
 import type { FhirRoute, Params, RouteDeps } from '../../rest/fhir-route.ts';
 import type { Database } from '../../store/database.ts';
 import {
@@ -85,7 +85,8 @@ async function status(request: FastifyRequest, reply: FastifyReply, deps: RouteD
     case 'completed':
       reply.header('Expires', new Date(job.expiresAt).toUTCString());
       audit(deps, ctx, 200, `Bulk Data export ${id}: manifest`);
-      return sendValue(request, reply, 200, await manifestOf(deps.service.db, deps.config.publicUrl, job));
+      // The IG's complete-status answer is plain JSON (the manifest is not a FHIR resource).
+      return reply.code(200).type('application/json').send(JSON.stringify(await manifestOf(deps.service.db, deps.config.publicUrl, job)));
   }
 }
 

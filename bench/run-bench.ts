@@ -29,6 +29,7 @@ import { fetchJwtVerification } from './postgraphile/jwks-to-pem.ts';
 import { POSTGRAPHILE_NESTED_QUERY } from './postgraphile/nested-query.ts';
 import { buildRelationalCopy } from './postgraphile/relational-copy.ts';
 import { measureWebhooks, type WebhookFigures } from './webhooks/webhook-throughput.ts';
+import { exportLines, measureExport, type ExportFigures } from './export/export-throughput.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -135,12 +136,36 @@ async function subscriberTokens(databaseUrl: string, origin: string, startedAt: 
   }
 }
 
+/** `$export` on a data set of its own, with a server process of its own (bench/export/). */
+async function benchExport(args: BenchArgs): Promise<ExportFigures> {
+  log(`Bulk Data export of ${args.exportResources.toLocaleString('en-US')} resources, beside a raw SQL cursor`);
+  const flags = serverNodeFlags();
+  const figures = await measureExport({
+    resources: args.exportResources, reseed: args.reseed, log, startServer: (url) => startFhirgraph(url, randomBytes(24).toString('hex'), flags),
+  });
+  log(`  export ${figures.exportPerSecond} resources/s, download ${figures.downloadPerSecond}/s, raw cursor ${figures.baselinePerSecond}/s, server peak RSS ${figures.peakRssMb} MB`);
+  return figures;
+}
+
+/** `--only export`: the export bench alone, written to bench/results/export.{json,md}. */
+async function exportOnly(args: BenchArgs): Promise<number> {
+  const startedAt = new Date().toISOString();
+  const figures = await benchExport(args);
+  const markdown = [`# fhirgraph benchmark — Bulk Data export`, '', `${startedAt} → ${new Date().toISOString()}. ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'unknown'}; Node ${process.version}.`, '', ...exportLines(figures)].join('\n');
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(path.join(RESULTS, 'export.json'), `${JSON.stringify({ startedAt, export: figures }, null, 2)}\n`);
+  writeFileSync(path.join(RESULTS, 'export.md'), markdown);
+  process.stdout.write(`${markdown}\nwritten: bench/results/export.{json,md}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const args = parseBenchArgs(process.argv.slice(2));
   if (args.help) {
     process.stdout.write(`${BENCH_USAGE}\n`);
     return 0;
   }
+  if (args.only?.length && args.only.every((id) => id === 'export')) return exportOnly(args);
   const startedAt = new Date().toISOString();
   const children: Child[] = [];
   const db = await prepareBenchDatabase(args.scaleLabel, args.scale, args.reseed, log);
@@ -219,6 +244,8 @@ async function main(): Promise<number> {
       webhooks = await measureWebhooks(origin, await tokens.current(), { log });
     }
 
+    const exportFigures = !args.only || args.only.includes('export') ? await benchExport(args) : undefined;
+
     const afterRun = memoryOf(server.process.pid!);
     const removed = await removeBenchWrites(db.url);
     log(`removed the ${removed} Patients the write workloads created`);
@@ -245,6 +272,7 @@ async function main(): Promise<number> {
       workloads: results,
       subscriptions,
       webhooks,
+      export: exportFigures,
       targets: judgeTargets(results, ingest, subscriptions),
     };
     mkdirSync(RESULTS, { recursive: true });

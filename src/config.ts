@@ -107,6 +107,27 @@ export interface Config {
   everything: { maxReferencing: number };
   /** `Composition/$document` (README "$document"): `DOCUMENT_MAX_RESOURCES`, resources one document may hold (beyond: 422). */
   document: { maxResources: number };
+  /** Bulk Data `$export` (src/operations/export/README.md): {@link ExportConfig}. */
+  export: ExportConfig;
+}
+
+/**
+ * Settings of Bulk Data `$export` (https://hl7.org/fhir/uv/bulkdata/export.html): how long
+ * outputs are kept, how many exports a client may run at once, and the sizes the work is cut into.
+ */
+export interface ExportConfig {
+  /** `EXPORT_RETENTION`: how long an export and its files are kept after kick-off and after completion (written like `CHANGE_RETENTION`). Default 24 hours. */
+  retentionMs: number;
+  /** `EXPORT_MAX_PER_CLIENT`: exports one client may have accepted or running at once; beyond, kick-off answers 429. Default 2. */
+  maxPerClient: number;
+  /** `EXPORT_CONCURRENCY`: export jobs one server process works on at once. Default 2. */
+  concurrency: number;
+  /** `EXPORT_FILE_RESOURCES`: resources per output file; a type with more gets several files. Default 100,000. */
+  fileResources: number;
+  /** `EXPORT_CHUNK_RESOURCES`: resources written per transaction (each with its checkpoint). Default 2,000. */
+  chunkResources: number;
+  /** `EXPORT_CHUNK_BYTES`: the NDJSON bytes one chunk holds at most (one resource more when a single one is larger). Default 4 MiB. */
+  chunkBytes: number;
 }
 
 /**
@@ -387,6 +408,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
       maxConnectionsPerClient: readInt(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 10, 1),
       maxQueuedEvents: readInt(env, 'WS_MAX_QUEUED_EVENTS', 10_000, 1),
       maxBufferBytes: readInt(env, 'WS_MAX_BUFFER', 16 * 1024 * 1024, 1024),
+    },
+    export: {
+      retentionMs: readDuration(env, 'EXPORT_RETENTION', 86_400_000),
+      maxPerClient: readInt(env, 'EXPORT_MAX_PER_CLIENT', 2, 1),
+      concurrency: readInt(env, 'EXPORT_CONCURRENCY', 2, 1),
+      fileResources: readInt(env, 'EXPORT_FILE_RESOURCES', 100_000, 1),
+      chunkResources: readInt(env, 'EXPORT_CHUNK_RESOURCES', 2_000, 1),
+      chunkBytes: readInt(env, 'EXPORT_CHUNK_BYTES', 4 * 1024 * 1024, 1024),
     },
     webhooks: {
       timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 100),

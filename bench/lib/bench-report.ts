@@ -4,6 +4,7 @@
  * console gets the Markdown.
  */
 import type { BenchResults, TargetResult, WorkloadResult } from './bench-results.ts';
+import { exportLines } from '../export/export-throughput.ts';
 
 const fmt = (n: number | null | undefined, digits = 0) => (n === null || n === undefined ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }));
 
@@ -50,6 +51,7 @@ export function renderMarkdown(r: BenchResults): string {
   );
   if (r.subscriptions) lines.push(...subscriptionLines(r.subscriptions));
   if (r.webhooks) lines.push(...webhookLines(r.webhooks));
+  if (r.export) lines.push(...exportLines(r.export));
   return lines.join('\n');
 }
 

@@ -7,6 +7,7 @@ import type { RunFigures } from './load-test.ts';
 import type { SubscriptionLatencyResult } from './subscription-latency.ts';
 import type { Target } from './workloads.ts';
 import type { WebhookFigures } from '../webhooks/webhook-throughput.ts';
+import type { ExportFigures } from '../export/export-throughput.ts';
 
 export interface WorkloadResult {
   id: string;
@@ -32,6 +33,8 @@ export interface BenchResults {
   subscriptions?: SubscriptionLatencyResult;
   /** Webhook deliveries per second beside plain POSTs (absent when `--only` leaves `webhooks` out). */
   webhooks?: WebhookFigures;
+  /** Bulk Data `$export` throughput and peak RSS (absent when `--only` leaves `export` out). */
+  export?: ExportFigures;
   targets: TargetResult[];
 }
 

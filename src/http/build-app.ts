@@ -25,6 +25,7 @@ import { graphqlRoutes } from './graphql-routes.ts';
 import { operationRoutes } from '../operations/operation-routes.ts';
 import { operationRegistry } from '../operations/registry.ts';
 import type { WebhookServices } from '../webhooks/index.ts';
+import type { ExportServices } from '../operations/export/index.ts';
 import { startGraphQL } from '../graphql/graphql-server.ts';
 import { GRAPHQL_MEDIA_TYPE, isGraphQLPath } from '../graphql/graphql-http-request.ts';
 import { buildCapabilityStatement } from '../rest/capability-statement.ts';
@@ -72,6 +73,8 @@ export interface AppOptions {
   security: Security;
   /** Webhook delivery (`$replay`); absent, the route is not served. */
   webhooks?: WebhookServices;
+  /** Bulk Data export (`$export` and its status and file routes); absent, not served. */
+  exports?: ExportServices;
   /** Logger settings; `false` silences request logs (tests), a stream receives them as JSON lines. */
   logger?: boolean | LogStream;
   /** Routes that bench or test code mounts beside the API ({@link ExtraRoutes}); none in production. */
@@ -81,7 +84,7 @@ export interface AppOptions {
 }
 
 /** Builds the Fastify app (not yet listening). */
-export async function buildApp({ config, service, security, webhooks, logger = true, extraRoutes = [], changeStreams }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, security, webhooks, exports, logger = true, extraRoutes = [], changeStreams }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
@@ -188,7 +191,7 @@ export async function buildApp({ config, service, security, webhooks, logger = t
   // The graph's endpoints are routes of the table too, so the CapabilityStatement lists `$graphql`.
   const graphql = await startGraphQL(app, service, config, changeStreams && { streams: changeStreams, security, eventScope: clientWorkScope });
   if (graphql.subscriptions) serveGraphQLWebSocket(app, graphql.subscriptions);
-  const routes = [...fhirRoutes, ...operationRoutes(operationRegistry({ webhooks })), ...graphqlRoutes(graphql)];
+  const routes = [...fhirRoutes, ...operationRoutes(operationRegistry({ webhooks, exports })), ...graphqlRoutes(graphql)];
   const capabilityStatement = buildCapabilityStatement(routes, service.model, config.publicUrl, version);
   app.get('/fhir/metadata', async (request, reply) => sendValue(request, reply, 200, capabilityStatement));
 

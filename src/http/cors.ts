@@ -1,6 +1,6 @@
 /**
  * CORS for browser apps (https://fetch.spec.whatwg.org/#http-cors-protocol), with
- * `@fastify/cors`, on the API paths (`/graphql`, `/fhir`, `/auth`) only: the pages of the origins
+ * `@fastify/cors`, on the API paths (`/graphql`, `/fhir`, `/auth`, `/bulk`) only: the pages of the origins
  * in `CORS_ORIGINS` (or any, with `*`) may call the API with a bearer token, send the FHIR request
  * headers, and read the headers a FHIR client needs. No cookies are involved (tokens travel in
  * `Authorization`), so credentials mode is never allowed.
@@ -31,7 +31,7 @@ const PREFLIGHT_MAX_AGE = 600;
 /** True for the paths that serve browser apps. */
 function isApiPath(url: string): boolean {
   const path = url.split('?', 1)[0];
-  return path === '/graphql' || path === '/fhir' || path.startsWith('/fhir/') || path.startsWith('/auth/');
+  return path === '/graphql' || path === '/fhir' || path.startsWith('/fhir/') || path.startsWith('/auth/') || path.startsWith('/bulk/');
 }
 
 /** Registers CORS on `app` for `origins` (`['*']`: any; `[]`: none); call it before the authentication hook. */

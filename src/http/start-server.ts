@@ -16,6 +16,7 @@ import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
 import { WorkerList } from '../store/worker.ts';
 import { createWebhookServices, type WebhookServices } from '../webhooks/index.ts';
+import { createExportServices, type ExportServices } from '../operations/export/index.ts';
 import { buildApp, type LogStream } from './build-app.ts';
 import type { ExtraRoutes } from './extra-routes.ts';
 
@@ -27,6 +28,8 @@ export interface RunningServer {
   changes: ChangeServices;
   /** Webhook delivery of this process (src/webhooks/README.md). */
   webhooks: WebhookServices;
+  /** Bulk Data export of this process (src/operations/export/README.md). */
+  exports: ExportServices;
   /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
   close(): Promise<void>;
@@ -78,11 +81,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const webhooks = createWebhookServices({
       db, feed: changes.feed, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError,
     });
+    // Exports share the webhooks' job queue (the product's one pg-boss), started before them.
+    const exports = createExportServices({ db, model: service.model, queue: webhooks.queue, config, onError });
     // Background loops, started in order and stopped in reverse once the HTTP server has closed.
-    workers = new WorkerList([...security.workers, ...changes.workers, ...webhooks.workers]);
+    workers = new WorkerList([...security.workers, ...changes.workers, ...webhooks.workers, ...exports.workers]);
     await workers.start();
     const changeStreams = new ChangeStreams({ db, model: service.model, searchLimits: config.limits.search }, changes.feed, `${config.publicUrl}/fhir`);
-    const app = await buildApp({ config, service, security, webhooks, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams });
+    const app = await buildApp({ config, service, security, webhooks, exports, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams });
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -96,6 +101,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       security,
       changes,
       webhooks,
+      exports,
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
       close: () => (closing ??= (async () => {
         await app.close();

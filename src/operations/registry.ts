@@ -7,6 +7,8 @@
 import type { WebhookServices } from '../webhooks/index.ts';
 import { documentOperation } from './document.ts';
 import { everythingOperation } from './everything.ts';
+import type { ExportServices } from './export/index.ts';
+import { exportOperations } from './export/index.ts';
 import type { Operation } from './operation.ts';
 import { expandOperation } from './expand.ts';
 import { findAppointmentsOperation } from './find-appointments.ts';
@@ -19,6 +21,8 @@ import { validateOperation } from './validate.ts';
 export interface OperationServices {
   /** Webhook delivery (`$replay`); absent, that operation is not served. */
   webhooks?: WebhookServices;
+  /** Bulk Data export (`$export`); absent, those operations are not served. */
+  exports?: ExportServices;
 }
 
 /** The operations served with `services`. */
@@ -32,5 +36,6 @@ export function operationRegistry(services: OperationServices): Operation[] {
     everythingOperation,
     documentOperation,
     ...(services.webhooks ? [replayOperation(services.webhooks)] : []),
+    ...(services.exports ? exportOperations(services.exports) : []),
   ];
 }

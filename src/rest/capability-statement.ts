@@ -72,14 +72,16 @@ export function buildCapabilityStatement(routes: CapabilityRoute[], model: FhirM
   const capabilities = routes.flatMap((r) => r.capabilities);
   const typeInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'type' ? [c.interaction] : [])))];
   const systemInteractions = [...new Set(capabilities.flatMap((c) => (c.level === 'system' ? [c.interaction] : [])))];
+  // Keyed by name and definition: the Bulk Data IG's three `export` operations share a name.
   const operations = new Map<string, TypeOperation & { scopes: Set<string> }>();
   for (const c of capabilities) {
     if (c.level !== 'operation') continue;
-    const op = operations.get(c.name) ?? {
+    const key = `${c.name} ${c.definition}`;
+    const op = operations.get(key) ?? {
       name: c.name, definition: c.definition, permissions: c.permissions, resourceTypes: c.resourceTypes, scopes: new Set<string>(),
     };
     op.scopes.add(c.scope);
-    operations.set(c.name, op);
+    operations.set(key, op);
   }
   const typeOperations = [...operations.values()].filter((o) => o.scopes.has('type') || o.scopes.has('instance'));
   const systemOperations = [...operations.values()].filter((o) => o.scopes.has('system'));

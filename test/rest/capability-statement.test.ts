@@ -51,11 +51,15 @@ describe('the CapabilityStatement lists what is served, per type', () => {
     expect(patient.updateCreate).toBe(true);
   });
 
-  it('lists $graphql at system level and $validate and $graphql on the types ($everything on Patient)', async () => {
-    expect(statement.rest[0].operation).toEqual([{ name: 'graphql', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-graphql' }]);
+  it('lists $export and $graphql at system level and $validate, $everything and $export (Patient only) and $graphql on the types', async () => {
+    expect(statement.rest[0].operation).toEqual([
+      { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
+      { name: 'graphql', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-graphql' },
+    ]);
     expect(resource('Patient').operation).toEqual([
       { name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' },
       { name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything' },
+      { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export' },
       { name: 'graphql', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-graphql' },
     ]);
   });

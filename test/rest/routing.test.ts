@@ -59,16 +59,16 @@ describe('a trailing slash acts as the same path without it', () => {
 
 describe('an $operation the server does not serve answers 501 not-supported naming it', () => {
   const cases: [string, string, string][] = [
-    ['GET', '/fhir/$export', '$export'],
-    ['POST', '/fhir/$export', '$export'],
+    ['GET', '/fhir/$convert', '$convert'],
+    ['POST', '/fhir/$convert', '$convert'],
     ['GET', '/fhir/$meta', '$meta'],
-    ['GET', '/fhir/Patient/$export', '$export'],
+    ['GET', '/fhir/Observation/$lastn', '$lastn'],
     ['POST', '/fhir/Patient/$match', '$match'],
     ['GET', '/fhir/Patient/1/$summary', '$summary'],
     ['POST', '/fhir/Patient/1/$summary', '$summary'],
     ['DELETE', '/fhir/Patient/1/$meta-delete', '$meta-delete'],
     ['GET', '/fhir/Patient/1/_history/1/$meta', '$meta'],
-    ['GET', '/fhir/$export/', '$export'],
+    ['GET', '/fhir/$convert/', '$convert'],
   ];
   for (const [method, path, name] of cases) {
     it(`${method} ${path}`, async () => {

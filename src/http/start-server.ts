@@ -2,7 +2,7 @@
  * Starts the whole server for a configuration: the database (the configured one or the
  * embedded PostgreSQL), migrations, the background workers (auth state, rate-limit sync, audit
  * flush, the change feed's reader, sequencer and retention, the job queue and the webhook
- * dispatcher, delivery and replay workers), the core service and the HTTP app,
+ * dispatcher, delivery and replay workers, the export worker and retention), the core service and the HTTP app,
  * and returns one `close()` that stops them in reverse order. `main.ts` and the integration tests
  * both use it.
  */
@@ -14,6 +14,7 @@ import { FhirService } from '../service/fhir-service.ts';
 import { createChangeServices, type ChangeServices } from '../changes/index.ts';
 import { Database } from '../store/database.ts';
 import { resolveDatabase } from '../store/resolve-database.ts';
+import { JobQueue } from '../store/job-queue.ts';
 import { WorkerList } from '../store/worker.ts';
 import { createWebhookServices, type WebhookServices } from '../webhooks/index.ts';
 import { createExportServices, type ExportServices } from '../operations/export/index.ts';
@@ -78,13 +79,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       webhookAllowPrivate: config.webhookAllowPrivate,
       maxBinaryBytes: config.maxBinaryBytes, maxInlineBinaryBytes: config.maxResourceBodyBytes,
     });
+    // The product's one job queue (pg-boss): webhook deliveries and replays, exports.
+    const queue = new JobQueue(db.databaseUrl, onError);
     const webhooks = createWebhookServices({
-      db, feed: changes.feed, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError,
+      db, feed: changes.feed, queue, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError,
     });
-    // Exports share the webhooks' job queue (the product's one pg-boss), started before them.
-    const exports = createExportServices({ db, model: service.model, queue: webhooks.queue, config, onError });
+    const exports = createExportServices({ db, model: service.model, queue, config, onError });
     // Background loops, started in order and stopped in reverse once the HTTP server has closed.
-    workers = new WorkerList([...security.workers, ...changes.workers, ...webhooks.workers, ...exports.workers]);
+    workers = new WorkerList([...security.workers, ...changes.workers, queue, ...webhooks.workers, ...exports.workers]);
     await workers.start();
     const changeStreams = new ChangeStreams({ db, model: service.model, searchLimits: config.limits.search }, changes.feed, `${config.publicUrl}/fhir`);
     const app = await buildApp({ config, service, security, webhooks, exports, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams });

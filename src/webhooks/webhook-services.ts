@@ -1,7 +1,8 @@
 /**
- * Webhooks for one server process (README.md in this folder): the job queue, the dispatcher, the
- * delivery worker and the replay worker, built over the change feed, and the worker list
- * `startServer` starts (queue first, then dispatcher, deliveries, replays) and stops in reverse.
+ * Webhooks for one server process (README.md in this folder): the dispatcher, the delivery worker
+ * and the replay worker, built over the change feed and the product's job queue (which
+ * `startServer` creates and starts before them), and the worker list `startServer` starts (queue
+ * settings, then dispatcher, deliveries, replays) and stops in reverse.
  */
 import type { AuthState } from '../auth/auth-state.ts';
 import type { ChangeFeed } from '../changes/index.ts';
@@ -10,7 +11,7 @@ import type { AuditLog } from '../service/audit/audit-log.ts';
 import type { RequestContext } from '../service/request-context.ts';
 import type { WriteRules } from '../service/write-ops.ts';
 import type { Database } from '../store/database.ts';
-import { JobQueue } from '../store/job-queue.ts';
+import type { JobQueue } from '../store/job-queue.ts';
 import type { Worker } from '../store/worker.ts';
 import { AuthorRights } from './author-rights.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
@@ -23,6 +24,8 @@ import type { SubscriptionReading } from './webhook-subscription.ts';
 export interface WebhookServiceDeps {
   db: Database;
   feed: ChangeFeed;
+  /** The product's one job queue (started before these workers by `startServer`). */
+  queue: JobQueue;
   authState: AuthState;
   auditLog: AuditLog;
   writeRules: WriteRules;
@@ -54,8 +57,7 @@ class QueueSetup implements Worker {
 
 /** Builds (without starting) the webhook parts of a process. */
 export function createWebhookServices(deps: WebhookServiceDeps): WebhookServices {
-  const { db, feed, config, onError } = deps;
-  const queue = new JobQueue(db.databaseUrl, onError);
+  const { db, feed, queue, config, onError } = deps;
   const rights = new AuthorRights(deps.authState);
   const reading: SubscriptionReading = { search: config.limits.search, fhirBaseUrl: `${config.publicUrl}/fhir`, allowPrivate: config.webhookAllowPrivate };
   const pollMs = config.changes.pollMs;
@@ -72,7 +74,7 @@ export function createWebhookServices(deps: WebhookServiceDeps): WebhookServices
     dispatcher,
     deliveries,
     replays,
-    workers: [queue, new QueueSetup(db, queue, config), dispatcher, deliveries, replays],
+    workers: [new QueueSetup(db, queue, config), dispatcher, deliveries, replays],
     replay: async (ctx, id, since) => {
       const request = await requestReplay(replayDeps, ctx, id, since);
       replays.wake();

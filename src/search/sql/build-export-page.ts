@@ -8,7 +8,8 @@
  * exported as it is (unless it is a deletion); one changed since is exported as the version that
  * was current at `transactionTime`, read from `resource_history` (and left out when that was a
  * deletion, or when it did not exist yet). `_typeFilter` criteria and compartment membership are
- * matched against the search index, which holds the current versions.
+ * matched against the search index, which holds the current versions. A Binary is exported with
+ * its bytes as `data`, as FHIR JSON carries them.
  */
 import type { FhirModel } from '../../fhir/fhir-model.ts';
 import type { SearchCriterion } from '../search-request.ts';
@@ -71,10 +72,30 @@ export function buildExportPage(request: ExportPageRequest, model: FhirModel, fh
     conditions.push(`(${each.map((c) => `(${c})`).join(' OR ')})`);
   }
   if (request.compartment) conditions.push(compartmentSql(request.compartment, p));
-  const sql = `SELECT r.id, CASE WHEN r.last_updated <= ${at} THEN r.content::text ELSE ${atVersion('h.content::text')} END AS content
+  const content = `CASE WHEN r.last_updated <= ${at} THEN r.content::text ELSE ${atVersion('h.content::text')} END`;
+  const binary = request.resourceType === 'Binary';
+  const version = binary ? `, CASE WHEN r.last_updated <= ${at} THEN r.version_id ELSE ${atVersion('h.version_id')} END AS version_id` : '';
+  const page = `SELECT r.id, ${content} AS content${version}
     FROM resource r
    WHERE ${conditions.join('\n     AND ')}
    ORDER BY r.id
    LIMIT ${p.add(request.limit, 'int')}`;
-  return { sql, params: p.values };
+  return { sql: binary ? withBinaryData(page) : page, params: p.values };
+}
+
+/**
+ * A Binary page with each version's bytes put back as `data` (base64), as a FHIR JSON Binary
+ * carries them: the store keeps them outside the JSON (src/store/binary-store.ts), in chunks whose
+ * sizes are multiples of 3 bytes, so their base64 texts concatenate. Spliced into the JSON text
+ * (the stored object always ends with `}`), so its members keep their order.
+ */
+function withBinaryData(page: string): string {
+  const data = `(SELECT string_agg(translate(encode(c.data, 'base64'), E'\\n', ''), '' ORDER BY c.chunk_no)
+      FROM binary_chunk c WHERE c.blob_id = b.blob_id)`;
+  return `SELECT x.id, CASE WHEN d.data IS NULL THEN x.content
+           ELSE left(x.content, -1) || ',"data":"' || d.data || '"}' END AS content
+    FROM (${page}) x
+    LEFT JOIN binary_content b ON b.id = x.id AND b.version_id = x.version_id
+    LEFT JOIN LATERAL (SELECT ${data} AS data) d ON true
+   ORDER BY x.id`;
 }

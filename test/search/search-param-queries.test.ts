@@ -103,7 +103,8 @@ async function createAll(resources: readonly Res[]): Promise<string[]> {
 
 /** Reads a resource back, keeping decimals exact (as the server's indexer sees them). */
 async function readBack(resourceType: string, id: string): Promise<Res> {
-  const res = await fhirFetch(`${t.url}/fhir/${resourceType}/${id}`);
+  // As a FHIR client asks (a Binary read without it answers its raw bytes).
+  const res = await fhirFetch(`${t.url}/fhir/${resourceType}/${id}`, { headers: { accept: 'application/fhir+json' } });
   expect(res.status, res.text.slice(0, 500)).toBe(200);
   return parseFhirJson(res.text) as Res;
 }

@@ -22,6 +22,7 @@ import { binaryRouteOptions, bodyOptions, resourceBodyLimit, takesBundle } from 
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
+import { readTextBody } from './read-text-body.ts';
 import { operationRoutes } from '../operations/operation-routes.ts';
 import { operationRegistry } from '../operations/registry.ts';
 import type { WebhookServices } from '../webhooks/index.ts';
@@ -116,18 +117,20 @@ export async function buildApp({ config, service, security, webhooks, exports, l
 
   app.removeAllContentTypeParsers();
   const { maxRepeats } = config.limits.resource;
-  app.addContentTypeParser(JSON_MEDIA_TYPES, { parseAs: 'string' }, (request, body, done) => {
+  // JSON bodies are decoded chunk by chunk as they arrive (read-text-body.ts), within the route's body limit.
+  app.addContentTypeParser(JSON_MEDIA_TYPES, (request, payload, done) => readTextBody(request, payload, request.routeOptions.bodyLimit ?? resourceBodyLimit(config), (err, body) => {
+    if (err || body === undefined) return done(err, undefined);
     // A FHIR body (resource, Bundle, JSON Patch) with an over-long array is refused before it is
     // parsed: 1,000,000 items cost JSON.parse alone 50 ms of event loop. GraphQL bounds its own input.
     // A Bundle is checked entry by entry as it is parsed, in time slices (readBundleBody).
     const checked = request.url.startsWith('/fhir') && !request.url.includes('$graphql') && !takesBundle(request);
-    const long = checked ? findLongArray(body as string, maxRepeats) : undefined;
+    const long = checked ? findLongArray(body, maxRepeats) : undefined;
     if (long) return done(tooManyRepetitions(long, maxRepeats), undefined);
     // Reading, scanning, parsing and validating a large body would otherwise share one turn of
     // the event loop: the handler starts on the next one, after other clients' pending I/O.
-    if ((body as string).length >= LARGE_BODY) setImmediate(() => done(null, body));
+    if (body.length >= LARGE_BODY) setImmediate(() => done(null, body));
     else done(null, body);
-  });
+  }));
   // Form bodies (a search, a token request) are small: a 32 MiB one used to be decoded in full.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: config.maxFormBodyBytes }, (_request, body, done) => done(null, body));
   // A POST whose body is the GraphQL query itself (https://hl7.org/fhir/R4/graphql.html#invoking): GraphQL endpoints only.

@@ -10,17 +10,12 @@
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/outcomes.ts';
 import { sendValue } from '../rest/reply.ts';
-import { expandValueSet } from '../terminology/expand-value-set.ts';
 import { expansionTooCostly } from '../terminology/terminology-errors.ts';
 import { MAX_FILTER_LENGTH, textMatcher } from '../terminology/text-filter.ts';
 import type { ExpansionEntry, ValueSetResource } from '../terminology/terminology-types.ts';
 import type { Operation, OperationCall } from './operation.ts';
 import type { OperationParams } from './operation-parameters.ts';
-import { resolveValueSet } from './terminology/resolve-value-set.ts';
-import { createOperationTerminology } from './terminology/terminology-source.ts';
-
-/** How many codes the expander may compute for one request, as a multiple of the answer's cap. */
-export const COMPUTE_FACTOR = 10;
+import { expandNamedValueSet, VALUE_SET_PARAMS } from './terminology/resolve-value-set.ts';
 
 /** What `$expand` was asked for beyond the value set. */
 interface ExpandRequest {
@@ -77,20 +72,9 @@ export function buildExpansion(vs: ValueSetResource, entries: ExpansionEntry[], 
 }
 
 async function handle(call: OperationCall): Promise<unknown> {
-  const { request: httpRequest, reply, deps, ctx, params } = call;
-  const request = readRequest(params);
-  const terminology = await createOperationTerminology(deps.service, ctx);
-  const vs = await resolveValueSet(call, terminology);
-  const maxExpansion = deps.config.terminology.maxExpansion;
-  try {
-    await terminology.prepare(vs);
-    const { entries, systems } = expandValueSet(vs, terminology, {
-      activeOnly: request.activeOnly, includeDesignations: request.includeDesignations, maxEntries: maxExpansion * COMPUTE_FACTOR,
-    });
-    return sendValue(httpRequest, reply, 200, buildExpansion(vs, entries, systems, request, maxExpansion));
-  } catch (err) {
-    throw terminology.explain(err);
-  }
+  const request = readRequest(call.params);
+  const { vs, entries, systems } = await expandNamedValueSet(call, { activeOnly: request.activeOnly, includeDesignations: request.includeDesignations });
+  return sendValue(call.request, call.reply, 200, buildExpansion(vs, entries, systems, request, call.deps.config.terminology.maxExpansion));
 }
 
 export const expandOperation: Operation = {
@@ -102,9 +86,7 @@ export const expandOperation: Operation = {
   action: 'R',
   methods: ['GET', 'POST'],
   parameters: [
-    { name: 'url', type: 'uri' },
-    { name: 'valueSet', type: 'resource' },
-    { name: 'valueSetVersion', type: 'string' },
+    ...VALUE_SET_PARAMS,
     { name: 'filter', type: 'string' },
     { name: 'offset', type: 'integer' },
     { name: 'count', type: 'integer' },

@@ -10,12 +10,10 @@ import { badRequest } from '../fhir/outcomes.ts';
 import { sendValue } from '../rest/reply.ts';
 import { parseCanonical } from '../terminology/canonical.ts';
 import { checkCodings, type CodingToCheck } from '../terminology/check-codings.ts';
-import { expandValueSet, labelOf } from '../terminology/expand-value-set.ts';
+import { labelOf } from '../terminology/expand-value-set.ts';
 import type { Operation, OperationCall } from './operation.ts';
 import type { OperationParams } from './operation-parameters.ts';
-import { COMPUTE_FACTOR } from './expand.ts';
-import { resolveValueSet } from './terminology/resolve-value-set.ts';
-import { createOperationTerminology } from './terminology/terminology-source.ts';
+import { expandNamedValueSet, VALUE_SET_PARAMS } from './terminology/resolve-value-set.ts';
 
 /** At most this many codings of a codeableConcept are checked. */
 const MAX_CODINGS = 100;
@@ -51,21 +49,14 @@ function readCodings(params: OperationParams): CodingToCheck[] {
 }
 
 async function handle(call: OperationCall): Promise<unknown> {
-  const { request, reply, deps, ctx, params } = call;
+  const { request, reply, params } = call;
   const codings = readCodings(params);
-  const terminology = await createOperationTerminology(deps.service, ctx);
-  const vs = await resolveValueSet(call, terminology);
-  try {
-    await terminology.prepare(vs);
-    const { entries } = expandValueSet(vs, terminology, { includeDesignations: true, maxEntries: deps.config.terminology.maxExpansion * COMPUTE_FACTOR });
-    const verdict = checkCodings(codings, entries, labelOf(vs), params.boolean('abstract') ?? false);
-    const parameter: Record<string, unknown>[] = [{ name: 'result', valueBoolean: verdict.result }];
-    if (verdict.message !== undefined) parameter.push({ name: 'message', valueString: verdict.message });
-    if (verdict.display !== undefined) parameter.push({ name: 'display', valueString: verdict.display });
-    return sendValue(request, reply, 200, { resourceType: 'Parameters', parameter });
-  } catch (err) {
-    throw terminology.explain(err);
-  }
+  const { vs, entries } = await expandNamedValueSet(call, { includeDesignations: true });
+  const verdict = checkCodings(codings, entries, labelOf(vs), params.boolean('abstract') ?? false);
+  const parameter: Record<string, unknown>[] = [{ name: 'result', valueBoolean: verdict.result }];
+  if (verdict.message !== undefined) parameter.push({ name: 'message', valueString: verdict.message });
+  if (verdict.display !== undefined) parameter.push({ name: 'display', valueString: verdict.display });
+  return sendValue(request, reply, 200, { resourceType: 'Parameters', parameter });
 }
 
 export const validateCodeOperation: Operation = {
@@ -77,9 +68,7 @@ export const validateCodeOperation: Operation = {
   action: 'R',
   methods: ['GET', 'POST'],
   parameters: [
-    { name: 'url', type: 'uri' },
-    { name: 'valueSet', type: 'resource' },
-    { name: 'valueSetVersion', type: 'string' },
+    ...VALUE_SET_PARAMS,
     { name: 'code', type: 'code' },
     { name: 'system', type: 'uri' },
     { name: 'systemVersion', type: 'string' },

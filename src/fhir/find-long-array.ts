@@ -5,6 +5,7 @@
  * strings and long before validation or index extraction (`RESOURCE_MAX_REPEATS`). The text is
  * not validated here; malformed JSON is left for the parser to refuse.
  */
+import { jsonStringEnd } from './json-string-end.ts';
 
 interface Frame {
   array: boolean;
@@ -38,15 +39,8 @@ export function findLongArray(text: string, max: number): LongArray | undefined 
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      let end = i + 1;
-      for (;;) {
-        end = text.indexOf('"', end);
-        if (end < 0) return undefined;
-        let backslashes = 0;
-        while (text.charCodeAt(end - 1 - backslashes) === 92 /* \ */) backslashes++;
-        if (backslashes % 2 === 0) break;
-        end++;
-      }
+      const end = jsonStringEnd(text, i);
+      if (end < 0) return undefined;
       const top = stack[stack.length - 1];
       if (top && !top.array && top.expectKey) {
         top.key = text.slice(i + 1, end);

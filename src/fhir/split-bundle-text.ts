@@ -3,10 +3,11 @@
  * parsing it, in time slices: a 32 MiB transaction parsed with one `JSON.parse` (and checked with
  * one scan) held the event loop for 100–300 ms (review 2, #3). Each entry can then be checked and
  * parsed on its own, between turns of the loop. One pass over the characters, strings skipped
- * with `indexOf` as in {@link findLongArray}. Text it cannot split with certainty (not an object,
+ * with `indexOf` (json-string-end.ts), as in {@link findLongArray}. Text it cannot split with certainty (not an object,
  * two `entry` members, unbalanced brackets, an empty item) is left to be parsed whole, which
  * refuses malformed JSON as before. https://hl7.org/fhir/R4/bundle.html
  */
+import { jsonStringEnd } from './json-string-end.ts';
 import type { TimeSlice } from './time-slice.ts';
 
 /** The pieces of a Bundle's text. */
@@ -51,15 +52,8 @@ export async function splitBundleText(text: string, maxEntries: number, slice: T
     }
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
-      let end = i + 1;
-      for (;;) {
-        end = text.indexOf('"', end);
-        if (end < 0) return undefined;
-        let backslashes = 0;
-        while (text.charCodeAt(end - 1 - backslashes) === 92 /* \ */) backslashes++;
-        if (backslashes % 2 === 0) break;
-        end++;
-      }
+      const end = jsonStringEnd(text, i);
+      if (end < 0) return undefined;
       if (depth === 1 && expectKey) {
         key = text.slice(i + 1, end);
         expectKey = false;

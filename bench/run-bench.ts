@@ -5,11 +5,15 @@
  * relational copy of the same data; runs each workload with autocannon beside its baselines, then
  * GraphQL subscriptions' commit-to-subscriber latency with 1,000 open beside a raw NOTIFY → LISTEN
  * round trip (`lib/subscription-latency.ts`; `--only subscription-latency` runs it alone), and
- * writes `bench/results/latest.{json,md,svg}` (and `<scale>.*`). Exits 0 whether targets pass or
- * not: a benchmark, not a test.
+ * writes `bench/results/latest.{json,md,svg}` (and `<scale>.*`), printing the committed 1m run's
+ * figures beside a smaller run's. The minimal Node `http` + `pg` server (`minimal-server/`) runs
+ * in its own process beside fhirgraph for the read-by-id group; the Health Samurai shapes
+ * (`health-samurai/`) run with `--users` virtual users. `--profile` samples fhirgraph's CPU per
+ * workload through the inspector (`lib/cpu-profiler.ts`) into `bench/results/profiles/<scale>/`.
+ * Exits 0 whether targets pass or not: a benchmark, not a test.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +23,15 @@ import { loadBundles, refreshTokenSource, type TokenSource } from '../scripts/se
 import { Database } from '../src/store/database.ts';
 import { BENCH_USAGE, BenchArgsError, parseBenchArgs, type BenchArgs } from './lib/bench-args.ts';
 import { benchQuery, prepareBenchDatabase, removeBenchWrites, type SeedFigure } from './lib/bench-database.ts';
-import { renderMarkdown, renderSvg } from './lib/bench-report.ts';
-import { judgeTargets, type BenchResults, type WorkloadResult } from './lib/bench-results.ts';
+import { renderMarkdown, renderSvg, type ReferenceRun } from './lib/bench-report.ts';
+import { judgeTargets, type BenchResults, type ProfiledWorkload, type WorkloadResult } from './lib/bench-results.ts';
 import { answers, freePort, memoryOf, startChild, type Child } from './lib/child-process.ts';
+import { connectProfiler, type ProfilerSession } from './lib/cpu-profiler.ts';
 import { medianOf, runOnce, type RunFigures } from './lib/load-test.ts';
+import { mergeProfiles, renderProfileSummary, summarizeProfile, type CpuProfile } from './lib/profile-summary.ts';
+import { runScenario } from './lib/scenario-load.ts';
+import { prepareBundles } from './health-samurai/bundle-load.ts';
+import { sampleSearchMixValues } from './health-samurai/search-mix.ts';
 import { buildWorkloads, NESTED_QUERY, type Workload } from './lib/workloads.ts';
 import { measureSubscriptionLatency, SUBSCRIPTION_LATENCY_ID, type SubscriptionLatencyResult } from './lib/subscription-latency.ts';
 import { fetchJwtVerification } from './postgraphile/jwks-to-pem.ts';
@@ -42,7 +51,7 @@ function serverNodeFlags(): string[] {
   return words.slice(words.indexOf('node') + 1, words.indexOf('src/main.ts'));
 }
 
-async function startFhirgraph(databaseUrl: string, secret: string, flags: string[]): Promise<{ child: Child; origin: string }> {
+async function startFhirgraph(databaseUrl: string, secret: string, flags: string[], inspectPort?: number): Promise<{ child: Child; origin: string }> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const env = {
@@ -51,8 +60,31 @@ async function startFhirgraph(databaseUrl: string, secret: string, flags: string
     // The webhook bench's receiver listens on loopback.
     WEBHOOK_ALLOW_PRIVATE: 'true',
   };
-  const child = await startChild(process.execPath, [...flags, path.join(ROOT, 'bench/serve-fhirgraph.ts')], env, () => answers(`${origin}/healthz`));
+  // The inspector listens on loopback only, on a port of this run, and only with --profile.
+  const inspect = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
+  const child = await startChild(process.execPath, [...inspect, ...flags, path.join(ROOT, 'bench/serve-fhirgraph.ts')], env, () => answers(`${origin}/healthz`));
   return { child, origin };
+}
+
+/** The minimal Node `http` + `pg` server, in its own process (`minimal-server/serve-minimal.ts`). */
+async function startMinimal(databaseUrl: string, secret: string): Promise<{ child: Child; origin: string }> {
+  const port = await freePort();
+  const child = await startChild(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/minimal-server/serve-minimal.ts')],
+    { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', BENCH_BASELINE_SECRET: secret, NODE_ENV: 'production' },
+    async (lines) => lines.some((line) => line.startsWith('listening ')));
+  return { child, origin: `http://127.0.0.1:${port}` };
+}
+
+/** The committed 1m results, printed beside a smaller run's figures (none when absent or unreadable). */
+function referenceRun(scaleLabel: string): ReferenceRun | undefined {
+  const file = path.join(RESULTS, '1m.json');
+  if (scaleLabel === '1m' || !existsSync(file)) return undefined;
+  try {
+    const r = JSON.parse(readFileSync(file, 'utf8')) as ReferenceRun;
+    return Array.isArray(r.workloads) && Array.isArray(r.targets) ? { scale: r.scale, startedAt: r.startedAt, workloads: r.workloads, targets: r.targets } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A logged number from fhirgraph's pino lines (`startMs`, `schemaBuildMs`). */
@@ -102,23 +134,53 @@ async function seed(origin: string, tokens: TokenSource, args: BenchArgs): Promi
 
 const settle = (p99Ms: number) => new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 2 * p99Ms + 500)));
 
+/** One run of a workload: autocannon for a request plan, the bench's own virtual users for a scenario. */
+function runWorkload(w: Workload, args: BenchArgs, seconds: number): Promise<RunFigures> {
+  if (w.scenario) return runScenario(w.origin, w.scenario, args.users, seconds);
+  return runOnce(w.origin, w.plan!, args.connections, seconds);
+}
+
+/** With `--profile`: the fhirgraph process's inspector, and each workload's profiles so far. */
+interface Profiling { session: ProfilerSession; origin: string; profiles: Map<string, CpuProfile[]> }
+
 /** Warms each workload of a group, then runs them in turn, `runs` times, so drift hits all alike. */
-async function runGroup(group: Workload[], args: BenchArgs): Promise<WorkloadResult[]> {
+async function runGroup(group: Workload[], args: BenchArgs, profiling?: Profiling): Promise<WorkloadResult[]> {
   const runs = new Map<string, RunFigures[]>(group.map((w) => [w.id, []]));
   for (const w of group) {
-    if (args.warmup > 0) await settle((await runOnce(w.origin, w.plan, args.connections, args.warmup)).p99Ms);
+    if (args.warmup > 0) await settle((await runWorkload(w, args, args.warmup)).p99Ms);
   }
   for (let i = 0; i < args.runs; i++) {
     for (const w of group) {
-      const figures = await runOnce(w.origin, w.plan, args.connections, args.duration);
+      // Only workloads served by the fhirgraph process (its routes and the in-process raw routes).
+      const profiled = profiling && w.origin === profiling.origin ? profiling : undefined;
+      if (profiled) await profiled.session.start();
+      const figures = await runWorkload(w, args, args.duration);
+      if (profiled) profiled.profiles.set(w.id, [...(profiled.profiles.get(w.id) ?? []), await profiled.session.stop()]);
       runs.get(w.id)!.push(figures);
       // Requests cut off at the end of a run are still being answered: let the server drain them
       // so the next workload's window does not pay for this one's backlog.
       await settle(figures.p99Ms);
-      log(`  ${w.id.padEnd(28)} run ${i + 1}: ${figures.requestsPerSecond} req/s, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms${figures.non2xx + figures.errors ? `, ${figures.non2xx} non-2xx, ${figures.errors} errors` : ''}`);
+      log(`  ${w.id.padEnd(28)} run ${i + 1}: ${figures.requestsPerSecond} req/s${figures.resourcesPerSecond === undefined ? '' : ` (${figures.resourcesPerSecond} resources/s)`}, p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms${figures.non2xx + figures.errors ? `, ${figures.non2xx} non-2xx, ${figures.errors} errors` : ''}`);
     }
   }
   return group.map((w) => ({ id: w.id, group: w.group, title: w.title, target: w.target, runs: runs.get(w.id)!, median: medianOf(runs.get(w.id)!) }));
+}
+
+/** Writes each profiled workload's merged `.cpuprofile` and its Markdown summary; returns their heads for the report. */
+function writeProfiles(profiling: Profiling, scaleLabel: string, titles: Map<string, string>): ProfiledWorkload[] {
+  const dir = path.join(RESULTS, 'profiles', scaleLabel);
+  mkdirSync(dir, { recursive: true });
+  const written: ProfiledWorkload[] = [];
+  for (const [id, profiles] of profiling.profiles) {
+    const profile = mergeProfiles(profiles);
+    const file = path.join(dir, `${id}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const summary = summarizeProfile(profile);
+    const summaryFile = path.relative(ROOT, path.join(dir, `${id}.md`));
+    writeFileSync(path.join(ROOT, summaryFile), renderProfileSummary(`${id} — ${titles.get(id) ?? id} (scale ${scaleLabel})`, path.relative(ROOT, file), summary));
+    written.push({ id, summaryFile, busyMs: summary.busyMs, gcShare: summary.gcShare, topFiles: summary.files.slice(0, 5) });
+  }
+  return written;
 }
 
 /** Access tokens of five unlimited clients: 1,000 subscriptions take 50 sockets at the default 10 per client. */
@@ -172,8 +234,10 @@ async function main(): Promise<number> {
   try {
     const secret = randomBytes(24).toString('hex');
     const flags = serverNodeFlags();
-    log(`starting fhirgraph (node ${flags.join(' ')} bench/serve-fhirgraph.ts: src/main.ts with the baseline routes) on ${db.name}`);
-    const { child: server, origin } = await startFhirgraph(db.url, secret, flags);
+    const wanted = (id: string) => !args.only || args.only.includes(id);
+    const inspectPort = args.profile ? await freePort() : undefined;
+    log(`starting fhirgraph (node ${flags.join(' ')} bench/serve-fhirgraph.ts: src/main.ts with the baseline routes) on ${db.name}${inspectPort ? `, inspector on 127.0.0.1:${inspectPort} for --profile` : ''}`);
+    const { child: server, origin } = await startFhirgraph(db.url, secret, flags, inspectPort);
     children.push(server);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const afterStart = memoryOf(server.process.pid!);
@@ -195,7 +259,7 @@ async function main(): Promise<number> {
       log(`loaded ${ingest.resources} resources in ${ingest.seconds} s: ${ingest.resourcesPerSecond} resources/s`);
     }
     const leftOver = await removeBenchWrites(db.url);
-    if (leftOver) log(`removed ${leftOver} Patients left by an earlier run's write workloads`);
+    if (leftOver) log(`removed ${leftOver} resources left by an earlier run's write workloads`);
     // A steady-state database: statistics, and visibility maps so index-only scans skip the heap
     // (autovacuum would get there on its own, later).
     log('VACUUM (ANALYZE)');
@@ -222,14 +286,30 @@ async function main(): Promise<number> {
     })).json() as { data?: { PatientList: { ObservationList: unknown[] }[] }; extensions?: { statements?: number }; errors?: unknown[] };
     if (nested.errors) throw new Error(`the nested GraphQL query failed: ${JSON.stringify(nested.errors).slice(0, 300)}`);
 
-    const inputs = { fhirgraph: origin, postgraphile, benchSecret: secret, ...(await sampleInputs(db.url)) };
-    const selected = (accessToken: string) => buildWorkloads({ ...inputs, token: accessToken }).filter((w) => !args.only || args.only.includes(w.id));
-    const results: WorkloadResult[] = [];
-    for (const group of [...new Set(selected(token).map((w) => w.group))]) {
-      log(`workload group: ${group}`);
-      // Each group's requests carry a token with minutes left to live.
-      results.push(...await runGroup(selected(await tokens.current()).filter((w) => w.group === group), args));
+    let minimal: { origin: string } | undefined;
+    if (wanted('read-minimal')) {
+      const started = await startMinimal(db.url, secret);
+      children.push(started.child);
+      minimal = { origin: started.origin };
+      log(`minimal Node http + pg server (bench/minimal-server/serve-minimal.ts) on ${started.origin}`);
     }
+    const searchMix = wanted('search-mix') ? await sampleSearchMixValues(db.url) : undefined;
+    const bundles = wanted('bundle-load') ? prepareBundles(args.scale) : undefined;
+    const inputs = { fhirgraph: origin, postgraphile, minimal, searchMix, bundles, benchSecret: secret, ...(await sampleInputs(db.url)) };
+    const selected = (accessToken: string) => buildWorkloads({ ...inputs, token: accessToken }).filter((w) => wanted(w.id));
+    const profiling: Profiling | undefined = inspectPort ? { session: await connectProfiler(inspectPort), origin, profiles: new Map() } : undefined;
+    const results: WorkloadResult[] = [];
+    try {
+      for (const group of [...new Set(selected(token).map((w) => w.group))]) {
+        log(`workload group: ${group}`);
+        // Each group's requests carry a token with minutes left to live.
+        results.push(...await runGroup(selected(await tokens.current()).filter((w) => w.group === group), args, profiling));
+      }
+    } finally {
+      profiling?.session.close();
+    }
+    const profiles = profiling ? writeProfiles(profiling, args.scaleLabel, new Map(results.map((w) => [w.id, w.title]))) : undefined;
+    if (profiles) log(`CPU profiles and summaries written under bench/results/profiles/${args.scaleLabel}/`);
 
     let subscriptions: SubscriptionLatencyResult | undefined;
     if (!args.only || args.only.includes(SUBSCRIPTION_LATENCY_ID)) {
@@ -248,7 +328,7 @@ async function main(): Promise<number> {
 
     const afterRun = memoryOf(server.process.pid!);
     const removed = await removeBenchWrites(db.url);
-    log(`removed the ${removed} Patients the write workloads created`);
+    log(`removed the ${removed} resources the write workloads created`);
     const bench: BenchResults = {
       startedAt,
       finishedAt: new Date().toISOString(),
@@ -258,7 +338,7 @@ async function main(): Promise<number> {
         cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30),
         node: process.version, postgres: (await benchQuery<{ version: string }>(db.url, 'SELECT version()'))[0].version.split(' on ')[0],
       },
-      settings: { connections: args.connections, duration: args.duration, runs: args.runs, warmup: args.warmup, serverNodeFlags: flags },
+      settings: { connections: args.connections, duration: args.duration, runs: args.runs, warmup: args.warmup, serverNodeFlags: flags, users: args.users, profile: args.profile },
       ingest,
       server: {
         startMs: server.startMs, startLoggedMs: loggedNumber(server.lines, 'startMs'), schemaBuildMs: loggedNumber(server.lines, 'schemaBuildMs'),
@@ -274,9 +354,10 @@ async function main(): Promise<number> {
       webhooks,
       export: exportFigures,
       targets: judgeTargets(results, ingest, subscriptions),
+      profiles,
     };
     mkdirSync(RESULTS, { recursive: true });
-    const markdown = renderMarkdown(bench);
+    const markdown = renderMarkdown(bench, referenceRun(args.scaleLabel));
     for (const name of ['latest', args.scaleLabel]) {
       writeFileSync(path.join(RESULTS, `${name}.json`), `${JSON.stringify(bench, null, 2)}\n`);
       writeFileSync(path.join(RESULTS, `${name}.md`), markdown);

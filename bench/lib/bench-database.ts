@@ -82,20 +82,26 @@ export async function prepareBenchDatabase(scaleLabel: string, scale: number, re
 
 export { query as benchQuery };
 
-/** The identifier system of the Patients the write workloads create (`workloads.ts`). */
+/**
+ * The system of what write workloads create: the identifier of the Patients of `create`,
+ * `graphql-mutation` and `create-raw` (`workloads.ts`), and the `meta.tag` of every resource of
+ * the Health Samurai CRUD mix and Bundle load (`bench/health-samurai/`).
+ */
 export const BENCH_WRITE_SYSTEM = 'urn:bench';
 
 /**
- * Removes the Patients that write workloads created (and their history, index rows and change
+ * Removes the resources that write workloads created (and their history, index rows and change
  * events), so a kept data set stays the data set it was loaded as. Returns how many.
  */
 export async function removeBenchWrites(url: string): Promise<number> {
-  const doomed = `SELECT id FROM resource WHERE resource_type = 'Patient' AND content->'identifier'->0->>'system' = $1`;
+  const doomed = `SELECT resource_type, id FROM resource
+     WHERE (resource_type = 'Patient' AND content->'identifier'->0->>'system' = $1)
+        OR (content->'meta'->'tag')::jsonb @> jsonb_build_array(jsonb_build_object('system', $1::text))`;
   const deletes = [...SEARCH_INDEX_TABLES, 'resource_history', 'change_event'].map((table, i) =>
-    `d${i} AS (DELETE FROM ${table} t USING doomed WHERE t.resource_type = 'Patient' AND t.${table.startsWith('search_') ? 'resource_id' : 'id'} = doomed.id)`);
+    `d${i} AS (DELETE FROM ${table} t USING doomed WHERE t.resource_type = doomed.resource_type AND t.${table.startsWith('search_') ? 'resource_id' : 'id'} = doomed.id)`);
   const rows = await query<{ n: number }>(url,
     `WITH doomed AS (${doomed}), ${deletes.join(', ')},
-       gone AS (DELETE FROM resource r USING doomed WHERE r.resource_type = 'Patient' AND r.id = doomed.id RETURNING 1)
+       gone AS (DELETE FROM resource r USING doomed WHERE r.resource_type = doomed.resource_type AND r.id = doomed.id RETURNING 1)
      SELECT count(*)::int AS n FROM gone`, [BENCH_WRITE_SYSTEM]);
   return rows[0].n;
 }

@@ -26,6 +26,8 @@ export interface RunFigures {
   p99Ms: number;
   non2xx: number;
   errors: number;
+  /** Resources per second carried by 2xx answers (the Bundle load; absent elsewhere). */
+  resourcesPerSecond?: number;
 }
 
 export interface LoadOptions { connections: number; duration: number; warmup: number; runs: number }
@@ -70,11 +72,13 @@ export function median(values: number[]): number {
 
 /** The medians of several runs (each figure on its own); non-2xx answers and errors are totals. */
 export function medianOf(runs: RunFigures[]): RunFigures {
+  const resources = runs.flatMap((r) => (r.resourcesPerSecond === undefined ? [] : [r.resourcesPerSecond]));
   return {
     requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
     non2xx: runs.reduce((n, r) => n + r.non2xx, 0),
     errors: runs.reduce((n, r) => n + r.errors, 0),
+    ...(resources.length ? { resourcesPerSecond: median(resources) } : {}),
   };
 }

@@ -1,12 +1,20 @@
 /**
  * The benchmark's workloads, grouped so each fhirgraph figure stands beside its baselines measured
- * in the same run: REST read by id, the two REST searches, the GraphQL nested query (raw SQL and
- * PostGraphile), and writes (REST create and the GraphQL mutation beside a raw two-row insert).
+ * in the same run: REST read by id (the in-process raw route and the minimal Node `http` + `pg`
+ * server in its own process), the two REST searches, the GraphQL nested query (raw SQL and
+ * PostGraphile), writes (REST create and the GraphQL mutation beside a raw two-row insert), and
+ * the Health Samurai shapes (CRUD mix, search mix, Bundle load; `bench/health-samurai/`), whose
+ * anchors are other servers' published figures. A workload is either an autocannon request plan
+ * or a scenario of dependent requests (`scenario-load.ts`).
  */
 import { BENCH_WRITE_SYSTEM } from './bench-database.ts';
 import type { RequestPlan } from './load-test.ts';
+import type { Scenario } from './scenario-load.ts';
+import { bundleLoadScenario, type PreparedBundle } from '../health-samurai/bundle-load.ts';
+import { crudMixScenario } from '../health-samurai/crud-mix.ts';
+import { searchMixScenario, type SearchMixValues } from '../health-samurai/search-mix.ts';
 
-export type Target = 'fhirgraph' | 'raw-sql' | 'postgraphile';
+export type Target = 'fhirgraph' | 'raw-sql' | 'postgraphile' | 'minimal-http';
 
 export interface Workload {
   id: string;
@@ -14,8 +22,18 @@ export interface Workload {
   title: string;
   target: Target;
   origin: string;
-  plan: RequestPlan;
+  /** autocannon's requests, at the run's `--connections`. */
+  plan?: RequestPlan;
+  /** Dependent requests, by `--users` virtual users. */
+  scenario?: Scenario;
 }
+
+/** The groups of the Health Samurai shapes. */
+export const HS_GROUPS = {
+  crud: 'Health Samurai CRUD mix (create, read, update, delete of 9 types)',
+  search: 'Health Samurai search mix (string, date, token searches)',
+  bundle: 'Health Samurai Bundle load (transaction Bundles)',
+} as const;
 
 /** The GraphQL nested query of the GraphQL issue: patients → observations → performer. */
 export const NESTED_QUERY = '{ PatientList(_count: 50) { name { family } ObservationList(_reference: subject) { code { text } performer { resource { ... on Practitioner { name { family } } } } } } }';
@@ -26,6 +44,12 @@ export interface WorkloadInputs {
   postgraphile?: { origin: string; query: string };
   token: string;
   benchSecret: string;
+  /** The minimal Node `http` + `pg` server (`bench/minimal-server/`), when started. */
+  minimal?: { origin: string };
+  /** Values of the Health Samurai search mix, when it runs. */
+  searchMix?: SearchMixValues;
+  /** Bundles of the Health Samurai Bundle load, when it runs. */
+  bundles?: PreparedBundle[];
   patientIds: string[];
   namePrefixes: string[];
   observationQueries: string[];
@@ -50,6 +74,8 @@ export function buildWorkloads(inputs: WorkloadInputs): Workload[] {
       plan: { method: 'GET', headers: auth, paths: inputs.patientIds.map((id) => `/fhir/Patient/${id}`) } },
     { id: 'read-raw', group: 'REST read by id', title: 'raw SQL by primary key', target: 'raw-sql', origin: f,
       plan: { method: 'GET', headers: rawHeaders, paths: inputs.patientIds.map((id) => `/_bench/raw/Patient/${id}`) } },
+    ...(inputs.minimal ? [{ id: 'read-minimal', group: 'REST read by id', title: 'minimal Node http + pg server, own process', target: 'minimal-http' as const,
+      origin: inputs.minimal.origin, plan: { method: 'GET' as const, headers: rawHeaders, paths: inputs.patientIds.map((id) => `/fhir/Patient/${id}`) } }] : []),
     { id: 'search-name', group: 'REST search Patient?name=', title: 'GET /fhir/Patient?name={prefix}', target: 'fhirgraph', origin: f,
       plan: { method: 'GET', headers: auth, paths: inputs.namePrefixes.map((n) => `/fhir/Patient?name=${encodeURIComponent(n)}`) } },
     { id: 'search-name-raw', group: 'REST search Patient?name=', title: 'raw SQL, same index', target: 'raw-sql', origin: f,
@@ -74,6 +100,13 @@ export function buildWorkloads(inputs: WorkloadInputs): Workload[] {
       plan: { method: 'POST', headers: gqlHeaders, paths: ['/graphql'], bodies: patients.map((p) => JSON.stringify({ query: MUTATION, variables: { res: { ...JSON.parse(p), resourceType: undefined } } })) } },
     { id: 'create-raw', group: 'Writes (a new Patient)', title: 'raw SQL insert (resource + history)', target: 'raw-sql', origin: f,
       plan: { method: 'POST', headers: rawHeaders, paths: ['/_bench/raw/Patient'], bodies: patients } },
+    { id: 'crud-mix', group: HS_GROUPS.crud, title: 'POST, GET, PUT, DELETE /fhir/{type}', target: 'fhirgraph', origin: f, scenario: crudMixScenario(inputs.token) },
   );
+  if (inputs.searchMix) {
+    workloads.push({ id: 'search-mix', group: HS_GROUPS.search, title: 'GET /fhir/{type}?{param}=…&_count=20', target: 'fhirgraph', origin: f, scenario: searchMixScenario(inputs.token, inputs.searchMix) });
+  }
+  if (inputs.bundles) {
+    workloads.push({ id: 'bundle-load', group: HS_GROUPS.bundle, title: 'POST /fhir transaction Bundles', target: 'fhirgraph', origin: f, scenario: bundleLoadScenario(inputs.token, inputs.bundles) });
+  }
   return workloads;
 }

@@ -4,9 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BenchArgsError, parseBenchArgs } from '../../bench/lib/bench-args.ts';
-import { renderMarkdown, renderSvg } from '../../bench/lib/bench-report.ts';
+import { renderMarkdown, renderSvg, type ReferenceRun } from '../../bench/lib/bench-report.ts';
 import { judgeTargets, type BenchResults, type WorkloadResult } from '../../bench/lib/bench-results.ts';
-import { median } from '../../bench/lib/load-test.ts';
+import { median, medianOf } from '../../bench/lib/load-test.ts';
+import { mergeProfiles, renderProfileSummary, sourceOf, summarizeProfile, type CpuProfile } from '../../bench/lib/profile-summary.ts';
+import { HS_GROUPS } from '../../bench/lib/workloads.ts';
 import { percentile, type SubscriptionLatencyResult } from '../../bench/lib/subscription-latency.ts';
 
 function workload(id: string, target: WorkloadResult['target'], group: string, rps: number, p99 = 10): WorkloadResult {
@@ -19,6 +21,12 @@ const WORKLOADS = [
   workload('search-name', 'fhirgraph', 'name', 300, 60), workload('search-name-raw', 'raw-sql', 'name', 1000),
   workload('graphql-nested', 'fhirgraph', 'nested', 90), workload('graphql-nested-raw', 'raw-sql', 'nested', 200),
   workload('graphql-nested-postgraphile', 'postgraphile', 'nested', 100),
+];
+const ISSUE_18 = [
+  workload('read-minimal', 'minimal-http', 'read', 7500),
+  workload('create', 'fhirgraph', 'writes', 400), workload('create-raw', 'raw-sql', 'writes', 2000),
+  workload('crud-mix', 'fhirgraph', HS_GROUPS.crud, 1400), workload('search-mix', 'fhirgraph', HS_GROUPS.search, 400),
+  { ...workload('bundle-load', 'fhirgraph', HS_GROUPS.bundle, 21), median: { requestsPerSecond: 21, p50Ms: 2, p99Ms: 10, non2xx: 0, errors: 0, resourcesPerSecond: 2100 } },
 ];
 const INGEST = { resources: 10_000, seconds: 5, resourcesPerSecond: 2000, measuredAt: '2026-11-27T00:00:00Z' };
 
@@ -33,6 +41,16 @@ describe('bench arguments', () => {
   it('refuses unknown arguments and bad numbers', () => {
     expect(() => parseBenchArgs(['--fast'])).toThrow(BenchArgsError);
     expect(() => parseBenchArgs(['--runs', '0'])).toThrow(BenchArgsError);
+  });
+
+  it('reads --profile and --users (32 by default), and --only takes the new workload ids but no unknown one', () => {
+    expect(parseBenchArgs([])).toMatchObject({ users: 32, profile: false });
+    expect(parseBenchArgs(['--profile', '--users=8', '--only', 'crud-mix,search-mix,bundle-load,read-minimal', '--scale', '10002'])).toMatchObject({
+      profile: true, users: 8, only: ['crud-mix', 'search-mix', 'bundle-load', 'read-minimal'], scale: 10_002, scaleLabel: '10002',
+    });
+    expect(() => parseBenchArgs(['--only', 'read,crud'])).toThrow(/--only takes workload ids .*got "crud"/);
+    expect(() => parseBenchArgs(['--only', ''])).toThrow(BenchArgsError);
+    expect(() => parseBenchArgs(['--users', '0'])).toThrow(BenchArgsError);
   });
 });
 
@@ -56,6 +74,22 @@ describe('targets', () => {
   it('takes the median of runs', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
+    const run = (rps: number, res?: number) => ({ requestsPerSecond: rps, p50Ms: 1, p99Ms: 2, non2xx: 0, errors: 0, ...(res === undefined ? {} : { resourcesPerSecond: res }) });
+    expect(medianOf([run(1, 100), run(3, 300), run(2, 200)])).toMatchObject({ requestsPerSecond: 2, resourcesPerSecond: 200 });
+    expect(medianOf([run(1), run(2)])).not.toHaveProperty('resourcesPerSecond');
+  });
+
+  it("judges the issue's new goals: the Health Samurai shapes, create against the raw insert, read against the minimal server", () => {
+    const issue = judgeTargets([...WORKLOADS, ...ISSUE_18], INGEST);
+    const find = (part: string) => issue.find((t) => t.title.includes(part))!;
+    expect(find('CRUD mix ≥ 1,300')).toMatchObject({ value: 1400, unit: 'req/s', pass: true });
+    expect(find('search mix ≥ 450')).toMatchObject({ value: 400, unit: 'req/s', pass: false });
+    expect(find('Bundle load ≥ 2,000')).toMatchObject({ value: 2100, unit: 'resources/s', pass: true, detail: 'p50 2 ms, p99 10 ms, 21 Bundles/s' });
+    expect(find('POST /fhir/Patient ≥ 0.5')).toMatchObject({ value: 0.2, pass: false, detail: '400 / 2000 req/s' });
+    expect(find('minimal Node http')).toMatchObject({ value: 0.4, pass: false, detail: '3000 / 7500 req/s' });
+    // Absent workloads are not measured, and fail.
+    expect(targets.find((t) => t.title.includes('CRUD mix'))).toMatchObject({ value: null, pass: false, detail: 'not measured' });
+    expect(targets.find((t) => t.title.includes('Bundle load'))).toMatchObject({ value: null, pass: false });
   });
 });
 
@@ -104,9 +138,101 @@ describe('report', () => {
     expect(md).toContain('| 800 | 0.20 | |');
   });
 
+  it('prints the minimal-server ratio, the Bundle load in resources/s, and the Health Samurai shapes beside the published figures', () => {
+    const all = [...WORKLOADS, ...ISSUE_18];
+    const md = renderMarkdown({ ...results, workloads: all, targets: judgeTargets(all, INGEST) });
+    expect(md).toMatch(/\| read \| read \| fhirgraph \| 3,000 \| 2\.0 \| 20\.0 \| 0\.60 \| 3,000 \| 0 \| 0\.40 \|/);
+    expect(md).toContain('| 21 (2,100 res/s) |');
+    expect(md).toContain('## Health Samurai shapes beside published figures');
+    expect(md).toContain('https://healthsamurai.github.io/fhir-server-performance-benchmark');
+    expect(md).toContain('| fhirgraph (this run) | Aidbox (8 vCPU) | HAPI FHIR (8 vCPU) | Medplum (8 vCPU) |');
+    expect(md).toContain(`| ${HS_GROUPS.crud}, req/s | 1,400 | ~5,200 | ~3,050 | ~1,420 |`);
+    expect(md).toContain(`| ${HS_GROUPS.search}, req/s | 400 | – | ~1,000 | ~1,800 |`);
+    expect(md).toContain(`| ${HS_GROUPS.bundle}, resources/s | 2,100 |`);
+    expect(md).toMatch(/Health Samurai CRUD mix ≥ 1,300 req\/s \(issue 18\) \| 1,400 \/s \| >= 1,300 \/s \| \*\*pass\*\*/);
+    expect(renderMarkdown(results)).not.toContain('Health Samurai shapes beside');
+  });
+
+  it("prints the reference run's figure beside each workload and target it measured, with its date", () => {
+    const reference: ReferenceRun = {
+      scale: '1m', startedAt: '2026-11-27T15:14:38.011Z',
+      workloads: [workload('read', 'fhirgraph', 'read', 2569, 29)],
+      targets: [{ title: judgeTargets(WORKLOADS, INGEST)[0].title, value: 0.68, unit: 'ratio', comparator: '>=', threshold: 0.5, pass: true, detail: '' }],
+    };
+    const md = renderMarkdown(results, reference);
+    expect(md).toContain('| non-2xx | vs minimal server | 1m (2026-11-27) req/s |');
+    expect(md).toContain('the committed 1m run of 2026-11-27 (`bench/results/1m.json`)');
+    expect(md).toMatch(/\| read \| read \| fhirgraph \| 3,000 .*\| 2,569 \|$/m);
+    expect(md).toMatch(/\| search-name \| fhirgraph .*\| – \|$/m);
+    expect(md).toMatch(/REST read by id with a token ≥ 50% of raw SQL \| 0\.60 .*\| 0\.68 \(pass\) \|$/m);
+    expect(md).toContain('| target | measured | needs | result | detail | 1m (2026-11-27) |');
+    expect(renderMarkdown(results)).not.toContain('1m (');
+  });
+
+  it('lists the CPU profiles with their summaries when the run was profiled', () => {
+    const md = renderMarkdown({ ...results, profiles: [{ id: 'read', summaryFile: 'bench/results/profiles/10k/read.md', busyMs: 7400, gcShare: 0.125, topFiles: [{ name: 'fastify', ms: 900, share: 0.12 }, { name: 'pg', ms: 600, share: 0.08 }] }] });
+    expect(md).toContain('## CPU profiles');
+    expect(md).toContain('| read | `bench/results/profiles/10k/read.md` | 7.4 | 12.5% | fastify 12.0%, pg 8.0% |');
+    expect(renderMarkdown(results)).not.toContain('## CPU profiles');
+  });
+
   it('draws one bar per workload in a valid SVG', () => {
     const svg = renderSvg(results);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg.match(/<rect x="300"/g)).toHaveLength(WORKLOADS.length);
+  });
+});
+
+describe('CPU profile summaries', () => {
+  const ROOT = '/repo';
+  const frame = (functionName: string, url: string, lineNumber = 0) => ({ functionName, url, lineNumber, columnNumber: 0, scriptId: '1' });
+  /** root → handler (src) → pg's parse; plus idle and GC; 1 ms between samples. */
+  const profile = (start: number): CpuProfile => ({
+    nodes: [
+      { id: 1, callFrame: frame('(root)', ''), children: [2, 4, 5] },
+      { id: 2, callFrame: frame('handleRead', 'file:///repo/src/rest/read.ts', 9), children: [3] },
+      { id: 3, callFrame: frame('parse', 'file:///repo/node_modules/pg-protocol/dist/parser.js', 40) },
+      { id: 4, callFrame: frame('(garbage collector)', '') },
+      { id: 5, callFrame: frame('(idle)', '') },
+    ],
+    startTime: start, endTime: start + 10_000,
+    samples: [2, 3, 3, 3, 4, 5, 5, 5, 5, 2],
+    timeDeltas: [0, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
+  });
+
+  it('says where code lives: an npm package (scoped too), node built-ins, a repository file, V8 pseudo-frames', () => {
+    expect(sourceOf('file:///repo/node_modules/@apollo/server/dist/esm/index.js', 'f', ROOT)).toBe('@apollo/server');
+    expect(sourceOf('file:///repo/node_modules/a/node_modules/pg/lib/client.js', 'f', ROOT)).toBe('pg');
+    expect(sourceOf('node:internal/streams/readable', 'f', ROOT)).toBe('node: built-in modules');
+    expect(sourceOf('file:///repo/src/graphql/execute.ts', 'f', ROOT)).toBe('src/graphql/execute.ts');
+    expect(sourceOf('', '(garbage collector)', ROOT)).toBe('(garbage collector)');
+    expect(sourceOf('', 'JSONParse', ROOT)).toBe('(native)');
+  });
+
+  it('adds up self time per function and per file or package, shares of the busy time', () => {
+    const s = summarizeProfile(profile(0), 15, ROOT);
+    // 10 samples: the last runs to endTime (1 ms); 4 idle, 6 busy.
+    expect([s.totalMs, s.busyMs, s.gcShare]).toEqual([10, 6, 0.167]);
+    expect(s.files).toEqual([
+      { name: 'pg-protocol', ms: 3, share: 0.5 },
+      { name: 'src/rest/read.ts', ms: 2, share: 0.333 },
+      { name: '(garbage collector)', ms: 1, share: 0.167 },
+    ]);
+    expect(s.functions[0]).toEqual({ name: 'parse (pg-protocol)', ms: 3, share: 0.5 });
+    expect(s.functions[1].name).toBe('handleRead (src/rest/read.ts:10)');
+    const md = renderProfileSummary('read', 'bench/results/profiles/10k/read.cpuprofile', s);
+    expect(md).toContain('| pg-protocol | 3 | 50.0% |');
+    expect(md).toContain('garbage collection 16.7% of the busy time');
+  });
+
+  it("merges a workload's runs into one profile without the gaps between them", () => {
+    const merged = mergeProfiles([profile(0), profile(1_000_000)]);
+    expect(merged.nodes.filter((n) => n.callFrame.functionName === '(root)')).toHaveLength(1);
+    expect(merged.endTime - merged.startTime).toBe(20_000);
+    expect(merged.samples).toHaveLength(20);
+    expect(new Set(merged.nodes.map((n) => n.id)).size).toBe(merged.nodes.length);
+    const s = summarizeProfile(merged, 15, ROOT);
+    expect([s.totalMs, s.busyMs]).toEqual([20, 12]);
+    expect(s.files[0]).toEqual({ name: 'pg-protocol', ms: 6, share: 0.5 });
   });
 });

@@ -267,7 +267,7 @@ async function main(): Promise<number> {
     const [{ n: resources }] = await benchQuery<{ n: number }>(db.url, `SELECT count(*)::int AS n FROM resource WHERE NOT deleted`);
 
     let postgraphile: { origin: string; query: string } | undefined;
-    if (args.postgraphile) {
+    if (args.postgraphile && wanted('graphql-nested-postgraphile')) {
       const copy = await buildRelationalCopy(db.url);
       log(`relational copy for PostGraphile: ${copy.patients} patients, ${copy.observations} observations, ${copy.practitioners} practitioners`);
       const jwt = await fetchJwtVerification(origin);

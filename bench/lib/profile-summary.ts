@@ -61,7 +61,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /** Where a function lives: its npm package, `node:` built-ins, a repository file, or V8's own pseudo-frames. */
 export function sourceOf(url: string, functionName: string, root = ROOT): string {
-  if (!url) return functionName.startsWith('(') ? functionName : '(native)';
+  if (!url) return functionName.startsWith('(') ? functionName : '(native: V8 built-ins and Node bindings)';
   if (url.startsWith('node:')) return 'node: built-in modules';
   const modules = url.lastIndexOf('/node_modules/');
   if (modules >= 0) {
@@ -77,7 +77,9 @@ function functionKey(node: CpuProfileNode, root: string): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const source = sourceOf(url, functionName, root);
   if (!url) return functionName || '(anonymous)';
-  return `${functionName || '(anonymous)'} (${source}${source.includes('/') || source.includes('.') ? `:${lineNumber + 1}` : ''})`;
+  // Line numbers only for repository files, and only when V8 knows one (code loaded through tsx often reports 0).
+  const line = lineNumber > 0 && source.includes('/') ? `:${lineNumber + 1}` : '';
+  return `${functionName || '(anonymous)'} (${source}${line})`;
 }
 
 function top(map: Map<string, number>, busy: number, n: number): SelfTime[] {
@@ -150,7 +152,7 @@ export function renderProfileSummary(title: string, file: string, s: ProfileSumm
   return [
     `# CPU profile: ${title}`,
     '',
-    `Profile: \`${file}\` (open it in Chrome DevTools → Performance, or speedscope.app). Sampled ${(s.totalMs / 1000).toFixed(1)} s of the fhirgraph process, busy ${(s.busyMs / 1000).toFixed(1)} s; garbage collection ${pct(s.gcShare)} of the busy time. Shares below are of the busy time (self time: the function itself, not what it calls).`,
+    `Profile: \`${file}\` (open it in Chrome DevTools → Performance, or speedscope.app). Sampled ${(s.totalMs / 1000).toFixed(1)} s of the fhirgraph process's main thread, busy ${(s.busyMs / 1000).toFixed(1)} s; garbage collection ${pct(s.gcShare)} of the busy time. Shares below are of the busy time (self time: the function itself, not what it calls). Samples are wall-clock: on a loaded machine, time the thread spends descheduled inside a system call (\`writev\` to a socket) counts for that call.`,
     '',
     '## Top files and packages by self time',
     '',

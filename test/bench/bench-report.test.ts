@@ -206,7 +206,7 @@ describe('CPU profile summaries', () => {
     expect(sourceOf('node:internal/streams/readable', 'f', ROOT)).toBe('node: built-in modules');
     expect(sourceOf('file:///repo/src/graphql/execute.ts', 'f', ROOT)).toBe('src/graphql/execute.ts');
     expect(sourceOf('', '(garbage collector)', ROOT)).toBe('(garbage collector)');
-    expect(sourceOf('', 'JSONParse', ROOT)).toBe('(native)');
+    expect(sourceOf('', 'JSONParse', ROOT)).toBe('(native: V8 built-ins and Node bindings)');
   });
 
   it('adds up self time per function and per file or package, shares of the busy time', () => {

@@ -171,7 +171,7 @@ export function renderSvg(r: BenchResults): string {
       rows.push(
         `<text x="20" y="${y + 14}">${esc(`${w.target}: ${w.title}`.slice(0, 46))}</text>`,
         `<rect x="${left}" y="${y + 2}" width="${len}" height="16" fill="${colours[w.target]}"/>`,
-        `<text x="${left + len + 6}" y="${y + 14}">${fmt(w.median.requestsPerSecond)} req/s · p99 ${fmt(w.median.p99Ms, 1)} ms</text>`,
+        `<text x="${left + len + 6}" y="${y + 14}">${fmt(w.median.requestsPerSecond)} req/s${w.median.resourcesPerSecond === undefined ? '' : ` (${fmt(w.median.resourcesPerSecond)} res/s)`} · p99 ${fmt(w.median.p99Ms, 1)} ms</text>`,
       );
       y += 22;
     }

@@ -28,8 +28,9 @@ export class RequestAudit {
    */
   query: string | undefined;
 
-  /** Names what the request does. */
+  /** Names what the request does (a query event keeps its name whatever the reads it runs). */
   begin(action: AuditAction, interaction: string): void {
+    if (this.query !== undefined) return;
     this.action = action;
     this.interaction = interaction;
   }

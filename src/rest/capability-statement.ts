@@ -19,7 +19,7 @@ function searchParams(model: FhirModel, type: string): Record<string, unknown> {
   if (type === 'AuditEvent') {
     // The audit trail is its own table (src/store/audit-search-sql.ts), searched by the columns it keeps.
     const kept = (code: string) => AUDIT_SEARCH_PARAMS.has(code);
-    unsupported = [...unsupported, ...supported.filter((p) => !kept(p.code)).map((param) => ({ param, reason: 'the audit trail keeps no column for it (it is searched by _id, _lastUpdated, date, action, outcome, type, subtype, agent and entity)' }))];
+    unsupported = [...unsupported, ...supported.filter((p) => !kept(p.code)).map((param) => ({ param, reason: 'the audit trail keeps no column for it (it is searched by _id, _lastUpdated, date, action, outcome, type, subtype, agent, entity and patient)' }))];
     supported = supported.filter((p) => kept(p.code));
   }
   const out: Record<string, unknown> = {

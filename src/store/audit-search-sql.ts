@@ -1,7 +1,8 @@
 /**
  * The SQL of an AuditEvent search over `audit_event` (migration 0010): the parameters the audit
  * trail's columns answer (`_id`, `_lastUpdated`, `date`, `action`, `outcome`, `type`, `subtype`,
- * `agent`, `entity`), a compartment (an entity in it), sort on `date` or `_lastUpdated` either
+ * `agent` (the client; of a posted event, any agent's reference or, `:identifier`, identifier),
+ * `entity`, `patient` (a Patient entity or agent)), a compartment (an entity in it), sort on `date` or `_lastUpdated` either
  * way with `id` as the tiebreak, keyset paging and the count for `_total`. Values are compared
  * with the generic engine's value conditions (src/search/sql/value-conditions.ts), so prefixes,
  * partial dates and token forms mean what they mean everywhere else.
@@ -10,13 +11,16 @@
 import { badRequest } from '../fhir/outcomes.ts';
 import type { PageCursor } from '../search/page-cursor.ts';
 import type { SearchCriterion, SearchRequest } from '../search/search-request.ts';
-import { unescapeValue } from '../search/search-values.ts';
+import { splitEscaped, unescapeValue } from '../search/search-values.ts';
 import { SqlParams } from '../search/sql/sql-params.ts';
 import { dateCondition, tokenCondition, type TokenColumns } from '../search/sql/value-conditions.ts';
 import { AUDIT_ROW_COLUMNS } from './audit-repository.ts';
 
 /** The parameters `audit_event` answers (the others are refused like unknown ones, src/service/audit/audit-search.ts). */
-export const AUDIT_SEARCH_PARAMS = new Set(['_id', '_lastUpdated', 'date', 'action', 'outcome', 'type', 'subtype', 'agent', 'entity']);
+export const AUDIT_SEARCH_PARAMS = new Set(['_id', '_lastUpdated', 'date', 'action', 'outcome', 'type', 'subtype', 'agent', 'entity', 'patient']);
+
+/** The agents of a posted AuditEvent (the server's own have their client in `client_id`). */
+const POSTED_AGENTS = `jsonb_array_elements(CASE WHEN jsonb_typeof(a.content -> 'agent') = 'array' THEN a.content -> 'agent' ELSE '[]' END)`;
 
 const LAST_UPDATED = 'coalesce(a.last_updated, a.recorded)';
 
@@ -44,18 +48,24 @@ function criterionSql(criterion: SearchCriterion, fhirBaseUrl: string, p: SqlPar
       return any(values.map((v) => dateCondition({ low: 'a.recorded', high: 'a.recorded' }, v, p)));
     case '_lastUpdated':
       return any(values.map((v) => dateCondition({ low: LAST_UPDATED, high: LAST_UPDATED }, v, p)));
+    case 'patient':
     case 'entity': {
-      const references = values.map((v) => referenceOf(v, modifier, fhirBaseUrl));
+      const references = values.map((v) => referenceOf(v, param.code === 'patient' ? 'Patient' : modifier, fhirBaseUrl))
+        .filter((r) => param.code !== 'patient' || r.startsWith('Patient/'));
+      if (references.length === 0) return 'false';
       const whole = references.filter((r) => r.includes('/'));
       const ids = references.filter((r) => !r.includes('/'));
       const parts = [];
       if (whole.length > 0) parts.push(`a.entities && ${p.add(whole, 'text[]')}`);
       if (ids.length > 0) parts.push(`EXISTS (SELECT 1 FROM unnest(a.entities) e WHERE split_part(e, '/', 2) = ANY(${p.add(ids, 'text[]')}))`);
+      if (param.code === 'patient') parts.push(postedAgentSql(`g -> 'who' ->> 'reference' = ANY(${p.add(references, 'text[]')})`));
       return any(parts);
     }
     case 'agent': {
+      if (modifier === 'identifier') return any(values.map((v) => agentIdentifierSql(v, p)));
       const agents = values.map((v) => referenceOf(v, modifier, fhirBaseUrl));
-      return `a.client_id = ANY(${p.add(agents, 'text[]')})`;
+      const list = p.add(agents, 'text[]');
+      return `(a.client_id = ANY(${list}) OR ${postedAgentSql(`g -> 'who' ->> 'reference' = ANY(${list})`)})`;
     }
     default: {
       const cols = TOKENS[param.code];
@@ -64,6 +74,22 @@ function criterionSql(criterion: SearchCriterion, fhirBaseUrl: string, p: SqlPar
       return modifier === 'not' ? `NOT coalesce(${condition}, false)` : condition;
     }
   }
+}
+
+/** A posted AuditEvent has an agent for which `condition` (on `g`) holds. */
+function postedAgentSql(condition: string): string {
+  return `(a.content IS NOT NULL AND EXISTS (SELECT 1 FROM ${POSTED_AGENTS} g WHERE ${condition}))`;
+}
+
+/** `agent:identifier=[system|]value`: the server's own events by their client, posted ones by any agent's identifier. */
+function agentIdentifierSql(raw: string, p: SqlParams): string {
+  const parts = splitEscaped(raw, '|').map(unescapeValue);
+  if (parts.length > 2) throw badRequest(`Identifier "${raw.slice(0, 80)}" must be value, system|value or |value`, 'agent:identifier');
+  const [system, value] = parts.length === 2 ? parts : [undefined, parts[0]];
+  const v = p.add(value);
+  const own = system === undefined || system === 'urn:fhirgraph:client' ? `(a.content IS NULL AND a.client_id = ${v})` : 'false';
+  const systemSql = system === undefined ? '' : system === '' ? ` AND g -> 'who' -> 'identifier' ->> 'system' IS NULL` : ` AND g -> 'who' -> 'identifier' ->> 'system' = ${p.add(system)}`;
+  return `(${own} OR ${postedAgentSql(`g -> 'who' -> 'identifier' ->> 'value' = ${v}${systemSql}`)})`;
 }
 
 /** The WHERE conditions of an AuditEvent search. */
@@ -108,4 +134,76 @@ export function buildAuditSearch(request: SearchRequest, fhirBaseUrl: string, cu
   const c = new SqlParams();
   const countSql = `SELECT count(*)::int AS n FROM audit_event a WHERE ${whereClause(request, fhirBaseUrl, c)}`;
   return { sql, params: p.values, countSql, countParams: c.values };
+}
+
+/**
+ * The FHIR JSON of an `audit_event` row `a` in SQL, for Bulk Data export, which PostgreSQL writes
+ * itself: a posted event's stored JSON, else the server's own event built member by member in the
+ * order `auditEventOf` (src/service/audit/audit-event.ts) builds it, so an exported event equals
+ * the one read back (src/service/audit/audit-projection.ts).
+ */
+const AUDIT_EVENT_JSON = `CASE WHEN a.content IS NOT NULL THEN a.content::text ELSE json_strip_nulls(json_build_object(
+  'resourceType', 'AuditEvent', 'id', a.id,
+  'meta', json_build_object('versionId', '1', 'lastUpdated', to_char(a.recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+  'type', json_build_object('system', a.type_system, 'code', a.type_code,
+    'display', CASE a.type_code WHEN '110114' THEN 'User Authentication' WHEN '110106' THEN 'Export' WHEN 'rest' THEN 'RESTful Operation' END),
+  'subtype', json_build_array(json_build_object('system', a.subtype_system, 'code', a.subtype_code,
+    'display', CASE WHEN a.type_code = 'rest' THEN NULL WHEN a.subtype_code = '110122' THEN 'Login' WHEN a.subtype_code = '110123' THEN 'Logout'
+      WHEN a.subtype_code = 'webhook-attempt' THEN 'Webhook delivery attempt' END)),
+  'action', a.action, 'recorded', to_char(a.recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+  'outcome', a.outcome, 'outcomeDesc', a.description,
+  'agent', json_build_array(json_build_object(
+    'type', json_build_object('coding', json_build_array(json_build_object(
+      'system', 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', 'code', 'AUT', 'display', 'author (originator)'))),
+    'who', json_build_object('identifier', CASE WHEN a.client_id IS NOT NULL THEN json_build_object('system', 'urn:fhirgraph:client', 'value', a.client_id) END,
+      'display', a.client_name),
+    'requestor', true,
+    'network', CASE WHEN a.ip IS NOT NULL THEN json_build_object('address', a.ip, 'type', '2') END)),
+  'source', json_build_object('observer', json_build_object('display', 'fhirgraph'), 'type', json_build_array(json_build_object(
+    'system', 'http://terminology.hl7.org/CodeSystem/security-source-type', 'code', '4', 'display', 'Application Server'))),
+  'entity', (SELECT json_agg(x.e ORDER BY x.n) FROM (
+      SELECT json_build_object('what', json_build_object('reference', u.ref), 'detail', CASE WHEN u.n = 1 THEN a.entity_detail END) AS e, u.n
+        FROM unnest(a.entities) WITH ORDINALITY AS u(ref, n)
+      UNION ALL
+      SELECT json_build_object(
+          'type', json_build_object('system', 'http://terminology.hl7.org/CodeSystem/audit-entity-type', 'code', '2', 'display', 'System Object'),
+          'role', json_build_object('system', 'http://terminology.hl7.org/CodeSystem/object-role', 'code', '24', 'display', 'Query'),
+          'query', a.query), cardinality(a.entities) + 1
+       WHERE a.query IS NOT NULL) x)
+))::text END`;
+
+/** What one export page of AuditEvents selects (src/operations/export/export-runner.ts). */
+export interface AuditExportPage {
+  transactionTime: Date;
+  since?: Date;
+  afterId: string;
+  limit: number;
+  /** `_typeFilter`s, each an AND of criteria; an event matching any one is exported. */
+  filters: readonly SearchCriterion[][];
+  /** Patient- and Group-level exports: events naming one of these patients (undefined: any patient) as an entity. */
+  compartment?: { patientIds?: readonly string[] };
+}
+
+/**
+ * The SQL of one export page of AuditEvents (`id` and `content`, the NDJSON line, in id order):
+ * the events recorded at or before the export's `transactionTime` (they never change).
+ */
+export function buildAuditExportPage(request: AuditExportPage, fhirBaseUrl: string): { sql: string; params: unknown[] } {
+  const p = new SqlParams();
+  const conditions = [`a.id > ${p.add(request.afterId)}`, `${LAST_UPDATED} <= ${p.add(request.transactionTime.toISOString(), 'timestamptz')}`];
+  if (request.since) conditions.push(`${LAST_UPDATED} > ${p.add(request.since.toISOString(), 'timestamptz')}`);
+  if (request.filters.length > 0) {
+    const each = request.filters.map((criteria) => (criteria.length === 0 ? 'true' : criteria.map((c) => criterionSql(c, fhirBaseUrl, p)).join(' AND ')));
+    conditions.push(`(${each.map((c) => `(${c})`).join(' OR ')})`);
+  }
+  if (request.compartment) {
+    const ids = request.compartment.patientIds;
+    conditions.push(ids ? `a.entities && ${p.add(ids.map((id) => `Patient/${id}`), 'text[]')}` : `EXISTS (SELECT 1 FROM unnest(a.entities) e WHERE e LIKE 'Patient/%')`);
+  }
+  const sql = `SELECT a.id, ${AUDIT_EVENT_JSON} AS content
+    FROM audit_event a
+   WHERE ${conditions.join('\n     AND ')}
+   ORDER BY a.id
+   LIMIT ${p.add(request.limit, 'int')}`;
+  return { sql, params: p.values };
 }

@@ -13,6 +13,7 @@ import { AuditPartitions } from '../../src/service/audit/audit-partitions.ts';
 import { migrateDatabase } from '../../src/store/migrate.ts';
 import { openOrm } from '../../src/store/orm.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
+import { awaitManifest, downloadAll, startExport } from '../operations/export-helpers.ts';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -132,6 +133,27 @@ describe('AuditEvent search over the audit trail', () => {
     expect(queries[0].type.code).toBe('2');
     expect(queries[0].role.code).toBe('24');
     expect(Buffer.from(queries[0].query, 'base64').toString('utf8')).toBe(query);
+  });
+});
+
+describe('Bulk Data export of AuditEvents', () => {
+  it('exports the audit trail when _type names it, each event as it reads back', async () => {
+    const { clientId, token } = await freshClient('exported');
+    const patient = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient' }, token });
+    await fhirFetch(`${t.url}/fhir/Patient/${patient.body.id}`, { token });
+    const query = `{ PatientList(_id: "${patient.body.id}") { id } }`;
+    await fhirFetch(`${t.url}/fhir/$graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }), token });
+    const posted = await fhirFetch(`${t.url}/fhir/AuditEvent`, { method: 'POST', body: {
+      resourceType: 'AuditEvent', type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110100' }, recorded: '2024-01-01T00:00:00Z',
+      agent: [{ requestor: true, who: { identifier: { value: clientId } } }], source: { observer: { display: 'importer' } },
+    } });
+    expect(posted.status).toBe(201);
+    const mine = await awaitMatches(`agent=${clientId}&_count=100`, 5);
+    expect(mine).toHaveLength(5); // token, create, read, the GraphQL query, the posted one
+
+    const files = await downloadAll(await awaitManifest(await startExport(`${t.url}/fhir/$export?_type=AuditEvent`, t.adminToken), t.adminToken), t.adminToken);
+    const exported = new Map((files.get('AuditEvent') ?? []).map((e) => [e.id, e]));
+    for (const event of mine) expect(exported.get(event.id), event.id).toEqual(event);
   });
 });
 

@@ -33,7 +33,7 @@ export interface AuditSearchDeps {
 
 const KEY_TYPES: CursorKeyType[] = ['timestamptz', 'text'];
 const TOKEN_PARAMS = new Set(['action', 'outcome', 'type', 'subtype']);
-const REFERENCE_PARAMS = new Set(['agent', 'entity']);
+const REFERENCE_PARAMS = new Set(['agent', 'entity', 'patient']);
 
 /** Why `audit_event` cannot answer a criterion, or undefined when it can. */
 function unanswered(model: FhirModel, criterion: SearchRequest['criteria'][number]): string | undefined {
@@ -43,6 +43,7 @@ function unanswered(model: FhirModel, criterion: SearchRequest['criteria'][numbe
   if (modifier === undefined) return undefined;
   if (modifier === 'not' && TOKEN_PARAMS.has(param.code)) return undefined;
   if (REFERENCE_PARAMS.has(param.code) && model.isResourceType(modifier)) return undefined;
+  if (param.code === 'agent' && modifier === 'identifier') return undefined;
   return `Modifier :${modifier} is not supported on AuditEvent.${param.code}`;
 }
 

@@ -19,7 +19,7 @@ import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import { collectIncludes } from './search-includes.ts';
 import { binaryVersionsWithBytes, withoutBytesMarked } from './binary/binary-json.ts';
 import { authorizeCriteria } from './search-authorization.ts';
-import { runAuditSearch } from './audit/audit-search.ts';
+import { runAuditReverseSearch, runAuditSearch } from './audit/audit-search.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** What a search needs: the database, the model, and the cap on included resources per page. */
@@ -55,6 +55,7 @@ export async function runReverseSearch(
 ): Promise<Map<string, StoredVersion[]>> {
   authorize(ctx, request.resourceType!, 's');
   authorizeCriteria(ctx, request.criteria);
+  if (request.resourceType === 'AuditEvent') return runAuditReverseSearch(deps, ctx, request, target);
   const grouped = new Map<string, StoredVersion[]>(target.targetIds.map((id) => [id, []]));
   if (target.targetIds.length === 0 || request.count === 0) return grouped;
   const { sql, params } = buildReverseQuery(request, target, deps.model, ctx.fhirBaseUrl, elements);

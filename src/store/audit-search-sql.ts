@@ -14,6 +14,7 @@ import type { SearchCriterion, SearchRequest } from '../search/search-request.ts
 import { splitEscaped, unescapeValue } from '../search/search-values.ts';
 import { SqlParams } from '../search/sql/sql-params.ts';
 import { dateCondition, tokenCondition, type TokenColumns } from '../search/sql/value-conditions.ts';
+import { AUDIT_EVENT_JSON } from '../search/sql/audit-event-json.ts';
 import { AUDIT_ROW_COLUMNS } from './audit-repository.ts';
 
 /** The parameters `audit_event` answers (the others are refused like unknown ones, src/service/audit/audit-search.ts). */
@@ -136,42 +137,6 @@ export function buildAuditSearch(request: SearchRequest, fhirBaseUrl: string, cu
   return { sql, params: p.values, countSql, countParams: c.values };
 }
 
-/**
- * The FHIR JSON of an `audit_event` row `a` in SQL, for Bulk Data export, which PostgreSQL writes
- * itself: a posted event's stored JSON, else the server's own event built member by member in the
- * order `auditEventOf` (src/service/audit/audit-event.ts) builds it, so an exported event equals
- * the one read back (src/service/audit/audit-projection.ts).
- */
-const AUDIT_EVENT_JSON = `CASE WHEN a.content IS NOT NULL THEN a.content::text ELSE json_strip_nulls(json_build_object(
-  'resourceType', 'AuditEvent', 'id', a.id,
-  'meta', json_build_object('versionId', '1', 'lastUpdated', to_char(a.recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-  'type', json_build_object('system', a.type_system, 'code', a.type_code,
-    'display', CASE a.type_code WHEN '110114' THEN 'User Authentication' WHEN '110106' THEN 'Export' WHEN 'rest' THEN 'RESTful Operation' END),
-  'subtype', json_build_array(json_build_object('system', a.subtype_system, 'code', a.subtype_code,
-    'display', CASE WHEN a.type_code = 'rest' THEN NULL WHEN a.subtype_code = '110122' THEN 'Login' WHEN a.subtype_code = '110123' THEN 'Logout'
-      WHEN a.subtype_code = 'webhook-attempt' THEN 'Webhook delivery attempt' END)),
-  'action', a.action, 'recorded', to_char(a.recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-  'outcome', a.outcome, 'outcomeDesc', a.description,
-  'agent', json_build_array(json_build_object(
-    'type', json_build_object('coding', json_build_array(json_build_object(
-      'system', 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', 'code', 'AUT', 'display', 'author (originator)'))),
-    'who', json_build_object('identifier', CASE WHEN a.client_id IS NOT NULL THEN json_build_object('system', 'urn:fhirgraph:client', 'value', a.client_id) END,
-      'display', a.client_name),
-    'requestor', true,
-    'network', CASE WHEN a.ip IS NOT NULL THEN json_build_object('address', a.ip, 'type', '2') END)),
-  'source', json_build_object('observer', json_build_object('display', 'fhirgraph'), 'type', json_build_array(json_build_object(
-    'system', 'http://terminology.hl7.org/CodeSystem/security-source-type', 'code', '4', 'display', 'Application Server'))),
-  'entity', (SELECT json_agg(x.e ORDER BY x.n) FROM (
-      SELECT json_build_object('what', json_build_object('reference', u.ref), 'detail', CASE WHEN u.n = 1 THEN a.entity_detail END) AS e, u.n
-        FROM unnest(a.entities) WITH ORDINALITY AS u(ref, n)
-      UNION ALL
-      SELECT json_build_object(
-          'type', json_build_object('system', 'http://terminology.hl7.org/CodeSystem/audit-entity-type', 'code', '2', 'display', 'System Object'),
-          'role', json_build_object('system', 'http://terminology.hl7.org/CodeSystem/object-role', 'code', '24', 'display', 'Query'),
-          'query', a.query), cardinality(a.entities) + 1
-       WHERE a.query IS NOT NULL) x)
-))::text END`;
-
 /** What one export page of AuditEvents selects (src/operations/export/export-runner.ts). */
 export interface AuditExportPage {
   transactionTime: Date;
@@ -205,5 +170,34 @@ export function buildAuditExportPage(request: AuditExportPage, fhirBaseUrl: stri
    WHERE ${conditions.join('\n     AND ')}
    ORDER BY a.id
    LIMIT ${p.add(request.limit, 'int')}`;
+  return { sql, params: p.values };
+}
+
+/** Reverse references to AuditEvents: per target id, the events whose `referenceParam` names it. */
+export interface AuditReverseTarget {
+  referenceParam: string;
+  targetType: string;
+  targetIds: readonly string[];
+}
+
+/**
+ * The SQL of a reverse-reference read of AuditEvents (the GraphQL `AuditEventList(_reference: …)`
+ * under a resource): for each target id, up to `request.count` events naming it as an entity
+ * (`entity`, `patient`) or, `agent`, as their client, matching the criteria, in sort order.
+ */
+export function buildAuditReverse(request: SearchRequest, target: AuditReverseTarget, fhirBaseUrl: string): { sql: string; params: unknown[] } {
+  if (!['entity', 'patient', 'agent'].includes(target.referenceParam)) {
+    throw badRequest(`AuditEvent is not read back by ${target.referenceParam}: use entity, patient or agent`, '_reference');
+  }
+  const p = new SqlParams();
+  const refs = target.targetIds.map((id) => (target.referenceParam === 'agent' ? id : `${target.targetType}/${id}`));
+  const pairs = `unnest(${p.add(target.targetIds, 'text[]')}, ${p.add(refs, 'text[]')}) AS t(id, ref)`;
+  const where = whereClause(request, fhirBaseUrl, p);
+  const sort = sortOf(request);
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  const match = target.referenceParam === 'agent' ? 'a.client_id = t.ref' : 'a.entities @> ARRAY[t.ref]';
+  const sql = `SELECT t.id AS parent, x.* FROM ${pairs}
+    CROSS JOIN LATERAL (SELECT ${AUDIT_ROW_COLUMNS} FROM audit_event a WHERE ${match} AND ${where}
+      ORDER BY ${sort.sql} ${direction}, a.id ${direction} LIMIT ${p.add(request.count)}) x`;
   return { sql, params: p.values };
 }

@@ -133,6 +133,14 @@ describe('AuditEvent search over the audit trail', () => {
     expect(queries[0].type.code).toBe('2');
     expect(queries[0].role.code).toBe('24');
     expect(Buffer.from(queries[0].query, 'base64').toString('utf8')).toBe(query);
+
+    // GraphQL reads the trail the same way: a list by agent, and the events naming a patient under it.
+    const naming = matches(await search(`entity=Patient/${patient.body.id}&_count=50`));
+    const reverse = `{ PatientList(_id: "${patient.body.id}") { id AuditEventList(_reference: entity, _count: 50) { id action } } AuditEventList(agent: "${clientId}") { id } }`;
+    const graph = await fhirFetch(`${t.url}/fhir/$graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: reverse }), token: t.adminToken });
+    expect(graph.body.errors, graph.text).toBeUndefined();
+    expect(graph.body.data.AuditEventList.map((e: any) => e.id)).toContain(event.id);
+    expect(graph.body.data.PatientList[0].AuditEventList.map((e: any) => e.id).sort()).toEqual(naming.map((e) => e.id).sort());
   });
 });
 
@@ -154,6 +162,23 @@ describe('Bulk Data export of AuditEvents', () => {
     const files = await downloadAll(await awaitManifest(await startExport(`${t.url}/fhir/$export?_type=AuditEvent`, t.adminToken), t.adminToken), t.adminToken);
     const exported = new Map((files.get('AuditEvent') ?? []).map((e) => [e.id, e]));
     for (const event of mine) expect(exported.get(event.id), event.id).toEqual(event);
+  });
+});
+
+describe('$everything with _type=AuditEvent', () => {
+  it("lists the AuditEvents naming the patient, as they read back", async () => {
+    const patient = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient' } });
+    await fhirFetch(`${t.url}/fhir/Patient/${patient.body.id}`);
+    const naming = await awaitMatches(`entity=Patient/${patient.body.id}`, 2);
+    expect(naming).toHaveLength(2); // the create and the read
+    const everything = await fhirFetch(`${t.url}/fhir/Patient/${patient.body.id}/$everything?_type=AuditEvent`, { token: t.adminToken });
+    expect(everything.status, everything.text).toBe(200);
+    const listed = everything.body.entry.filter((e: any) => e.search?.mode === 'match').map((e: any) => e.resource);
+    expect(listed.map((e: any) => e.id).sort()).toEqual(naming.map((e) => e.id).sort());
+    for (const event of listed) expect(event).toEqual(naming.find((e) => e.id === event.id));
+    // Without _type, AuditEvents are left out as before.
+    const record = await fhirFetch(`${t.url}/fhir/Patient/${patient.body.id}/$everything`, { token: t.adminToken });
+    expect(record.body.entry.map((e: any) => e.resource?.resourceType)).not.toContain('AuditEvent');
   });
 });
 

@@ -15,7 +15,7 @@ import { cutPage, decodePageCursor, pageLinks, type CursorKeyType } from '../../
 import type { SearchRequest } from '../../search/search-request.ts';
 import { shapeResource } from '../../search/shape-resource.ts';
 import { withAuditDates, type AuditEventRow } from '../../store/audit-repository.ts';
-import { AUDIT_SEARCH_PARAMS, buildAuditSearch } from '../../store/audit-search-sql.ts';
+import { AUDIT_SEARCH_PARAMS, buildAuditReverse, buildAuditSearch, type AuditReverseTarget } from '../../store/audit-search-sql.ts';
 import type { Queryable } from '../../store/database.ts';
 import { readCurrentMany, type StoredVersion } from '../../store/resource-repository.ts';
 import { isAllowed } from '../authorize.ts';
@@ -151,6 +151,21 @@ export async function runAuditSearch(deps: AuditSearchDeps, ctx: RequestContext,
   };
   const link = pageLinks(page, request.cursor, urlFor, (row) => [row.k0, row.k1]);
   return { type: 'searchset', total, link, entry: entries };
+}
+
+/** Reverse references to AuditEvents (authorised by the caller): per target id, the events naming it. */
+export async function runAuditReverseSearch(
+  deps: AuditSearchDeps, ctx: RequestContext, request: SearchRequest, target: AuditReverseTarget,
+): Promise<Map<string, StoredVersion[]>> {
+  const grouped = new Map<string, StoredVersion[]>(target.targetIds.map((id) => [id, []]));
+  if (target.targetIds.length === 0 || request.count === 0) return grouped;
+  const { sql, params } = buildAuditReverse(request, target, ctx.fhirBaseUrl);
+  for (const row of await deps.db.query<AuditEventRow & { parent: string }>(sql, params)) {
+    const version = auditVersionOf(withAuditDates(row));
+    ctx.audit.touch(`AuditEvent/${version.id}`);
+    grouped.get(row.parent)?.push(version);
+  }
+  return grouped;
 }
 
 function historyEntry(version: StoredVersion, fhirBaseUrl: string): BundleEntryResult {

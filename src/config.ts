@@ -93,6 +93,8 @@ export interface Config {
   limits: Limits;
   /** The change feed (src/changes/README.md): {@link ChangeFeedConfig}. */
   changes: ChangeFeedConfig;
+  /** The audit trail (README "Audit"): {@link AuditConfig}. */
+  audit: AuditConfig;
   /** GraphQL subscriptions over WebSocket (README "Subscriptions"): {@link WebSocketConfig}. */
   websocket: WebSocketConfig;
   /** The terminology operations (README "Terminology"). */
@@ -154,6 +156,16 @@ export interface WebSocketConfig {
    * default 16 MiB; beyond, the socket is closed with 1013 too.
    */
   maxBufferBytes: number;
+}
+
+/** Settings of the audit trail. */
+export interface AuditConfig {
+  /**
+   * `AUDIT_RETENTION`: how long AuditEvents are kept, in milliseconds, written like
+   * `CHANGE_RETENTION`; undefined (the default) keeps every one. The trail is partitioned by
+   * month, so a month is dropped whole once all of it is older than this.
+   */
+  retentionMs: number | undefined;
 }
 
 /** Settings of the change feed. */
@@ -403,6 +415,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     },
     limits: readLimits(env),
     changes: { retentionMs: readDuration(env, 'CHANGE_RETENTION', 7 * 86_400_000), pollMs: readInt(env, 'CHANGE_POLL_MS', 1_000, 50) },
+    audit: { retentionMs: env.AUDIT_RETENTION ? readDuration(env, 'AUDIT_RETENTION', 0) : undefined },
     websocket: {
       maxSubscriptions: readInt(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1),
       maxConnectionsPerClient: readInt(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 10, 1),

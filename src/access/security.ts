@@ -17,6 +17,7 @@ import { TokenService } from '../auth/token-service.ts';
 import type { Config } from '../config.ts';
 import { FhirError, outcome, tooManyRequests } from '../fhir/outcomes.ts';
 import { AuditLog } from '../service/audit/audit-log.ts';
+import { AuditPartitions } from '../service/audit/audit-partitions.ts';
 import type { AuditRecord } from '../service/audit/audit-event.ts';
 import { RequestAudit } from '../service/audit/request-audit.ts';
 import type { RequestContext } from '../service/request-context.ts';
@@ -49,6 +50,7 @@ export class Security {
     readonly tokenService: TokenService,
     readonly limiter: RateLimiter,
     readonly auditLog: AuditLog,
+    readonly auditPartitions: AuditPartitions,
   ) {}
 
   /** Loads the signing keys and builds the rest; its background loops are {@link workers}, which `startServer` starts. */
@@ -62,12 +64,13 @@ export class Security {
     const tokenService = new TokenService(db, state, tokens, `${config.publicUrl}/auth/token`);
     const limiter = new RateLimiter(db, { onError });
     const auditLog = new AuditLog(db, onError);
-    return new Security(config, keys, state, tokens, tokenService, limiter, auditLog);
+    const auditPartitions = new AuditPartitions(db, config.audit.retentionMs, onError);
+    return new Security(config, keys, state, tokens, tokenService, limiter, auditLog, auditPartitions);
   }
 
-  /** The background loops, in start order: the auth state's listener, rate-limit sync, the audit flush. */
+  /** The background loops, in start order: the auth state's listener, rate-limit sync, the audit trail's partitions and its flush. */
   get workers(): Worker[] {
-    return [this.state, this.limiter, this.auditLog];
+    return [this.state, this.limiter, this.auditPartitions, this.auditLog];
   }
 
   /** Records a refusal unless the same client and reason was recorded within the last second. */

@@ -60,8 +60,10 @@ export function buildExecutableSchema(service: FhirService): GraphQLSchema {
 const statementsPlugin: ApolloServerPlugin<GraphQLContext> = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ operation, contextValue }) {
-        contextValue.ctx.audit.begin(operation?.operation === 'query' ? 'R' : 'E', 'graphql');
+      async didResolveOperation({ operation, contextValue, source }) {
+        // A read audits as one BALP "query" event: the patients touched and the document.
+        if (operation?.operation === 'query') contextValue.ctx.audit.beginQuery('graphql', source);
+        else contextValue.ctx.audit.begin('E', 'graphql');
       },
       async willSendResponse({ response, contextValue }) {
         if (response.body.kind !== 'single') return;

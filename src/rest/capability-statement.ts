@@ -6,6 +6,7 @@
  */
 import type { FhirModel } from '../fhir/fhir-model.ts';
 import { searchParamSupport } from '../search/search-param-support.ts';
+import { AUDIT_SEARCH_PARAMS } from '../store/audit-search-sql.ts';
 import { audienceOf, type Permission } from '../service/authorize.ts';
 import type { CapabilityRoute, TypeInteraction } from './fhir-route.ts';
 
@@ -13,10 +14,18 @@ const UNSUPPORTED_PARAM = 'https://fhirgraph.dev/StructureDefinition/unsupported
 
 /** `searchParam` (supported) and an extension per unsupported parameter with its reason. */
 function searchParams(model: FhirModel, type: string): Record<string, unknown> {
-  const { supported, unsupported } = searchParamSupport(model, type);
+  const support = searchParamSupport(model, type);
+  let { supported, unsupported } = support;
+  if (type === 'AuditEvent') {
+    // The audit trail is its own table (src/store/audit-search-sql.ts), searched by the columns it keeps.
+    const kept = (code: string) => AUDIT_SEARCH_PARAMS.has(code);
+    unsupported = [...unsupported, ...supported.filter((p) => !kept(p.code)).map((param) => ({ param, reason: 'the audit trail keeps no column for it (it is searched by _id, _lastUpdated, date, action, outcome, type, subtype, agent, entity and patient)' }))];
+    supported = supported.filter((p) => kept(p.code));
+  }
   const out: Record<string, unknown> = {
     searchParam: supported.map((p) => ({ name: p.code, definition: p.url, type: p.type })),
-    searchInclude: supported.some((p) => p.type === 'reference') ? ['*', ...supported.filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`)] : undefined,
+    searchInclude: supported.some((p) => p.type === 'reference')
+      ? ['*', ...supported.filter((p) => p.type === 'reference' && (type !== 'AuditEvent' || p.code === 'entity')).map((p) => `${type}:${p.code}`)] : undefined,
   };
   if (unsupported.length > 0) {
     out.extension = unsupported.map(({ param, reason }) => ({

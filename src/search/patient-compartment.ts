@@ -12,6 +12,7 @@
  * Pure: it builds SQL, the store runs it (src/store/patient-compartment-repository.ts).
  */
 import type { FhirModel } from '../fhir/fhir-model.ts';
+import { AUDIT_EVENT_JSON } from './sql/audit-event-json.ts';
 import { SqlParams } from './sql/sql-params.ts';
 
 /** The (resource type, search parameter) pairs that put resources of `types` in a patient's compartment. */
@@ -89,15 +90,30 @@ export function buildCompartmentMembersQuery(selection: CompartmentSelection, af
   const p = new SqlParams();
   const members = memberKeys(selection, p, after);
   const since = sinceCondition(selection, p);
+  const audit = selection.pairs.types.includes('AuditEvent') ? `
+  UNION ALL
+  ${auditMembers(selection, p, after)}` : '';
   const sql = `WITH member(resource_type, id) AS (
     ${members}
   )
   SELECT ${ROW_COLUMNS}
     FROM member m JOIN resource r ON r.resource_type = m.resource_type AND r.id = m.id
-   WHERE NOT r.deleted${since}
-   ORDER BY r.resource_type, r.id
+   WHERE NOT r.deleted${since}${audit}
+   ORDER BY 1, 2
    LIMIT ${p.add(limit)}`;
   return { sql, params: p.values };
+}
+
+/**
+ * The AuditEvents of the compartment (those naming one of the patients as an entity): rows of the
+ * audit trail's own table, which the reference index does not hold (migration 0010).
+ */
+function auditMembers(selection: CompartmentSelection, p: SqlParams, after?: StreamKey): string {
+  const keyset = after ? ` AND ('AuditEvent', a.id) > (${p.add(after.resourceType)}::text, ${p.add(after.id)}::text)` : '';
+  const since = selection.since === undefined ? '' : ` AND coalesce(a.last_updated, a.recorded) >= ${p.add(selection.since, 'timestamptz')}`;
+  return `SELECT 'AuditEvent'::text, a.id, 1, coalesce(a.last_updated, a.recorded), false, ${AUDIT_EVENT_JSON}
+    FROM audit_event a
+   WHERE a.entities && ${p.add(selection.patientIds.map((id) => `Patient/${id}`), 'text[]')}${keyset}${since}`;
 }
 
 /**
@@ -113,7 +129,9 @@ export function buildCompartmentMemberTypesQuery(selection: CompartmentSelection
   )
   SELECT DISTINCT r.resource_type AS "resourceType"
     FROM member m JOIN resource r ON r.resource_type = m.resource_type AND r.id = m.id
-   WHERE NOT r.deleted${since}`;
+   WHERE NOT r.deleted${since}${selection.pairs.types.includes('AuditEvent') ? `
+  UNION
+  SELECT 'AuditEvent' FROM (${auditMembers(selection, p)} LIMIT 1) any_audit` : ''}`;
   return { sql, params: p.values };
 }
 

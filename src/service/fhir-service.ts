@@ -18,6 +18,8 @@ import type { SearchRequest } from '../search/search-request.ts';
 import type { Database } from '../store/database.ts';
 import { readCurrent, readCurrentMany, readVersion, type StoredVersion } from '../store/resource-repository.ts';
 import type { AuditLog } from './audit/audit-log.ts';
+import { readAuditVersions } from './audit/audit-projection.ts';
+import { limitToAuditTable } from './audit/audit-search.ts';
 import { authorize } from './authorize.ts';
 import type { BundleResult } from './bundle-result.ts';
 import { findConditionalMatch, type ConditionalSubject } from './conditional-match.ts';
@@ -104,7 +106,7 @@ export class FhirService {
     startInteraction(ctx, this.model, { action: 'R', interaction: 'read', types: [resourceType], permissions: [[resourceType, 'r']], id });
     const wanted = parseReadShape(shape, this.limits.search.maxValues);
     ctx.audit.touch(`${resourceType}/${id}`);
-    const version = await readCurrent(this.db, resourceType, id);
+    const version = resourceType === 'AuditEvent' ? (await readAuditVersions(this.db, [id])).get(id) : await readCurrent(this.db, resourceType, id);
     if (!version) throw notFound(`${resourceType}/${id} is not known`);
     if (version.deleted) throw gone(`${resourceType}/${id} has been deleted`);
     return this.shaped(version, wanted);
@@ -116,7 +118,9 @@ export class FhirService {
     const wanted = parseReadShape(shape, this.limits.search.maxValues);
     ctx.audit.touch(`${resourceType}/${id}`);
     if (!/^[1-9][0-9]{0,8}$/.test(versionId)) throw notFound(`${resourceType}/${id} has no version "${versionId.slice(0, 40)}"`);
-    const version = await readVersion(this.db, resourceType, id, Number(versionId));
+    const version = resourceType === 'AuditEvent'
+      ? (versionId === '1' ? (await readAuditVersions(this.db, [id])).get(id) : undefined)
+      : await readVersion(this.db, resourceType, id, Number(versionId));
     if (!version) throw notFound(`${resourceType}/${id} has no version ${versionId}`);
     if (version.deleted) throw gone(`${resourceType}/${id} version ${versionId} is a deletion`);
     return this.shaped(version, wanted);
@@ -135,8 +139,11 @@ export class FhirService {
    */
   async readMany(ctx: RequestContext, keys: { resourceType: string; id: string }[], elements?: readonly string[]): Promise<Map<string, StoredVersion>> {
     for (const type of new Set(keys.map((k) => k.resourceType))) authorize(ctx, type, 'r');
-    const valid = keys.filter((k) => ID_PATTERN.test(k.id) && this.model.isResourceType(k.resourceType));
+    const valid = keys.filter((k) => ID_PATTERN.test(k.id) && this.model.isResourceType(k.resourceType) && k.resourceType !== 'AuditEvent');
     const found = valid.length ? await readCurrentMany(this.db, valid, elements) : new Map<string, StoredVersion>();
+    // AuditEvents are rows of the audit trail (audit/audit-projection.ts).
+    const auditIds = keys.filter((k) => k.resourceType === 'AuditEvent' && ID_PATTERN.test(k.id)).map((k) => k.id);
+    if (auditIds.length > 0) for (const [id, version] of await readAuditVersions(this.db, auditIds)) found.set(`AuditEvent/${id}`, version);
     for (const [key, version] of found) {
       if (version.deleted) found.delete(key);
       else ctx.audit.touch(key);
@@ -295,9 +302,11 @@ export class FhirService {
   }
 
   private parseSearch(resourceType: string | undefined, params: [string, string][], strict: boolean): SearchRequest {
-    return parseSearch(this.model, resourceType, params, {
+    const request = parseSearch(this.model, resourceType, params, {
       strict, defaultCount: this.limits.defaultCount, maxCount: this.limits.maxCount, limits: this.limits.search,
     });
+    // AuditEvents are searched in the audit trail's own table, by the parameters it answers.
+    return resourceType === 'AuditEvent' ? limitToAuditTable(this.model, request, strict) : request;
   }
 
   /**

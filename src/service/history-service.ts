@@ -13,6 +13,7 @@ import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import type { HistoryRequest } from './history-request.ts';
 import { binaryVersionsWithBytes, withoutBytesMarked } from './binary/binary-json.ts';
 import type { RequestContext } from './request-context.ts';
+import { runAuditHistory } from './audit/audit-search.ts';
 
 /** What history needs: the database and the model. */
 export interface HistoryDeps {
@@ -30,7 +31,8 @@ export interface HistoryTarget {
 
 /**
  * The types whose history a system-level request may list: `undefined` for every type, else
- * the types the scope names (AuditEvent only for admins). 403 when there are none.
+ * the types the scope names (AuditEvent only for admins). 403 when there are none. System-level
+ * history lists resource versions; the audit trail is read at `AuditEvent/_history`.
  */
 export function readableHistoryTypes(model: FhirModel, ctx: RequestContext): string[] | undefined {
   const scopes = ctx.auth.scopes;
@@ -58,6 +60,8 @@ function historyEntry(version: HistoryVersion, fhirBaseUrl: string, withBytes: R
  */
 export async function runHistory(deps: HistoryDeps, ctx: RequestContext, target: HistoryTarget, request: HistoryRequest): Promise<BundleResult> {
   const { resourceType, id, resourceTypes } = target;
+  // AuditEvents live in the audit trail's own table, one version each (audit/audit-search.ts).
+  if (resourceType === 'AuditEvent') return runAuditHistory({ ...deps, maxIncluded: 0 }, ctx, id, request);
   const cursor = decodePageCursor(request.cursor, ['bigint']);
   const query = {
     resourceType, id, since: request.since, at: request.at, limit: request.count + 1,

@@ -62,6 +62,7 @@ export function auditRecordOf(ctx: RequestContext, status: number, description?:
     status,
     description,
     entities: [...ctx.audit.entities],
+    ...(ctx.audit.query !== undefined ? { query: ctx.audit.query } : {}),
     recorded: new Date(),
   };
 }

@@ -19,6 +19,7 @@ import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
 import { collectIncludes } from './search-includes.ts';
 import { binaryVersionsWithBytes, withoutBytesMarked } from './binary/binary-json.ts';
 import { authorizeCriteria } from './search-authorization.ts';
+import { runAuditReverseSearch, runAuditSearch } from './audit/audit-search.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** What a search needs: the database, the model, and the cap on included resources per page. */
@@ -54,6 +55,7 @@ export async function runReverseSearch(
 ): Promise<Map<string, StoredVersion[]>> {
   authorize(ctx, request.resourceType!, 's');
   authorizeCriteria(ctx, request.criteria);
+  if (request.resourceType === 'AuditEvent') return runAuditReverseSearch(deps, ctx, request, target);
   const grouped = new Map<string, StoredVersion[]>(target.targetIds.map((id) => [id, []]));
   if (target.targetIds.length === 0 || request.count === 0) return grouped;
   const { sql, params } = buildReverseQuery(request, target, deps.model, ctx.fhirBaseUrl, elements);
@@ -86,6 +88,8 @@ function authorizeSearch(deps: SearchDeps, ctx: RequestContext, request: SearchR
 /** Runs a search and returns the searchset Bundle. */
 export async function runSearch(deps: SearchDeps, ctx: RequestContext, request: SearchRequest, grant: SearchGrant = {}): Promise<BundleResult> {
   const types = authorizeSearch(deps, ctx, request, grant);
+  // AuditEvents live in the audit trail's own table (audit/audit-search.ts).
+  if (request.resourceType === 'AuditEvent') return runAuditSearch(deps, ctx, request);
   const keyTypes = cursorKeyTypes(request, types);
   const cursor = decodePageCursor(request.cursor, keyTypes);
   const query = buildSearchQuery(request, types, deps.model, ctx.fhirBaseUrl, cursor);

@@ -6,6 +6,7 @@
  */
 import type { IndexRow } from '../search/index-rows.ts';
 import { projectedContent } from '../search/sql/projected-content.ts';
+import { insertPostedAuditEvents } from './audit-repository.ts';
 import type { Queryable } from './database.ts';
 import type { ResourceRow } from './entities.ts';
 import { writeIndexEntries } from './search-index-repository.ts';
@@ -124,6 +125,12 @@ export async function lockResourceKeys(tx: Queryable, keys: { resourceType: stri
  * between which the event loop runs.
  */
 export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
+  // AuditEvents (an admin client's, posted) live in the audit trail's own table (audit-repository.ts).
+  if (versions.some((v) => v.resourceType === 'AuditEvent')) {
+    const audits = versions.filter((v) => v.resourceType === 'AuditEvent' && !v.deleted && v.content !== null);
+    await insertPostedAuditEvents(tx, audits.map((v) => ({ id: v.id, lastUpdated: v.lastUpdated, content: v.content! })));
+    versions = versions.filter((v) => v.resourceType !== 'AuditEvent');
+  }
   for (const chunk of chunksOf(versions)) await writeChunk(tx, chunk);
 }
 

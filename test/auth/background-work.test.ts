@@ -125,7 +125,7 @@ describe('background work started from a request', () => {
   it('stores the audit events of a flush started by a request whose client has gone', async () => {
     const errors: unknown[] = [];
     const log = new AuditLog(db, (err) => errors.push(err));
-    const count = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource WHERE resource_type = 'AuditEvent'`))[0].n;
+    const count = async () => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event`))[0].n;
     const before = await count();
     log.enqueue({ action: 'R', interaction: 'read', clientId: 'c', ip: '127.0.0.1', status: 200, entities: [], recorded: new Date() });
     await runInQueryScope(abandonedScope(), () => log.flush());

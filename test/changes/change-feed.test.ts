@@ -153,7 +153,7 @@ describe('what enters the feed', () => {
     const recorder = await recordFeed(feed, { after: start });
     try {
       await recorder.waitFor(is('Patient', marker));
-      const stored = await a.server.service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource WHERE resource_type = 'AuditEvent'`);
+      const stored = await a.server.service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_event`);
       expect(stored[0].n).toBeGreaterThan(1); // the posted one and the server's own trail exist…
       expect(recorder.events.map((e) => `${e.resourceType}/${e.id}`)).toEqual([`Patient/${marker}`]); // …and never entered the feed
       expect((await feed.readAfter(start, 100, { resourceTypes: ['AuditEvent'] })).events).toEqual([]);

@@ -172,10 +172,12 @@ describe('GET and application/graphql at every GraphQL endpoint', () => {
     expect((await get(`/fhir/Patient/${ids.Brown}/$graphql`, instanceQuery, { token: await t.tokenFor(byGet.refresh_token!) })).status).toBe(200);
     await t.server.security.auditLog.flush();
     const trail = await fhirFetch(`${t.url}/fhir/AuditEvent/_history?_count=1000`, { token: t.adminToken });
+    // A read is one IHE BALP "query" event: the patient, and the query document (base64) as an entity of its own.
     const eventsOf = (clientId: string) => trail.body.entry.map((e: any) => e.resource).filter((e: any) => e.type.code === 'rest' && JSON.stringify(e.agent).includes(clientId))
-      .map((e: any) => [e.subtype[0].code, e.action, e.outcome, e.entity?.map((x: any) => x.what.reference)]);
+      .map((e: any) => [e.subtype[0].code, e.action, e.outcome, e.entity?.map((x: any) => x.what?.reference ?? [x.role.code, Buffer.from(x.query, 'base64').toString('utf8')])]);
     expect(eventsOf(byGet.client_id)).toEqual(eventsOf(byPost.client_id));
-    expect(eventsOf(byGet.client_id)).toEqual([[expect.any(String), 'R', '0', [`Patient/${ids.Brown}`]]]);
+    // (An instance-level query runs as the document rooted at its resource.)
+    expect(eventsOf(byGet.client_id)).toEqual([[expect.any(String), 'R', '0', [`Patient/${ids.Brown}`, ['24', expect.stringContaining(`Patient(_id: "${ids.Brown}")`)]]]]);
   });
 
   it('lists $graphql in the CapabilityStatement, on every resource type', async () => {

@@ -9,6 +9,7 @@
 import type { ExportConfig } from '../../config.ts';
 import type { FhirModel } from '../../fhir/fhir-model.ts';
 import { buildExportPage } from '../../search/sql/build-export-page.ts';
+import { buildAuditExportPage } from '../../store/audit-search-sql.ts';
 import type { SearchCriterion } from '../../search/search-request.ts';
 import type { SearchLimits } from '../../config.ts';
 import type { Database } from '../../store/database.ts';
@@ -90,7 +91,11 @@ export async function runExportSlice(deps: ExportRunnerDeps, exportId: string, s
       const fileNo = opening ? state.fileNo + 1 : state.fileNo;
       const linesBefore = opening ? 0 : state.fileLines;
       const level = job.level;
-      const page = buildExportPage({
+      // AuditEvents are rows of the audit trail's own table (src/store/audit-search-sql.ts).
+      const page = type === 'AuditEvent' ? buildAuditExportPage({
+        transactionTime, since, afterId: state.afterId, limit: Math.min(config.chunkResources, config.fileResources - linesBefore),
+        filters: filters.get(type) ?? [], compartment: level === 'system' ? undefined : { patientIds: job.patientIds ?? undefined },
+      }, deps.fhirBaseUrl) : buildExportPage({
         resourceType: type,
         transactionTime,
         since,

@@ -28,8 +28,16 @@ export interface AuditRecord {
   entities: string[];
   /** Facts about the first entity (a webhook attempt's status code, latency, error), as its `detail`. */
   entityDetail?: Record<string, string>;
+  /**
+   * A read's query (a GraphQL document): the event is of the IHE BALP "query" kind, with the
+   * query as an entity of its own (https://profiles.ihe.net/ITI/BALP/StructureDefinition-IHE.BasicAudit.Query.html).
+   */
+  query?: string;
   recorded: Date;
 }
+
+/** The longest query document an AuditEvent carries (characters; a longer one is cut). */
+const MAX_QUERY = 64 * 1024;
 
 /**
  * The `subtype` of a webhook delivery attempt's AuditEvent (its `type` is DICOM "Export": data
@@ -95,23 +103,90 @@ function whoOf(record: AuditRecord): Record<string, unknown> {
   return { display: 'anonymous' };
 }
 
+/**
+ * What an AuditEvent of the server's own is built from, every text already cleaned: the columns
+ * `audit_event` stores (src/store/audit-repository.ts), so the event read back is the event built.
+ */
+export interface AuditFacts {
+  action: AuditAction;
+  interaction: string;
+  recorded: Date;
+  /** `outcome` (0, 4, 8) and `outcomeDesc`. */
+  outcome: string;
+  outcomeDesc: string;
+  /** The verified client's id (the agent's identifier); absent for an unverified request. */
+  clientId?: string;
+  /** The client id an unverified request claimed, cleaned (kept for the record, never searched as a client). */
+  claimedClientId?: string;
+  /** The agent's `who.display`. */
+  agentDisplay: string;
+  ip?: string;
+  entities: string[];
+  /** The first entity's `detail`, in order. */
+  entityDetail?: { type: string; valueString: string }[];
+  /** The query entity's `query`: base64 of the query document. */
+  query?: string;
+}
+
+/** The facts of a record, cleaned as the AuditEvent carries them. */
+export function auditFactsOf(record: AuditRecord): AuditFacts {
+  const who = whoOf(record);
+  const detail = Object.entries(record.entityDetail ?? {}).map(([name, value]) => ({ type: name, valueString: cleanAuditText(value, 500) }));
+  return {
+    action: record.action,
+    interaction: record.interaction,
+    recorded: record.recorded,
+    outcome: outcomeCode(record.status),
+    outcomeDesc: describeOutcome(record),
+    ...(record.clientId ? { clientId: record.clientId } : {}),
+    ...(!record.clientId && record.claimedClientId ? { claimedClientId: cleanAuditText(record.claimedClientId, 100) } : {}),
+    agentDisplay: who.display as string,
+    ...(record.ip ? { ip: record.ip } : {}),
+    entities: record.entities,
+    ...(detail.length > 0 ? { entityDetail: detail } : {}),
+    ...(record.query !== undefined ? { query: Buffer.from(record.query.slice(0, MAX_QUERY), 'utf8').toString('base64') } : {}),
+  };
+}
+
+/** The BALP query entity: a system object in the role of a query, the document as base64. */
+function queryEntity(query: string): Record<string, unknown> {
+  return {
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
+    role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' },
+    query,
+  };
+}
+
+/** The `type` and `subtype` codings of an interaction (the columns AuditEvent searches by `type` and `subtype`). */
+export function auditTypeOf(interaction: string): { type: Record<string, string>; subtype: Record<string, string> } {
+  return typeOf(interaction);
+}
+
 /** Returns the AuditEvent resource (without id and meta) for a record. */
 export function buildAuditEvent(record: AuditRecord): Record<string, unknown> & { resourceType: 'AuditEvent' } {
-  const { type, subtype } = typeOf(record.interaction);
+  return auditEventOf(auditFactsOf(record));
+}
+
+/** Returns the AuditEvent resource (without id and meta) built from its facts. */
+export function auditEventOf(facts: AuditFacts): Record<string, unknown> & { resourceType: 'AuditEvent' } {
+  const { type, subtype } = typeOf(facts.interaction);
+  const who = facts.clientId
+    ? { identifier: { system: 'urn:fhirgraph:client', value: facts.clientId }, display: facts.agentDisplay }
+    : { display: facts.agentDisplay };
   const event: Record<string, unknown> & { resourceType: 'AuditEvent' } = {
     resourceType: 'AuditEvent',
     type,
     subtype: [subtype],
-    action: record.action,
-    recorded: record.recorded.toISOString(),
-    outcome: outcomeCode(record.status),
-    outcomeDesc: describeOutcome(record),
+    action: facts.action,
+    recorded: facts.recorded.toISOString(),
+    outcome: facts.outcome,
+    outcomeDesc: facts.outcomeDesc,
     agent: [
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ParticipationType', code: 'AUT', display: 'author (originator)' }] },
-        who: whoOf(record),
+        who,
         requestor: true,
-        ...(record.ip ? { network: { address: record.ip, type: '2' } } : {}),
+        ...(facts.ip ? { network: { address: facts.ip, type: '2' } } : {}),
       },
     ],
     source: {
@@ -119,10 +194,11 @@ export function buildAuditEvent(record: AuditRecord): Record<string, unknown> & 
       type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
     },
   };
-  if (record.entities.length > 0) {
-    const detail = Object.entries(record.entityDetail ?? {}).map(([name, value]) => ({ type: name, valueString: cleanAuditText(value, 500) }));
-    event.entity = record.entities.map((reference, i) => ({ what: { reference }, ...(i === 0 && detail.length > 0 ? { detail } : {}) }));
+  if (facts.entities.length > 0) {
+    const detail = facts.entityDetail ?? [];
+    event.entity = facts.entities.map((reference, i) => ({ what: { reference }, ...(i === 0 && detail.length > 0 ? { detail } : {}) }));
   }
+  if (facts.query !== undefined) event.entity = [...(event.entity as unknown[] | undefined ?? []), queryEntity(facts.query)];
   return event;
 }
 

@@ -3,7 +3,8 @@
  * transaction, so it exists exactly when the write does; every other event (reads, refusals,
  * token issues) is buffered and stored in one batch every 250 ms (well within the second the
  * decision allows) and at shutdown.
- * AuditEvents are never published to the change feed.
+ * AuditEvents are never published to the change feed. They are rows of `audit_event`
+ * (src/store/audit-repository.ts), each batch one INSERT, projected as FHIR AuditEvent on read.
  *
  * When the database is unavailable (a 503 from the store) the batch stays buffered and is tried
  * again with backoff (0.5 s doubling to 5 s), so an outage loses no event unless the buffer
@@ -16,11 +17,8 @@
 import { FhirError } from '../../fhir/outcomes.ts';
 import type { Database, Queryable } from '../../store/database.ts';
 import { runOutsideQueryScope } from '../../store/query-scope.ts';
-import { writeVersions, type VersionToWrite } from '../../store/resource-repository.ts';
-import { stringifyFhirJson } from '../../fhir/fhir-json.ts';
-import { extractIndexRows } from '../../search/extract-index-rows.ts';
-import { buildStoredResource } from '../resource-content.ts';
-import { buildAuditEvent, newAuditId, type AuditRecord } from './audit-event.ts';
+import { insertAuditEvents, type AuditEventInsert } from '../../store/audit-repository.ts';
+import { auditFactsOf, auditTypeOf, newAuditId, type AuditRecord } from './audit-event.ts';
 
 const FLUSH_MS = 250;
 const RETRY_MIN_MS = 500;
@@ -29,21 +27,31 @@ const MAX_BUFFER = 50_000;
 /** Events prepared per slice, with a yield to the event loop between slices, so a busy second's
  * events never stall request handling in one long synchronous burst. */
 const SLICE = 250;
+/** Events per INSERT statement: a batch is one statement, unless an outage let it grow past this. */
+const STATEMENT_ROWS = 5_000;
 
-function toVersion(record: AuditRecord): VersionToWrite {
-  const id = newAuditId();
-  const stored = buildStoredResource(buildAuditEvent(record), id, 1, record.recorded);
+/** The row of a record: its facts, with the type and subtype codes AuditEvent searches use. */
+function toRow(record: AuditRecord): AuditEventInsert {
+  const facts = auditFactsOf(record);
+  const { type, subtype } = auditTypeOf(record.interaction);
   return {
-    resourceType: 'AuditEvent',
-    id,
-    versionId: 1,
-    lastUpdated: record.recorded,
-    deleted: false,
-    content: stringifyFhirJson(stored),
-    method: 'POST',
-    action: 'create',
-    indexRows: extractIndexRows(stored),
-    emitChange: false,
+    id: newAuditId(),
+    recorded: facts.recorded,
+    action: facts.action,
+    interaction: facts.interaction,
+    outcome: facts.outcome,
+    outcomeDesc: facts.outcomeDesc,
+    typeSystem: type.system,
+    typeCode: type.code,
+    subtypeSystem: subtype.system,
+    subtypeCode: subtype.code,
+    clientId: facts.clientId,
+    claimedClientId: facts.claimedClientId,
+    clientName: facts.agentDisplay,
+    ip: facts.ip,
+    entities: facts.entities,
+    entityDetail: facts.entityDetail,
+    query: facts.query,
   };
 }
 
@@ -90,12 +98,12 @@ export class AuditLog {
 
   /** Stores an event inside the caller's transaction. */
   async writeInTransaction(tx: Queryable, record: AuditRecord): Promise<void> {
-    await writeVersions(tx, [toVersion(record)]);
+    await insertAuditEvents(tx, [toRow(record)]);
   }
 
   /** Stores events inside the caller's transaction, in one batch (webhook attempts recorded together). */
   async writeAllInTransaction(tx: Queryable, records: readonly AuditRecord[]): Promise<void> {
-    await writeVersions(tx, records.map(toVersion));
+    await insertAuditEvents(tx, records.map(toRow));
   }
 
   /** Stores every buffered event in one transaction (now, whatever the backoff says). */
@@ -104,13 +112,18 @@ export class AuditLog {
       if (this.buffer.length === 0) return;
       const batch = this.buffer;
       this.buffer = [];
-      let versions: VersionToWrite[] = [];
+      let rows: AuditEventInsert[] = [];
       try {
         for (let i = 0; i < batch.length; i += SLICE) {
-          versions.push(...batch.slice(i, i + SLICE).map(toVersion));
-          await new Promise((resolve) => setImmediate(resolve));
+          rows.push(...batch.slice(i, i + SLICE).map(toRow));
+          if (i + SLICE < batch.length) await new Promise((resolve) => setImmediate(resolve));
         }
-        await this.db.transaction((tx) => writeVersions(tx, versions));
+        if (rows.length <= STATEMENT_ROWS) await insertAuditEvents(this.db, rows);
+        else {
+          await this.db.transaction(async (tx) => {
+            for (let i = 0; i < rows.length; i += STATEMENT_ROWS) await insertAuditEvents(tx, rows.slice(i, i + STATEMENT_ROWS));
+          });
+        }
         this.failures = 0;
         this.retryAt = 0;
       } catch (err) {
@@ -120,8 +133,8 @@ export class AuditLog {
           return;
         }
         this.onError(err);
-        if (versions.length < batch.length) versions = batch.map(toVersion);
-        await this.storeOneByOne(batch, versions);
+        if (rows.length < batch.length) rows = batch.map(toRow);
+        await this.storeOneByOne(batch, rows);
       }
     }).catch((err: unknown) => this.onError(err))); // a failed round must not stop the ones after it
     return this.flushing;
@@ -142,10 +155,10 @@ export class AuditLog {
   }
 
   /** Stores a batch the database refused as a whole event by event, dropping only the refused ones. */
-  private async storeOneByOne(batch: AuditRecord[], versions: VersionToWrite[]): Promise<void> {
-    for (let i = 0; i < versions.length; i++) {
+  private async storeOneByOne(batch: AuditRecord[], rows: AuditEventInsert[]): Promise<void> {
+    for (let i = 0; i < rows.length; i++) {
       try {
-        await this.db.transaction((tx) => writeVersions(tx, [versions[i]]));
+        await insertAuditEvents(this.db, [rows[i]]);
       } catch (err) {
         if (isUnavailable(err)) {
           this.keep(batch.slice(i));

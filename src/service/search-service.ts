@@ -9,7 +9,7 @@ import type { FhirModel } from '../fhir/fhir-model.ts';
 import { forbidden, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { cutPage, decodePageCursor, pageLinks } from '../search/page-cursor.ts';
 import type { SearchRequest } from '../search/search-request.ts';
-import { buildSearchQuery, cursorKeyTypes } from '../search/sql/build-search-query.ts';
+import { buildSearchQuery, cursorKeyTypes, type BuiltQuery } from '../search/sql/build-search-query.ts';
 import { shapeResource } from '../search/shape-resource.ts';
 import { buildReverseQuery, type ReverseTarget } from '../search/sql/build-reverse-query.ts';
 import type { Queryable } from '../store/database.ts';
@@ -97,7 +97,7 @@ export async function runSearch(deps: SearchDeps, ctx: RequestContext, request: 
   const summaryCount = request.summary === 'count';
   const [rows, total] = await Promise.all([
     summaryCount || request.count === 0 ? Promise.resolve([] as Row[]) : deps.db.query<Row>(query.sql, query.params),
-    countTotal(deps.db, request, query.countSql, query.countParams, summaryCount),
+    countTotal(deps.db, request, query, summaryCount),
   ]);
   const page = cutPage(rows, request.count, cursor);
   for (const row of page.rows) {
@@ -133,8 +133,10 @@ export async function runSearch(deps: SearchDeps, ctx: RequestContext, request: 
   return { type: 'searchset', total, link, entry: entries };
 }
 
-async function countTotal(db: Queryable, request: SearchRequest, sql: string, params: unknown[], summaryCount: boolean): Promise<number | undefined> {
+async function countTotal(db: Queryable, request: SearchRequest, query: BuiltQuery, summaryCount: boolean): Promise<number | undefined> {
   const mode = summaryCount && request.total === 'none' ? 'accurate' : request.total;
+  if (mode !== 'accurate' && mode !== 'estimate') return undefined;
+  const { countSql: sql, countParams: params } = query;
   if (mode === 'accurate') return (await db.query<{ n: number }>(sql, params))[0].n;
   if (mode === 'estimate') {
     const rowsSql = sql.replace('SELECT count(*)::int AS n', 'SELECT 1');

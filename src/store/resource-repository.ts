@@ -56,12 +56,15 @@ function withDate<T extends { lastUpdated: Date | string }>(row: T): T {
   return row;
 }
 
-/** Reads the current version of a resource (a deleted one included), or `undefined`. */
+const READ_CURRENT = `SELECT ${VERSION_COLUMNS} FROM resource WHERE resource_type = $1 AND id = $2`;
+const READ_VERSION = `SELECT ${VERSION_COLUMNS} FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`;
+
+/**
+ * Reads the current version of a resource (a deleted one included), or `undefined`. The hottest
+ * statement of the API: a named one, so each connection parses and plans it once.
+ */
 export async function readCurrent(q: Queryable, resourceType: string, id: string): Promise<StoredVersion | undefined> {
-  const rows = await q.query<StoredVersion>(
-    `SELECT ${VERSION_COLUMNS} FROM resource WHERE resource_type = $1 AND id = $2`,
-    [resourceType, id],
-  );
+  const rows = await q.query<StoredVersion>(READ_CURRENT, [resourceType, id], { name: 'read-current' });
   return rows[0] && withDate(rows[0]);
 }
 
@@ -80,10 +83,7 @@ export async function readCurrentMany(
 
 /** Reads one past or current version, or `undefined`. */
 export async function readVersion(q: Queryable, resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
-  const rows = await q.query<StoredVersion>(
-    `SELECT ${VERSION_COLUMNS} FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
-    [resourceType, id, versionId],
-  );
+  const rows = await q.query<StoredVersion>(READ_VERSION, [resourceType, id, versionId], { name: 'read-version' });
   return rows[0] && withDate(rows[0]);
 }
 

@@ -14,8 +14,9 @@ import { SqlParams } from './sql-params.ts';
 export interface BuiltQuery {
   sql: string;
   params: unknown[];
-  countSql: string;
-  countParams: unknown[];
+  /** The count statement for `_total` (built on first read). */
+  readonly countSql: string;
+  readonly countParams: unknown[];
   sortCount: number;
 }
 
@@ -52,9 +53,22 @@ export function buildSearchQuery(request: SearchRequest, types: string[], model:
   WHERE ${where}${keyset}
   ORDER BY ${order}
   LIMIT ${p.add(request.count + 1)}${!cursor && request.offset ? ` OFFSET ${p.add(request.offset)}` : ''}`;
-  const c = new SqlParams();
-  const countSql = `SELECT count(*)::int AS n FROM resource r WHERE ${whereClause(request, types, model, fhirBaseUrl, c)}`;
-  return { sql, params: p.values, countSql, countParams: c.values, sortCount: expressions.length };
+  // Most searches count nothing (`_total` defaults to none): the count statement is built when read.
+  let count: { sql: string; params: unknown[] } | undefined;
+  const countQuery = () => {
+    if (!count) {
+      const c = new SqlParams();
+      count = { sql: `SELECT count(*)::int AS n FROM resource r WHERE ${whereClause(request, types, model, fhirBaseUrl, c)}`, params: c.values };
+    }
+    return count;
+  };
+  return {
+    sql,
+    params: p.values,
+    get countSql() { return countQuery().sql; },
+    get countParams() { return countQuery().params; },
+    sortCount: expressions.length,
+  };
 }
 
 /** The SQL types of the sort keys (with the tiebreak) a cursor of this search carries, in order. */

@@ -26,6 +26,7 @@ import type { FhirService } from '../service/fhir-service.ts';
 import { systemContext } from '../service/request-context.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
 import { buildGraphSchema } from './build-graph-schema.ts';
+import { compiledExecutionGateway } from './compiled-executor.ts';
 import { SchemaAnswers, schemaAnswerPlugin, sendSchemaAnswer } from './schema-answers.ts';
 import { SchemaWorker } from './schema-worker.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
@@ -124,7 +125,8 @@ export async function startGraphQL(app: FastifyInstance, service: FhirService, c
   const worker = new SchemaWorker(config.graphql.schemaQueue);
   const answers = new SchemaAnswers(worker);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // The served schema, with queries executed by their compiled function (`compiled-executor.ts`).
+    gateway: compiledExecutionGateway(schema),
     introspection: config.graphql.introspection,
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     formatError: formatGraphQLError,

@@ -6,7 +6,7 @@
  * first one's. The cases cover what resolvers do (reads, lists, connections, reverse references,
  * `Reference.resource` with fragments on the `Resource` interface, authorisation), variables
  * (good and refused), directives of the spec (`@skip`, `@include`), aliases, fragments and the
- * instance-level endpoint.
+ * instance-level endpoint, and Federation's `_entities`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fhirFetch, startTestServer, type FhirResponse, type TestServer } from '../helpers/test-server.ts';
@@ -94,5 +94,16 @@ describe('a compiled query answers as graphql-js did', () => {
     expect(page.body.data.PatientConnection).toMatchObject({ count: 2, pagesize: 1, edges: [{ mode: 'match', resource: { id: ids.jones } }] });
     const instance = await thrice('{ id generalPractitioner { resource { ... on Practitioner { name { given } } } } }', {}, { path: `/fhir/Patient/${ids.smith}/$graphql` });
     expect(instance.body.data).toEqual({ id: ids.smith, generalPractitioner: [{ resource: { name: [{ given: ['William'] }] } }] });
+  });
+
+  it('Federation entities: resolved, null for an unknown id, FORBIDDEN at their index for an unreadable type', async () => {
+    const query = 'query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Patient { id name { family } } } }';
+    const r = [{ __typename: 'Patient', id: ids.smith }, { __typename: 'Patient', id: 'no-such-patient' }];
+    const found = await thrice(query, { r });
+    expect(found.body.data._entities).toEqual([{ __typename: 'Patient', id: ids.smith, name: [{ family: 'Smith' }] }, null]);
+    const token = await t.tokenWithScope('system/Observation.rs');
+    const forbidden = await thrice(query, { r }, { token });
+    expect(forbidden.body.data._entities).toEqual([null, null]);
+    expect(forbidden.body.errors[0]).toMatchObject({ path: ['_entities', 0], extensions: { code: 'FORBIDDEN' } });
   });
 });

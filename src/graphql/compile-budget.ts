@@ -3,7 +3,7 @@
  * compile are compiled (`compiled-executor.ts`). Compilation is synchronous and blocks the event
  * loop: it grows with the fields selected and, above all, with the fields of an abstract type
  * (`Reference.resource` is the `Resource` interface), for each of which graphql-jit generates code
- * for every possible type (~150 resource types, ~4 ms each). A 100-alias document within the
+ * for every possible type (~150 resource types, ~4–10 ms each). A 100-alias document within the
  * document caps took over 2 s to compile, where graphql-js runs it at once.
  */
 import {

@@ -36,17 +36,36 @@ type GatewayExecutor = NonNullable<GatewayLoad['executor']>;
 type SchemaListener = Parameters<Gateway['onSchemaLoadOrUpdate']>[0];
 
 /**
- * The most {@link compileWeight} compiled: about four `Reference.resource` fields and a few
- * hundred others, ~20 ms of compilation once the compiler's own code is warm. Heavier operations
- * run on graphql-js.
+ * The most {@link compileWeight} compiled: two `Reference.resource` fields and a hundred others,
+ * ~20 ms of compilation on the loaded 2-core bench machine once the compiler's own code is warm
+ * (the bench's nested query weighs ~160). Heavier operations run on graphql-js.
  */
-export const MAX_COMPILE_WEIGHT = 640;
+export const MAX_COMPILE_WEIGHT = 400;
+
+/**
+ * Compiled queries kept at once (~70 KB each for the nested query), the most recently used: a
+ * client sending many distinct documents twice cannot grow memory without bound. An evicted
+ * operation counts its runs again.
+ */
+export const MAX_COMPILED = 200;
 
 /** How an operation of a document runs: counted until its second run, then compiled (or not, when too heavy). */
 interface OperationPlan { runs: number; compiled?: CompiledQuery | ExecutionResult; interpreted?: boolean }
 
 /** Plans of one document's operations, by operation name (`''` for the document's only operation). */
 const plans = new WeakMap<DocumentNode, Map<string, OperationPlan>>();
+/** The plans holding a compiled query, least recently used first. */
+const compiledPlans = new Set<OperationPlan>();
+
+function keepCompiled(plan: OperationPlan): void {
+  compiledPlans.delete(plan);
+  compiledPlans.add(plan);
+  if (compiledPlans.size <= MAX_COMPILED) return;
+  const oldest = compiledPlans.values().next().value!;
+  compiledPlans.delete(oldest);
+  oldest.compiled = undefined;
+  oldest.runs = 0;
+}
 
 /**
  * The compiled query of an operation on its second run (a document sent once, as an attacker's
@@ -58,7 +77,11 @@ function compiledFor(schema: GraphQLSchema, document: DocumentNode, operation: O
   const key = operationName ?? '';
   let plan = byOperation.get(key);
   if (!plan) byOperation.set(key, (plan = { runs: 0 }));
-  if (plan.compiled || plan.interpreted) return plan.compiled;
+  if (plan.interpreted) return undefined;
+  if (plan.compiled) {
+    keepCompiled(plan);
+    return plan.compiled;
+  }
   if (++plan.runs < 2) return undefined;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
@@ -68,6 +91,7 @@ function compiledFor(schema: GraphQLSchema, document: DocumentNode, operation: O
   }
   // Stack traces of resolver errors are never sent (`includeStacktraceInErrorResponses: false`).
   plan.compiled = compileQuery(schema, document, operationName, { disablingCapturingStackErrors: true });
+  keepCompiled(plan);
   return plan.compiled;
 }
 

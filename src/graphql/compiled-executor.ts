@@ -1,6 +1,6 @@
 /**
- * Queries executed by graphql-jit (https://github.com/zalando-incubator/graphql-jit): each query
- * document is compiled once into a JavaScript function (Apollo keeps the parsed document of a
+ * Queries executed by graphql-jit (https://github.com/zalando-incubator/graphql-jit): a query
+ * document is compiled into a JavaScript function (Apollo keeps the parsed document of a
  * repeated text, so the compiled query is cached per document and operation) that reads stored
  * JSON properties inline and calls only the schema's real resolvers (reads, reverse references,
  * `Reference.resource`). graphql-js's interpreter instead spent a resolve-info object, a path

@@ -8,7 +8,8 @@
  * server made here (`subscriptions/`, mounted on `ws://…/graphql` by the HTTP layer). The bearer token was verified by the app's
  * authentication hook; each document is capped and each operation costed and charged to the
  * client before it runs (`query-limits.ts`); operations wait at a gate fair across clients
- * (`operation-gate.ts`); each operation gets fresh loaders and reports the SQL statements it cost
+ * (`operation-gate.ts`); repeated queries run compiled (`compiled-executor.ts`); each operation
+ * gets fresh loaders and reports the SQL statements it cost
  * in `extensions.statements`, its cost in `extensions.cost`. An operation that asks the schema
  * (introspection, `_service`) is answered by the schema worker off the main thread and sent as
  * the worker's bytes (`schema-answers.ts`).

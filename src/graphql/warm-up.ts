@@ -5,7 +5,8 @@
  * once the code is compiled. At start, validating a few documents of the costly shapes (fields
  * merged under one response name, with arguments and nested selections; fragments; aliases) and
  * running one operation that reads no data through Apollo (parsing, validation, the plugins, the
- * cost walk, execution, serialisation; and the query compiler) compiles that code before any client waits on it.
+ * cost walk, execution, serialisation, and the query compiler on its second run) compiles that
+ * code before any client waits on it.
  * https://spec.graphql.org/October2021/#sec-Validation
  */
 import type { ApolloServer } from '@apollo/server';

@@ -57,14 +57,24 @@ export function searchParamsOf(args: Record<string, unknown>): [string, string][
   return params;
 }
 
-/** Runs a resolver, turning domain errors into GraphQL errors with `extensions.code`. */
+function graphQLErrorOf(err: unknown): unknown {
+  return err instanceof FhirError ? toGraphQLError(err) : err;
+}
+
+/**
+ * Runs a resolver, turning domain errors into GraphQL errors with `extensions.code`. It adds no
+ * promise of its own to a resolver's (a nested answer resolves ~500 references, and each promise
+ * also runs the async-context hooks).
+ */
 function guarded<TResult, TParent, TArgs>(resolver: ResolverFn<TResult, TParent, GraphQLContext, TArgs>): ResolverFn<TResult, TParent, GraphQLContext, TArgs> {
-  return async (source, args, context, info) => {
+  return (source, args, context, info) => {
+    let result: Promise<TResult> | TResult;
     try {
-      return await resolver(source, args, context, info);
+      result = resolver(source, args, context, info);
     } catch (err) {
-      throw err instanceof FhirError ? toGraphQLError(err) : err;
+      throw graphQLErrorOf(err);
     }
+    return result instanceof Promise ? result.catch((err: unknown) => { throw graphQLErrorOf(err); }) : result;
   };
 }
 
@@ -143,8 +153,11 @@ function connectionResolver(type: string): ConnectionResolver {
   };
 }
 
-/** `Reference.resource`: the referenced resource through the loader, FORBIDDEN when unreadable. */
-const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resource']> = async (source, args, context, info) => {
+/**
+ * `Reference.resource`: the referenced resource through the loader, FORBIDDEN when unreadable.
+ * Not an async function: a reference that names no local resource is answered at once.
+ */
+const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resource']> = (source, args, context, info) => {
   const reference = (source as { reference?: unknown }).reference;
   if (typeof reference !== 'string') return null;
   const match = LOCAL_REFERENCE.exec(reference);
@@ -152,8 +165,7 @@ const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resourc
   const [, type, id] = match;
   if (typeof args.type === 'string' && args.type !== type) return null;
   if (!isAllowed(context.ctx, type, 'r')) throw forbiddenError(`The access token's scope does not allow reading ${type}`);
-  const version = await context.loaders.resourceWith(selectedElements(info, type)).load(`${type}/${id}`);
-  return version ? context.loaders.object(version) : null;
+  return context.loaders.resourceWith(selectedElements(info, type)).load(`${type}/${id}`).then((version) => (version ? context.loaders.object(version) : null));
 };
 
 function reverseResolver(sourceType: string, targetType: string): Resolver {

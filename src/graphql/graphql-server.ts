@@ -8,7 +8,8 @@
  * server made here (`subscriptions/`, mounted on `ws://…/graphql` by the HTTP layer). The bearer token was verified by the app's
  * authentication hook; each document is capped and each operation costed and charged to the
  * client before it runs (`query-limits.ts`); operations wait at a gate fair across clients
- * (`operation-gate.ts`); each operation gets fresh loaders and reports the SQL statements it cost
+ * (`operation-gate.ts`); repeated queries run compiled (`compiled-executor.ts`); each operation
+ * gets fresh loaders and reports the SQL statements it cost
  * in `extensions.statements`, its cost in `extensions.cost`. An operation that asks the schema
  * (introspection, `_service`) is answered by the schema worker off the main thread and sent as
  * the worker's bytes (`schema-answers.ts`).
@@ -26,6 +27,7 @@ import type { FhirService } from '../service/fhir-service.ts';
 import { systemContext } from '../service/request-context.ts';
 import { countStatements, currentStatements } from '../store/statement-counter.ts';
 import { buildGraphSchema } from './build-graph-schema.ts';
+import { compiledExecutionGateway } from './compiled-executor.ts';
 import { SchemaAnswers, schemaAnswerPlugin, sendSchemaAnswer } from './schema-answers.ts';
 import { SchemaWorker } from './schema-worker.ts';
 import { formatGraphQLError } from './graphql-errors.ts';
@@ -126,7 +128,8 @@ export async function startGraphQL(app: FastifyInstance, service: FhirService, c
   const worker = new SchemaWorker(config.graphql.schemaQueue);
   const answers = new SchemaAnswers(worker);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // The served schema, with queries executed by their compiled function (`compiled-executor.ts`).
+    gateway: compiledExecutionGateway(schema),
     introspection: config.graphql.introspection,
     csrfPrevention: { requestHeaders: ['x-apollo-operation-name', 'apollo-require-preflight', 'authorization'] },
     formatError: formatGraphQLError,

@@ -4,7 +4,8 @@
  * configuration with the ORM (DECISIONS.md §3). Driver errors are turned into {@link FhirError}s
  * here, at the store's boundary; nothing above it sees SQL errors. Statements sent for an API
  * request ({@link currentQueryScope}) run under its `statement_timeout` and are cancelled when its
- * client goes away.
+ * client goes away. A statement the store runs often may be sent as a named (prepared) one, parsed
+ * and planned once per connection ({@link QueryOptions.name}).
  */
 import type { QueryResultRow } from 'pg';
 import { FhirError, conflict, outcome } from '../fhir/outcomes.ts';
@@ -15,9 +16,20 @@ import { migrateOrm } from './migrate.ts';
 import { abortErrorOf, currentQueryScope, runOutsideQueryScope, type QueryScope } from './query-scope.ts';
 import { noteStatement } from './statement-counter.ts';
 
+/** How a statement is sent. */
+export interface QueryOptions {
+  /**
+   * Sends the statement as a named prepared statement: each connection parses (and, once
+   * PostgreSQL settles on a generic plan, plans) it once, then only binds and executes it. The
+   * name must always go with the same text (a constant statement of the store, never one built
+   * from a request).
+   */
+  name?: string;
+}
+
 /** What every query runner offers: a pooled database or one transaction. */
 export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[], options?: QueryOptions): Promise<R[]>;
   /**
    * Set on a {@link Database.transaction}: the store calls it when the transaction appends change
    * events, and once it has committed the database tells its {@link Database.onChangeEventsCommitted}
@@ -27,7 +39,12 @@ export interface Queryable {
 }
 
 interface PgConnection extends CancelTarget {
-  query(sql: string, params?: unknown[]): Promise<{ rows: QueryResultRow[] }>;
+  query(sql: string | { name: string; text: string; values: unknown[] }, params?: unknown[]): Promise<{ rows: QueryResultRow[] }>;
+}
+
+/** Sends one statement, named (prepared) when `name` is given. */
+function send(connection: PgConnection, sql: string, params: unknown[], name: string | undefined) {
+  return name ? connection.query({ name, text: sql, values: params }) : connection.query(sql, params);
 }
 
 /** The `statement_timeout` of each pooled connection that an API request set (absent: the server's default). */
@@ -43,15 +60,15 @@ function assertClientPresent(scope: QueryScope | undefined): void {
  * it, and returns only after that cancel has been delivered, so it cannot hit the connection's
  * next statement.
  */
-async function runStatement(connection: PgConnection, sql: string, params: unknown[], scope: QueryScope | undefined) {
-  if (!scope) return connection.query(sql, params);
+async function runStatement(connection: PgConnection, sql: string, params: unknown[], scope: QueryScope | undefined, name?: string) {
+  if (!scope) return send(connection, sql, params, name);
   assertClientPresent(scope);
   let running = true;
   let cancelling: Promise<void> | undefined;
   const cancel = () => { if (running) cancelling = sendCancelRequest(connection); };
   scope.signal.addEventListener('abort', cancel, { once: true });
   try {
-    return await connection.query(sql, params);
+    return await send(connection, sql, params, name);
   } finally {
     running = false;
     scope.signal.removeEventListener('abort', cancel);
@@ -134,22 +151,22 @@ export class Database implements Queryable {
    * slots, so one client's requests together hold only their share of the pool; a transaction is
    * one statement after another on one connection and takes one client slot for all of them.
    */
-  async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+  async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<R[]> {
     const scope = currentQueryScope();
-    if (!scope) return this.queryOnce<R>(sql, params, undefined);
+    if (!scope) return this.queryOnce<R>(sql, params, undefined, options?.name);
     await scope.connections.take(scope.signal, () => abortErrorOf(scope));
     try {
-      return await withClientSlot(scope, () => this.queryOnce<R>(sql, params, scope));
+      return await withClientSlot(scope, () => this.queryOnce<R>(sql, params, scope, options?.name));
     } finally {
       scope.connections.give();
     }
   }
 
-  private async queryOnce<R extends QueryResultRow>(sql: string, params: unknown[], scope: QueryScope | undefined): Promise<R[]> {
+  private async queryOnce<R extends QueryResultRow>(sql: string, params: unknown[], scope: QueryScope | undefined, name: string | undefined): Promise<R[]> {
     const connection = await this.acquire(scope);
     try {
       noteStatement();
-      const result = await runStatement(connection, sql, params, scope);
+      const result = await runStatement(connection, sql, params, scope, name);
       return result.rows as R[];
     } catch (err) {
       throw toScopedError(err, scope);
@@ -220,9 +237,9 @@ export class Database implements Queryable {
       open = true;
       let changed = false;
       const tx: Queryable = {
-        async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+        async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<R[]> {
           noteStatement();
-          const result = await runStatement(connection, sql, params, scope);
+          const result = await runStatement(connection, sql, params, scope, options?.name);
           return result.rows as R[];
         },
         noteChangeEvents: () => { changed = true; },

@@ -98,6 +98,7 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
     `SELECT resource_type || '/' || id AS key, version_id AS "versionId", deleted, created_by AS "createdBy" FROM resource
       WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
     [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+    { name: 'fg_locked_state' },
   );
   return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted, createdBy: r.createdBy }]));
 }
@@ -114,6 +115,7 @@ export async function lockResourceKeys(tx: Queryable, keys: { resourceType: stri
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
     [names],
+    { name: 'fg_lock_keys' },
   );
 }
 

@@ -87,20 +87,24 @@ export async function readVersion(q: Queryable, resourceType: string, id: string
 }
 
 /**
- * Locks the named resources until the transaction ends and returns their current state.
+ * Locks the named resources until the transaction ends and returns their current state, in one
+ * round trip (`fhirgraph_lock_resources`, migration 0011, reads after the locks are granted).
  * Keys are locked in a fixed order (advisory locks on a hash of `type/id`, which also cover
  * resources that do not exist yet), so concurrent transactions cannot deadlock on each other.
  */
 export async function lockResources(tx: Queryable, keys: { resourceType: string; id: string }[]): Promise<Map<string, CurrentState>> {
   if (keys.length === 0) return new Map();
-  await lockResourceKeys(tx, keys);
   const rows = await tx.query<{ key: string; versionId: number; deleted: boolean; createdBy: string | null }>(
-    `SELECT resource_type || '/' || id AS key, version_id AS "versionId", deleted, created_by AS "createdBy" FROM resource
-      WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
-    { name: 'fg_locked_state' },
+    `SELECT key, version_id AS "versionId", deleted, created_by AS "createdBy" FROM fhirgraph_lock_resources($1::text[], $2::text[], $3::text[])`,
+    [lockOrder(keys), keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+    { name: 'fg_lock_resources' },
   );
   return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted, createdBy: r.createdBy }]));
+}
+
+/** The advisory lock names of `keys` (`type/id`), once each, in the one order every locker takes them. */
+function lockOrder(keys: { resourceType: string; id: string }[]): string[] {
+  return [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
 }
 
 /**
@@ -111,10 +115,9 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
  */
 export async function lockResourceKeys(tx: Queryable, keys: { resourceType: string; id: string }[]): Promise<void> {
   if (keys.length === 0) return;
-  const names = [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
-    [names],
+    [lockOrder(keys)],
     { name: 'fg_lock_keys' },
   );
 }

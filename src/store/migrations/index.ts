@@ -8,6 +8,7 @@ import { Migration0006ChangeFeed } from './migration-0006-change-feed.ts';
 import { Migration0007Webhooks } from './migration-0007-webhooks.ts';
 import { Migration0008BinaryContent } from './migration-0008-binary-content.ts';
 import { Migration0009BulkExport } from './migration-0009-bulk-export.ts';
+import { Migration0011LockResources } from './migration-0011-lock-resources.ts';
 
 export const migrationsList = [
   { name: '0001-resource-store', class: Migration0001ResourceStore },
@@ -19,4 +20,5 @@ export const migrationsList = [
   { name: '0007-webhooks', class: Migration0007Webhooks },
   { name: '0008-binary-content', class: Migration0008BinaryContent },
   { name: '0009-bulk-export', class: Migration0009BulkExport },
+  { name: '0011-lock-resources', class: Migration0011LockResources },
 ];

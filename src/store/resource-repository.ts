@@ -1,15 +1,15 @@
 /**
  * SQL for the resource store: read the current or a past version, lock resources for a write,
- * write a batch of new versions (current row, history row, references, change event) with one
- * statement per table, and page through history. Every statement is parameterised; a batch of
- * any size costs the same number of round trips.
+ * write a batch of new versions (current row, history row, index rows, change event) in one
+ * statement, and page through history. Every statement is parameterised; a batch of any size
+ * costs the same number of round trips.
  */
 import type { IndexRow } from '../search/index-rows.ts';
 import { projectedContent } from '../search/sql/projected-content.ts';
 import { insertPostedAuditEvents } from './audit-repository.ts';
 import type { Queryable } from './database.ts';
 import type { ResourceRow } from './entities.ts';
-import { writeIndexEntries } from './search-index-repository.ts';
+import { indexWriteCtes, indexWriteParams } from './search-index-repository.ts';
 
 /** One stored version of a resource; `content` is its JSON text (null for a deletion). */
 export type StoredVersion = ResourceRow;
@@ -88,19 +88,24 @@ export async function readVersion(q: Queryable, resourceType: string, id: string
 }
 
 /**
- * Locks the named resources until the transaction ends and returns their current state.
+ * Locks the named resources until the transaction ends and returns their current state, in one
+ * round trip (`fhirgraph_lock_resources`, migration 0011, reads after the locks are granted).
  * Keys are locked in a fixed order (advisory locks on a hash of `type/id`, which also cover
  * resources that do not exist yet), so concurrent transactions cannot deadlock on each other.
  */
 export async function lockResources(tx: Queryable, keys: { resourceType: string; id: string }[]): Promise<Map<string, CurrentState>> {
   if (keys.length === 0) return new Map();
-  await lockResourceKeys(tx, keys);
   const rows = await tx.query<{ key: string; versionId: number; deleted: boolean; createdBy: string | null }>(
-    `SELECT resource_type || '/' || id AS key, version_id AS "versionId", deleted, created_by AS "createdBy" FROM resource
-      WHERE (resource_type, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+    `SELECT key, version_id AS "versionId", deleted, created_by AS "createdBy" FROM fhirgraph_lock_resources($1::text[], $2::text[], $3::text[])`,
+    [lockOrder(keys), keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+    { name: 'fg_lock_resources' },
   );
   return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted, createdBy: r.createdBy }]));
+}
+
+/** The advisory lock names of `keys` (`type/id`), once each, in the one order every locker takes them. */
+function lockOrder(keys: { resourceType: string; id: string }[]): string[] {
+  return [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
 }
 
 /**
@@ -111,18 +116,18 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
  */
 export async function lockResourceKeys(tx: Queryable, keys: { resourceType: string; id: string }[]): Promise<void> {
   if (keys.length === 0) return;
-  const names = [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
   await tx.query(
     `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
-    [names],
+    [lockOrder(keys)],
+    { name: 'fg_lock_keys' },
   );
 }
 
 /**
  * Persists new versions: upserts the current rows, appends history, replaces the search index
  * rows and appends one change event per published version (never an AuditEvent) to the outbox,
- * all in the caller's transaction; a large transaction's versions in chunks of about a megabyte,
- * between which the event loop runs.
+ * all in the caller's transaction and in one statement per chunk; a large transaction's versions
+ * in chunks of about a megabyte, between which the event loop runs.
  */
 export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
   // AuditEvents (an admin client's, posted) live in the audit trail's own table (audit-repository.ts).
@@ -136,9 +141,8 @@ export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): 
 
 /**
  * How much one chunk of versions may hold: characters of content, an index row counted as
- * {@link INDEX_ROW_WEIGHT}. The driver serialises a statement's arrays in one go (escaping and
- * joining every content into one array literal): one statement for the 1,000 entries of a
- * 30 MiB transaction held the event loop 0.8 s, twice. A write of ordinary size is one chunk.
+ * {@link INDEX_ROW_WEIGHT}. A chunk's index rows and version facts are serialised to JSON in one
+ * go; a write of ordinary size is one chunk.
  */
 const CHUNK_WEIGHT = 1 << 20;
 const INDEX_ROW_WEIGHT = 64;
@@ -162,67 +166,44 @@ function chunksOf(versions: VersionToWrite[]): VersionToWrite[][] {
   return chunks;
 }
 
-/** The current and history rows of `versions`, one statement each. */
-async function writeVersionRows(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
-  const types = versions.map((v) => v.resourceType);
-  const ids = versions.map((v) => v.id);
-  const versionIds = versions.map((v) => v.versionId);
-  const times = versions.map((v) => v.lastUpdated.toISOString());
-  const deleted = versions.map((v) => v.deleted);
-  const contents = versions.map((v) => v.content);
-  await tx.query(
-    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, created_by)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::json[], $7::text[])
-     ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
-       last_updated = excluded.last_updated, deleted = excluded.deleted, content = excluded.content,
-       created_by = coalesce(resource.created_by, excluded.created_by)`,
-    [types, ids, versionIds, times, deleted, contents, versions.map((v) => v.createdBy ?? null)],
-  );
-  await tx.query(
-    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::json[])`,
-    [types, ids, versionIds, times, deleted, versions.map((v) => v.method), contents],
-  );
-}
-
 /**
- * The rows of one version larger than a chunk (a Bundle resource of up to `MAX_BODY`), its content
- * a plain parameter: as an array element the driver escaped and copied its 30 MiB in one go, 0.4 s
- * per statement.
+ * The one statement that writes a chunk: `$1` the versions' facts (`json_to_recordset`), `$2` a
+ * JSON array of their contents (each content is already JSON text, so the array is their
+ * concatenation: nothing is escaped or re-serialised, and a `json` column keeps each text as
+ * written), then the index rows ({@link indexWriteCtes}). Data-modifying CTEs all run to
+ * completion; `ORDER BY n` keeps history and change events in the order of the versions.
  */
-async function writeLargeVersion(tx: Queryable, v: VersionToWrite): Promise<void> {
-  const time = v.lastUpdated.toISOString();
-  await tx.query(
-    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, created_by)
-     VALUES ($1, $2, $3, $4::timestamptz, $5, $6::json, $7)
-     ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
-       last_updated = excluded.last_updated, deleted = excluded.deleted, content = excluded.content,
-       created_by = coalesce(resource.created_by, excluded.created_by)`,
-    [v.resourceType, v.id, v.versionId, time, v.deleted, v.content, v.createdBy ?? null],
-  );
-  await tx.query(
-    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
-     VALUES ($1, $2, $3, $4::timestamptz, $5, $6, $7::json)`,
-    [v.resourceType, v.id, v.versionId, time, v.deleted, v.method, v.content],
-  );
-}
+const WRITE_VERSIONS_SQL = `WITH v AS (SELECT * FROM json_to_recordset($1::json)
+      AS v(n int, rt text, id text, vid int, t timestamptz, del bool, method text, action text, cb text, pub bool, rep bool)),
+  c AS (SELECT n::int AS n, CASE WHEN json_typeof(e) = 'null' THEN NULL ELSE e END AS content
+      FROM json_array_elements($2::json) WITH ORDINALITY AS c(e, n)),
+  r AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, created_by)
+    SELECT v.rt, v.id, v.vid, v.t, v.del, c.content, v.cb FROM v JOIN c USING (n) ORDER BY n
+    ON CONFLICT (resource_type, id) DO UPDATE SET version_id = excluded.version_id,
+      last_updated = excluded.last_updated, deleted = excluded.deleted, content = excluded.content,
+      created_by = coalesce(resource.created_by, excluded.created_by)),
+  h AS (INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
+    SELECT v.rt, v.id, v.vid, v.t, v.del, v.method, c.content FROM v JOIN c USING (n) ORDER BY n),
+  e AS (INSERT INTO change_event (resource_type, id, version_id, action)
+    SELECT rt, id, vid, action FROM v WHERE pub ORDER BY n),
+  ${indexWriteCtes('v', 3)}
+  SELECT 1`;
 
-/** Writes one chunk of versions: four statements (resources, history, index rows, change events). */
+/** Writes one chunk of versions in one statement (resources, history, change events, index rows). */
 async function writeChunk(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
-  if (versions.length === 1 && (versions[0].content?.length ?? 0) > CHUNK_WEIGHT) await writeLargeVersion(tx, versions[0]);
-  else await writeVersionRows(tx, versions);
-  await writeIndexEntries(tx, versions.map((v) => ({
-    resourceType: v.resourceType, id: v.id, rows: v.deleted ? null : v.indexRows, replace: v.action !== 'create',
-  })));
-  const published = versions.filter((v) => v.emitChange !== false && v.resourceType !== 'AuditEvent'); // DECISIONS.md §3
-  if (published.length > 0) {
-    tx.noteChangeEvents?.();
-    await tx.query(
-      `INSERT INTO change_event (resource_type, id, version_id, action)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])`,
-      [published.map((v) => v.resourceType), published.map((v) => v.id), published.map((v) => v.versionId), published.map((v) => v.action)],
-    );
-  }
+  let published = false;
+  const facts = versions.map((v, n) => {
+    const pub = v.emitChange !== false && v.resourceType !== 'AuditEvent'; // DECISIONS.md §3
+    published ||= pub;
+    return {
+      n: n + 1, rt: v.resourceType, id: v.id, vid: v.versionId, t: v.lastUpdated.toISOString(), del: v.deleted,
+      method: v.method, action: v.action, cb: v.createdBy ?? null, pub, rep: v.action !== 'create',
+    };
+  });
+  const contents = `[${versions.map((v) => v.content ?? 'null').join(',')}]`;
+  const index = indexWriteParams(versions.map((v) => ({ resourceType: v.resourceType, id: v.id, rows: v.deleted ? null : v.indexRows, replace: v.action !== 'create' })));
+  if (published) tx.noteChangeEvents?.();
+  await tx.query(WRITE_VERSIONS_SQL, [JSON.stringify(facts), contents, ...index], { name: 'fg_write_versions' });
 }
 
 /** Which history to page through, newest first. */

@@ -1,7 +1,10 @@
 /**
- * Writes the search index rows of resource versions (see `src/search/index-rows.ts`): for a
- * batch of resources, one statement removes the rows of the ones being replaced or deleted, and
- * one statement inserts every new row into its table — two round trips for any batch size.
+ * Writes the search index rows of resource versions (see `src/search/index-rows.ts`). The rows of
+ * a batch travel as one JSON text per table that PostgreSQL expands itself (`json_to_recordset`),
+ * instead of the driver escaping one array per column in JavaScript; the SQL that removes the
+ * rows being replaced and inserts the new ones is a set of data-modifying CTEs, so the resource
+ * store runs it inside its own write statement ({@link indexWriteCtes}) and a reindex batch is
+ * one statement of its own ({@link writeIndexEntries}).
  */
 import type { IndexRow } from '../search/index-rows.ts';
 import type { Queryable } from './database.ts';
@@ -18,8 +21,10 @@ export interface IndexEntry {
 /** Every search index table (one per parameter type). */
 export const SEARCH_INDEX_TABLES = ['search_string', 'search_token', 'search_date', 'search_number', 'search_quantity', 'search_reference', 'search_uri', 'search_composite'];
 
-/** Columns of each table after the (resource_type, resource_id, param) key, with their SQL array types. */
-const COLUMNS: Record<Exclude<IndexRow['kind'], never>, { table: string; columns: [string, string][] }> = {
+type Kind = IndexRow['kind'];
+
+/** Columns of each table after the (resource_type, resource_id, param) key, with their SQL types; the JSON keys are the column names. */
+const COLUMNS: Record<Kind, { table: string; columns: [string, string][] }> = {
   string: { table: 'search_string', columns: [['value', 'text'], ['norm', 'text']] },
   token: { table: 'search_token', columns: [['system', 'text'], ['code', 'text'], ['text', 'text'], ['of_type', 'jsonb']] },
   date: { table: 'search_date', columns: [['low', 'timestamptz'], ['high', 'timestamptz']] },
@@ -30,49 +35,78 @@ const COLUMNS: Record<Exclude<IndexRow['kind'], never>, { table: string; columns
   composite: { table: 'search_composite', columns: [['components', 'jsonb']] },
 };
 
-function columnValues(row: IndexRow): unknown[] {
+const KINDS = Object.keys(COLUMNS) as Kind[];
+
+/** How many parameters {@link indexWriteCtes} takes: one JSON text per table. */
+export const INDEX_PARAM_COUNT = KINDS.length;
+
+/** One row's JSON object (`rt`, `id`, `p`, then its table's columns by name; decimals stay strings, so exact). */
+function rowObject(rt: string, id: string, row: IndexRow): Record<string, unknown> {
   switch (row.kind) {
-    case 'string': return [row.value, row.norm];
-    case 'token': return [row.system, row.code, row.text ?? null, row.ofType?.length ? JSON.stringify(row.ofType) : null];
-    case 'date': return [row.low, row.high];
-    case 'number': return [row.value, row.low, row.high];
-    case 'quantity': return [row.value, row.low, row.high, row.system, row.code, row.unit, row.range ?? null];
-    case 'reference': return [row.targetType, row.targetId, row.url, row.identifierSystem ?? null, row.identifierValue ?? null];
-    case 'uri': return [row.value];
-    case 'composite': return [JSON.stringify(row.components)];
+    case 'string': return { rt, id, p: row.param, value: row.value, norm: row.norm };
+    case 'token': return { rt, id, p: row.param, system: row.system, code: row.code, text: row.text ?? null, of_type: row.ofType?.length ? row.ofType : null };
+    case 'date': return { rt, id, p: row.param, low: row.low, high: row.high };
+    case 'number': return { rt, id, p: row.param, value: row.value, low: row.low, high: row.high };
+    case 'quantity': return { rt, id, p: row.param, value: row.value, low: row.low, high: row.high, system: row.system, code: row.code, unit: row.unit, range: row.range ?? null };
+    case 'reference': return {
+      rt, id, p: row.param, target_type: row.targetType, target_id: row.targetId, url: row.url,
+      identifier_system: row.identifierSystem ?? null, identifier_value: row.identifierValue ?? null,
+    };
+    case 'uri': return { rt, id, p: row.param, value: row.value };
+    case 'composite': return { rt, id, p: row.param, components: row.components };
   }
 }
 
-/** Replaces the index rows of a batch of resources in the caller's transaction. */
+/** A JSON `\uD800`–`\uDFFF` escape that is not itself escaped: `JSON.stringify` writes one only for a lone surrogate. */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/**
+ * `JSON.stringify(value)`, a lone UTF-16 surrogate written as U+FFFD (as the driver's UTF-8
+ * encoding of a text parameter does) rather than as an escape PostgreSQL refuses.
+ */
+function toJsonText(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.includes('\\ud') ? text.replace(LONE_SURROGATE_ESCAPE, '$1\\ufffd') : text;
+}
+
+/** The parameters of {@link indexWriteCtes} for `entries`: per table, the JSON array of its new rows. */
+export function indexWriteParams(entries: readonly IndexEntry[]): string[] {
+  const byKind = new Map<Kind, Record<string, unknown>[]>(KINDS.map((kind) => [kind, []]));
+  for (const entry of entries) {
+    for (const row of entry.rows ?? []) byKind.get(row.kind)!.push(rowObject(entry.resourceType, entry.id, row));
+  }
+  return KINDS.map((kind) => {
+    const rows = byKind.get(kind)!;
+    return rows.length ? toJsonText(rows) : '[]';
+  });
+}
+
+/**
+ * The CTEs that replace index rows: for each table, one that deletes the rows of the resources
+ * in relation `keys` (columns `rt`, `id`, `rep`) whose `rep` is true, and one that inserts the
+ * rows of parameter `$first + k` (the k-th of {@link indexWriteParams}). All of one statement see
+ * the same snapshot, so the deletes cannot remove the rows the inserts add (the tables have no
+ * unique keys for the two to collide on).
+ */
+export function indexWriteCtes(keys: string, first: number): string {
+  return KINDS.map((kind, k) => {
+    const { table, columns } = COLUMNS[kind];
+    const names = columns.map(([name]) => name);
+    const shape = ['rt text', 'id text', 'p text', ...columns.map(([name, type]) => `${name} ${type}`)].join(', ');
+    return `d_${kind} AS (DELETE FROM ${table} t USING ${keys} WHERE ${keys}.rep AND t.resource_type = ${keys}.rt AND t.resource_id = ${keys}.id),
+  i_${kind} AS (INSERT INTO ${table} (resource_type, resource_id, param, ${names.join(', ')})
+    SELECT rt, id, p, ${names.join(', ')} FROM json_to_recordset($${first + k}::json) AS x(${shape}))`;
+  }).join(',\n  ');
+}
+
+/** Replaces the index rows of a batch of resources: one statement, whatever the batch. */
+const WRITE_INDEX_SQL = `WITH k AS (SELECT * FROM json_to_recordset($1::json) AS k(rt text, id text, rep bool)),
+  ${indexWriteCtes('k', 2)}
+  SELECT 1`;
+
+/** Replaces the index rows of a batch of resources in the caller's transaction (one statement). */
 export async function writeIndexEntries(tx: Queryable, entries: IndexEntry[]): Promise<void> {
-  const replaced = entries.filter((e) => e.replace);
-  if (replaced.length > 0) {
-    const deletes = SEARCH_INDEX_TABLES.map((table, i) => `d${i} AS (DELETE FROM ${table} t USING k WHERE t.resource_type = k.rt AND t.resource_id = k.id)`);
-    await tx.query(
-      `WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k(rt, id)), ${deletes.join(', ')} SELECT 1`,
-      [replaced.map((e) => e.resourceType), replaced.map((e) => e.id)],
-    );
-  }
-  const params: unknown[] = [];
-  const inserts: string[] = [];
-  for (const [kind, spec] of Object.entries(COLUMNS)) {
-    const rows: { type: string; id: string; param: string; values: unknown[] }[] = [];
-    for (const entry of entries) {
-      for (const row of entry.rows ?? []) {
-        if (row.kind === kind) rows.push({ type: entry.resourceType, id: entry.id, param: row.param, values: columnValues(row) });
-      }
-    }
-    if (rows.length === 0) continue;
-    const arrays: [unknown[], string][] = [
-      [rows.map((r) => r.type), 'text'], [rows.map((r) => r.id), 'text'], [rows.map((r) => r.param), 'text'],
-      ...spec.columns.map(([, sqlType], c): [unknown[], string] => [rows.map((r) => r.values[c]), sqlType]),
-    ];
-    const placeholders = arrays.map(([values, sqlType]) => {
-      params.push(values);
-      return `$${params.length}::${sqlType}[]`;
-    });
-    const columns = ['resource_type', 'resource_id', 'param', ...spec.columns.map(([name]) => name)];
-    inserts.push(`i${inserts.length} AS (INSERT INTO ${spec.table} (${columns.join(', ')}) SELECT * FROM unnest(${placeholders.join(', ')}))`);
-  }
-  if (inserts.length > 0) await tx.query(`WITH ${inserts.join(', ')} SELECT 1`, params);
+  if (entries.length === 0) return;
+  const keys = toJsonText(entries.map((e) => ({ rt: e.resourceType, id: e.id, rep: e.replace })));
+  await tx.query(WRITE_INDEX_SQL, [keys, ...indexWriteParams(entries)], { name: 'fg_write_index_entries' });
 }

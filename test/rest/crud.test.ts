@@ -171,6 +171,36 @@ describe('delete and history', () => {
   });
 });
 
+describe('concurrent writes to one resource', () => {
+  it('serialises concurrent updates: each sees the version the one before it committed', async () => {
+    const created = await createPatient({ ...patient, name: [{ family: 'Racer0' }] });
+    const url = `${t.url}/fhir/Patient/${created.body.id}`;
+    const updates = await Promise.all(Array.from({ length: 8 }, (_, i) => fhirFetch(url, {
+      method: 'PUT', body: { ...patient, id: created.body.id, name: [{ family: `Racer${i + 1}` }] },
+    })));
+    expect(updates.map((u) => u.status)).toEqual(Array(8).fill(200));
+    expect(updates.map((u) => Number(u.body.meta.versionId)).sort((a, b) => a - b)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    const history = await fhirFetch(`${url}/_history`);
+    expect(history.body.total).toBe(9);
+    // Only the last version's index rows remain: the current family is found, earlier ones are not.
+    const last = updates.find((u) => u.body.meta.versionId === '9')!.body.name[0].family;
+    for (let i = 0; i <= 8; i++) {
+      const found = await fhirFetch(`${t.url}/fhir/Patient?family:exact=Racer${i}&_summary=count`);
+      expect(found.body.total, `Racer${i}`).toBe(`Racer${i}` === last ? 1 : 0);
+    }
+  });
+
+  it('lets exactly one of several updates with the same If-Match through', async () => {
+    const created = await createPatient();
+    const url = `${t.url}/fhir/Patient/${created.body.id}`;
+    const updates = await Promise.all(Array.from({ length: 6 }, () => fhirFetch(url, {
+      method: 'PUT', body: { ...patient, id: created.body.id, gender: 'other' }, headers: { 'if-match': 'W/"1"' },
+    })));
+    expect(updates.map((u) => u.status).sort()).toEqual([200, 412, 412, 412, 412, 412]);
+    expect((await fhirFetch(url)).body.meta.versionId).toBe('2');
+  });
+});
+
 describe('conditional create', () => {
   it('creates once for the same If-None-Exist identifier, even when two requests race', async () => {
     const body = { ...patient, identifier: [{ system: 'http://example.org/mrn', value: 'MRN-42' }] };

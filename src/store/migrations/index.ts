@@ -9,6 +9,7 @@ import { Migration0007Webhooks } from './migration-0007-webhooks.ts';
 import { Migration0008BinaryContent } from './migration-0008-binary-content.ts';
 import { Migration0009BulkExport } from './migration-0009-bulk-export.ts';
 import { Migration0010AuditEventTable } from './migration-0010-audit-event-table.ts';
+import { Migration0011LockResources } from './migration-0011-lock-resources.ts';
 
 export const migrationsList = [
   { name: '0001-resource-store', class: Migration0001ResourceStore },
@@ -21,4 +22,5 @@ export const migrationsList = [
   { name: '0008-binary-content', class: Migration0008BinaryContent },
   { name: '0009-bulk-export', class: Migration0009BulkExport },
   { name: '0010-audit-event-table', class: Migration0010AuditEventTable },
+  { name: '0011-lock-resources', class: Migration0011LockResources },
 ];

@@ -84,7 +84,11 @@ export function indexWriteParams(entries: readonly IndexEntry[]): string[] {
 /**
  * The CTEs that replace index rows: for each table, one that deletes the rows of the resources
  * in relation `keys` (columns `rt`, `id`, `rep`) whose `rep` is true, and one that inserts the
- * rows of parameter `$first + k` (the k-th of {@link indexWriteParams}). All of one statement see
+ * rows of parameter `$first + k` (the k-th of {@link indexWriteParams}). The deletes find their
+ * rows through the owner index with `= ANY (ARRAY(…))`: PostgreSQL estimates any
+ * `json_to_recordset` at 100 rows, and for a plain join with the keys it chose a hash join over a
+ * sequential scan of the whole table (12 ms per single-resource update at 10k resources, growing
+ * with the table), where the index finds the rows in well under a millisecond. All of one statement see
  * the same snapshot, so the deletes cannot remove the rows the inserts add (the tables have no
  * unique keys for the two to collide on).
  */
@@ -93,7 +97,9 @@ export function indexWriteCtes(keys: string, first: number): string {
     const { table, columns } = COLUMNS[kind];
     const names = columns.map(([name]) => name);
     const shape = ['rt text', 'id text', 'p text', ...columns.map(([name, type]) => `${name} ${type}`)].join(', ');
-    return `d_${kind} AS (DELETE FROM ${table} t USING ${keys} WHERE ${keys}.rep AND t.resource_type = ${keys}.rt AND t.resource_id = ${keys}.id),
+    return `d_${kind} AS (DELETE FROM ${table} t
+    WHERE t.resource_id = ANY (ARRAY(SELECT id FROM ${keys} WHERE rep)) AND t.resource_type = ANY (ARRAY(SELECT rt FROM ${keys} WHERE rep))
+      AND EXISTS (SELECT 1 FROM ${keys} WHERE ${keys}.rep AND ${keys}.rt = t.resource_type AND ${keys}.id = t.resource_id)),
   i_${kind} AS (INSERT INTO ${table} (resource_type, resource_id, param, ${names.join(', ')})
     SELECT rt, id, p, ${names.join(', ')} FROM json_to_recordset($${first + k}::json) AS x(${shape}))`;
   }).join(',\n  ');

@@ -56,3 +56,17 @@ export function parseHistoryRequest(params: [string, string][], limits: Pick<Ser
   request.cursor = last.get('_cursor');
   return request;
 }
+
+/**
+ * The paging-link URL maker of a history Bundle at `base` (`…/_history`): the request's `_count`,
+ * `_since` and `_at` as the client sent them, and the page's `_cursor`.
+ */
+export function historyPageUrls(base: string, request: HistoryRequest): (cursor?: string) => string {
+  return (cursor) => {
+    const params = new URLSearchParams({ _count: String(request.count) });
+    if (request.sinceText !== undefined) params.set('_since', request.sinceText);
+    if (request.atText !== undefined) params.set('_at', request.atText);
+    if (cursor) params.set('_cursor', cursor);
+    return `${base}?${params.toString()}`;
+  };
+}

@@ -10,7 +10,7 @@ import type { Queryable } from '../store/database.ts';
 import { countVersions, readCurrent, readHistory, type HistoryVersion } from '../store/resource-repository.ts';
 import { authorize, isAllowed } from './authorize.ts';
 import type { BundleEntryResult, BundleResult } from './bundle-result.ts';
-import type { HistoryRequest } from './history-request.ts';
+import { historyPageUrls, type HistoryRequest } from './history-request.ts';
 import { binaryVersionsWithBytes, withoutBytesMarked } from './binary/binary-json.ts';
 import type { RequestContext } from './request-context.ts';
 import { runAuditHistory } from './audit/audit-search.ts';
@@ -79,13 +79,7 @@ export async function runHistory(deps: HistoryDeps, ctx: RequestContext, target:
   }
   const page = cutPage(rows, request.count, cursor);
   const base = `${ctx.fhirBaseUrl}${resourceType ? `/${resourceType}` : ''}${id ? `/${id}` : ''}/_history`;
-  const urlFor = (cursorValue?: string) => {
-    const params = new URLSearchParams({ _count: String(request.count) });
-    if (request.sinceText !== undefined) params.set('_since', request.sinceText);
-    if (request.atText !== undefined) params.set('_at', request.atText);
-    if (cursorValue) params.set('_cursor', cursorValue);
-    return `${base}?${params.toString()}`;
-  };
+  const urlFor = historyPageUrls(base, request);
   const link = pageLinks(page, request.cursor, urlFor, (row) => [row.seq]);
   // Binaries are carried without their bytes (binary/binary-json.ts).
   const withBytes = await binaryVersionsWithBytes(deps.db, page.rows);

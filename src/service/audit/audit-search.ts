@@ -20,7 +20,7 @@ import type { Queryable } from '../../store/database.ts';
 import { readCurrentMany, type StoredVersion } from '../../store/resource-repository.ts';
 import { isAllowed } from '../authorize.ts';
 import type { BundleEntryResult, BundleResult } from '../bundle-result.ts';
-import type { HistoryRequest } from '../history-request.ts';
+import { historyPageUrls, type HistoryRequest } from '../history-request.ts';
 import type { RequestContext } from '../request-context.ts';
 import { auditVersionOf } from './audit-projection.ts';
 
@@ -201,13 +201,7 @@ export async function runAuditHistory(deps: AuditSearchDeps, ctx: RequestContext
   }
   const page = cutPage(rows, request.count, cursor);
   const base = `${ctx.fhirBaseUrl}/AuditEvent${id !== undefined ? `/${id}` : ''}/_history`;
-  const urlFor = (cursorValue?: string) => {
-    const params = new URLSearchParams({ _count: String(request.count) });
-    if (request.sinceText !== undefined) params.set('_since', request.sinceText);
-    if (request.atText !== undefined) params.set('_at', request.atText);
-    if (cursorValue) params.set('_cursor', cursorValue);
-    return `${base}?${params.toString()}`;
-  };
+  const urlFor = historyPageUrls(base, request);
   const link = pageLinks(page, request.cursor, urlFor, (row) => [row.k0, row.k1]);
   return {
     type: 'history', ...(id !== undefined ? { total: page.rows.length } : {}), link,

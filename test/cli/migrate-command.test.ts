@@ -2,29 +2,18 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { createEmptyTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 const run = promisify(execFile);
-const adminUrl = () => inject('adminDatabaseUrl');
-const name = `fhirgraph_cli_${process.pid}`;
+let empty: TestDatabase;
 let url: string;
 
 beforeAll(async () => {
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const parsed = new URL(adminUrl());
-  parsed.pathname = `/${name}`;
-  url = parsed.toString();
+  empty = await createEmptyTestDatabase();
+  url = empty.databaseUrl;
 });
 
-afterAll(async () => {
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
-});
+afterAll(() => empty.drop());
 
 describe('npx fhirgraph migrate', () => {
   it('migrates an empty database, prints {"migrated":true} and is idempotent', async () => {

@@ -7,6 +7,8 @@
  * beforeAll(async () => { db = await createTestDatabase(); });
  * afterAll(() => db.drop());
  * ```
+ *
+ * `createEmptyTestDatabase()` makes one with no schema at all, for tests of the migrations.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -40,6 +42,23 @@ async function withAdminClient<T>(body: (client: pg.Client) => Promise<T>): Prom
   }
 }
 
+/** The {@link TestDatabase} named `name`, which `drop()` removes. */
+function testDatabase(name: string): TestDatabase {
+  return {
+    databaseUrl: withDatabase(inject('adminDatabaseUrl'), name),
+    drop: () => withAdminClient(async (client) => {
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }),
+  };
+}
+
+/** Creates an empty `fhirgraph_t_<random>` (no schema: nothing migrated), for tests of the migrations. */
+export async function createEmptyTestDatabase(): Promise<TestDatabase> {
+  const name = `fhirgraph_t_${randomBytes(6).toString('hex')}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE ${name}`));
+  return testDatabase(name);
+}
+
 /**
  * Creates `fhirgraph_t_<random>` from the template. PostgreSQL refuses to copy a template that
  * another session is using — including a concurrent `CREATE DATABASE` from it — so clones take an
@@ -64,10 +83,5 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await client.query('SELECT pg_advisory_unlock($1)', [CLONE_LOCK_KEY]);
     }
   });
-  return {
-    databaseUrl: withDatabase(inject('adminDatabaseUrl'), name),
-    drop: () => withAdminClient(async (client) => {
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }),
-  };
+  return testDatabase(name);
 }

@@ -5,13 +5,12 @@
  * "query" event; `AUDIT_RETENTION` dropping whole months; and the migration moving AuditEvents
  * stored as resources before it into the new table, readable as they were.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { AuditPartitions } from '../../src/service/audit/audit-partitions.ts';
 import { migrateDatabase } from '../../src/store/migrate.ts';
 import { openOrm } from '../../src/store/orm.ts';
+import { createEmptyTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { awaitManifest, downloadAll, startExport } from '../operations/export-helpers.ts';
 
@@ -206,26 +205,12 @@ describe('AUDIT_RETENTION', () => {
 });
 
 describe('migration 0010', () => {
-  const adminUrl = inject('adminDatabaseUrl');
-  const name = `fhirgraph_t_${randomBytes(6).toString('hex')}`;
-  const url = (() => {
-    const parsed = new URL(adminUrl);
-    parsed.pathname = `/${name}`;
-    return parsed.toString();
-  })();
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  afterAll(() => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  let empty: TestDatabase;
+  beforeAll(async () => { empty = await createEmptyTestDatabase(); });
+  afterAll(() => empty.drop());
 
   it('moves the AuditEvents stored as resources into the audit trail, readable as they were', async () => {
-    await admin(`CREATE DATABASE ${name}`);
+    const url = empty.databaseUrl;
     const orm = await openOrm(url, 2);
     try {
       await orm.getMigrator().up({ to: '0009-bulk-export' });

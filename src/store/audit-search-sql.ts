@@ -46,9 +46,9 @@ function criterionSql(criterion: SearchCriterion, fhirBaseUrl: string, p: SqlPar
     case '_id':
       return `a.id = ANY(${p.add(values.map(unescapeValue), 'text[]')})`;
     case 'date':
-      return any(values.map((v) => dateCondition({ low: 'a.recorded', high: 'a.recorded' }, v, p)));
+      return any(values.map((v) => dateCondition({ low: 'a.recorded', high: 'a.recorded', nullable: false }, v, p)));
     case '_lastUpdated':
-      return any(values.map((v) => dateCondition({ low: LAST_UPDATED, high: LAST_UPDATED }, v, p)));
+      return any(values.map((v) => dateCondition({ low: LAST_UPDATED, high: LAST_UPDATED, nullable: false }, v, p)));
     case 'patient':
     case 'entity': {
       const references = values.map((v) => referenceOf(v, param.code === 'patient' ? 'Patient' : modifier, fhirBaseUrl))

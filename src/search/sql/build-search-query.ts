@@ -8,6 +8,7 @@ import type { FhirModel } from '../../fhir/fhir-model.ts';
 import type { PageCursor } from '../page-cursor.ts';
 import type { SearchRequest } from '../search-request.ts';
 import { criterionSql } from './criterion-sql.ts';
+import { idWalkCriterion, idWalkPageSql } from './id-walk-query.ts';
 import { keysetCondition, sortExpressions, type SortExpression } from './sort-keys.ts';
 import { SqlParams } from './sql-params.ts';
 
@@ -40,19 +41,26 @@ export function whereClause(request: SearchRequest, types: string[], model: Fhir
 /** The page query and the count query of a search over `types` (already authorised). */
 export function buildSearchQuery(request: SearchRequest, types: string[], model: FhirModel, fhirBaseUrl: string, cursor: PageCursor | undefined): BuiltQuery {
   const p = new SqlParams();
-  const where = whereClause(request, types, model, fhirBaseUrl, p);
   const sortType = types.length === 1 ? types[0] : 'Resource';
   const expressions: SortExpression[] = sortExpressions(request.sort, sortType, 'r', p, types.length === 1);
-  const forward = cursor?.forward ?? true;
-  const keyset = cursor ? `\n  AND ${keysetCondition(expressions, cursor.values, forward, p)}` : '';
-  const order = expressions.map((e) => `${e.sql} ${e.descending === forward ? 'DESC' : 'ASC'}`).join(', ');
   const select = expressions.map((e, i) => `(${e.sql})::text AS k${i}`).join(', ');
-  const sql = `SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated",
+  const offset = !cursor && request.offset ? request.offset : undefined;
+  const walked = idWalkCriterion(request, types);
+  let sql: string;
+  if (walked) {
+    sql = idWalkPageSql(walked, types[0], model, fhirBaseUrl, cursor, select, request.count + 1, offset, p);
+  } else {
+    const where = whereClause(request, types, model, fhirBaseUrl, p);
+    const forward = cursor?.forward ?? true;
+    const keyset = cursor ? `\n  AND ${keysetCondition(expressions, cursor.values, forward, p)}` : '';
+    const order = expressions.map((e) => `${e.sql} ${e.descending === forward ? 'DESC' : 'ASC'}`).join(', ');
+    sql = `SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated",
     r.deleted, r.content::text AS content, ${select}
   FROM resource r
   WHERE ${where}${keyset}
   ORDER BY ${order}
-  LIMIT ${p.add(request.count + 1)}${!cursor && request.offset ? ` OFFSET ${p.add(request.offset)}` : ''}`;
+  LIMIT ${p.add(request.count + 1)}${offset ? ` OFFSET ${p.add(offset)}` : ''}`;
+  }
   // Most searches count nothing (`_total` defaults to none): the count statement is built when read.
   let count: { sql: string; params: unknown[] } | undefined;
   const countQuery = () => {

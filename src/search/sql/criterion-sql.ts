@@ -35,7 +35,7 @@ export function criterionSql(criterion: SearchCriterion, alias: string, ctx: Cri
   if (criterion.chain) return chainSql(criterion, alias, ctx);
   if (param.code === '_id') return idSql(criterion, alias, ctx);
   if (param.code === '_lastUpdated' && modifier !== 'missing') {
-    return or(criterion.values.map((v) => dateCondition({ low: `${alias}.last_updated`, high: `${alias}.last_updated` }, v, ctx.params)));
+    return or(criterion.values.map((v) => dateCondition({ low: `${alias}.last_updated`, high: `${alias}.last_updated`, nullable: false }, v, ctx.params)));
   }
   const table = TABLES[param.type];
   if (!table) throw badRequest(`Search parameters of type ${param.type} are not supported`);
@@ -53,6 +53,20 @@ export function criterionSql(criterion: SearchCriterion, alias: string, ctx: Cri
     return `NOT ${exists}`;
   }
   return exists;
+}
+
+/**
+ * The index table and the row condition of a criterion on a plain index-table parameter (no
+ * chain, `_has`, `_id`, `_lastUpdated`, `:missing` or `:not`), on the index row alias `s` and not
+ * tied to a resource row: the matching rows' `resource_id`s are the matches.
+ */
+export function indexMatchSql(criterion: SearchCriterion, s: string, ctx: CriterionContext): { table: string; condition: string } {
+  const { param, modifier } = criterion;
+  const table = TABLES[param.type];
+  if (!table) throw badRequest(`Search parameters of type ${param.type} are not supported`);
+  const anchor = `${s}.resource_type = ${ctx.params.add(criterion.resourceType)} AND ${s}.param = ${ctx.params.add(param.code)}`;
+  const conditions = criterion.values.map((value) => valueSql(param, s, value, modifier, ctx));
+  return { table, condition: `${anchor} AND ${or(conditions)}` };
 }
 
 function or(conditions: string[]): string {

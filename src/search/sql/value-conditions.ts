@@ -52,23 +52,46 @@ export function tokenCondition(cols: TokenColumns, raw: string, modifier: string
   return `(${cols.code} = ${p.add(code)} AND ${cols.system} = ${p.add(system)})`;
 }
 
-export interface RangeColumns { low: string; high: string }
+export interface RangeColumns {
+  low: string;
+  high: string;
+  /** False when neither bound can be NULL (a column such as `last_updated`); else a NULL bound is an open end. */
+  nullable?: boolean;
+}
 
-/** Date comparison of an indexed range [low, high] with a search value's range. */
+/**
+ * Date comparison of an indexed range [low, high] (a NULL bound is open: -infinity, infinity)
+ * with a search value's range. The tests are written on the bare columns, with the open ends as
+ * `IS NULL`, so the (type, param, low|high) indexes and their statistics serve them; a test
+ * wrapped in `coalesce()` is opaque to both, and PostgreSQL then walked every date row of a type.
+ */
 export function dateCondition(cols: RangeColumns, raw: string, p: SqlParams): string {
   const [prefix, value] = splitPrefix(raw);
   const range = dateRange(value);
   if (!range) throw badRequest(`"${raw.slice(0, 60)}" is not a FHIR date, dateTime or instant`);
-  const lo = `coalesce(${cols.low}, '-infinity'::timestamptz)`;
-  const hi = `coalesce(${cols.high}, 'infinity'::timestamptz)`;
+  const { low, high } = cols;
+  const open = (test: string, column: string) => (cols.nullable === false ? test : `(${test} OR ${column} IS NULL)`);
   // Placeholders are added only when used: PostgreSQL cannot type a parameter no clause mentions.
   const vLow = lazy(() => p.add(new Date(range[0]).toISOString(), 'timestamptz'));
   const vHigh = lazy(() => p.add(new Date(range[1]).toISOString(), 'timestamptz'));
-  const within = () => `(${lo} >= ${vLow()} AND ${hi} <= ${vHigh()})`;
-  return rangeComparison(prefix, lo, hi, vLow, vHigh, within, () => {
-    const gapMs = Math.max(Math.abs(Date.now() - range[0]) * 0.1, 86_400_000);
-    return [p.add(new Date(range[0] - gapMs).toISOString(), 'timestamptz'), p.add(new Date(range[1] + gapMs).toISOString(), 'timestamptz')];
-  });
+  // NULL (an open end) when a bound is NULL: never true, so it reads as false except under NOT.
+  const within = () => `(${low} >= ${vLow()} AND ${high} <= ${vHigh()})`;
+  switch (prefix) {
+    case 'eq': return within();
+    case 'ne': return `NOT coalesce(${within()}, false)`;
+    case 'gt': return open(`${high} > ${vHigh()}`, high);
+    case 'lt': return open(`${low} < ${vLow()}`, low);
+    case 'ge': return `(${open(`${high} > ${vHigh()}`, high)} OR ${within()})`;
+    case 'le': return `(${open(`${low} < ${vLow()}`, low)} OR ${within()})`;
+    case 'sa': return `${low} > ${vHigh()}`;
+    case 'eb': return `${high} < ${vLow()}`;
+    case 'ap': {
+      const gapMs = Math.max(Math.abs(Date.now() - range[0]) * 0.1, 86_400_000);
+      const aLow = p.add(new Date(range[0] - gapMs).toISOString(), 'timestamptz');
+      const aHigh = p.add(new Date(range[1] + gapMs).toISOString(), 'timestamptz');
+      return `(${open(`${low} <= ${aHigh}`, low)} AND ${open(`${high} >= ${aLow}`, high)})`;
+    }
+  }
 }
 
 function lazy(make: () => string): () => string {

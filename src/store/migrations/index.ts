@@ -10,6 +10,7 @@ import { Migration0008BinaryContent } from './migration-0008-binary-content.ts';
 import { Migration0009BulkExport } from './migration-0009-bulk-export.ts';
 import { Migration0010AuditEventTable } from './migration-0010-audit-event-table.ts';
 import { Migration0011LockResources } from './migration-0011-lock-resources.ts';
+import { Migration0012SearchWalkIndexes } from './migration-0012-search-walk-indexes.ts';
 
 export const migrationsList = [
   { name: '0001-resource-store', class: Migration0001ResourceStore },
@@ -23,4 +24,5 @@ export const migrationsList = [
   { name: '0009-bulk-export', class: Migration0009BulkExport },
   { name: '0010-audit-event-table', class: Migration0010AuditEventTable },
   { name: '0011-lock-resources', class: Migration0011LockResources },
+  { name: '0012-search-walk-indexes', class: Migration0012SearchWalkIndexes },
 ];

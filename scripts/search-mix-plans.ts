@@ -44,15 +44,24 @@ for (const spec of searchMixSpecs(values)) {
   }
 }
 let total = 0;
+// The mix draws a spec in turn, then its modifier or prefix and its value uniformly: its mean cost per search.
+const perSpec = new Map<string, { ms: number; buffers: number }[]>();
 console.log('| shape | median ms | max ms | mean buffers | max buffers | slowest |\n|---|---:|---:|---:|---:|---|');
 for (const [shape, list] of shapes) {
   const sorted = [...list].sort((a, b) => a.ms - b.ms);
-  total += list.reduce((s, x) => s + x.ms, 0) / list.length;
+  const mean = { ms: list.reduce((s, x) => s + x.ms, 0) / list.length, buffers: list.reduce((s, x) => s + x.buffers, 0) / list.length };
+  total += mean.ms;
+  const spec = shape.replace(/[:=].*$/, '');
+  perSpec.set(spec, [...(perSpec.get(spec) ?? []), mean]);
   const worst = sorted[sorted.length - 1];
   const buffers = list.map((x) => x.buffers);
   console.log(`| ${shape} | ${sorted[Math.floor(sorted.length / 2)].ms.toFixed(2)} | ${worst.ms.toFixed(2)} | ${Math.round(buffers.reduce((a, b) => a + b, 0) / list.length)} | ${Math.max(...buffers)} | ${worst.path} (${worst.rows} rows) |`);
 }
 console.log(`sum of per-shape means: ${total.toFixed(1)} ms`);
+const specMeans = [...perSpec.values()].map((l) => ({ ms: l.reduce((s, x) => s + x.ms, 0) / l.length, buffers: l.reduce((s, x) => s + x.buffers, 0) / l.length }));
+const mixMs = specMeans.reduce((s, x) => s + x.ms, 0) / specMeans.length;
+const mixBuffers = specMeans.reduce((s, x) => s + x.buffers, 0) / specMeans.length;
+console.log(`mean per search of the mix: ${mixMs.toFixed(2)} ms, ${mixBuffers.toFixed(0)} buffers`);
 if (process.env.PLANS) {
   for (const [shape, list] of shapes) {
     const worst = [...list].sort((a, b) => b.ms - a.ms)[0];

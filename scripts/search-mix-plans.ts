@@ -51,7 +51,7 @@ for (const [shape, list] of shapes) {
   const sorted = [...list].sort((a, b) => a.ms - b.ms);
   const mean = { ms: list.reduce((s, x) => s + x.ms, 0) / list.length, buffers: list.reduce((s, x) => s + x.buffers, 0) / list.length };
   total += mean.ms;
-  const spec = shape.replace(/[:=].*$/, '');
+  const spec = shape.split(/[:=]/)[0];
   perSpec.set(spec, [...(perSpec.get(spec) ?? []), mean]);
   const worst = sorted[sorted.length - 1];
   const buffers = list.map((x) => x.buffers);

@@ -34,7 +34,8 @@ import { DEFAULT_MAX_INLINE_BINARY_BYTES, DEFAULT_SERVICE_LIMITS, type ServiceLi
 import { BinaryService } from './binary/binary-service.ts';
 import { authorizeDeliveryLog, DELIVERY_LOG_FILTER, isDeliveryLogSearch } from './subscription/delivery-log-access.ts';
 import { processBundle, type BundleDeps } from './transaction-bundle.ts';
-import { applyWrites, assertValidInSlices, writeRulesOf, type WriteOp, type WriteResult, type WriteRules } from './write-ops.ts';
+import { isUnlockedWrite, writeUnlocked } from './unlocked-write.ts';
+import { applyWrites, assertValidInSlices, writeRulesOf, type WriteOp, type WriteOptions, type WriteResult, type WriteRules } from './write-ops.ts';
 
 export { ID_PATTERN };
 export type { ServiceLimits };
@@ -173,8 +174,10 @@ export class FhirService {
           return { version, created: false, changed: false, matchedExisting: true };
         }
       }
-      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource }], ctx, this.writeRules);
-      await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 201));
+      // Without If-None-Exist this is the transaction's one statement (no BEGIN/COMMIT, write-ops.ts).
+      const [written] = await applyWrites(tx, [{ kind: 'create', resourceType, id: randomUUID(), resource }], ctx, this.writeRules, {
+        audit: () => auditRecordOf(ctx, 201), last: true,
+      });
       return { ...written, matchedExisting: false };
     });
     if (result.changed) ctx.audit.recorded = true;
@@ -222,9 +225,7 @@ export class FhirService {
           ? { kind: 'create', resourceType, id: randomUUID(), resource }
           : { kind: 'update', resourceType, id: String(resource.id), resource, ifMatch };
       }
-      const results = await applyWrites(tx, [op], ctx, this.writeRules);
-      await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, results[0].created ? 201 : 200));
-      return results;
+      return applyWrites(tx, [op], ctx, this.writeRules, { audit: ([result]) => auditRecordOf(ctx, result.created ? 201 : 200), last: true });
     });
     ctx.audit.recorded = true;
     return result;
@@ -241,8 +242,9 @@ export class FhirService {
     const result = await this.db.transaction(async (tx) => {
       const match = await this.findConditionalMatch(tx, ctx, resourceType, criteria, { criteriaName: 'The criteria', interaction: 'delete' });
       if (match === undefined) return undefined;
-      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: match }], ctx, this.writeRules);
-      await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 200));
+      const [deleted] = await applyWrites(tx, [{ kind: 'delete', resourceType, id: match }], ctx, this.writeRules, {
+        audit: () => auditRecordOf(ctx, 200), last: true,
+      });
       return deleted;
     });
     if (result) ctx.audit.recorded = true;
@@ -368,16 +370,17 @@ export class FhirService {
     return processBundle(deps, ctx, readBody(body));
   }
 
-  /** Runs one write in its own transaction, with its AuditEvent when it changed something. */
+  /**
+   * Runs one write in its own transaction, with its AuditEvent when it changed something; an
+   * update or delete of an ordinary resource first without the lock round (unlocked-write.ts).
+   */
   private async write(ctx: RequestContext, op: WriteOp): Promise<WriteResult> {
-    const [result] = await this.db.transaction(async (tx) => {
-      const results = await applyWrites(tx, [op], ctx, this.writeRules);
-      if (results[0].changed) {
-        const status = results[0].created ? 201 : 200;
-        await this.auditLog.writeInTransaction(tx, auditRecordOf(ctx, status));
-      }
-      return results;
-    });
+    const options: WriteOptions = {
+      audit: ([planned]) => (planned.changed ? auditRecordOf(ctx, planned.created ? 201 : 200) : undefined),
+      last: true,
+    };
+    const unlocked = isUnlockedWrite(op) ? await writeUnlocked(this.db, op, ctx, this.writeRules, options) : undefined;
+    const [result] = unlocked ?? await this.db.transaction((tx) => applyWrites(tx, [op], ctx, this.writeRules, options));
     if (result.changed) ctx.audit.recorded = true;
     return result;
   }

@@ -7,7 +7,7 @@
  */
 import type { ResourceLimits } from '../config.ts';
 import { assertBundleBounds, assertResourceBounds } from '../fhir/assert-resource-bounds.ts';
-import { FhirError, gone, invalidResource, notFound, preconditionFailed, type OutcomeIssue } from '../fhir/outcomes.ts';
+import { FhirError, gone, invalidResource, invariant, notFound, preconditionFailed, type OutcomeIssue } from '../fhir/outcomes.ts';
 import { validateResource, validateResourceInSlices } from '../fhir/validate-resource.ts';
 import type { Queryable } from '../store/database.ts';
 import {
@@ -19,6 +19,8 @@ import { authorizeOwnership } from './authorize.ts';
 import { extractIndexRows } from '../search/extract-index-rows.ts';
 import { stringifyFhirJsonInSlices } from '../fhir/fhir-json.ts';
 import type { RequestContext } from './request-context.ts';
+import type { AuditRecord } from './audit/audit-event.ts';
+import { auditRowOf } from './audit/audit-log.ts';
 import { buildStoredResource, type FhirResource } from './resource-content.ts';
 import { DEFAULT_MAX_BINARY_BYTES, type ServiceLimits } from './service-limits.ts';
 import { prepareSubscription, saveSubscriptionPrivate, type SubscriptionPrivateWrite, type SubscriptionRules } from './subscription/subscription-write.ts';
@@ -110,6 +112,29 @@ export function checkIfMatch(ifMatch: number | undefined, currentVersion: number
   }
 }
 
+/** How {@link applyWrites} ends the caller's write. */
+export interface WriteOptions {
+  /** The writes' time (`meta.lastUpdated`); now by default. */
+  now?: Date;
+  /**
+   * The request's AuditEvent, given the results (undefined: none), once every write is planned
+   * (so it names every resource they touched): stored by the same statement as the versions, so
+   * it exists exactly when they do, at no round trip of its own.
+   */
+  audit?: (results: WriteResult[]) => AuditRecord | undefined;
+  /**
+   * The caller's transaction sends nothing after these writes: a write that is one statement
+   * (a plain create, see `QueryOptions.last`) then runs without `BEGIN`/`COMMIT`.
+   */
+  last?: boolean;
+  /**
+   * The targets' states, read without locks (`readStates`, unlocked-write.ts): the write statement
+   * then takes the locks itself and fails with `StaleStateError` when one of them changed
+   * meanwhile. Only for writes that are one statement (`last`, no Subscription, Binary or Slot booking).
+   */
+  readStates?: Map<string, CurrentState>;
+}
+
 /**
  * Applies write operations in the caller's transaction and returns one result per operation,
  * in order. Creates must carry fresh ids; updates, patches and deletes lock their targets.
@@ -118,10 +143,11 @@ export function checkIfMatch(ifMatch: number | undefined, currentVersion: number
  * Throws a {@link FhirError} (labelled with the operation's `label`) on the first failure, so the
  * caller's transaction rolls everything back.
  */
-export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestContext, rules: WriteRules, now = new Date()): Promise<WriteResult[]> {
+export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestContext, rules: WriteRules, options: WriteOptions = {}): Promise<WriteResult[]> {
+  const now = options.now ?? new Date();
   const key = (op: WriteOp) => `${op.resourceType}/${op.id}`;
   const existing = ops.filter((op) => op.kind !== 'create');
-  const states = await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
+  const states = options.readStates ?? await lockResources(tx, existing.map((op) => ({ resourceType: op.resourceType, id: op.id })));
   // Patches apply to the current content; an Appointment's current content tells which Slots it holds.
   const patchTargets = ops.filter((op) => op.kind === 'patch');
   const readTargets = ops.filter((op) => op.kind === 'patch' || (op.kind !== 'create' && op.resourceType === 'Appointment'));
@@ -158,7 +184,12 @@ export async function applyWrites(tx: Queryable, ops: WriteOp[], ctx: RequestCon
     }
   }
   await bookSlots(tx, appointments, versions, { ctx, now, maxIndexRows: rules.resource.maxIndexRows, slice });
-  await writeVersions(tx, versions);
+  const record = options.audit?.(results);
+  // The Subscription and Binary statements come after the versions' (their rows refer to them).
+  const last = options.last === true && subscriptions.length === 0 && binaries.length === 0;
+  const lockFirst = options.readStates !== undefined;
+  invariant(!lockFirst || (last && appointments.length === 0 && patchTargets.length === 0), 'Only a one-statement write may skip the lock round');
+  await writeVersions(tx, versions, { audit: record && auditRowOf(record), last, lockFirst });
   await saveSubscriptionPrivate(tx, subscriptions, ctx);
   await saveBinaryContents(tx, binaries, rules.maxBinaryBytes);
   return results;

@@ -6,7 +6,7 @@
  * from it here, in SQL. Every insert is one statement per batch (`json_to_recordset`), whatever
  * its size; there is no update or delete, and retention drops whole partitions.
  */
-import type { Queryable } from './database.ts';
+import type { Queryable, QueryOptions } from './database.ts';
 
 /** One stored AuditEvent as the read side gets it. */
 export interface AuditEventRow {
@@ -62,19 +62,27 @@ export function withAuditDates(row: AuditEventRow): AuditEventRow {
   return row;
 }
 
-/** Inserts the server's own AuditEvents in one statement. */
-export async function insertAuditEvents(q: Queryable, events: readonly AuditEventInsert[]): Promise<void> {
-  if (events.length === 0) return;
-  await q.query(
-    `INSERT INTO audit_event (id, recorded, action, interaction, outcome, description, type_system, type_code, subtype_system,
+/**
+ * The INSERT of the server's own AuditEvents whose rows are the JSON array in parameter `param`
+ * (`$1`): a statement of its own ({@link insertAuditEvents}), or a data-modifying CTE of the
+ * resource store's write statement, so a write and its event are one statement.
+ */
+export function auditInsertSql(param: string): string {
+  return `INSERT INTO audit_event (id, recorded, action, interaction, outcome, description, type_system, type_code, subtype_system,
         subtype_code, client_id, claimed_client_id, client_name, ip, entities, entity_detail, query)
       SELECT id, recorded, action, interaction, outcome, "outcomeDesc", "typeSystem", "typeCode", "subtypeSystem",
         "subtypeCode", "clientId", "claimedClientId", "clientName", ip, coalesce(entities, '{}'), "entityDetail", query
-        FROM json_to_recordset($1::json) AS r(id text, recorded timestamptz, action text, interaction text, outcome text,
+        FROM json_to_recordset(${param}::json) AS r(id text, recorded timestamptz, action text, interaction text, outcome text,
           "outcomeDesc" text, "typeSystem" text, "typeCode" text, "subtypeSystem" text, "subtypeCode" text, "clientId" text,
-          "claimedClientId" text, "clientName" text, ip text, entities text[], "entityDetail" jsonb, query text)`,
-    [JSON.stringify(events)],
-  );
+          "claimedClientId" text, "clientName" text, ip text, entities text[], "entityDetail" jsonb, query text)`;
+}
+
+const INSERT_AUDIT_EVENTS_SQL = auditInsertSql('$1');
+
+/** Inserts the server's own AuditEvents in one statement (`options` as for any statement of a transaction). */
+export async function insertAuditEvents(q: Queryable, events: readonly AuditEventInsert[], options?: QueryOptions): Promise<void> {
+  if (events.length === 0) return;
+  await q.query(INSERT_AUDIT_EVENTS_SQL, [JSON.stringify(events)], options);
 }
 
 /** A posted AuditEvent: its id, `meta.lastUpdated` and stored JSON text. */

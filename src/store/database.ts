@@ -8,7 +8,7 @@
  * and planned once per connection ({@link QueryOptions.name}).
  */
 import type { QueryResultRow } from 'pg';
-import { FhirError, conflict, outcome } from '../fhir/outcomes.ts';
+import { FhirError, conflict, invariant, outcome } from '../fhir/outcomes.ts';
 import { abortHooksOf } from './abort-hooks.ts';
 import { sendCancelRequest, type CancelTarget } from './cancel-request.ts';
 import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
@@ -26,6 +26,13 @@ export interface QueryOptions {
    * from a request).
    */
   name?: string;
+  /**
+   * Within a {@link Database.transaction}: the work sends no statement after this one. When it is
+   * also the transaction's first, it runs on its own, without `BEGIN` and `COMMIT`: one statement
+   * is atomic by itself (its data-modifying CTEs included), so a one-statement write costs one
+   * round trip to PostgreSQL instead of three.
+   */
+  last?: boolean;
 }
 
 /** What every query runner offers: a pooled database or one transaction. */
@@ -230,28 +237,43 @@ export class Database implements Queryable {
     return scope ? withClientSlot(scope, () => this.transactionOnce(work, scope)) : this.transactionOnce(work, undefined);
   }
 
+  /**
+   * `BEGIN` goes out just before the work's first statement, unless that statement says it is the
+   * last ({@link QueryOptions.last}): then it runs alone in autocommit and there is nothing to
+   * commit or roll back. A work that sends nothing costs no round trip at all.
+   */
   private async transactionOnce<T>(work: (tx: Queryable) => Promise<T>, scope: QueryScope | undefined): Promise<T> {
     const connection = await this.acquire(scope);
-    let open = false;
+    let begin: Promise<unknown> | undefined;
+    /** 'alone': the one statement ran in autocommit (set before it is sent); 'committed' once it succeeded. */
+    let alone = 'no' as 'no' | 'alone' | 'committed';
+    let changed = false;
     try {
-      await connection.query('BEGIN');
-      open = true;
-      let changed = false;
       const tx: Queryable = {
         async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<R[]> {
+          invariant(alone === 'no', 'A transaction sent a statement after the one it called its last');
+          if (!begin && options?.last) alone = 'alone';
+          else begin ??= connection.query('BEGIN');
+          if (begin) await begin;
           noteStatement();
           const result = await runStatement(connection, sql, params, scope, options?.name);
+          if (alone === 'alone') alone = 'committed';
           return result.rows as R[];
         },
         noteChangeEvents: () => { changed = true; },
       };
       const value = await work(tx);
-      await connection.query('COMMIT');
-      open = false;
+      if (begin) {
+        const open = begin;
+        begin = undefined;
+        await open.then(() => connection.query('COMMIT'));
+      }
       if (changed) this.announceChangeEvents();
       return value;
     } catch (err) {
-      if (open) await connection.query('ROLLBACK').catch(() => undefined);
+      if (begin) await begin.then(() => connection.query('ROLLBACK')).catch(() => undefined);
+      // A statement that ran alone is durable whatever the work did after it.
+      else if (alone === 'committed' && changed) this.announceChangeEvents();
       throw toScopedError(err, scope);
     } finally {
       await this.client.releaseConnection(connection);

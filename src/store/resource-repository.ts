@@ -6,10 +6,12 @@
  */
 import type { IndexRow } from '../search/index-rows.ts';
 import { projectedContent } from '../search/sql/projected-content.ts';
-import { insertPostedAuditEvents } from './audit-repository.ts';
+import { auditInsertSql, insertAuditEvents, insertPostedAuditEvents, type AuditEventInsert } from './audit-repository.ts';
+import { invariant } from '../fhir/outcomes.ts';
 import type { Queryable } from './database.ts';
 import type { ResourceRow } from './entities.ts';
-import { indexWriteCtes, indexWriteParams } from './search-index-repository.ts';
+import { INDEX_PARAM_COUNT, indexWriteCtes, indexWriteParams } from './search-index-repository.ts';
+import { StaleStateError } from './stale-state-error.ts';
 
 /** One stored version of a resource; `content` is its JSON text (null for a deletion). */
 export type StoredVersion = ResourceRow;
@@ -103,6 +105,22 @@ export async function lockResources(tx: Queryable, keys: { resourceType: string;
   return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted, createdBy: r.createdBy }]));
 }
 
+/**
+ * The current state of the named resources as {@link lockResources} returns it, but without
+ * taking their locks: for a write whose statement takes them itself (`writeVersions` with
+ * `lockFirst`), which then fails with {@link StaleStateError} if a state changed meanwhile.
+ */
+export async function readStates(q: Queryable, keys: { resourceType: string; id: string }[]): Promise<Map<string, CurrentState>> {
+  if (keys.length === 0) return new Map();
+  const rows = await q.query<{ key: string; versionId: number; deleted: boolean; createdBy: string | null }>(
+    `SELECT r.resource_type || '/' || r.id AS key, r.version_id AS "versionId", r.deleted, r.created_by AS "createdBy" FROM resource r
+      WHERE (r.resource_type, r.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [keys.map((k) => k.resourceType), keys.map((k) => k.id)],
+    { name: 'fg_read_states' },
+  );
+  return new Map(rows.map((r) => [r.key, { versionId: r.versionId, deleted: r.deleted, createdBy: r.createdBy }]));
+}
+
 /** The advisory lock names of `keys` (`type/id`), once each, in the one order every locker takes them. */
 function lockOrder(keys: { resourceType: string; id: string }[]): string[] {
   return [...new Set(keys.map((k) => `${k.resourceType}/${k.id}`))].sort();
@@ -123,20 +141,49 @@ export async function lockResourceKeys(tx: Queryable, keys: { resourceType: stri
   );
 }
 
+/** How {@link writeVersions} ends the caller's write. */
+export interface WriteVersionsOptions {
+  /**
+   * The request's own AuditEvent, stored by the statement that writes the last chunk (alone when
+   * there is no version to write), so the event exists exactly when the write does and costs no
+   * round trip of its own.
+   */
+  audit?: AuditEventInsert;
+  /** The caller's transaction sends no statement after these ({@link QueryOptions.last}). */
+  last?: boolean;
+  /**
+   * The versions were planned from {@link readStates}, without locks: the statement takes the
+   * write locks of {@link lockResources} before it writes anything, and a version another writer
+   * stored first (its history row exists: the primary key refuses a second one) fails it as a
+   * whole with {@link StaleStateError}. Only for a write that is one statement.
+   */
+  lockFirst?: boolean;
+}
+
 /**
  * Persists new versions: upserts the current rows, appends history, replaces the search index
  * rows and appends one change event per published version (never an AuditEvent) to the outbox,
  * all in the caller's transaction and in one statement per chunk; a large transaction's versions
  * in chunks of about a megabyte, between which the event loop runs.
  */
-export async function writeVersions(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
+export async function writeVersions(tx: Queryable, versions: VersionToWrite[], options: WriteVersionsOptions = {}): Promise<void> {
+  const { audit, last, lockFirst = false } = options;
   // AuditEvents (an admin client's, posted) live in the audit trail's own table (audit-repository.ts).
   if (versions.some((v) => v.resourceType === 'AuditEvent')) {
     const audits = versions.filter((v) => v.resourceType === 'AuditEvent' && !v.deleted && v.content !== null);
     await insertPostedAuditEvents(tx, audits.map((v) => ({ id: v.id, lastUpdated: v.lastUpdated, content: v.content! })));
     versions = versions.filter((v) => v.resourceType !== 'AuditEvent');
   }
-  for (const chunk of chunksOf(versions)) await writeChunk(tx, chunk);
+  const chunks = chunksOf(versions);
+  invariant(!lockFirst || chunks.length <= 1, 'A write planned without locks must be one statement');
+  if (chunks.length === 0) {
+    if (audit) await insertAuditEvents(tx, [audit], { last });
+    return;
+  }
+  for (const [i, chunk] of chunks.entries()) {
+    const final = i === chunks.length - 1;
+    await writeChunk(tx, chunk, { audit: final ? audit : undefined, last: final && last === true, lockFirst });
+  }
 }
 
 /**
@@ -170,11 +217,17 @@ function chunksOf(versions: VersionToWrite[]): VersionToWrite[][] {
  * The one statement that writes a chunk: `$1` the versions' facts (`json_to_recordset`), `$2` a
  * JSON array of their contents (each content is already JSON text, so the array is their
  * concatenation: nothing is escaped or re-serialised, and a `json` column keeps each text as
- * written), then the index rows ({@link indexWriteCtes}). Data-modifying CTEs all run to
+ * written), then the index rows ({@link indexWriteCtes}), then the request's own AuditEvent
+ * (`[]` for none, {@link auditInsertSql}); the last parameter names the locks to take first (`{}`
+ * when the caller's transaction holds them already): every CTE that writes a resource's rows
+ * reads `v`, whose rows exist only once `lk` has taken them. Data-modifying CTEs all run to
  * completion; `ORDER BY n` keeps history and change events in the order of the versions.
  */
-const WRITE_VERSIONS_SQL = `WITH v AS (SELECT * FROM json_to_recordset($1::json)
-      AS v(n int, rt text, id text, vid int, t timestamptz, del bool, method text, action text, cb text, pub bool, rep bool)),
+const WRITE_VERSIONS_SQL = `WITH lk AS MATERIALIZED (SELECT pg_advisory_xact_lock(hashtextextended(k, 0))
+      FROM unnest($${4 + INDEX_PARAM_COUNT}::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n),
+  v AS MATERIALIZED (SELECT * FROM json_to_recordset($1::json)
+      AS v(n int, rt text, id text, vid int, t timestamptz, del bool, method text, action text, cb text, pub bool, rep bool)
+      WHERE (SELECT count(*) FROM lk) >= 0),
   c AS (SELECT n::int AS n, CASE WHEN json_typeof(e) = 'null' THEN NULL ELSE e END AS content
       FROM json_array_elements($2::json) WITH ORDINALITY AS c(e, n)),
   r AS (INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, created_by)
@@ -186,11 +239,15 @@ const WRITE_VERSIONS_SQL = `WITH v AS (SELECT * FROM json_to_recordset($1::json)
     SELECT v.rt, v.id, v.vid, v.t, v.del, v.method, c.content FROM v JOIN c USING (n) ORDER BY n),
   e AS (INSERT INTO change_event (resource_type, id, version_id, action)
     SELECT rt, id, vid, action FROM v WHERE pub ORDER BY n),
-  ${indexWriteCtes('v', 3)}
+  ${indexWriteCtes('v', 3)},
+  a AS (${auditInsertSql(`$${3 + INDEX_PARAM_COUNT}`)})
   SELECT 1`;
 
-/** Writes one chunk of versions in one statement (resources, history, change events, index rows). */
-async function writeChunk(tx: Queryable, versions: VersionToWrite[]): Promise<void> {
+/** Writes one chunk of versions in one statement (resources, history, change events, index rows, the AuditEvent if given). */
+async function writeChunk(
+  tx: Queryable, versions: VersionToWrite[], options: { audit: AuditEventInsert | undefined; last: boolean; lockFirst: boolean },
+): Promise<void> {
+  const { audit, last, lockFirst } = options;
   let published = false;
   const facts = versions.map((v, n) => {
     const pub = v.emitChange !== false && v.resourceType !== 'AuditEvent'; // DECISIONS.md §3
@@ -203,7 +260,15 @@ async function writeChunk(tx: Queryable, versions: VersionToWrite[]): Promise<vo
   const contents = `[${versions.map((v) => v.content ?? 'null').join(',')}]`;
   const index = indexWriteParams(versions.map((v) => ({ resourceType: v.resourceType, id: v.id, rows: v.deleted ? null : v.indexRows, replace: v.action !== 'create' })));
   if (published) tx.noteChangeEvents?.();
-  await tx.query(WRITE_VERSIONS_SQL, [JSON.stringify(facts), contents, ...index], { name: 'fg_write_versions' });
+  const audits = audit ? JSON.stringify([audit]) : '[]';
+  const locks = lockFirst ? lockOrder(versions) : [];
+  try {
+    await tx.query(WRITE_VERSIONS_SQL, [JSON.stringify(facts), contents, ...index, audits, locks], { name: 'fg_write_versions', last });
+  } catch (err) {
+    // A unique violation here is a history row another writer stored first (nothing else is unique).
+    if (lockFirst && (err as { code?: string }).code === '23505') throw new StaleStateError();
+    throw err;
+  }
 }
 
 /** Which history to page through, newest first. */

@@ -30,8 +30,11 @@ const SLICE = 250;
 /** Events per INSERT statement: a batch is one statement, unless an outage let it grow past this. */
 const STATEMENT_ROWS = 5_000;
 
-/** The row of a record: its facts, with the type and subtype codes AuditEvent searches use. */
-function toRow(record: AuditRecord): AuditEventInsert {
+/**
+ * The row of a record: its facts, with the type and subtype codes AuditEvent searches use. A
+ * write stores it in its own write statement (`applyWrites` with `audit`).
+ */
+export function auditRowOf(record: AuditRecord): AuditEventInsert {
   const facts = auditFactsOf(record);
   const { type, subtype } = auditTypeOf(record.interaction);
   return {
@@ -98,12 +101,12 @@ export class AuditLog {
 
   /** Stores an event inside the caller's transaction. */
   async writeInTransaction(tx: Queryable, record: AuditRecord): Promise<void> {
-    await insertAuditEvents(tx, [toRow(record)]);
+    await insertAuditEvents(tx, [auditRowOf(record)]);
   }
 
   /** Stores events inside the caller's transaction, in one batch (webhook attempts recorded together). */
   async writeAllInTransaction(tx: Queryable, records: readonly AuditRecord[]): Promise<void> {
-    await insertAuditEvents(tx, records.map(toRow));
+    await insertAuditEvents(tx, records.map(auditRowOf));
   }
 
   /** Stores every buffered event in one transaction (now, whatever the backoff says). */
@@ -115,7 +118,7 @@ export class AuditLog {
       let rows: AuditEventInsert[] = [];
       try {
         for (let i = 0; i < batch.length; i += SLICE) {
-          rows.push(...batch.slice(i, i + SLICE).map(toRow));
+          rows.push(...batch.slice(i, i + SLICE).map(auditRowOf));
           if (i + SLICE < batch.length) await new Promise((resolve) => setImmediate(resolve));
         }
         if (rows.length <= STATEMENT_ROWS) await insertAuditEvents(this.db, rows);
@@ -133,7 +136,7 @@ export class AuditLog {
           return;
         }
         this.onError(err);
-        if (rows.length < batch.length) rows = batch.map(toRow);
+        if (rows.length < batch.length) rows = batch.map(auditRowOf);
         await this.storeOneByOne(batch, rows);
       }
     }).catch((err: unknown) => this.onError(err))); // a failed round must not stop the ones after it

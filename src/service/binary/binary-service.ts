@@ -69,7 +69,7 @@ export class BinaryService {
   }
 
   private async store(ctx: RequestContext, target: { id: string; create: boolean; ifMatch?: number }, upload: BinaryUpload): Promise<WriteResult> {
-    const { db, auditLog, writeRules } = this.deps;
+    const { db, writeRules } = this.deps;
     const resource: FhirResource = { resourceType: 'Binary', id: target.id, contentType: upload.contentType };
     if (upload.securityContext !== undefined) resource.securityContext = { reference: upload.securityContext };
     await assertValidInSlices(resource, 'Binary', writeRules.resource);
@@ -84,8 +84,7 @@ export class BinaryService {
       const op = target.create
         ? { kind: 'create' as const, resourceType: 'Binary', id: target.id, resource, binary: bytes }
         : { kind: 'update' as const, resourceType: 'Binary', id: target.id, resource, binary: bytes, ifMatch: target.ifMatch };
-      const [written] = await applyWrites(tx, [op], ctx, writeRules);
-      await auditLog.writeInTransaction(tx, auditRecordOf(ctx, written.created ? 201 : 200));
+      const [written] = await applyWrites(tx, [op], ctx, writeRules, { audit: ([result]) => auditRecordOf(ctx, result.created ? 201 : 200) });
       return written;
     });
     ctx.audit.recorded = true;

@@ -8,6 +8,7 @@ import type { FhirModel } from '../../fhir/fhir-model.ts';
 import type { PageCursor } from '../page-cursor.ts';
 import type { SearchRequest } from '../search-request.ts';
 import { criterionSql } from './criterion-sql.ts';
+import { projectedContent } from './projected-content.ts';
 import { keysetCondition, sortExpressions, type SortExpression } from './sort-keys.ts';
 import { SqlParams } from './sql-params.ts';
 
@@ -47,8 +48,9 @@ export function buildSearchQuery(request: SearchRequest, types: string[], model:
   const keyset = cursor ? `\n  AND ${keysetCondition(expressions, cursor.values, forward, p)}` : '';
   const order = expressions.map((e) => `${e.sql} ${e.descending === forward ? 'DESC' : 'ASC'}`).join(', ');
   const select = expressions.map((e, i) => `(${e.sql})::text AS k${i}`).join(', ');
+  const content = request.projection ? projectedContent('r', p.add(request.projection)) : 'r.content::text';
   const sql = `SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated",
-    r.deleted, r.content::text AS content, ${select}
+    r.deleted, ${content} AS content, ${select}
   FROM resource r
   WHERE ${where}${keyset}
   ORDER BY ${order}

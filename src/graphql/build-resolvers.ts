@@ -13,11 +13,12 @@ import type { FhirModel } from '../fhir/fhir-model.ts';
 import { parseFhirJson } from '../fhir/fhir-json.ts';
 import { badRequest, FhirError, notFound } from '../fhir/outcomes.ts';
 import { isAllowed } from '../service/authorize.ts';
-import type { StoredVersion } from '../store/resource-repository.ts';
 import type { MutationResolvers, QueryResolvers, ReferenceResolvers, ResolverFn } from './generated/resolver-types.ts';
 import { argumentsWithCursor, encodeConnectionCursor } from './connection-cursor.ts';
 import { forbiddenError, toGraphQLError } from './graphql-errors.ts';
 import { fhirScalars } from './graphql-scalars.ts';
+import { followedReferences } from './followed-references.ts';
+import { parseLocalReference } from './local-reference.ts';
 import { selectedElements } from './selected-elements.ts';
 import type { FhirObject, GraphQLContext } from './request-loaders.ts';
 
@@ -37,7 +38,6 @@ type ConnectionResolver = NonNullable<QueryResolvers<GraphQLContext>['PatientCon
 /** Update's arguments (`id`, `res`, `ifMatch`) cover Create's and Delete's. */
 type MutationResolver = NonNullable<MutationResolvers<GraphQLContext>['PatientUpdate']>;
 
-const LOCAL_REFERENCE = /^(?:.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 /** Arguments that shape results rather than select resources. */
 const RESULT_ARGS = new Set(['_count', '_offset', '_sort', '_cursor', '_include', '_revinclude', '_total', '_reference']);
 
@@ -78,10 +78,6 @@ function guarded<TResult, TParent, TArgs>(resolver: ResolverFn<TResult, TParent,
   };
 }
 
-function objects(context: GraphQLContext, versions: StoredVersion[]): FhirObject[] {
-  return versions.map((v) => context.loaders.object(v));
-}
-
 function wantsField(info: GraphQLResolveInfo, name: string): boolean {
   return info.fieldNodes.some((node) => node.selectionSet?.selections.some((s) => s.kind === 'Field' && s.name.value === name));
 }
@@ -109,9 +105,10 @@ function readResolver(type: string): ReadResolver {
 const LIST_IGNORED = new Set(['_include', '_revinclude', '_total']);
 
 function listResolver(type: string): ListResolver {
-  return async (_source, args, context) => {
+  return async (_source, args, context, info) => {
     const params = searchParamsOf(args).filter(([name]) => !LIST_IGNORED.has(name));
-    const bundle = await context.service.search(context.ctx, type, params, { strict: true });
+    // Only the selected elements of each match come from PostgreSQL (`selected-elements.ts`).
+    const bundle = await context.service.search(context.ctx, type, params, { strict: true, elements: selectedElements(info, type) });
     return bundle.entry.filter((e) => e.search?.mode === 'match').map((e) => parseFhirJson(e.resourceJson!) as FhirObject);
   };
 }
@@ -154,27 +151,53 @@ function connectionResolver(type: string): ConnectionResolver {
 }
 
 /**
+ * Runs a resolver whose promise comes from a request loader, which fails with GraphQL errors
+ * already (`request-loaders.ts`): only what it throws at once is converted, so the loader's
+ * promise is returned as it is, with no promise added per field.
+ */
+function guardedAtOnce<TResult, TParent, TArgs>(resolver: ResolverFn<TResult, TParent, GraphQLContext, TArgs>): ResolverFn<TResult, TParent, GraphQLContext, TArgs> {
+  return (source, args, context, info) => {
+    try {
+      return resolver(source, args, context, info);
+    } catch (err) {
+      throw graphQLErrorOf(err);
+    }
+  };
+}
+
+/**
  * `Reference.resource`: the referenced resource through the loader, FORBIDDEN when unreadable.
  * Not an async function: a reference that names no local resource is answered at once.
  */
 const referenceResolver: NonNullable<ReferenceResolvers<GraphQLContext>['resource']> = (source, args, context, info) => {
   const reference = (source as { reference?: unknown }).reference;
   if (typeof reference !== 'string') return null;
-  const match = LOCAL_REFERENCE.exec(reference);
-  if (!match) return null;
-  const [, type, id] = match;
+  const named = parseLocalReference(reference);
+  if (!named) return null;
+  const { type, id } = named;
   if (typeof args.type === 'string' && args.type !== type) return null;
   if (!isAllowed(context.ctx, type, 'r')) throw forbiddenError(`The access token's scope does not allow reading ${type}`);
-  return context.loaders.resourceWith(selectedElements(info, type)).load(`${type}/${id}`).then((version) => (version ? context.loaders.object(version) : null));
+  // Read already (with its list, `followed-references.ts`): answered at once.
+  return context.loaders.resourceObject(selectedElements(info, type), `${type}/${id}`);
 };
 
+/**
+ * A reverse-reference list through its loader. Its refusals stay rejections, as when it was an
+ * async function, so errors keep their order in the answer.
+ */
 function reverseResolver(sourceType: string, targetType: string): Resolver {
-  return async (source, args, context, info) => {
+  return (source, args, context, info) => {
     const id = (source as FhirObject).id;
     if (!id || typeof args._reference !== 'string') return [];
-    if (!isAllowed(context.ctx, sourceType, 's')) throw forbiddenError(`The access token's scope does not allow searching ${sourceType}`);
-    const loader = context.loaders.reverseFor(sourceType, searchParamCode(args._reference), targetType, searchParamsOf(args), selectedElements(info, sourceType));
-    return objects(context, await loader.load(id));
+    try {
+      if (!isAllowed(context.ctx, sourceType, 's')) throw forbiddenError(`The access token's scope does not allow searching ${sourceType}`);
+      const loader = context.loaders.reverseFor(
+        sourceType, searchParamCode(args._reference), targetType, searchParamsOf(args), selectedElements(info, sourceType), followedReferences(info, sourceType),
+      );
+      return loader.load(id);
+    } catch (err) {
+      return Promise.reject(graphQLErrorOf(err));
+    }
   };
 }
 
@@ -244,12 +267,12 @@ export function buildResolvers(schema: GraphQLSchema, model: FhirModel): Resolve
     if (!(type instanceof GraphQLObjectType) || !isResource(type.name)) continue;
     const fields: Record<string, FieldResolver> = {};
     for (const field of Object.keys(type.getFields())) {
-      if (field.endsWith('List') && isResource(field.slice(0, -4))) fields[field] = guarded(reverseResolver(field.slice(0, -4), type.name));
+      if (field.endsWith('List') && isResource(field.slice(0, -4))) fields[field] = guardedAtOnce(reverseResolver(field.slice(0, -4), type.name));
     }
     if (type.name === 'Binary' && type.getFields().data) fields.data = guarded(binaryDataResolver);
     if (Object.keys(fields).length) resolvers[type.name] = fields;
   }
-  if (schema.getType('Reference')) resolvers.Reference = { resource: guarded(referenceResolver) } satisfies ReferenceResolvers<GraphQLContext>;
+  if (schema.getType('Reference')) resolvers.Reference = { resource: guardedAtOnce(referenceResolver) } satisfies ReferenceResolvers<GraphQLContext>;
   if (schema.getType('Resource')) resolvers.Resource = { __resolveType: (value: FhirObject) => value.resourceType };
   return resolvers;
 }

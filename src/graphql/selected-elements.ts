@@ -8,6 +8,9 @@
  */
 import { GraphQLObjectType, Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
+/** What a selection is read from: a field's resolve info, or the same parts of it for a field not yet resolved. */
+export type SelectionInfo = Pick<GraphQLResolveInfo, 'fieldNodes' | 'schema' | 'fragments'>;
+
 /** Elements every projected resource keeps: what resolvers and `__resolveType` rely on. */
 const ALWAYS = ['resourceType', 'id'];
 
@@ -17,7 +20,7 @@ const ALWAYS = ['resourceType', 'id'];
  * implements), or `undefined` when the selection cannot be mapped and the whole resource is
  * needed.
  */
-export function selectedElements(info: GraphQLResolveInfo, typeName: string): string[] | undefined {
+export function selectedElements(info: SelectionInfo, typeName: string): string[] | undefined {
   // Parsed documents are cached by Apollo, so a field node stands for the same selection on every
   // request (and every item of a list); fragments come from the same document.
   let byType = memo.get(info.fieldNodes[0]);
@@ -28,7 +31,7 @@ export function selectedElements(info: GraphQLResolveInfo, typeName: string): st
 
 const memo = new WeakMap<FieldNode, Map<string, string[] | undefined>>();
 
-function computeElements(info: GraphQLResolveInfo, typeName: string): string[] | undefined {
+function computeElements(info: SelectionInfo, typeName: string): string[] | undefined {
   const type = info.schema.getType(typeName);
   if (!(type instanceof GraphQLObjectType)) return undefined;
   const applies = new Set([typeName, ...type.getInterfaces().map((i) => i.name)]);

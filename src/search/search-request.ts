@@ -54,6 +54,11 @@ export interface SearchRequest {
   offset?: number;
   /** Compartment search (`GET /fhir/Patient/1/Observation`): resources linked to the owner by any of `params`. */
   compartment?: { resourceType: string; id: string; params: string[] };
+  /**
+   * The top-level elements the page's resources are cut down to in SQL (a GraphQL list reads only
+   * what its query selects); undefined: whole resources. Never set by a REST search.
+   */
+  projection?: readonly string[];
   /** Parameters ignored under lenient handling, reported in an OperationOutcome entry. */
   issues: OutcomeIssue[];
   /** The query string of this search without paging, for `self` and paging links. */

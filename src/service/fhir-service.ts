@@ -30,6 +30,7 @@ import { assertId, assertResourceType, ID_PATTERN, startInteraction } from './in
 import { auditRecordOf, type RequestContext } from './request-context.ts';
 import { assertBodyType, readBody, type BodySource } from './resource-content.ts';
 import { runReverseSearch, runSearch, type SearchDeps } from './search-service.ts';
+import { isProjectable, type SearchOptions } from './search-projection.ts';
 import { DEFAULT_MAX_INLINE_BINARY_BYTES, DEFAULT_SERVICE_LIMITS, type ServiceLimits } from './service-limits.ts';
 import { BinaryService } from './binary/binary-service.ts';
 import { authorizeDeliveryLog, DELIVERY_LOG_FILTER, isDeliveryLogSearch } from './subscription/delivery-log-access.ts';
@@ -314,9 +315,10 @@ export class FhirService {
   /**
    * Searches `resourceType` (or, undefined, every type the caller may search, narrowed by
    * `_type`) with the query's parameters in order. `strict` refuses unknown parameters (400)
-   * instead of ignoring and reporting them.
+   * instead of ignoring and reporting them; `elements` cuts each match down to those elements
+   * when nothing else reads them whole (`search-projection.ts`).
    */
-  async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: { strict?: boolean } = {}): Promise<BundleResult> {
+  async search(ctx: RequestContext, resourceType: string | undefined, params: [string, string][], options: SearchOptions = {}): Promise<BundleResult> {
     // A client that may not read AuditEvents may still read its own Subscriptions' delivery logs.
     const deliveryLog = isDeliveryLogSearch(ctx, resourceType);
     startInteraction(ctx, this.model, resourceType
@@ -324,6 +326,7 @@ export class FhirService {
       : { action: 'R', interaction: 'search-system' });
     const request = this.parseSearch(resourceType, deliveryLog ? [...params, DELIVERY_LOG_FILTER] : params, options.strict ?? false);
     if (deliveryLog) await authorizeDeliveryLog(this.db, ctx, request);
+    if (options.elements && isProjectable(request)) request.projection = options.elements;
     return runSearch(this.searchDeps, ctx, request, { deliveryLog });
   }
 

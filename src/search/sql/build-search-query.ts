@@ -9,6 +9,7 @@ import type { PageCursor } from '../page-cursor.ts';
 import type { SearchRequest } from '../search-request.ts';
 import { criterionSql } from './criterion-sql.ts';
 import { idWalkCriterion, idWalkPageSql } from './id-walk-query.ts';
+import { projectedContent } from './projected-content.ts';
 import { keysetCondition, sortExpressions, type SortExpression } from './sort-keys.ts';
 import { SqlParams } from './sql-params.ts';
 
@@ -45,17 +46,18 @@ export function buildSearchQuery(request: SearchRequest, types: string[], model:
   const expressions: SortExpression[] = sortExpressions(request.sort, sortType, 'r', p, types.length === 1);
   const select = expressions.map((e, i) => `(${e.sql})::text AS k${i}`).join(', ');
   const offset = !cursor && request.offset ? request.offset : undefined;
+  const content = request.projection ? projectedContent('r', p.add(request.projection)) : 'r.content::text';
   const walked = idWalkCriterion(request, types);
   let sql: string;
   if (walked) {
-    sql = idWalkPageSql(walked, types[0], model, fhirBaseUrl, cursor, select, request.count + 1, offset, p);
+    sql = idWalkPageSql(walked, types[0], model, fhirBaseUrl, cursor, content, select, request.count + 1, offset, p);
   } else {
     const where = whereClause(request, types, model, fhirBaseUrl, p);
     const forward = cursor?.forward ?? true;
     const keyset = cursor ? `\n  AND ${keysetCondition(expressions, cursor.values, forward, p)}` : '';
     const order = expressions.map((e) => `${e.sql} ${e.descending === forward ? 'DESC' : 'ASC'}`).join(', ');
     sql = `SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated",
-    r.deleted, r.content::text AS content, ${select}
+    r.deleted, ${content} AS content, ${select}
   FROM resource r
   WHERE ${where}${keyset}
   ORDER BY ${order}

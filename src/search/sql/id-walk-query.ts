@@ -30,12 +30,13 @@ export function idWalkCriterion(request: SearchRequest, types: string[]): Search
 }
 
 /**
- * The page statement of an id-walk search of `type`: `select` are the selected columns on the
+ * The page statement of an id-walk search of `type`: `content` is the expression of the resource's
+ * text on `r` (whole, or cut to the elements a GraphQL list selects), `select` are the selected columns on the
  * resource row `r` (the id as `k0`), `limit` the rows asked (a page and one), `offset` those skipped.
  */
 export function idWalkPageSql(
   criterion: SearchCriterion, type: string, model: FhirModel, fhirBaseUrl: string, cursor: PageCursor | undefined,
-  select: string, limit: number, offset: number | undefined, p: SqlParams,
+  content: string, select: string, limit: number, offset: number | undefined, p: SqlParams,
 ): string {
   let aliases = 0;
   const ctx = { model, params: p, fhirBaseUrl, nextAlias: () => `s${aliases++}` };
@@ -45,7 +46,7 @@ export function idWalkPageSql(
   // The keyset on the index row's id, so the walk starts at the cursor.
   const keyset = cursor ? ` AND ${s}.resource_id ${forward ? '>' : '<'} ${p.add(cursor.values[0], 'text')}` : '';
   return `SELECT r.resource_type AS "resourceType", r.id, r.version_id AS "versionId", r.last_updated AS "lastUpdated",
-    r.deleted, r.content::text AS content, ${select}
+    r.deleted, ${content} AS content, ${select}
   FROM (SELECT DISTINCT ${s}.resource_id AS id FROM ${table} ${s} WHERE ${condition}${keyset}) m
   JOIN resource r ON r.resource_type = ${p.add(type)} AND r.id = m.id AND NOT r.deleted
   ORDER BY m.id ${forward ? 'ASC' : 'DESC'}

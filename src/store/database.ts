@@ -88,7 +88,7 @@ function toScopedError(err: unknown, scope: QueryScope | undefined): unknown {
 async function withClientSlot<T>(scope: QueryScope, work: () => Promise<T>): Promise<T> {
   const { client } = scope;
   if (!client) return work();
-  if (!client.slots.tryTake()) await client.slots.take(scope.cancel.signal, () => abortErrorOf(scope), client.wait);
+  if (!client.slots.tryTake()) await client.slots.take(scope.cancel, () => abortErrorOf(scope), client.wait);
   try {
     return await work();
   } finally {
@@ -152,7 +152,7 @@ export class Database implements Queryable {
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<R[]> {
     const scope = currentQueryScope();
     if (!scope) return this.queryOnce<R>(sql, params, undefined, options?.name);
-    if (!scope.connections.tryTake()) await scope.connections.take(scope.cancel.signal, () => abortErrorOf(scope));
+    if (!scope.connections.tryTake()) await scope.connections.take(scope.cancel, () => abortErrorOf(scope));
     try {
       return await withClientSlot(scope, () => this.queryOnce<R>(sql, params, scope, options?.name));
     } finally {

@@ -2,8 +2,8 @@
  * Whether, and why, a query scope's work has been given up (its client went away, or its deadline
  * passed), and what runs when it is. Almost no request is ever cancelled, yet an `AbortSignal` per
  * request (an `EventTarget`: made, its listener limit raised, a listener added and removed) cost a
- * read by id about 3% of its CPU. This holds the state and the hooks itself and makes a real
- * signal only when something asks for one (a statement waiting for a connection slot).
+ * read by id about 3% of its CPU. This holds the state and the hooks itself (connection slots
+ * and statements hook in directly) and makes a real signal only when something asks for one.
  * https://nodejs.org/api/globals.html#class-abortsignal
  */
 import { setMaxListeners } from 'node:events';
@@ -45,11 +45,11 @@ export class ScopeCancel {
     this.hooks.delete(hook);
   }
 
-  /** A signal that aborts with the scope (with its reason), made on first use. */
+  /** A signal that aborts with the scope (with its reason), made on first use (for code that takes only a signal). */
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      // Each statement waiting for a slot listens (a GraphQL operation may have dozens at once).
+      // Whatever takes it may add a listener per statement (a GraphQL operation may have dozens at once).
       setMaxListeners(0, this.controller.signal);
       if (this.given) this.controller.abort(this.given.reason);
     }

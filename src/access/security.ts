@@ -110,27 +110,49 @@ export class Security {
 
   /** Authenticates a request and builds its service context; throws a 401 when refused. */
   async authenticate(request: FastifyRequest, reply: FastifyReply, fhirBaseUrl: string): Promise<RequestContext> {
-    let ctx: RequestContext;
+    let auth: AuthInfo;
     try {
-      const auth = await this.tokens.authenticate(request.headers.authorization);
-      let paid = 1; // the unit every request pays on arrival (build-app's onRequest hook)
-      const rateLimit = { own: this.clientLimit(auth), defaults: this.config.rateLimit };
-      const chargeWork = async (units: number): Promise<void> => {
-        if (units <= 0) return;
-        await this.enforceWorkRate(reply, `client:${auth.clientId}`, rateLimit.own, units, paid);
-        paid += units;
-      };
-      ctx = { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork, rateLimit };
+      auth = await this.tokens.authenticate(request.headers.authorization);
     } catch (err) {
-      if (!(err instanceof TokenRefused)) throw err;
-      this.auditRefusal({
-        action: 'E', interaction: 'token-refused', clientId: err.clientId, ip: request.ip, status: 401,
-        description: `access token refused: ${err.reason}`, entities: [], recorded: new Date(),
-      });
-      reply.header('WWW-Authenticate', `Bearer realm="fhirgraph", error="invalid_token", error_description="${err.reason}"`);
-      throw refusalError(err);
+      throw this.refusal(err, request, reply);
     }
-    return ctx;
+    return this.contextOf(auth, request, reply, fhirBaseUrl);
+  }
+
+  /**
+   * {@link authenticate}'s context, or its 401, at once and without a promise when the token and
+   * its client are known to this process (`AccessTokens.authenticateNow`); `undefined` otherwise.
+   */
+  authenticateNow(request: FastifyRequest, reply: FastifyReply, fhirBaseUrl: string): RequestContext | undefined {
+    let auth: AuthInfo | undefined;
+    try {
+      auth = this.tokens.authenticateNow(request.headers.authorization);
+    } catch (err) {
+      throw this.refusal(err, request, reply);
+    }
+    return auth && this.contextOf(auth, request, reply, fhirBaseUrl);
+  }
+
+  private contextOf(auth: AuthInfo, request: FastifyRequest, reply: FastifyReply, fhirBaseUrl: string): RequestContext {
+    let paid = 1; // the unit every request pays on arrival (build-app's onRequest hook)
+    const rateLimit = { own: this.clientLimit(auth), defaults: this.config.rateLimit };
+    const chargeWork = async (units: number): Promise<void> => {
+      if (units <= 0) return;
+      await this.enforceWorkRate(reply, `client:${auth.clientId}`, rateLimit.own, units, paid);
+      paid += units;
+    };
+    return { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork, rateLimit };
+  }
+
+  /** The 401 of a refused token (audited, with `WWW-Authenticate`); any other error as it is. */
+  private refusal(err: unknown, request: FastifyRequest, reply: FastifyReply): unknown {
+    if (!(err instanceof TokenRefused)) return err;
+    this.auditRefusal({
+      action: 'E', interaction: 'token-refused', clientId: err.clientId, ip: request.ip, status: 401,
+      description: `access token refused: ${err.reason}`, entities: [], recorded: new Date(),
+    });
+    reply.header('WWW-Authenticate', `Bearer realm="fhirgraph", error="invalid_token", error_description="${err.reason}"`);
+    return refusalError(err);
   }
 
   /**
@@ -180,6 +202,18 @@ export class Security {
   async enforceClientRate(reply: FastifyReply, ctx: RequestContext): Promise<void> {
     const limit = ctx.rateLimit?.own ?? this.clientLimit(ctx.auth);
     this.answerRate(reply, await this.limiter.consumeArrival(`client:${ctx.auth.clientId}`, limit));
+  }
+
+  /**
+   * {@link enforceClientRate} at once when this process can decide alone (almost every request):
+   * true once charged, throws its 429; false when only {@link enforceClientRate} can tell.
+   */
+  enforceClientRateNow(reply: FastifyReply, ctx: RequestContext): boolean {
+    const limit = ctx.rateLimit?.own ?? this.clientLimit(ctx.auth);
+    const decision = this.limiter.consumeArrivalNow(`client:${ctx.auth.clientId}`, limit);
+    if (!decision) return false;
+    this.answerRate(reply, decision);
+    return true;
   }
 
   /** The client's own limits, or the server's defaults where it has none. */

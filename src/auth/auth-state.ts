@@ -121,6 +121,11 @@ export class AuthState {
     }
   }
 
+  /** The client if this process has it cached (kept current by the notifications), else `undefined`. */
+  cachedClient(clientId: string): ClientRecord | undefined {
+    return this.clients.get(clientId);
+  }
+
   /** The client, from the cache or (first use in this process) from the database. */
   async client(clientId: string): Promise<ClientRecord | undefined> {
     const cached = this.clients.get(clientId);

@@ -4,7 +4,7 @@
  * handler, and the subscription WebSocket on `/graphql` (`graphql-websocket.ts`). Returns the app unstarted, so tests and `main.ts` both listen on it.
  */
 import { createRequire } from 'node:module';
-import Fastify, { errorCodes, LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { errorCodes, LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import { BUNDLE_TIMEOUT_FACTOR, requestTimeoutOf, type Config } from '../config.ts';
 import { invariant, methodNotAllowed, notFound, unsupportedMediaType } from '../fhir/outcomes.ts';
@@ -162,27 +162,50 @@ export async function buildApp({ config, service, security, webhooks, exports, l
   const extraPrefixes = await registerExtraRoutes(app, extraRoutes, { db: service.db, fhirBaseUrl });
   app.decorateRequest('fhirContext', null);
   app.decorateRequest('errorSummary', null);
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?', 1)[0];
-    const fhirPath = path.startsWith('/fhir');
-    if (fhirPath) {
-      assertWellEncodedQuery(request.url);
-      const query = request.query as Record<string, unknown>;
-      // A Binary read answers its content in its own media type unless FHIR JSON is asked for.
-      if (!(servesBinary(request) && request.method === 'GET')) assertAcceptsJson(request.headers.accept, query?._format);
+  // Callback hooks with a synchronous path: a request whose token and client this process knows
+  // and whose rate this process can decide alone (almost every one) is authenticated without a
+  // promise; the others take the asynchronous path, with the same checks in the same order.
+  app.addHook('onRequest', (request, reply, done) => {
+    let path: string;
+    try {
+      path = request.url.split('?', 1)[0];
+      if (path.startsWith('/fhir')) {
+        assertWellEncodedQuery(request.url);
+        const query = request.query as Record<string, unknown>;
+        // A Binary read answers its content in its own media type unless FHIR JSON is asked for.
+        if (!(servesBinary(request) && request.method === 'GET')) assertAcceptsJson(request.headers.accept, query?._format);
+      }
+      if (PUBLIC_PATHS.has(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return done();
+      const known = security.authenticateNow(request, reply, fhirBaseUrl);
+      if (known) {
+        request.fhirContext = known;
+        if (security.enforceClientRateNow(reply, known)) {
+          assertServed(request, path);
+          return done();
+        }
+      }
+    } catch (err) {
+      return done(err as Error);
     }
-    if (PUBLIC_PATHS.has(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return;
-    request.fhirContext = await security.authenticate(request, reply, fhirBaseUrl);
-    await security.enforceClientRate(reply, request.fhirContext);
-    if (fhirPath) assertOperationServed(path, request.routeOptions.url, isResourceType);
+    authenticateLater(request, reply, path).then(() => done(), done);
   });
-  app.addHook('onResponse', async (request, reply) => {
+  const assertServed = (request: FastifyRequest, path: string) => {
+    if (path.startsWith('/fhir')) assertOperationServed(path, request.routeOptions.url, isResourceType);
+  };
+  const authenticateLater = async (request: FastifyRequest, reply: FastifyReply, path: string) => {
+    request.fhirContext ??= await security.authenticate(request, reply, fhirBaseUrl);
+    await security.enforceClientRate(reply, request.fhirContext);
+    assertServed(request, path);
+  };
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     const ctx = request.fhirContext;
-    if (!ctx || ctx.audit.recorded) return;
-    const record = auditRecordOf(ctx, reply.statusCode, request.errorSummary ?? undefined);
-    if (reply.statusCode === 429) security.auditRefusal(record);
-    else security.auditLog.enqueue(record);
+    if (ctx && !ctx.audit.recorded) {
+      const record = auditRecordOf(ctx, reply.statusCode, request.errorSummary ?? undefined);
+      if (reply.statusCode === 429) security.auditRefusal(record);
+      else security.auditLog.enqueue(record);
+    }
+    done();
   });
   registerAuthRoutes(app, security);
 

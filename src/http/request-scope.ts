@@ -8,12 +8,12 @@
  * `REQUEST_TIMEOUT` (a request carrying a Bundle of up to `MAX_BODY`, or Binary content of up to
  * `MAX_BINARY`, `BUNDLE_TIMEOUT_FACTOR` times that): its running statement is cancelled and it answers 503 (`timeout`).
  */
-import { setMaxListeners } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { FhirError, outcome } from '../fhir/outcomes.ts';
 import { handleError } from '../rest/error-handler.ts';
 import { ClientConnectionSlots, ConnectionSlots, type SlotWait } from '../store/connection-slots.ts';
 import { runInQueryScope, type QueryScope } from '../store/query-scope.ts';
+import { ScopeCancel } from '../store/scope-cancel.ts';
 import { takesBundle } from './body-limits.ts';
 import { servesBinary } from '../rest/request-body.ts';
 
@@ -64,12 +64,12 @@ function muteLateReplies(reply: FastifyReply): void {
  * error (cancelling its statements, which then fail with it) and, should the handler still not
  * have answered after a grace period, answers that error itself.
  */
-function withDeadline(work: Promise<unknown>, ms: number, controller: AbortController, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+function withDeadline(work: Promise<unknown>, ms: number, cancel: ScopeCancel, request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let grace: NodeJS.Timeout | undefined;
     const deadline = setTimeout(() => {
       const timedOut = requestTimedOut(ms);
-      controller.abort(timedOut);
+      cancel.abort(timedOut);
       grace = setTimeout(() => {
         if (!reply.sent) {
           handleError(timedOut, request, reply);
@@ -103,18 +103,16 @@ export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLi
   app.addHook('onRoute', (route) => {
     const handler = route.handler as RouteHandlerMethod;
     route.handler = function scopedHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      const controller = new AbortController();
-      // Each running or waiting statement listens (a GraphQL operation may have dozens at once).
-      setMaxListeners(0, controller.signal);
+      const cancel = new ScopeCancel();
       const response = reply.raw;
       response.once('close', () => {
-        if (!response.writableFinished) controller.abort();
+        if (!response.writableFinished) cancel.abort();
       });
       // The authentication hook has run: a request with a client shares that client's slots.
       const clientId = request.fhirContext?.auth.clientId;
       const client = clientId === undefined ? undefined : clients.enter(clientId);
       const scope: QueryScope = {
-        signal: controller.signal,
+        cancel,
         statementTimeoutMs: limits.statementTimeoutMs,
         connections: new ConnectionSlots(limits.connections),
         client: client && { slots: client.slots, wait: clientWait },
@@ -123,20 +121,19 @@ export function scopeRequestQueries(app: FastifyInstance, limits: RequestQueryLi
       const work = runInQueryScope(scope, () => handler.call(this, request, reply));
       // A Bundle of up to MAX_BODY, and Binary content of up to MAX_BINARY, take longer than one interaction.
       const deadline = takesBundle(request) || servesBinary(request) ? limits.bundleTimeoutMs : limits.requestTimeoutMs;
-      const bounded = deadline > 0 ? withDeadline(work, deadline, controller, request, reply) : work;
+      const bounded = deadline > 0 ? withDeadline(work, deadline, cancel, request, reply) : work;
       return bounded.finally(() => client?.leave());
     } as RouteHandlerMethod;
   });
   return (clientId, signal) => {
-    const controller = new AbortController();
-    setMaxListeners(0, controller.signal);
-    const abort = () => controller.abort(signal.reason);
+    const cancel = new ScopeCancel();
+    const abort = () => cancel.abort(signal.reason);
     if (signal.aborted) abort();
     else signal.addEventListener('abort', abort, { once: true });
-    const deadline = limits.requestTimeoutMs > 0 ? setTimeout(() => controller.abort(requestTimedOut(limits.requestTimeoutMs)), limits.requestTimeoutMs) : undefined;
+    const deadline = limits.requestTimeoutMs > 0 ? setTimeout(() => cancel.abort(requestTimedOut(limits.requestTimeoutMs)), limits.requestTimeoutMs) : undefined;
     const client = clients.enter(clientId);
     const scope: QueryScope = {
-      signal: controller.signal,
+      cancel,
       statementTimeoutMs: limits.statementTimeoutMs,
       connections: new ConnectionSlots(limits.connections),
       client: { slots: client.slots, wait: clientWait },

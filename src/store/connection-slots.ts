@@ -8,6 +8,22 @@
  * client's slots ({@link ClientConnectionSlots}), not for the pool that everyone else needs.
  */
 
+import { ScopeCancel } from './scope-cancel.ts';
+
+/**
+ * Runs `hook` once when `source` aborts; returns what stops it. A request's {@link ScopeCancel}
+ * takes the hook without an AbortSignal (a read waiting for one of its client's slots would
+ * otherwise make one).
+ */
+function onAbortOf(source: AbortSignal | ScopeCancel, hook: () => void): () => void {
+  if (source instanceof ScopeCancel) {
+    source.onAbort(hook);
+    return () => source.offAbort(hook);
+  }
+  source.addEventListener('abort', hook, { once: true });
+  return () => source.removeEventListener('abort', hook);
+}
+
 /** A bounded wait: after `timeoutMs` the waiter gives up with `refused()`. */
 export interface SlotWait {
   timeoutMs: number;
@@ -38,10 +54,10 @@ export class ConnectionSlots {
   }
 
   /**
-   * Waits for a free slot; rejects with `gone()` when `signal` aborts first, or with
+   * Waits for a free slot; rejects with `gone()` when `signal` (or a request's cancel) aborts first, or with
    * `wait.refused()` when `wait.timeoutMs` passes first.
    */
-  take(signal: AbortSignal, gone: () => Error, wait?: SlotWait): Promise<void> {
+  take(signal: AbortSignal | ScopeCancel, gone: () => Error, wait?: SlotWait): Promise<void> {
     if (this.held < this.limit) {
       this.held++;
       return Promise.resolve();
@@ -51,18 +67,17 @@ export class ConnectionSlots {
       const leave = (err: Error) => {
         const at = this.waiting.indexOf(wake);
         if (at >= 0) this.waiting.splice(at, 1);
-        signal.removeEventListener('abort', abort);
+        unlisten();
         clearTimeout(timer);
         reject(err);
         if (this.idle) this.onIdle?.();
       };
       const wake = () => {
-        signal.removeEventListener('abort', abort);
+        unlisten();
         clearTimeout(timer);
         resolve();
       };
-      const abort = () => leave(gone());
-      signal.addEventListener('abort', abort, { once: true });
+      const unlisten = onAbortOf(signal, () => leave(gone()));
       if (wait) timer = setTimeout(() => leave(wait.refused()), wait.timeoutMs);
       this.waiting.push(wake);
     });

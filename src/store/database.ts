@@ -9,7 +9,6 @@
  */
 import type { QueryResultRow } from 'pg';
 import { FhirError, conflict, invariant, outcome } from '../fhir/outcomes.ts';
-import { abortHooksOf } from './abort-hooks.ts';
 import { sendCancelRequest, type CancelTarget } from './cancel-request.ts';
 import { databaseUnavailable, isDatabaseUnavailable } from './database-unavailable.ts';
 import { openOrm, type Orm } from './orm.ts';
@@ -60,7 +59,7 @@ const timeouts = new WeakMap<PgConnection, number>();
 
 /** Throws once the request has been given up (its client went away, or its deadline passed). */
 function assertClientPresent(scope: QueryScope | undefined): void {
-  if (scope?.signal.aborted) throw abortErrorOf(scope);
+  if (scope?.cancel.aborted) throw abortErrorOf(scope);
 }
 
 /**
@@ -73,19 +72,18 @@ async function runStatement(connection: PgConnection, sql: string, params: unkno
   assertClientPresent(scope);
   let cancelling: Promise<void> | undefined;
   const cancel = () => { cancelling = sendCancelRequest(connection); };
-  const hooks = abortHooksOf(scope.signal);
-  hooks.add(cancel);
+  scope.cancel.onAbort(cancel);
   try {
     return await send(connection, sql, params, name);
   } finally {
-    hooks.delete(cancel);
+    scope.cancel.offAbort(cancel);
     if (cancelling) await cancelling;
   }
 }
 
 /** A statement's error as the domain error; a statement cancelled for a departed client (or a deadline) says so. */
 function toScopedError(err: unknown, scope: QueryScope | undefined): unknown {
-  if (scope?.signal.aborted && (err as { code?: string }).code === '57014') return abortErrorOf(scope);
+  if (scope?.cancel.aborted && (err as { code?: string }).code === '57014') return abortErrorOf(scope);
   return toFhirError(err);
 }
 
@@ -97,7 +95,7 @@ function toScopedError(err: unknown, scope: QueryScope | undefined): unknown {
 async function withClientSlot<T>(scope: QueryScope, work: () => Promise<T>): Promise<T> {
   const { client } = scope;
   if (!client) return work();
-  if (!client.slots.tryTake()) await client.slots.take(scope.signal, () => abortErrorOf(scope), client.wait);
+  if (!client.slots.tryTake()) await client.slots.take(scope.cancel, () => abortErrorOf(scope), client.wait);
   try {
     return await work();
   } finally {
@@ -161,7 +159,7 @@ export class Database implements Queryable {
   async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<R[]> {
     const scope = currentQueryScope();
     if (!scope) return this.queryOnce<R>(sql, params, undefined, options?.name);
-    if (!scope.connections.tryTake()) await scope.connections.take(scope.signal, () => abortErrorOf(scope));
+    if (!scope.connections.tryTake()) await scope.connections.take(scope.cancel, () => abortErrorOf(scope));
     try {
       return await withClientSlot(scope, () => this.queryOnce<R>(sql, params, scope, options?.name));
     } finally {
@@ -212,17 +210,16 @@ export class Database implements Queryable {
 
   /** Waits for a pooled connection, but stops waiting when the request is given up (the connection, once there, goes back). */
   private acquireUnlessAborted(scope: QueryScope): Promise<PgConnection> {
-    const { signal } = scope;
+    const { cancel } = scope;
     return new Promise((resolve, reject) => {
       const gone = () => reject(abortErrorOf(scope));
-      const hooks = abortHooksOf(signal);
-      hooks.add(gone);
+      cancel.onAbort(gone);
       this.client.acquireConnection().then((connection) => {
-        hooks.delete(gone);
-        if (!signal.aborted) resolve(connection);
+        cancel.offAbort(gone);
+        if (!cancel.aborted) resolve(connection);
         else void this.client.releaseConnection(connection);
       }, (err: unknown) => {
-        hooks.delete(gone);
+        cancel.offAbort(gone);
         reject(err);
       });
     });

@@ -9,13 +9,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { FhirError, clientClosedRequest } from '../fhir/outcomes.ts';
 import type { ConnectionSlots, SlotWait } from './connection-slots.ts';
+import type { ScopeCancel } from './scope-cancel.ts';
 
 export interface QueryScope {
   /**
    * Aborts when the request's client disconnects before its answer, or when the request runs
    * past `REQUEST_TIMEOUT`; the abort's `reason` is then the {@link FhirError} to answer with.
    */
-  readonly signal: AbortSignal;
+  readonly cancel: ScopeCancel;
   /** `statement_timeout` of the request's statements in milliseconds; 0 = none. */
   readonly statementTimeoutMs: number;
   /** The pooled connections the request may hold at once (`DB_REQUEST_CONNECTIONS`). */
@@ -49,7 +50,7 @@ export async function runInQueryScope<T>(scope: QueryScope, work: () => T | Prom
  * else the request's client went away (499).
  */
 export function abortErrorOf(scope: QueryScope): FhirError {
-  const reason: unknown = scope.signal.reason;
+  const reason: unknown = scope.cancel.reason;
   return reason instanceof FhirError ? reason : clientClosedRequest('The client closed the connection; the request was cancelled');
 }
 

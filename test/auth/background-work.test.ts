@@ -15,6 +15,7 @@ import { ConnectionSlots } from '../../src/store/connection-slots.ts';
 import { Database } from '../../src/store/database.ts';
 import { disableClient } from '../../src/store/oauth-repository.ts';
 import { runInQueryScope, type QueryScope } from '../../src/store/query-scope.ts';
+import { ScopeCancel } from '../../src/store/scope-cancel.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-database.ts';
 
 let testDb: TestDatabase;
@@ -32,10 +33,10 @@ afterAll(async () => {
 
 /** A request's scope whose one connection slot is taken (a slow search) for as long as the test runs. */
 async function busyScope(): Promise<{ scope: QueryScope; release: () => void }> {
-  const controller = new AbortController();
+  const cancel = new ScopeCancel();
   const connections = new ConnectionSlots(1);
-  await connections.take(controller.signal, () => new Error('gone'));
-  return { scope: { signal: controller.signal, statementTimeoutMs: 0, connections, ended: false }, release: () => connections.give() };
+  await connections.take(cancel.signal, () => new Error('gone'));
+  return { scope: { cancel, statementTimeoutMs: 0, connections, ended: false }, release: () => connections.give() };
 }
 
 /** `promise`, or a rejection once `ms` have passed. */
@@ -45,9 +46,9 @@ function within<T>(ms: number, promise: Promise<T>): Promise<T> {
 
 /** A request's scope whose client has gone. */
 function abandonedScope(): QueryScope {
-  const controller = new AbortController();
-  controller.abort();
-  return { signal: controller.signal, statementTimeoutMs: 0, connections: new ConnectionSlots(2), ended: false };
+  const cancel = new ScopeCancel();
+  cancel.abort();
+  return { cancel, statementTimeoutMs: 0, connections: new ConnectionSlots(2), ended: false };
 }
 
 describe('background work started from a request', () => {

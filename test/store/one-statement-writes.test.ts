@@ -14,6 +14,7 @@ import { buildStoredResource } from '../../src/service/resource-content.ts';
 import { ConnectionSlots } from '../../src/store/connection-slots.ts';
 import { Database } from '../../src/store/database.ts';
 import { runInQueryScope, type QueryScope } from '../../src/store/query-scope.ts';
+import { ScopeCancel } from '../../src/store/scope-cancel.ts';
 import { readStates, writeVersions, type VersionToWrite } from '../../src/store/resource-repository.ts';
 import { StaleStateError } from '../../src/store/stale-state-error.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
@@ -89,7 +90,7 @@ describe('the statement_timeout of a connection shared by requests and backgroun
     const single = await Database.open(t.databaseUrl, { poolSize: 1, migrate: false });
     try {
       // A scope ends with the work run in it: a fresh one per request.
-      const scope = (): QueryScope => ({ signal: new AbortController().signal, statementTimeoutMs: 4321, connections: new ConnectionSlots(1), ended: false });
+      const scope = (): QueryScope => ({ cancel: new ScopeCancel(), statementTimeoutMs: 4321, connections: new ConnectionSlots(1), ended: false });
       const show = async (q: { query: Database['query'] }, options?: { last?: boolean }) =>
         (await q.query<{ statement_timeout: string }>('SHOW statement_timeout', [], options))[0].statement_timeout;
       expect(await runInQueryScope(scope(), () => show(single))).toBe('4321ms');

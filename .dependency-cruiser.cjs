@@ -38,6 +38,7 @@
 /** The layers, lowest first; names on one line are peers. Paths are regular expressions. */
 const LAYERS = [
   { config: '^src/(config|project-root)\\.ts$' },
+  { telemetry: '^src/telemetry/' },
   { fhir: '^src/fhir/' },
   { search: '^src/search/', terminology: '^src/terminology/' },
   { codegen: '^src/codegen/', store: '^src/store/' },

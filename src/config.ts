@@ -95,6 +95,8 @@ export interface Config {
   changes: ChangeFeedConfig;
   /** The audit trail (README "Audit"): {@link AuditConfig}. */
   audit: AuditConfig;
+  /** The limits of `GET /readyz` (README "Health and readiness"): {@link ReadinessConfig}. */
+  readiness: ReadinessConfig;
   /** GraphQL subscriptions over WebSocket (README "Subscriptions"): {@link WebSocketConfig}. */
   websocket: WebSocketConfig;
   /** The terminology operations (README "Terminology"). */
@@ -180,6 +182,14 @@ export interface ChangeFeedConfig {
    * for changes nobody has given a feed position yet). Default 1000.
    */
   pollMs: number;
+}
+
+/** The limits past which `GET /readyz` answers 503. */
+export interface ReadinessConfig {
+  /** `READY_MAX_FEED_LAG`: how long a committed change may wait for its feed position. Default 30s. */
+  maxFeedLagMs: number;
+  /** `READY_MAX_QUEUE_AGE`: how long a job that may start may wait in the job queue. Default 5m. */
+  maxQueueAgeMs: number;
 }
 
 /** Settings of webhook delivery (FHIR `Subscription`, `channel.type = rest-hook`). */
@@ -416,6 +426,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     limits: readLimits(env),
     changes: { retentionMs: readDuration(env, 'CHANGE_RETENTION', 7 * 86_400_000), pollMs: readInt(env, 'CHANGE_POLL_MS', 1_000, 50) },
     audit: { retentionMs: env.AUDIT_RETENTION ? readDuration(env, 'AUDIT_RETENTION', 0) : undefined },
+    readiness: { maxFeedLagMs: readDuration(env, 'READY_MAX_FEED_LAG', 30_000), maxQueueAgeMs: readDuration(env, 'READY_MAX_QUEUE_AGE', 300_000) },
     websocket: {
       maxSubscriptions: readInt(env, 'WS_MAX_SUBSCRIPTIONS', 20, 1),
       maxConnectionsPerClient: readInt(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 10, 1),

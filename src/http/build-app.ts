@@ -44,6 +44,8 @@ import { systemRoutes } from '../rest/routes/system-routes.ts';
 import { typeRoutes } from '../rest/routes/type-routes.ts';
 import { searchRoutes } from '../rest/routes/search-routes.ts';
 import { binaryRoutes } from '../rest/routes/binary-routes.ts';
+import { readinessProbes } from '../store/readiness-repository.ts';
+import { SharedReadiness, assessReadiness } from '../telemetry/readiness.ts';
 
 /** A body from this many characters on is handled a turn of the event loop after it is read. */
 const LARGE_BODY = 256 * 1024;
@@ -55,7 +57,12 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 export const fhirRoutes: FhirRoute[] = [...systemRoutes, ...historyRoutes, ...searchRoutes, ...typeRoutes, ...instanceRoutes, ...conditionalRoutes, ...binaryRoutes];
 
 /** Paths served without an access token (CONTRACT.md "Authentication"). */
-const PUBLIC_PATHS = new Set(['/healthz', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/auth/token', '/auth/revoke', '/auth/jwks']);
+/** How long each check of `/readyz` may take before it counts as failed. */
+const READINESS_PROBE_TIMEOUT_MS = 2_000;
+/** How long one `/readyz` answer is reused (a probe flood costs one assessment per this long). */
+const READINESS_FRESH_MS = 250;
+
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/fhir/metadata', '/fhir/.well-known/smart-configuration', '/auth/token', '/auth/revoke', '/auth/jwks']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -212,6 +219,13 @@ export async function buildApp({ config, service, security, webhooks, exports, l
   app.get('/healthz', async (_request, reply) => {
     const up = await service.db.ping();
     return reply.code(up ? 200 : 503).send({ status: up ? 'ok' : 'unavailable' });
+  });
+  const probes = readinessProbes(service.db);
+  const readinessLimits = { ...config.readiness, probeTimeoutMs: READINESS_PROBE_TIMEOUT_MS };
+  const sharedReadiness = new SharedReadiness(() => assessReadiness(probes, readinessLimits), READINESS_FRESH_MS);
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = await sharedReadiness.get();
+    return reply.code(readiness.status === 'ready' ? 200 : 503).header('cache-control', 'no-store').send(readiness);
   });
 
   // The graph's endpoints are routes of the table too, so the CapabilityStatement lists `$graphql`.

@@ -11,7 +11,7 @@ import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default [
-  { ignores: ['node_modules/**', 'src/graphql/generated/**', 'bench/results/**', '.data/**', '.test-data/**'] },
+  { ignores: ['node_modules/**', 'console/dist/**', 'src/graphql/generated/**', 'bench/results/**', '.data/**', '.test-data/**'] },
   {
     files: ['**/*.ts', '**/*.js'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },

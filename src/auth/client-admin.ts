@@ -7,7 +7,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, forbidden, notFound } from '../fhir/outcomes.ts';
 import type { Database } from '../store/database.ts';
-import { disableClient, insertClient, insertRefreshToken, listClients, type ClientRecord } from '../store/oauth-repository.ts';
+import { disableClient, insertClient, insertRefreshToken, listClients, updateClient, type ClientRecord } from '../store/oauth-repository.ts';
 import { AUTH_CHANNEL } from './auth-state.ts';
 import type { RateLimit } from './rate-limit/rate-decision.ts';
 import { isValidScopeString, scopesNotHeld } from './scopes.ts';
@@ -31,6 +31,14 @@ export interface ClientSummary {
   status: string;
   admin: boolean;
   auth: 'private_key_jwt' | 'refresh_token';
+  /** The client's own rate limits (`null`: the server's default; 0: unlimited). */
+  rate: { per_second: number | null; per_minute: number | null };
+}
+
+/** What `PATCH /admin/clients/{id}` changes: the allowed scope, the rate limits (`"N/s,M/min"`; a part left out returns to the default). */
+export interface UpdateClientInput {
+  scope?: string;
+  rate?: string;
 }
 
 /** Hash under which a refresh token is stored and looked up. */
@@ -71,6 +79,7 @@ export function summarise(client: ClientRecord): ClientSummary {
     status: client.status,
     admin: client.admin,
     auth: client.jwks ? 'private_key_jwt' : 'refresh_token',
+    rate: { per_second: client.ratePerSecond, per_minute: client.ratePerMinute },
   };
 }
 
@@ -121,12 +130,7 @@ export async function createClient(db: Database, input: CreateClientInput, grant
   if (typeof input.scope !== 'string' || !isValidScopeString(input.scope)) {
     throw badRequest('scope must be SMART system scopes such as "system/*.read" or "system/Patient.cruds"');
   }
-  if (grantor) {
-    const beyond = scopesNotHeld(input.scope, grantor.scope);
-    if (beyond.length > 0) {
-      throw forbidden(`An admin client may grant only scopes it holds: ${beyond.join(' ').slice(0, 300)} is not within "${grantor.scope.slice(0, 300)}"`);
-    }
-  }
+  assertScopeHeld(input.scope, grantor);
   const jwks = input.jwks === undefined ? null : checkJwks(input.jwks);
   const rate = grantedRate(input.rate ? parseRate(input.rate) : { perSecond: null, perMinute: null }, grantor?.rate);
   const clientId = randomUUID();
@@ -140,6 +144,38 @@ export async function createClient(db: Database, input: CreateClientInput, grant
     await insertRefreshToken(tx, hashRefreshToken(refreshToken), clientId, input.scope);
     return { client_id: clientId, refresh_token: refreshToken };
   });
+}
+
+/** 403 unless `grantor` (when there is one) holds every scope of `scope`. */
+function assertScopeHeld(scope: string, grantor: ClientGrantor | undefined): void {
+  if (!grantor) return;
+  const beyond = scopesNotHeld(scope, grantor.scope);
+  if (beyond.length > 0) {
+    throw forbidden(`An admin client may grant only scopes it holds: ${beyond.join(' ').slice(0, 300)} is not within "${grantor.scope.slice(0, 300)}"`);
+  }
+}
+
+/**
+ * Changes a client's allowed scope and rate limits, under the same rules as {@link createClient}
+ * (an admin grants only scopes and limits it holds), and tells every process at once. Rate limits
+ * apply to the client's next request; a scope applies to the tokens issued after the change
+ * (access tokens already issued keep theirs until they expire, at most 15 minutes).
+ */
+export async function updateClientById(db: Database, clientId: string, input: UpdateClientInput, grantor?: ClientGrantor): Promise<ClientSummary> {
+  if (input.scope === undefined && input.rate === undefined) throw badRequest('Nothing to change: send "scope" and/or "rate"');
+  if (input.scope !== undefined && (typeof input.scope !== 'string' || !isValidScopeString(input.scope))) {
+    throw badRequest('scope must be SMART system scopes such as "system/*.read" or "system/Patient.cruds"');
+  }
+  if (input.rate !== undefined && typeof input.rate !== 'string') throw badRequest('rate must be a string "N/s,M/min"');
+  if (input.scope !== undefined) assertScopeHeld(input.scope, grantor);
+  const rate = input.rate === undefined ? undefined : grantedRate(parseRate(input.rate), grantor?.rate);
+  const client = await updateClient(db, clientId, {
+    scope: input.scope?.trim().split(/\s+/).join(' '),
+    ...(rate && { ratePerSecond: rate.perSecond, ratePerMinute: rate.perMinute }),
+  });
+  if (!client) throw notFound(`client ${clientId.slice(0, 80)} is not known`);
+  await db.query(`SELECT pg_notify('${AUTH_CHANNEL}', 'client')`);
+  return summarise(client);
 }
 
 /** Disables a client and tells every process at once. */

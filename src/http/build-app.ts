@@ -21,6 +21,7 @@ import { registerExtraRoutes, type ExtraRoutes } from './extra-routes.ts';
 import { binaryRouteOptions, bodyOptions, resourceBodyLimit, takesBundle } from './body-limits.ts';
 import { scopeRequestQueries } from './request-scope.ts';
 import { registerCors } from './cors.ts';
+import { isConsolePath, registerConsole } from './console/serve-console.ts';
 import { graphqlRoutes } from './graphql-routes.ts';
 import { readTextBody } from './read-text-body.ts';
 import { operationRoutes } from '../operations/operation-routes.ts';
@@ -182,7 +183,7 @@ export async function buildApp({ config, service, security, webhooks, exports, l
         // A Binary read answers its content in its own media type unless FHIR JSON is asked for.
         if (!(servesBinary(request) && request.method === 'GET')) assertAcceptsJson(request.headers.accept, query?._format);
       }
-      if (PUBLIC_PATHS.has(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return done();
+      if (PUBLIC_PATHS.has(path) || isConsolePath(path) || extraPrefixes.some((prefix) => path.startsWith(prefix))) return done();
       const known = security.authenticateNow(request, reply, fhirBaseUrl);
       if (known) {
         request.fhirContext = known;
@@ -215,6 +216,7 @@ export async function buildApp({ config, service, security, webhooks, exports, l
     done();
   });
   registerAuthRoutes(app, security);
+  registerConsole(app);
 
   app.get('/healthz', async (_request, reply) => {
     const up = await service.db.ping();

@@ -140,6 +140,34 @@ export async function deleteExportJob(q: Queryable, id: string, clientId: string
   return rows.length > 0;
 }
 
+/** An export as the admin API lists it: who started it, where it stands, and how far it got. */
+export interface ExportJobSummary {
+  id: string;
+  clientId: string;
+  status: ExportStatus;
+  request: string;
+  types: string[];
+  typeIndex: number;
+  exported: number;
+  error: string | null;
+  transactionTime: Date;
+  expiresAt: Date;
+}
+
+/** Every client's exports not yet expired, newest first, at most `limit` of them. */
+export async function listExportJobs(q: Queryable, limit: number): Promise<ExportJobSummary[]> {
+  return q.query<ExportJobSummary>(
+    `SELECT id, client_id AS "clientId", status, request, types, type_index AS "typeIndex", exported::float8 AS exported, error,
+            transaction_time AS "transactionTime", expires_at AS "expiresAt"
+       FROM export_job WHERE expires_at > now() ORDER BY transaction_time DESC, id LIMIT $1`, [limit]);
+}
+
+/** Deletes an export of any client with its files (an admin's cancel); false when there was none. */
+export async function deleteAnyExportJob(q: Queryable, id: string): Promise<boolean> {
+  const rows = await q.query(`DELETE FROM export_job WHERE id = $1 RETURNING id`, [id]);
+  return rows.length > 0;
+}
+
 /** Deletes up to `limit` exports past their expiry, with their files; returns how many. */
 export async function deleteExpiredExports(q: Queryable, limit: number): Promise<number> {
   const rows = await q.query(

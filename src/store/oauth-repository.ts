@@ -58,6 +58,28 @@ export async function disableClient(q: Queryable, clientId: string): Promise<Cli
   return rows[0];
 }
 
+/**
+ * Changes a client's allowed scope and rate limits (a field left undefined keeps its value; a
+ * rate of null returns to the server's default) and bumps its change sequence, so every process's
+ * client cache picks it up; a new scope also becomes the scope of the client's refresh tokens.
+ * Undefined when the client is unknown.
+ */
+export async function updateClient(
+  q: Queryable, clientId: string, change: { scope?: string; ratePerSecond?: number | null; ratePerMinute?: number | null },
+): Promise<ClientRecord | undefined> {
+  const rows = await q.query<ClientRecord>(
+    `UPDATE oauth_client SET scope = CASE WHEN $2 THEN $3 ELSE scope END,
+            rate_per_second = CASE WHEN $4 THEN $5::int ELSE rate_per_second END,
+            rate_per_minute = CASE WHEN $6 THEN $7::int ELSE rate_per_minute END,
+            change_seq = nextval('auth_change_seq')
+      WHERE client_id = $1 RETURNING ${CLIENT_COLUMNS}`,
+    [clientId, change.scope !== undefined, change.scope ?? null, change.ratePerSecond !== undefined, change.ratePerSecond ?? null,
+      change.ratePerMinute !== undefined, change.ratePerMinute ?? null],
+  );
+  if (rows[0] && change.scope !== undefined) await q.query('UPDATE oauth_refresh_token SET scope = $2 WHERE client_id = $1', [clientId, change.scope]);
+  return rows[0];
+}
+
 export async function insertRefreshToken(q: Queryable, tokenHash: string, clientId: string, scope: string): Promise<void> {
   await q.query('INSERT INTO oauth_refresh_token (token_hash, client_id, scope) VALUES ($1, $2, $3)', [tokenHash, clientId, scope]);
 }

@@ -3,12 +3,14 @@
  * https://hl7.org/fhir/uv/bulkdata/OperationDefinition-export.html and its patient- and group-
  * variants): `/fhir/$export`, `/fhir/Patient/$export` and `/fhir/Group/{id}/$export`, by GET or
  * POST (a `Parameters` body). They share the name `export`, so the CapabilityStatement lists each
- * with its own definition. The status, cancel and download routes come with the first.
+ * with its own definition. The status, cancel and download routes come with the first,
+ * and so do the admin routes over every client's exports (`export-admin-routes.ts`).
  */
 import type { ExportLevel } from '../../store/export-repository.ts';
 import type { Operation, OperationParam } from '../operation.ts';
 import { kickOffExport } from './export-kickoff.ts';
 import type { ExportServices } from './export-services.ts';
+import { exportAdminRoutes } from './export-admin-routes.ts';
 import { exportStatusRoutes } from './export-status-routes.ts';
 
 const BULK = 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition';
@@ -32,7 +34,7 @@ function exportOperation(exports: ExportServices, level: ExportLevel): Operation
   switch (level) {
     case 'system':
       // Each exported type's read permission is checked by the kick-off itself.
-      return { ...common, definition: `${BULK}/export`, levels: ['system'], permissions: [], routes: exportStatusRoutes };
+      return { ...common, definition: `${BULK}/export`, levels: ['system'], permissions: [], routes: [...exportStatusRoutes, ...exportAdminRoutes] };
     case 'patient':
       return { ...common, definition: `${BULK}/patient-export`, levels: ['type'], resourceTypes: ['Patient'], permissions: [] };
     case 'group':

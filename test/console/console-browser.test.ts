@@ -31,41 +31,41 @@ let page: Page;
 let apiKey: string;
 const problems: string[] = [];
 
-beforeAll(async () => {
-  if (!present) throw new Error(`CI=true and no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install -y chromium`);
-  mkdirSync(SHOTS, { recursive: true });
-  [t, browser] = await Promise.all([
-    startTestServer(),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    }),
-  ]);
-  apiKey = (await t.createClient({ name: 'console admin', scope: 'system/*.*', admin: true })).refresh_token!;
-  const subscription = await fhirFetch(`${t.url}/fhir/Subscription`, {
-    method: 'POST',
-    body: { resourceType: 'Subscription', status: 'off', reason: MARKUP, criteria: 'Patient?family=Console', channel: { type: 'rest-hook', endpoint: 'https://hooks.example.org/fhir', payload: 'application/fhir+json' } },
-  });
-  expect(subscription.status, subscription.text).toBe(201);
-  await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient', name: [{ family: 'Console', given: [MARKUP] }] } });
-  const kickOff = await fetch(`${t.url}/fhir/$export?_type=Patient`, { headers: { authorization: `Bearer ${t.adminToken}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
-  expect(kickOff.status).toBe(202);
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('dialog', (dialog) => { problems.push(`dialog: ${dialog.message()}`); void dialog.dismiss(); });
-}, 90_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
 const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
 const open = (title: string) => page.getByRole('navigation').getByRole('button', { name: title }).click();
 
 describe.skipIf(!present && !inCi)('the operator console in Chromium', () => {
+  beforeAll(async () => {
+    if (!present) throw new Error(`CI=true and no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install -y chromium`);
+    mkdirSync(SHOTS, { recursive: true });
+    [t, browser] = await Promise.all([
+      startTestServer(),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+          '--disable-component-update', '--disable-sync'],
+      }),
+    ]);
+    apiKey = (await t.createClient({ name: 'console admin', scope: 'system/*.*', admin: true })).refresh_token!;
+    const subscription = await fhirFetch(`${t.url}/fhir/Subscription`, {
+      method: 'POST',
+      body: { resourceType: 'Subscription', status: 'off', reason: MARKUP, criteria: 'Patient?family=Console', channel: { type: 'rest-hook', endpoint: 'https://hooks.example.org/fhir', payload: 'application/fhir+json' } },
+    });
+    expect(subscription.status, subscription.text).toBe(201);
+    await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient', name: [{ family: 'Console', given: [MARKUP] }] } });
+    const kickOff = await fetch(`${t.url}/fhir/$export?_type=Patient`, { headers: { authorization: `Bearer ${t.adminToken}`, prefer: 'respond-async', accept: 'application/fhir+json' } });
+    expect(kickOff.status).toBe(202);
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (message) => { if (message.type() === 'error') problems.push(`console: ${message.text()}`); });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('dialog', (dialog) => { problems.push(`dialog: ${dialog.message()}`); void dialog.dismiss(); });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
   it('signs in with an admin client\'s API key', async () => {
     await page.goto(`${t.url}/console`);
     await page.locator('input[name="api-key"]').fill('fgr_not-a-key');

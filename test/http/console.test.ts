@@ -20,13 +20,13 @@ afterAll(async () => { await t?.close(); });
 const load = (path: string) => fetch(`${t.url}${path}`);
 
 /** A GET of `path` exactly as written (fetch would resolve `..` before sending it). */
-function rawGet(path: string): Promise<{ status: number; text: string }> {
+function rawGet(path: string): Promise<{ status: number; text: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request(`${t.url}/`, { path, method: 'GET' }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => { text += chunk; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -95,8 +95,12 @@ describe('GET /console', () => {
       '/console/nope.js', '/console/index.html', '/console/../package.json', '/console/%2e%2e/package.json', '/console/..%2fpackage.json',
       '/console/%2e%2e%2f%2e%2e%2fpackage.json', '/console/....//package.json', '/console//etc/passwd', '/console/%00', '/console/main.js.map',
     ]) {
-      const { status, text } = await rawGet(path);
+      const { status, text, headers } = await rawGet(path);
       expect(status, path).toBe(404);
+      if (path.startsWith('/console/') && !path.startsWith('/console/..')) {
+        expect(headers['content-security-policy'], path).toContain("frame-ancestors 'none'");
+        expect(JSON.parse(text).resourceType, path).toBe('OperationOutcome');
+      }
       expect(text, path).not.toContain('"name": "fhirgraph"');
       expect(text, path).not.toContain('root:');
     }

@@ -70,7 +70,7 @@ describe.skipIf(!present && !inCi)('the operator console in Chromium', () => {
     await page.goto(`${t.url}/console`);
     await page.locator('input[name="api-key"]').fill('fgr_not-a-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('invalid_grant');
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 20_000 }).toContain('invalid_grant');
     problems.length = 0; // the refused token request is the browser's own console error
     await page.locator('input[name="api-key"]').fill(apiKey);
     await shot('01-sign-in');
@@ -103,7 +103,7 @@ describe.skipIf(!present && !inCi)('the operator console in Chromium', () => {
       await page.locator('[data-testid="audit-events"][aria-busy="false"]').waitFor();
       // The client creation: POST /admin/clients answered 201.
       return events.locator('tbody tr', { hasText: 'client-admin' }).filter({ hasText: '201' }).count();
-    }, { timeout: 20_000, interval: 500 }).toBe(1);
+    }, { timeout: 30_000, interval: 500 }).toBe(1);
     const row = events.locator('tbody tr', { hasText: 'client-admin' }).filter({ hasText: '201' });
     expect(await row.textContent()).toContain('console admin');
     await shot('03-audit');
@@ -129,10 +129,10 @@ describe.skipIf(!present && !inCi)('the operator console in Chromium', () => {
 
   it('runs a GraphQL query in the explorer with the signed-in token', async () => {
     await open('GraphQL explorer');
-    await page.locator('.graphiql-container').waitFor({ timeout: 20_000 });
+    await page.locator('.graphiql-container').waitFor({ timeout: 30_000 });
     await page.locator('.graphiql-execute-button').click();
     const result = page.locator('.result-window');
-    await expect.poll(() => result.textContent(), { timeout: 20_000 }).toContain('Console');
+    await expect.poll(() => result.textContent(), { timeout: 30_000 }).toContain('Console');
     expect(await result.textContent()).toContain('PatientList');
     await shot('06-explorer');
     expect(await page.locator('img[src="x"]').count()).toBe(0);

@@ -136,6 +136,8 @@ describe.skipIf(!present && !inCi)('the operator console in Chromium', () => {
     expect(await result.textContent()).toContain('PatientList');
     await shot('06-explorer');
     expect(await page.locator('img[src="x"]').count()).toBe(0);
+    // GraphiQL keeps its tabs and settings in memory here, not in the browser's storage.
+    expect(await page.evaluate('[localStorage.length, sessionStorage.length]')).toEqual([0, 0]);
   });
 
   it('broke no Content-Security-Policy rule and raised no error on any page', () => {

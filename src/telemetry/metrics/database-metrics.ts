@@ -5,7 +5,8 @@
  * keyword (`select`, `insert`, `with`…). Never parameter values, never the whole text: a search's
  * SQL is built per request and would make a label per query shape.
  */
-import { Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { CompactHistogram, type HistogramSeries } from './compact-histogram.ts';
 
 /** What the pool says of itself (knex's tarn pool under MikroORM). */
 export interface PoolStats {
@@ -37,16 +38,15 @@ export interface StatementRecorder {
 
 /** Database metrics; see the module comment. */
 export class DatabaseMetrics implements StatementRecorder {
-  private readonly duration: Histogram<'statement'>;
-  private readonly children = new Map<string, Histogram.Internal<'statement'>>();
+  private readonly duration: CompactHistogram;
+  private readonly children = new Map<string, HistogramSeries>();
   private pool: (() => PoolStats) | undefined;
 
   constructor(registry: Registry) {
-    this.duration = new Histogram({
-      name: 'fhirgraph_db_statement_duration_seconds',
-      help: 'SQL statements, by statement name (named statements) or first keyword, from sending to the last row.',
-      labelNames: ['statement'], buckets: STATEMENT_BUCKETS, registers: [registry],
-    });
+    this.duration = new CompactHistogram(
+      'fhirgraph_db_statement_duration_seconds', 'SQL statements, by statement name (named statements) or first keyword, from sending to the last row.',
+      STATEMENT_BUCKETS, registry,
+    );
     const pool = () => this.pool?.();
     const gauge = (name: string, help: string, read: (stats: PoolStats) => number) => new Gauge({
       name, help, registers: [registry],
@@ -69,7 +69,7 @@ export class DatabaseMetrics implements StatementRecorder {
   observeStatement(sql: string, name: string | undefined, seconds: number): void {
     const label = statementLabel(sql, name);
     let child = this.children.get(label);
-    if (!child) this.children.set(label, child = this.duration.labels({ statement: label }));
+    if (!child) this.children.set(label, child = this.duration.series({ statement: label }));
     child.observe(seconds);
   }
 }

@@ -3,10 +3,11 @@
  * matched (`/fhir/:type/:id`, with `:type` replaced by the resource type when it names one:
  * `/fhir/Patient/:id`), never the URL (DECISIONS.md: telemetry never carries PHI); a request that
  * matched no route is `(unmatched)`. Histogram children are cached per label set, so recording a
- * request allocates nothing once its label set has been seen.
+ * request allocates nothing once its label set has been seen ({@link CompactHistogram}).
  * https://prometheus.io/docs/practices/histograms/
  */
-import { Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { CompactHistogram, type HistogramSeries } from './compact-histogram.ts';
 import type { SecurityMetrics } from './security-metrics.ts';
 
 /** The route label of a request no route matched (404 before routing, a 414, a broken URL). */
@@ -20,23 +21,19 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIO
 /** Path parameters of a route that hold a resource type (`/fhir/:type`, `/fhir/:compartment/:id/:type`). */
 const TYPE_PARAMS = ['type', 'compartment'] as const;
 
-type Child = Histogram.Internal<'method' | 'route' | 'status'>;
-
 /** Records HTTP requests; see the module comment. */
 export class HttpMetrics {
-  private readonly duration: Histogram<'method' | 'route' | 'status'>;
-  /** route label → method → status → histogram child. */
-  private readonly children = new Map<string, Map<string, Map<number, Child>>>();
+  private readonly duration: CompactHistogram;
+  /** route label → method → status → its series. */
+  private readonly children = new Map<string, Map<string, Map<number, HistogramSeries>>>();
   /** route pattern → parameter → resource type → label (`/fhir/:type/:id` → type → Patient → `/fhir/Patient/:id`). */
   private readonly typedRoutes = new Map<string, Map<string, Map<string, string>>>();
   private isResourceType: (type: string) => boolean = () => false;
 
   constructor(registry: Registry, private readonly security: SecurityMetrics) {
-    this.duration = new Histogram({
-      name: 'fhirgraph_http_request_duration_seconds',
-      help: 'HTTP requests of the API, by method, route pattern and status code.',
-      labelNames: ['method', 'route', 'status'], buckets: DURATION_BUCKETS, registers: [registry],
-    });
+    this.duration = new CompactHistogram(
+      'fhirgraph_http_request_duration_seconds', 'HTTP requests of the API, by method, route pattern and status code.', DURATION_BUCKETS, registry,
+    );
   }
 
   /** Names the resource types, so `/fhir/:type/:id` is labelled per type (a bounded set: the model's). */
@@ -80,13 +77,13 @@ export class HttpMetrics {
     return route;
   }
 
-  private childOf(route: string, method: string, status: number): Child {
+  private childOf(route: string, method: string, status: number): HistogramSeries {
     let byMethod = this.children.get(route);
     if (!byMethod) this.children.set(route, byMethod = new Map());
     let byStatus = byMethod.get(method);
     if (!byStatus) byMethod.set(method, byStatus = new Map());
     let child = byStatus.get(status);
-    if (!child) byStatus.set(status, child = this.duration.labels({ method, route, status: String(status) }));
+    if (!child) byStatus.set(status, child = this.duration.series({ method, route, status: String(status) }));
     return child;
   }
 }

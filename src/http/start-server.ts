@@ -76,6 +76,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   let db: Database | undefined;
   let workers: WorkerList | undefined;
   let metricsListener: MetricsListener | undefined;
+  let built: FastifyInstance | undefined;
   try {
     const metrics = createMetrics(config.metrics);
     db = await Database.open(database.databaseUrl, { poolSize: config.poolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs, statements: metrics?.database });
@@ -101,6 +102,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await workers.start();
     const changeStreams = new ChangeStreams({ db, model: service.model, searchLimits: config.limits.search }, changes.feed, `${config.publicUrl}/fhir`);
     const app = await buildApp({ config, service, security, webhooks, exports, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams, metrics });
+    built = app;
     // Its own listener: none of the API's hooks (token, rate limit, audit) run on a scrape.
     if (metrics) metricsListener = await listenForMetrics(metrics.registry, config.metrics.host, config.metrics.port === 'ephemeral' ? 0 : config.metrics.port);
     await app.listen({ port: config.port, host: config.host });
@@ -130,6 +132,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     };
   } catch (err) {
     await metricsListener?.close().catch(() => undefined);
+    await built?.close().catch(() => undefined); // METRICS_PORT or PORT taken: the GraphQL schema worker stops too
     await workers?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await database.stop().catch(() => undefined);

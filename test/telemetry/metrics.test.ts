@@ -5,7 +5,9 @@
  * and counts, labelled by route pattern, never by a URL or an id. `METRICS_PORT=0` starts no listener.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:net';
 import { loadConfig } from '../../src/config.ts';
+import { createTestDatabase } from '../helpers/test-database.ts';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { awaitManifest, startExport } from '../operations/export-helpers.ts';
@@ -202,6 +204,20 @@ describe('METRICS_HOST and METRICS_PORT', () => {
       expect((await fhirFetch(`${off.url}/fhir/metadata`)).status).toBe(200);
     } finally {
       await off.close();
+    }
+  }, 120_000);
+
+  it('refuses to start when METRICS_PORT is taken, and leaves nothing running', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const address = taken.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const db = await createTestDatabase();
+    try {
+      await expect(startTestServer({ metrics: { host: '127.0.0.1', port } }, db)).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      await db.drop();
     }
   }, 120_000);
 });

@@ -39,6 +39,7 @@ import { POSTGRAPHILE_NESTED_QUERY } from './postgraphile/nested-query.ts';
 import { buildRelationalCopy } from './postgraphile/relational-copy.ts';
 import { measureWebhooks, type WebhookFigures } from './webhooks/webhook-throughput.ts';
 import { exportLines, measureExport, type ExportFigures } from './export/export-throughput.ts';
+import { measureTelemetryCost, type TelemetryCostFigures } from './lib/telemetry-cost.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -51,7 +52,9 @@ function serverNodeFlags(): string[] {
   return words.slice(words.indexOf('node') + 1, words.indexOf('src/main.ts'));
 }
 
-async function startFhirgraph(databaseUrl: string, secret: string, flags: string[], inspectPort?: number): Promise<{ child: Child; origin: string }> {
+async function startFhirgraph(
+  databaseUrl: string, secret: string, flags: string[], inspectPort?: number, extraEnv: Record<string, string> = {},
+): Promise<{ child: Child; origin: string }> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const env = {
@@ -59,6 +62,9 @@ async function startFhirgraph(databaseUrl: string, secret: string, flags: string
     BENCH_BASELINE_SECRET: secret, LOG_LEVEL: 'info', NODE_ENV: 'production',
     // The webhook bench's receiver listens on loopback.
     WEBHOOK_ALLOW_PRIVATE: 'true',
+    // Metrics on, as by default, on a port of this run (the telemetry section measures their cost).
+    METRICS_PORT: String(await freePort()),
+    ...extraEnv,
   };
   // The inspector listens on loopback only, on a port of this run, and only with --profile.
   const inspect = inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [];
@@ -311,6 +317,22 @@ async function main(): Promise<number> {
     const profiles = profiling ? writeProfiles(profiling, args.scaleLabel, new Map(results.map((w) => [w.id, w.title]))) : undefined;
     if (profiles) log(`CPU profiles and summaries written under bench/results/profiles/${args.scaleLabel}/`);
 
+    let telemetry: TelemetryCostFigures | undefined;
+    if (!args.only || args.only.includes('telemetry-cost')) {
+      log('telemetry cost: REST read by id against a fhirgraph process per telemetry variant');
+      const readPlan = buildWorkloads({ ...inputs, token: await tokens.current() }).find((w) => w.id === 'read')!.plan!;
+      telemetry = await measureTelemetryCost({
+        startServer: async (env) => {
+          // The bench's tokens name the first server's PUBLIC_URL as issuer and audience.
+          const started = await startFhirgraph(db.url, secret, flags, undefined, { PUBLIC_URL: origin, ...env });
+          children.push(started.child);
+          return { origin: started.origin, stop: () => started.child.stop() };
+        },
+        run: (variantOrigin, seconds) => runOnce(variantOrigin, readPlan, args.connections, seconds),
+        runs: args.runs, seconds: args.duration, warmupSeconds: args.warmup, log,
+      });
+    }
+
     let subscriptions: SubscriptionLatencyResult | undefined;
     if (!args.only || args.only.includes(SUBSCRIPTION_LATENCY_ID)) {
       log('GraphQL subscriptions: commit-to-subscriber latency with 1,000 open, beside NOTIFY → LISTEN');
@@ -353,6 +375,7 @@ async function main(): Promise<number> {
       subscriptions,
       webhooks,
       export: exportFigures,
+      telemetry,
       targets: judgeTargets(results, ingest, subscriptions),
       profiles,
     };

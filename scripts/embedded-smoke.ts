@@ -133,7 +133,7 @@ async function readFamily(baseUrl: string, token: string, id: string, server: Se
 async function run(dataDir: string): Promise<void> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: baseUrl };
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, PUBLIC_URL: baseUrl, METRICS_PORT: '0' };
   delete env.DATABASE_URL;
   const family = `Smoke-${Date.now().toString(36)}`;
   console.log(`embedded smoke test: DATA_DIR=${dataDir}, PORT=${port}`);

@@ -12,7 +12,7 @@ import { parseSearch } from '../src/search/parse-search.ts';
 import { buildSearchQuery } from '../src/search/sql/build-search-query.ts';
 
 const RUNS = 50;
-const server = await startServer(loadConfig(process.env, { port: 0, rateLimit: { perSecond: 0, perMinute: 0 } }), { logger: false });
+const server = await startServer(loadConfig(process.env, { port: 0, rateLimit: { perSecond: 0, perMinute: 0 }, metrics: { host: '127.0.0.1', port: 0 } }), { logger: false });
 const fhir = `${server.url}/fhir`;
 const client = await createClient(server.service.db, { name: 'latency', scope: 'system/*.*', admin: true, rate: '0/s,0/min' });
 const tokenResponse = await fetch(`${server.url}/auth/token`, {

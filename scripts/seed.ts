@@ -44,7 +44,7 @@ async function main(): Promise<number> {
       tokens = args.token ? staticTokenSource(args.token) : refreshTokenSource(baseUrl, args.refreshToken!);
     } else {
       log('starting the server in process');
-      server = await startServer(loadConfig(process.env, { port: 0 }), { logger: false, log });
+      server = await startServer(loadConfig(process.env, { port: 0, metrics: { host: '127.0.0.1', port: 0 } }), { logger: false, log });
       baseUrl = server.url;
       const client = await createClient(server.service.db, { name: 'seed', scope: 'system/*.*', admin: true, rate: '0/s,0/min' });
       seedClient = client.client_id;

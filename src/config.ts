@@ -113,6 +113,19 @@ export interface Config {
   document: { maxResources: number };
   /** Bulk Data `$export` (src/operations/export/README.md): {@link ExportConfig}. */
   export: ExportConfig;
+  /** Prometheus `/metrics` on a listener of its own (README "Metrics"): {@link MetricsConfig}. */
+  metrics: MetricsConfig;
+}
+
+/**
+ * `METRICS_HOST`/`METRICS_PORT` (default `127.0.0.1:9464`): where Prometheus scrapes `GET /metrics`,
+ * without a token. Port `0` turns metrics off: no listener and nothing recorded. `'ephemeral'`
+ * (never read from the environment: tests and the bench set it in code) listens on a free port,
+ * which `RunningServer.metricsUrl` names.
+ */
+export interface MetricsConfig {
+  host: string;
+  port: number | 'ephemeral';
 }
 
 /**
@@ -318,6 +331,13 @@ function readInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0
   return value;
 }
 
+/** A TCP port (0 included) from `name`, or `fallback` when unset. */
+function readPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const port = readInt(env, name, fallback);
+  if (port > 65_535) throw new Error(`${name} must be a TCP port (0 to 65535), got "${env[name]}"`);
+  return port;
+}
+
 /** A host name or an IP address, as a browser's `Origin` carries it (no wildcard). */
 const ORIGIN_HOST = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])$/;
 
@@ -450,6 +470,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     terminology: { maxExpansion: readInt(env, 'TERMINOLOGY_MAX_EXPANSION', 10_000, 1) },
     everything: { maxReferencing: readInt(env, 'EVERYTHING_MAX_REFERENCING', 10_000, 1) },
     document: { maxResources: readInt(env, 'DOCUMENT_MAX_RESOURCES', 1_000, 2) },
+    metrics: { host: env.METRICS_HOST || '127.0.0.1', port: readPort(env, 'METRICS_PORT', 9464) },
     ...overrides,
   };
   return config;

@@ -30,7 +30,7 @@ export interface BenchArgs {
 export const WORKLOAD_IDS = [
   'read', 'read-raw', 'read-minimal', 'search-name', 'search-name-raw', 'search-obs', 'search-obs-raw',
   'graphql-nested', 'graphql-nested-raw', 'graphql-nested-postgraphile', 'create', 'graphql-mutation', 'create-raw',
-  'crud-mix', 'search-mix', 'bundle-load', 'subscription-latency', 'webhooks', 'export',
+  'crud-mix', 'search-mix', 'bundle-load', 'subscription-latency', 'webhooks', 'export', 'telemetry-cost',
 ] as const;
 
 export const BENCH_USAGE = `usage: npm run bench -- [--scale 10k|100k|1m|N] [--duration S] [--runs N] [--warmup S]
@@ -52,7 +52,8 @@ export const BENCH_USAGE = `usage: npm run bench -- [--scale 10k|100k|1m|N] [--d
                  graphql-nested-raw, graphql-nested-postgraphile, create, graphql-mutation, create-raw,
                  crud-mix, search-mix, bundle-load (the Health Samurai shapes), "webhooks" for webhook
                  deliveries, "subscription-latency" for the GraphQL subscription latency with 1,000
-                 open, "export" for Bulk Data $export throughput and peak RSS (--only export runs it alone)
+                 open, "export" for Bulk Data $export throughput and peak RSS (--only export runs it alone),
+                 "telemetry-cost" for the read workload with metrics off and on, side by side
   --export-resources  resources of the $export bench's own data set, loaded with SQL (default 1000000)`;
 
 export class BenchArgsError extends Error {}

@@ -7,6 +7,7 @@
  */
 import type { BenchResults, TargetResult, WorkloadResult } from './bench-results.ts';
 import { exportLines } from '../export/export-throughput.ts';
+import { telemetryCostLines } from './telemetry-cost.ts';
 import { PUBLISHED_FIGURES, PUBLISHED_FIGURES_URL } from '../health-samurai/published-figures.ts';
 import { HS_GROUPS } from './workloads.ts';
 
@@ -82,6 +83,7 @@ export function renderMarkdown(r: BenchResults, reference?: ReferenceRun): strin
   if (r.subscriptions) lines.push(...subscriptionLines(r.subscriptions));
   if (r.webhooks) lines.push(...webhookLines(r.webhooks));
   if (r.export) lines.push(...exportLines(r.export));
+  if (r.telemetry) lines.push(...telemetryCostLines(r.telemetry));
   return lines.join('\n');
 }
 

@@ -4,6 +4,7 @@
  */
 import type { SeedFigure } from './bench-database.ts';
 import type { RunFigures } from './load-test.ts';
+import type { TelemetryCostFigures } from './telemetry-cost.ts';
 import type { SelfTime } from './profile-summary.ts';
 import type { SubscriptionLatencyResult } from './subscription-latency.ts';
 import type { Target } from './workloads.ts';
@@ -37,6 +38,8 @@ export interface BenchResults {
   webhooks?: WebhookFigures;
   /** Bulk Data `$export` throughput and peak RSS (absent when `--only` leaves `export` out). */
   export?: ExportFigures;
+  /** The read workload with each telemetry setting, beside all off (absent when `--only` leaves `telemetry-cost` out). */
+  telemetry?: TelemetryCostFigures;
   targets: TargetResult[];
   /** With `--profile`: each profiled workload's summary file and its head. */
   profiles?: ProfiledWorkload[];

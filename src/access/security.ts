@@ -23,6 +23,7 @@ import { RequestAudit } from '../service/audit/request-audit.ts';
 import type { RequestContext } from '../service/request-context.ts';
 import type { Database } from '../store/database.ts';
 import type { Worker } from '../store/worker.ts';
+import type { SecurityMetrics } from '../telemetry/metrics/index.ts';
 
 /** The 429 of a refused rate decision (with its RateLimit and `Retry-After` headers), or undefined when allowed. */
 function rateRefusal(decision: RateDecision): FhirError | undefined {
@@ -51,10 +52,12 @@ export class Security {
     readonly limiter: RateLimiter,
     readonly auditLog: AuditLog,
     readonly auditPartitions: AuditPartitions,
+    /** Counts token refusals by reason (metrics on). */
+    private readonly metrics: SecurityMetrics | undefined,
   ) {}
 
   /** Loads the signing keys and builds the rest; its background loops are {@link workers}, which `startServer` starts. */
-  static async start(db: Database, config: Config, onError: (err: unknown) => void): Promise<Security> {
+  static async start(db: Database, config: Config, onError: (err: unknown) => void, metrics?: SecurityMetrics): Promise<Security> {
     const keys = await SigningKeys.open(db);
     const state = new AuthState(db, onError);
     state.onNotification((payload) => {
@@ -65,7 +68,8 @@ export class Security {
     const limiter = new RateLimiter(db, { onError });
     const auditLog = new AuditLog(db, onError);
     const auditPartitions = new AuditPartitions(db, config.audit.retentionMs, onError);
-    return new Security(config, keys, state, tokens, tokenService, limiter, auditLog, auditPartitions);
+    metrics?.watchAuditLog(auditLog);
+    return new Security(config, keys, state, tokens, tokenService, limiter, auditLog, auditPartitions, metrics);
   }
 
   /** The background loops, in start order: the auth state's listener, rate-limit sync, the audit trail's partitions and its flush. */
@@ -147,6 +151,7 @@ export class Security {
   /** The 401 of a refused token (audited, with `WWW-Authenticate`); any other error as it is. */
   private refusal(err: unknown, request: FastifyRequest, reply: FastifyReply): unknown {
     if (!(err instanceof TokenRefused)) return err;
+    this.metrics?.refused(err.reason);
     this.auditRefusal({
       action: 'E', interaction: 'token-refused', clientId: err.clientId, ip: request.ip, status: 401,
       description: `access token refused: ${err.reason}`, entities: [], recorded: new Date(),
@@ -167,6 +172,7 @@ export class Security {
       return { fhirBaseUrl, auth, audit: new RequestAudit(), ip, rateLimit: { own: this.clientLimit(auth), defaults: this.config.rateLimit } };
     } catch (err) {
       if (err instanceof TokenRefused) {
+        this.metrics?.refused(err.reason);
         this.auditRefusal({
           action: 'E', interaction: 'token-refused', clientId: err.clientId, ip, status: 401,
           description: `access token refused: ${err.reason}`, entities: [], recorded: new Date(),

@@ -41,6 +41,7 @@ import { subscriptionOverHttpPlugin } from './subscription-over-http.ts';
 import { RequestLoaders, type GraphQLContext, type RouteExchange } from './request-loaders.ts';
 import type { EventScopeOpener } from './subscriptions/change-event-execution.ts';
 import { SubscriptionServer } from './subscriptions/subscription-server.ts';
+import { graphqlMetricsPlugin, type GraphQLMetrics } from '../telemetry/metrics/index.ts';
 
 const schemas = new WeakMap<object, GraphQLSchema>();
 
@@ -117,9 +118,11 @@ async function executeOnApollo(
 
 /**
  * Starts Apollo (schema built, caches warm) and returns the handlers of the GraphQL endpoints,
- * with the subscription server when `subscriptionDeps` are given.
+ * with the subscription server when `subscriptionDeps` are given; operations are recorded into `metrics` when given.
  */
-export async function startGraphQL(app: FastifyInstance, service: FhirService, config: Config, subscriptionDeps?: SubscriptionDeps): Promise<GraphQLEndpoints> {
+export async function startGraphQL(
+  app: FastifyInstance, service: FhirService, config: Config, subscriptionDeps?: SubscriptionDeps, metrics?: GraphQLMetrics,
+): Promise<GraphQLEndpoints> {
   const started = performance.now();
   const schema = buildExecutableSchema(service);
   const schemaBuildMs = Math.round(performance.now() - started);
@@ -147,6 +150,7 @@ export async function startGraphQL(app: FastifyInstance, service: FhirService, c
       subscriptionOverHttpPlugin(config.publicUrl),
       queryLimitsPlugin(queryLimits),
       resultDirectivesPlugin, statementsPlugin, schemaAnswerPlugin(answers), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
+      ...(metrics ? [graphqlMetricsPlugin(metrics)] : []), // after the cost and statements plugins: it reads their extensions
     ],
   });
   await apollo.start();

@@ -47,6 +47,7 @@ import { searchRoutes } from '../rest/routes/search-routes.ts';
 import { binaryRoutes } from '../rest/routes/binary-routes.ts';
 import { readinessProbes } from '../store/readiness-repository.ts';
 import { SharedReadiness, assessReadiness } from '../telemetry/readiness.ts';
+import type { Metrics } from '../telemetry/metrics/index.ts';
 
 /** A body from this many characters on is handled a turn of the event loop after it is read. */
 const LARGE_BODY = 256 * 1024;
@@ -90,10 +91,12 @@ export interface AppOptions {
   extraRoutes?: readonly ExtraRoutes[];
   /** The change streams of GraphQL subscriptions (`ws://…/graphql`); without them no WebSocket is served. */
   changeStreams?: ChangeStreams;
+  /** Where requests and GraphQL operations are recorded (README "Metrics"); absent when metrics are off. */
+  metrics?: Metrics;
 }
 
 /** Builds the Fastify app (not yet listening). */
-export async function buildApp({ config, service, security, webhooks, exports, logger = true, extraRoutes = [], changeStreams }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, service, security, webhooks, exports, logger = true, extraRoutes = [], changeStreams, metrics }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
@@ -156,6 +159,7 @@ export async function buildApp({ config, service, security, webhooks, exports, l
 
   const fhirBaseUrl = `${config.publicUrl}/fhir`;
   const isResourceType = (type: string) => service.model.isResourceType(type);
+  metrics?.http.useResourceTypes(isResourceType);
   const deps: RouteDeps = {
     config,
     service,
@@ -207,6 +211,7 @@ export async function buildApp({ config, service, security, webhooks, exports, l
   };
   app.addHook('onResponse', (request, reply, done) => {
     request.log.debug({ route: request.routeOptions?.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    metrics?.http.observe(request.method, request.routeOptions?.url, request.params, reply.statusCode, reply.elapsedTime);
     const ctx = request.fhirContext;
     if (ctx && !ctx.audit.recorded) {
       const record = auditRecordOf(ctx, reply.statusCode, request.errorSummary ?? undefined);
@@ -231,7 +236,7 @@ export async function buildApp({ config, service, security, webhooks, exports, l
   });
 
   // The graph's endpoints are routes of the table too, so the CapabilityStatement lists `$graphql`.
-  const graphql = await startGraphQL(app, service, config, changeStreams && { streams: changeStreams, security, eventScope: clientWorkScope });
+  const graphql = await startGraphQL(app, service, config, changeStreams && { streams: changeStreams, security, eventScope: clientWorkScope }, metrics?.graphql);
   if (graphql.subscriptions) serveGraphQLWebSocket(app, graphql.subscriptions);
   const routes = [...fhirRoutes, ...operationRoutes(operationRegistry({ webhooks, exports })), ...graphqlRoutes(graphql)];
   const capabilityStatement = buildCapabilityStatement(routes, service.model, config.publicUrl, version);

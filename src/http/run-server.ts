@@ -18,7 +18,7 @@ export async function runServer(options: { extraRoutes?: readonly ExtraRoutes[] 
     extraRoutes: options.extraRoutes,
   });
   server.app.log.info(
-    { url: server.url, publicUrl: config.publicUrl, startMs: Math.round(performance.now() - started), embedded: !config.databaseUrl, database: describeDatabase(config) },
+    { url: server.url, metricsUrl: server.metricsUrl, publicUrl: config.publicUrl, startMs: Math.round(performance.now() - started), embedded: !config.databaseUrl, database: describeDatabase(config) },
     'fhirgraph listening',
   );
 

@@ -2,8 +2,8 @@
  * Starts the whole server for a configuration: the database (the configured one or the
  * embedded PostgreSQL), migrations, the background workers (auth state, rate-limit sync, audit
  * flush, the change feed's reader, sequencer and retention, the job queue and the webhook
- * dispatcher, delivery and replay workers, the export worker and retention), the core service and the HTTP app,
- * and returns one `close()` that stops them in reverse order. `main.ts` and the integration tests
+ * dispatcher, delivery and replay workers, the export worker and retention), the core service, the HTTP app
+ * and the metrics listener (`METRICS_PORT`), and returns one `close()` that stops them in reverse order. `main.ts` and the integration tests
  * both use it.
  */
 import type { FastifyInstance } from 'fastify';
@@ -18,6 +18,8 @@ import { JobQueue } from '../store/job-queue.ts';
 import { WorkerList } from '../store/worker.ts';
 import { createWebhookServices, type WebhookServices } from '../webhooks/index.ts';
 import { createExportServices, type ExportServices } from '../operations/export/index.ts';
+import { backlogProbes } from '../store/readiness-repository.ts';
+import { createMetrics, listenForMetrics, type Metrics, type MetricsListener } from '../telemetry/metrics/index.ts';
 import { buildApp, type LogStream } from './build-app.ts';
 import type { ExtraRoutes } from './extra-routes.ts';
 
@@ -33,6 +35,10 @@ export interface RunningServer {
   exports: ExportServices;
   /** The address it listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
+  /** Where Prometheus scrapes, e.g. `http://127.0.0.1:9464/metrics`; undefined when metrics are off (`METRICS_PORT=0`). */
+  metricsUrl: string | undefined;
+  /** The recorders of this server's metrics; undefined when they are off. */
+  metrics: Metrics | undefined;
   close(): Promise<void>;
 }
 
@@ -69,10 +75,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const database = await resolveDatabase(config, options.log);
   let db: Database | undefined;
   let workers: WorkerList | undefined;
+  let metricsListener: MetricsListener | undefined;
+  let built: FastifyInstance | undefined;
   try {
-    db = await Database.open(database.databaseUrl, { poolSize: config.poolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs });
+    const metrics = createMetrics(config.metrics);
+    db = await Database.open(database.databaseUrl, { poolSize: config.poolSize, acquireTimeoutMs: config.dbAcquireTimeoutMs, statements: metrics?.database });
+    const opened = db;
+    metrics?.database.watchPool(() => opened.poolStats());
+    metrics?.backlog.watch(backlogProbes(db));
     const onError = throttledLog(options.log);
-    const security = await Security.start(db, config, onError);
+    const security = await Security.start(db, config, onError, metrics?.security);
     const changes = createChangeServices(db, config.changes, onError);
     const service = new FhirService(db, security.auditLog, {
       defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
@@ -82,20 +94,23 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // The product's one job queue (pg-boss): webhook deliveries and replays, exports.
     const queue = new JobQueue(db.databaseUrl, onError);
     const webhooks = createWebhookServices({
-      db, feed: changes.feed, queue, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError,
+      db, feed: changes.feed, queue, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError, metrics: metrics?.jobs,
     });
-    const exports = createExportServices({ db, model: service.model, queue, config, onError });
+    const exports = createExportServices({ db, model: service.model, queue, config, onError, metrics: metrics?.jobs });
     // Background loops, started in order and stopped in reverse once the HTTP server has closed.
     workers = new WorkerList([...security.workers, ...changes.workers, queue, ...webhooks.workers, ...exports.workers]);
     await workers.start();
     const changeStreams = new ChangeStreams({ db, model: service.model, searchLimits: config.limits.search }, changes.feed, `${config.publicUrl}/fhir`);
-    const app = await buildApp({ config, service, security, webhooks, exports, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams });
+    const app = await buildApp({ config, service, security, webhooks, exports, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams, metrics });
+    built = app;
+    // Its own listener: none of the API's hooks (token, rate limit, audit) run on a scrape.
+    if (metrics) metricsListener = await listenForMetrics(metrics.registry, config.metrics.host, config.metrics.port === 'ephemeral' ? 0 : config.metrics.port);
     await app.listen({ port: config.port, host: config.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-    const opened = db;
     const started = workers;
+    const scraped = metricsListener;
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -105,7 +120,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       webhooks,
       exports,
       url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+      metricsUrl: scraped?.url,
+      metrics,
       close: () => (closing ??= (async () => {
+        await scraped?.close();
         await app.close();
         await started.stop();
         await opened.close();
@@ -113,6 +131,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       })()),
     };
   } catch (err) {
+    await metricsListener?.close().catch(() => undefined);
+    await built?.close().catch(() => undefined); // METRICS_PORT or PORT taken: the GraphQL schema worker stops too
     await workers?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await database.stop().catch(() => undefined);

@@ -15,6 +15,7 @@ import { openOrm, type Orm } from './orm.ts';
 import { migrateOrm } from './migrate.ts';
 import { abortErrorOf, currentQueryScope, runOutsideQueryScope, type QueryScope } from './query-scope.ts';
 import { noteStatement } from './statement-counter.ts';
+import type { PoolStats, StatementRecorder } from '../telemetry/metrics/index.ts';
 
 /** How a statement is sent. */
 export interface QueryOptions {
@@ -125,10 +126,14 @@ export class Database implements Queryable {
   readonly orm: Orm;
   /** The connection string (may hold a password: never log it). */
   readonly databaseUrl: string;
-  private readonly client: { acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void> };
+  private readonly client: {
+    acquireConnection(): Promise<PgConnection>; releaseConnection(c: PgConnection): Promise<void>;
+    /** knex's tarn pool (absent until the first connection is asked for). */
+    pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number };
+  };
   private readonly changeListeners = new Set<() => void>();
 
-  private constructor(orm: Orm, databaseUrl: string) {
+  private constructor(orm: Orm, databaseUrl: string, private readonly poolSize: number, private readonly statements: StatementRecorder | undefined) {
     this.orm = orm;
     this.databaseUrl = databaseUrl;
     this.client = orm.em.getConnection().getKnex().client;
@@ -136,9 +141,10 @@ export class Database implements Queryable {
 
   /**
    * Opens the pool and (unless told not to) applies pending migrations. `acquireTimeoutMs` bounds
-   * how long a query waits for a connection (pooled or new) before it fails with 503.
+   * how long a query waits for a connection (pooled or new) before it fails with 503;
+   * `statements` receives each statement's duration (metrics on).
    */
-  static async open(databaseUrl: string, options: { poolSize?: number; migrate?: boolean; acquireTimeoutMs?: number } = {}): Promise<Database> {
+  static async open(databaseUrl: string, options: { poolSize?: number; migrate?: boolean; acquireTimeoutMs?: number; statements?: StatementRecorder } = {}): Promise<Database> {
     const orm = await openOrm(databaseUrl, options.poolSize ?? 10, options.acquireTimeoutMs);
     try {
       if (options.migrate !== false) await migrateOrm(orm);
@@ -146,7 +152,7 @@ export class Database implements Queryable {
       await orm.close(true);
       throw err;
     }
-    return new Database(orm, databaseUrl);
+    return new Database(orm, databaseUrl, options.poolSize ?? 10, options.statements);
   }
 
   /**
@@ -171,8 +177,12 @@ export class Database implements Queryable {
     const connection = await this.acquire(scope);
     try {
       noteStatement();
-      const result = await runStatement(connection, sql, params, scope, name);
-      return result.rows as R[];
+      const started = this.statements ? performance.now() : 0;
+      try {
+        return (await runStatement(connection, sql, params, scope, name)).rows as R[];
+      } finally {
+        this.statements?.observeStatement(sql, name, (performance.now() - started) / 1000);
+      }
     } catch (err) {
       throw toScopedError(err, scope);
     } finally {
@@ -245,6 +255,7 @@ export class Database implements Queryable {
     /** 'alone': the one statement ran in autocommit (set before it is sent); 'committed' once it succeeded. */
     let alone = 'no' as 'no' | 'alone' | 'committed';
     let changed = false;
+    const { statements } = this;
     try {
       const tx: Queryable = {
         async query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = [], options?: QueryOptions): Promise<R[]> {
@@ -253,7 +264,13 @@ export class Database implements Queryable {
           else begin ??= connection.query('BEGIN');
           if (begin) await begin;
           noteStatement();
-          const result = await runStatement(connection, sql, params, scope, options?.name);
+          const started = statements ? performance.now() : 0;
+          let result;
+          try {
+            result = await runStatement(connection, sql, params, scope, options?.name);
+          } finally {
+            statements?.observeStatement(sql, options?.name, (performance.now() - started) / 1000);
+          }
           if (alone === 'alone') alone = 'committed';
           return result.rows as R[];
         },
@@ -296,6 +313,14 @@ export class Database implements Queryable {
         }
       }
     });
+  }
+
+  /** The pool's connections in use and idle, and the requests waiting for one (for the metrics). */
+  poolStats(): PoolStats {
+    const { pool } = this.client;
+    return pool
+      ? { inUse: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires(), max: this.poolSize }
+      : { inUse: 0, idle: 0, waiting: 0, max: this.poolSize };
   }
 
   /** True when the database answers a trivial query (for `/healthz`). */

@@ -38,8 +38,8 @@ export interface ReadinessLimits {
   probeTimeoutMs: number;
 }
 
-/** `promise`, or a rejection once `ms` have passed. */
-function within<T>(ms: number, promise: Promise<T>): Promise<T> {
+/** `promise`, or a rejection once `ms` have passed (also bounds the metrics' backlog readings). */
+export function within<T>(ms: number, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);

@@ -16,7 +16,8 @@ import { readWebhookSubscriptions } from '../store/webhook-repository.ts';
 import type { Worker } from '../store/worker.ts';
 import type { AuthState } from '../auth/auth-state.ts';
 import type { AuthorRights } from './author-rights.ts';
-import { recordOutcomes, type Outcome, type RecordDeps } from './delivery-record.ts';
+import { isDelivered, recordOutcomes, type Outcome, type RecordDeps } from './delivery-record.ts';
+import type { JobMetrics } from '../telemetry/metrics/index.ts';
 import { postWebhook, WebhookAgents } from './post-webhook.ts';
 import { DELIVERY_QUEUE, type DeliveryJob } from './webhook-jobs.ts';
 import { buildWebhookRequest } from './webhook-request.ts';
@@ -31,6 +32,8 @@ export interface DeliveryDeps extends RecordDeps {
   reading: SubscriptionReading;
   pollMs: number;
   onError: (err: unknown) => void;
+  /** Counts attempts by outcome (metrics on). */
+  metrics?: JobMetrics;
 }
 
 /** Outcomes recorded in one transaction at most. */
@@ -121,6 +124,7 @@ export class DeliveryWorker implements Worker {
       const attempt: Promise<void> = loaded
         .then(({ subscriptions, contents }) => this.deliverOne(job, subscriptions.get(job.data.subscriptionId), contents.get(job.data.position)))
         .then((outcome) => {
+          this.deps.metrics?.webhookAttempt(outcome.kind !== 'attempt' ? outcome.kind : isDelivered(outcome.result) ? 'delivered' : 'failed');
           this.inFlight -= 1;
           this.wake();
           return this.record(outcome);

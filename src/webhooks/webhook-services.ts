@@ -13,6 +13,7 @@ import type { WriteRules } from '../service/write-ops.ts';
 import type { Database } from '../store/database.ts';
 import type { JobQueue } from '../store/job-queue.ts';
 import type { Worker } from '../store/worker.ts';
+import type { JobMetrics } from '../telemetry/metrics/index.ts';
 import { AuthorRights } from './author-rights.ts';
 import { DeliveryWorker } from './delivery-worker.ts';
 import { WebhookDispatcher } from './webhook-dispatcher.ts';
@@ -31,6 +32,8 @@ export interface WebhookServiceDeps {
   writeRules: WriteRules;
   config: Config;
   onError: (err: unknown) => void;
+  /** Counts delivery attempts (metrics on). */
+  metrics?: JobMetrics;
 }
 
 /** Webhooks of one process. */
@@ -63,7 +66,7 @@ export function createWebhookServices(deps: WebhookServiceDeps): WebhookServices
   const pollMs = config.changes.pollMs;
   const deliveries = new DeliveryWorker({
     db, queue, rights, authState: deps.authState, reading, pollMs, onError,
-    auditLog: deps.auditLog, writeRules: deps.writeRules, fhirBaseUrl: reading.fhirBaseUrl, config: config.webhooks,
+    auditLog: deps.auditLog, writeRules: deps.writeRules, fhirBaseUrl: reading.fhirBaseUrl, config: config.webhooks, metrics: deps.metrics,
   });
   const onEnqueued = () => deliveries.wake();
   const dispatcher = new WebhookDispatcher({ db, feed, queue, rights, writeRules: deps.writeRules, reading, pollMs, onEnqueued, onError });

@@ -37,7 +37,7 @@ export async function startServerProcess(databaseUrl: string, env: Record<string
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: url, LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0', ...env,
+      RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0', METRICS_PORT: '0', ...env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -53,7 +53,9 @@ export async function startTestServer(
   const port = await freePort();
   const config = loadConfig({}, { databaseUrl: db.databaseUrl, port, host: '127.0.0.1', publicUrl: `http://127.0.0.1:${port}`,
     // No default client limit in tests (the rate-limit tests set their own), so suites run at full speed.
-    rateLimit: { perSecond: 0, perMinute: 0 }, ...overrides });
+    rateLimit: { perSecond: 0, perMinute: 0 },
+    // Metrics off unless a test asks (`metrics: { host, port: 'ephemeral' }`): servers run side by side.
+    metrics: { host: '127.0.0.1', port: 0 }, ...overrides });
   const logger = logs ? { write: (line: string) => { logs.push(line); } } : process.env.TEST_LOGS === '1';
   const server = await startServer(config, { logger, extraRoutes });
   const create = (input: CreateClientInput) => createClient(server.service.db, input);

@@ -35,7 +35,7 @@ async function startProcess(): Promise<{ child: ChildProcess; url: string }> {
   const url = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env, DATABASE_URL: db.databaseUrl, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL, LOG_LEVEL: 'warn',
-    RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0', EXPORT_CHUNK_RESOURCES: '200', EXPORT_FILE_RESOURCES: '10000',
+    RATE_LIMIT_PER_SECOND: '0', RATE_LIMIT_PER_MINUTE: '0', METRICS_PORT: '0', EXPORT_CHUNK_RESOURCES: '200', EXPORT_FILE_RESOURCES: '10000',
   };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   children.push(child);

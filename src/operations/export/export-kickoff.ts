@@ -70,6 +70,7 @@ export async function kickOffExport(exports: ExportServices, level: ExportLevel,
     await deps.service.auditLog.writeInTransaction(tx, auditRecordOf(ctx, 202, `Bulk Data export ${exportId} kicked off (resource types: ${plan.types.length})`));
   });
   ctx.audit.recorded = true;
+  exports.metrics?.exportJob('accepted');
   exports.wake();
   reply.header('Content-Location', `${config.publicUrl}/bulk/${exportId}`);
   return sendOutcome(request, reply, 202, allOk(`Export ${exportId} accepted: poll ${config.publicUrl}/bulk/${exportId} for its status`));

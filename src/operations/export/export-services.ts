@@ -8,6 +8,7 @@ import type { FhirModel } from '../../fhir/fhir-model.ts';
 import type { Database } from '../../store/database.ts';
 import type { JobQueue } from '../../store/job-queue.ts';
 import type { Worker } from '../../store/worker.ts';
+import type { JobMetrics } from '../../telemetry/metrics/index.ts';
 import { exportQueues } from './export-jobs.ts';
 import { ExportRetention } from './export-retention.ts';
 import { ExportWorker } from './export-worker.ts';
@@ -20,6 +21,8 @@ export interface ExportServiceDeps {
   queue: JobQueue;
   config: Config;
   onError: (err: unknown) => void;
+  /** Counts exports accepted, completed and failed (metrics on). */
+  metrics?: JobMetrics;
 }
 
 /** Exports of one process. */
@@ -32,6 +35,8 @@ export interface ExportServices {
   workers: Worker[];
   /** Tells this process's worker that a slice was enqueued. */
   wake(): void;
+  /** Counts exports accepted, completed and failed (metrics on). */
+  metrics?: JobMetrics;
 }
 
 /** Applies the export queue's settings once the queue has started. */
@@ -49,7 +54,7 @@ export function createExportServices(deps: ExportServiceDeps): ExportServices {
   const { db, model, queue, config, onError } = deps;
   const worker = new ExportWorker({
     db, model, queue, config: config.export, searchLimits: config.limits.search, fhirBaseUrl: `${config.publicUrl}/fhir`,
-    pollMs: config.changes.pollMs, onError,
+    pollMs: config.changes.pollMs, onError, metrics: deps.metrics,
   });
   const sweepMs = Math.min(60_000, Math.max(1_000, Math.floor(config.export.retentionMs / 4)));
   const retention = new ExportRetention(db, sweepMs, onError);
@@ -57,5 +62,6 @@ export function createExportServices(deps: ExportServiceDeps): ExportServices {
     queue, config, worker, retention,
     workers: [new ExportQueueSetup(db, queue, config), worker, retention],
     wake: () => worker.wake(),
+    metrics: deps.metrics,
   };
 }

@@ -11,6 +11,7 @@ import type { JobQueue, QueuedJob } from '../../store/job-queue.ts';
 import { recordExportFailure } from '../../store/export-repository.ts';
 import { runOutsideQueryScope } from '../../store/query-scope.ts';
 import type { Worker } from '../../store/worker.ts';
+import type { JobMetrics } from '../../telemetry/metrics/index.ts';
 import { EXPORT_QUEUE, SLICE_MS, type ExportSliceJob } from './export-jobs.ts';
 import { runExportSlice, type ExportRunnerDeps } from './export-runner.ts';
 
@@ -22,6 +23,8 @@ export interface ExportWorkerDeps extends ExportRunnerDeps {
   queue: JobQueue;
   pollMs: number;
   onError: (err: unknown) => void;
+  /** Counts exports completed and failed (metrics on). */
+  metrics?: JobMetrics;
 }
 
 /** Works through export slices. */
@@ -90,17 +93,20 @@ export class ExportWorker implements Worker {
         if (result === 'more') await queue.enqueue<ExportSliceJob>(tx, EXPORT_QUEUE, [{ data: { exportId } }]);
       });
       if (result === 'more') this.wake();
+      else if (result === 'completed') this.deps.metrics?.exportJob('completed');
     } catch (err) {
       // Unavailable database: leave the job active; it expires and is retried from the checkpoint.
       if (err instanceof FhirError && err.status === 503) return this.deps.onError(err);
       this.deps.onError(err);
       try {
         const message = err instanceof Error ? err.message : String(err);
-        await db.transaction(async (tx) => {
-          const failures = await recordExportFailure(tx, exportId, `The export failed: ${message.slice(0, 500)}`, MAX_FAILURES);
+        const failures = await db.transaction(async (tx) => {
+          const failed = await recordExportFailure(tx, exportId, `The export failed: ${message.slice(0, 500)}`, MAX_FAILURES);
           await queue.complete(tx, EXPORT_QUEUE, [job.id]);
-          if (failures < MAX_FAILURES) await queue.enqueue<ExportSliceJob>(tx, EXPORT_QUEUE, [{ data: { exportId }, startAfterSeconds: 2 ** failures }]);
+          if (failed < MAX_FAILURES) await queue.enqueue<ExportSliceJob>(tx, EXPORT_QUEUE, [{ data: { exportId }, startAfterSeconds: 2 ** failed }]);
+          return failed;
         });
+        if (failures >= MAX_FAILURES) this.deps.metrics?.exportJob('failed');
       } catch (recordErr) {
         this.deps.onError(recordErr);
       }

@@ -18,7 +18,32 @@ export interface ParsedReference {
 }
 
 const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-const ABSOLUTE_TAIL = /\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
+const TYPE_NAME = /^[A-Z][A-Za-z]+$/;
+const ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** The last `count` `/`-separated segments of `path` (fewer when it has fewer), without splitting all of it. */
+function lastSegments(path: string, count: number): string[] {
+  const segments: string[] = [];
+  let end = path.length;
+  while (segments.length < count) {
+    const slash = path.lastIndexOf('/', end - 1);
+    if (slash < 0) break;
+    segments.unshift(path.slice(slash + 1, end));
+    end = slash;
+  }
+  return segments;
+}
+
+/**
+ * The `Type/id` an absolute URL's path ends in (`…/Type/id` or `…/Type/id/_history/v`). Read
+ * segment by segment: an unanchored regular expression over the whole URL backtracks at every `/`.
+ */
+function absoluteTail(reference: string): [type: string, id: string] | null {
+  const [a, b, c, d] = lastSegments(reference, 4);
+  if (c === '_history' && ID.test(d ?? '') && TYPE_NAME.test(a ?? '') && ID.test(b ?? '')) return [a, b];
+  const [type, id] = [c, d].every((x) => x !== undefined) ? [c, d] : [a, b];
+  return type !== undefined && id !== undefined && TYPE_NAME.test(type) && ID.test(id) ? [type, id] : null;
+}
 
 function knownType(name: string | undefined): string | null {
   return name && loadFhirModel().isResourceType(name) ? name : null;
@@ -43,8 +68,8 @@ export function parseReference(reference: string, declaredType?: string, baseUrl
       if (local && knownType(local[1])) return { targetType: local[1], targetId: local[2], url: null, contained: false };
     }
   }
-  const tail = /^[a-z][a-z0-9+.-]*:\/\//i.test(reference) ? ABSOLUTE_TAIL.exec(reference) : null;
-  return { targetType: knownType(tail?.[1]) ?? typeHint, targetId: null, url: reference, contained: false };
+  const tail = /^[a-z][a-z0-9+.-]*:\/\//i.test(reference) ? absoluteTail(reference) : null;
+  return { targetType: knownType(tail?.[0]) ?? typeHint, targetId: null, url: reference, contained: false };
 }
 
 /**

@@ -15,6 +15,7 @@ import { openOrm, type Orm } from './orm.ts';
 import { migrateOrm } from './migrate.ts';
 import { abortErrorOf, currentQueryScope, runOutsideQueryScope, type QueryScope } from './query-scope.ts';
 import { noteStatement } from './statement-counter.ts';
+import { traceStatement, tracingOn } from '../telemetry/tracing/index.ts';
 
 /** How a statement is sent. */
 export interface QueryOptions {
@@ -171,7 +172,7 @@ export class Database implements Queryable {
     const connection = await this.acquire(scope);
     try {
       noteStatement();
-      const result = await runStatement(connection, sql, params, scope, name);
+      const result = await (tracingOn ? traceStatement(sql, () => runStatement(connection, sql, params, scope, name)) : runStatement(connection, sql, params, scope, name));
       return result.rows as R[];
     } catch (err) {
       throw toScopedError(err, scope);
@@ -253,7 +254,8 @@ export class Database implements Queryable {
           else begin ??= connection.query('BEGIN');
           if (begin) await begin;
           noteStatement();
-          const result = await runStatement(connection, sql, params, scope, options?.name);
+          const name = options?.name;
+          const result = await (tracingOn ? traceStatement(sql, () => runStatement(connection, sql, params, scope, name)) : runStatement(connection, sql, params, scope, name));
           if (alone === 'alone') alone = 'committed';
           return result.rows as R[];
         },

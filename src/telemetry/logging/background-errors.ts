@@ -1,8 +1,8 @@
 /**
  * How background work (the auth state's sync, the rate limiter, the audit flush, the change
  * feed, the job queue, webhook and export workers) reports a failure: one pino line at `error`
- * with the component and the error's message and code, never its stack's data or a request's
- * content. During a database outage the same failure repeats every few hundred milliseconds, so
+ * with the component and the error's message (quoted text cut out, as the request error log does)
+ * and code, never a request's content. During a database outage the same failure repeats every few hundred milliseconds, so
  * each distinct message of a component is logged at most once every {@link REPEAT_MS}.
  */
 import type { Logger } from 'pino';
@@ -24,7 +24,8 @@ export function backgroundErrorReporters(logger: Logger): (component: string) =>
   return (component) => {
     const log = logger.child({ component });
     return (err) => {
-      const message = String((err as Error)?.message ?? err).slice(0, MAX_MESSAGE);
+      // A driver's message may quote a value it refused (`invalid input syntax for type date: "…"`).
+      const message = String((err as Error)?.message ?? err).replace(/"[^"\n]*"/g, '"…"').slice(0, MAX_MESSAGE);
       const key = `${component}\u0000${message}`;
       const now = Date.now();
       if ((lastLogged.get(key) ?? -Infinity) > now - REPEAT_MS) return;

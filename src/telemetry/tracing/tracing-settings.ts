@@ -62,7 +62,7 @@ function readPairs(env: OtelEnv, name: string): Record<string, string> {
 function tracesUrl(env: OtelEnv): string | undefined {
   const own = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  const url = own || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  const url = own || (base ? `${base.endsWith('/') ? base.slice(0, -1) : base}/v1/traces` : undefined);
   if (url === undefined) return undefined;
   let parsed: URL;
   try {

@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { FhirError, clientClosedRequest } from '../fhir/outcomes.ts';
 import type { ConnectionSlots, SlotWait } from './connection-slots.ts';
 import type { ScopeCancel } from './scope-cancel.ts';
-import { runOutsideSpans } from '../telemetry/tracing/index.ts';
+import { runOutsideSpans, tracingOn } from '../telemetry/tracing/index.ts';
 
 export interface QueryScope {
   /**
@@ -69,5 +69,5 @@ export function currentQueryScope(): QueryScope | undefined {
  */
 export function runOutsideQueryScope<T>(work: () => T): T {
   // Outside the request's trace too: background work is not part of the request that started it.
-  return current.exit(() => runOutsideSpans(work));
+  return tracingOn ? current.exit(() => runOutsideSpans(work)) : current.exit(work);
 }

@@ -13,8 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '../../src/auth/client-admin.ts';
@@ -33,20 +32,38 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-/** An OTLP receiver that reads each export and answers 200 with nothing (counting the bytes). */
-async function startDiscardingReceiver(): Promise<{ url: string; exports: () => number; bytes: () => number; close(): Promise<void> }> {
-  let exports = 0;
-  let bytes = 0;
-  const server = createServer((req, res) => {
-    req.on('data', (chunk: Buffer) => { bytes += chunk.length; });
-    req.on('end', () => {
-      exports += 1;
-      res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/x-protobuf' }).end();
-    });
+/**
+ * An OTLP receiver that reads each export and answers 200 with nothing, in a process of its own
+ * (in this one it would take CPU from autocannon); it reports the exports and bytes it got at exit.
+ */
+const RECEIVER_SCRIPT = `
+let exports = 0, bytes = 0;
+const server = require('node:http').createServer((req, res) => {
+  req.on('data', (chunk) => { bytes += chunk.length; });
+  req.on('end', () => { exports += 1; res.writeHead(200, { 'content-type': req.headers['content-type'] || 'application/x-protobuf' }).end(); });
+});
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log('listening'));
+process.on('SIGTERM', () => { process.stderr.write(JSON.stringify({ exports, bytes }) + '\\n'); process.exit(0); });
+`;
+
+async function startDiscardingReceiver(): Promise<{ url: string; stop(): Promise<{ exports: number; bytes: number }> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['-e', RECEIVER_SCRIPT], { env: { PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let report = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { report += chunk; });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { if (chunk.includes('listening')) resolve(); });
+    child.once('exit', () => reject(new Error(`the OTLP receiver exited: ${report}`)));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, exports: () => exports, bytes: () => bytes, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      return JSON.parse(report.trim().split('\n').pop() || '{}') as { exports: number; bytes: number };
+    },
+  };
 }
 
 /** The node flags of `npm start`. */
@@ -134,6 +151,7 @@ const variants: { name: string; otel: Record<string, string> }[] = [
 ];
 const results: { name: string; figures: Map<string, RunFigures> }[] = [];
 let ids: string[] | undefined;
+let received = { exports: 0, bytes: 0 };
 try {
   for (const variant of variants) {
     log(`starting the server, ${variant.name}`);
@@ -149,12 +167,12 @@ try {
     }
   }
 } finally {
-  await receiver.close();
+  received = await receiver.stop();
   await db.close();
 }
 
 const [off, ...others] = results;
-const lines = [`tracing cost: ${scale} Patients, ${connections} connections, ${seconds} s x ${runs} run(s) per workload; ${receiver.exports()} OTLP exports received (${Math.round(receiver.bytes() / 1024)} KiB)`, '',
+const lines = [`tracing cost: ${scale} Patients, ${connections} connections, ${seconds} s x ${runs} run(s) per workload; ${received.exports} OTLP exports received (${Math.round(received.bytes / 1024)} KiB)`, '',
   '| workload | variant | req/s | p50 ms | p99 ms | req/s vs off |', '|---|---|---:|---:|---:|---:|'];
 for (const [id, base] of off.figures) {
   lines.push(`| ${id} | ${off.name} | ${base.requestsPerSecond} | ${base.p50Ms} | ${base.p99Ms} | |`);

@@ -17,6 +17,11 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   /**
+   * The standard `OTEL_*` variables as given (`OTEL_EXPORTER_OTLP_ENDPOINT` and friends), read by
+   * `src/telemetry/tracing/tracing-settings.ts`: traces go out over OTLP only when an endpoint is set.
+   */
+  otel: Readonly<Record<string, string>>;
+  /**
    * `MAX_BODY`: largest request body in bytes (413 above it), accepted only where a Bundle is
    * written: a `batch` or `transaction` posted to the base, or a `Bundle` resource.
    */
@@ -417,6 +422,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     // as the shell gave it, relative to the working directory.
     dataDir: env.DATA_DIR ? path.resolve(env.DATA_DIR) : path.join(findProjectRoot(), '.data'),
     logLevel: env.LOG_LEVEL || 'info',
+    otel: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[0].startsWith('OTEL_') && entry[1] !== undefined)),
     maxBodyBytes: readInt(env, 'MAX_BODY', 32 * 1024 * 1024, 1024),
     maxResourceBodyBytes: readInt(env, 'MAX_RESOURCE_BODY', 1024 * 1024, 1024),
     maxFormBodyBytes: readInt(env, 'MAX_FORM_BODY', 64 * 1024, 1024),

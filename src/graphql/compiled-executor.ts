@@ -29,6 +29,7 @@ import {
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { compileWeight } from './compile-budget.ts';
 import { hasResultDirectives } from './result-directives.ts';
+import { traceGraphQLOperation, tracingOn } from '../telemetry/tracing/index.ts';
 
 type Gateway = ApolloServerOptionsWithGateway<never>['gateway'];
 type GatewayLoad = Awaited<ReturnType<Gateway['load']>>;
@@ -121,7 +122,9 @@ export async function executeOperation(
 export function compiledExecutionGateway(schema: GraphQLSchema): Gateway {
   const listeners = new Set<SchemaListener>();
   const executor: GatewayExecutor = async (requestContext) => {
-    const result = await executeOperation(schema, requestContext.document, requestContext.operationName ?? undefined, requestContext.context, requestContext.request.variables);
+    const run = () => executeOperation(schema, requestContext.document, requestContext.operationName ?? undefined, requestContext.context, requestContext.request.variables);
+    // The operation's span records its type and name only, never the document or the variables.
+    const result = await (tracingOn ? traceGraphQLOperation(requestContext.operation.operation, requestContext.operation.name?.value, run) : run());
     return result as Awaited<ReturnType<GatewayExecutor>>;
   };
   return {

@@ -4,7 +4,7 @@
  * handler, and the subscription WebSocket on `/graphql` (`graphql-websocket.ts`). Returns the app unstarted, so tests and `main.ts` both listen on it.
  */
 import { createRequire } from 'node:module';
-import Fastify, { errorCodes, LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { errorCodes, LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import compress from '@fastify/compress';
 import { BUNDLE_TIMEOUT_FACTOR, requestTimeoutOf, type Config } from '../config.ts';
 import { invariant, methodNotAllowed, notFound, unsupportedMediaType } from '../fhir/outcomes.ts';
@@ -48,6 +48,9 @@ import { binaryRoutes } from '../rest/routes/binary-routes.ts';
 import { readinessProbes } from '../store/readiness-repository.ts';
 import { SharedReadiness, assessReadiness } from '../telemetry/readiness.ts';
 import type { Metrics } from '../telemetry/metrics/index.ts';
+import { createLogger, requestIdOf, REQUEST_ID_HEADER, type LogDestination } from '../telemetry/logging/index.ts';
+import { traceHttpRequests } from '../telemetry/tracing/index.ts';
+import type { Logger } from 'pino';
 
 /** A body from this many characters on is handled a turn of the event loop after it is read. */
 const LARGE_BODY = 256 * 1024;
@@ -74,8 +77,7 @@ declare module 'fastify' {
   }
 }
 
-/** Where log lines go instead of stdout (a test reading what the server logs). */
-export interface LogStream { write(line: string): void }
+export type { LogStream } from '../telemetry/logging/index.ts';
 
 export interface AppOptions {
   config: Config;
@@ -85,8 +87,8 @@ export interface AppOptions {
   webhooks?: WebhookServices;
   /** Bulk Data export (`$export` and its status and file routes); absent, not served. */
   exports?: ExportServices;
-  /** Logger settings; `false` silences request logs (tests), a stream receives them as JSON lines. */
-  logger?: boolean | LogStream;
+  /** The server's logger, or where a new one writes: `false` silences logs (tests), a stream receives them as JSON lines. */
+  logger?: LogDestination | Logger;
   /** Routes that bench or test code mounts beside the API ({@link ExtraRoutes}); none in production. */
   extraRoutes?: readonly ExtraRoutes[];
   /** The change streams of GraphQL subscriptions (`ws://…/graphql`); without them no WebSocket is served. */
@@ -98,10 +100,13 @@ export interface AppOptions {
 /** Builds the Fastify app (not yet listening). */
 export async function buildApp({ config, service, security, webhooks, exports, logger = true, extraRoutes = [], changeStreams, metrics }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: logger ? { level: config.logLevel, redact: ['req.headers.authorization'], ...(logger === true ? {} : { stream: logger }) } : false,
+    loggerInstance: (typeof logger === 'object' && 'child' in logger ? logger : createLogger(config.logLevel, logger)) as FastifyBaseLogger,
+    // Every log line of a request carries its id (README "Traces and logs"), the client's when safe.
+    requestIdHeader: false,
+    genReqId: (request) => requestIdOf(request.headers[REQUEST_ID_HEADER]),
     // Request lines are logged by our onResponse hook: route pattern, status and time only,
     // never query strings, bodies or tokens (DECISIONS.md §8).
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     // Every body but a Bundle's: routes that take a Bundle raise it to MAX_BODY (body-limits.ts).
     bodyLimit: resourceBodyLimit(config),
     trustProxy: false,
@@ -112,6 +117,12 @@ export async function buildApp({ config, service, security, webhooks, exports, l
     // `POST /fhir/` (fhir-kit-client, fhirclient) and `/fhir/Patient/` route as without the slash.
     rewriteUrl: (request) => normaliseRequestUrl(request.url ?? '/'),
   });
+  // Every answer says which request it is (errors and 404s too), and, traced, is the span of its route.
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
+    done();
+  });
+  traceHttpRequests(app);
   // Before any route: every handler's statements get STATEMENT_TIMEOUT, hold at most their
   // request's and their client's share of the pool, and die with their client or their deadline.
   const clientWorkScope = scopeRequestQueries(app, {

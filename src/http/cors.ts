@@ -27,7 +27,7 @@ export const CORS_ALLOWED_HEADERS = [
 /** Response headers a browser app may read beyond the CORS-safelisted ones. */
 export const CORS_EXPOSED_HEADERS = [
   'Location', 'ETag', 'Content-Location', 'Last-Modified', 'X-Progress', 'Retry-After', 'WWW-Authenticate', 'Allow',
-  'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy',
+  'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy', 'X-Request-Id',
 ];
 
 /** Methods a preflight allows. */

@@ -13,10 +13,8 @@ import { startServer } from './start-server.ts';
 export async function runServer(options: { extraRoutes?: readonly ExtraRoutes[] } = {}): Promise<void> {
   const started = performance.now();
   const config = loadConfig();
-  const server = await startServer(config, {
-    log: (msg) => process.stderr.write(`${msg}\n`),
-    extraRoutes: options.extraRoutes,
-  });
+  // Everything it logs (the embedded database's progress, requests, background failures) is pino JSON on stdout.
+  const server = await startServer(config, { extraRoutes: options.extraRoutes });
   server.app.log.info(
     { url: server.url, metricsUrl: server.metricsUrl, publicUrl: config.publicUrl, startMs: Math.round(performance.now() - started), embedded: !config.databaseUrl, database: describeDatabase(config) },
     'fhirgraph listening',

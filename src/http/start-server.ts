@@ -20,7 +20,9 @@ import { createWebhookServices, type WebhookServices } from '../webhooks/index.t
 import { createExportServices, type ExportServices } from '../operations/export/index.ts';
 import { backlogProbes } from '../store/readiness-repository.ts';
 import { createMetrics, listenForMetrics, type Metrics, type MetricsListener } from '../telemetry/metrics/index.ts';
-import { buildApp, type LogStream } from './build-app.ts';
+import { createLogger, backgroundErrorReporters, type LogDestination } from '../telemetry/logging/index.ts';
+import { startTracing } from '../telemetry/tracing/index.ts';
+import { buildApp } from './build-app.ts';
 import type { ExtraRoutes } from './extra-routes.ts';
 
 export interface RunningServer {
@@ -42,29 +44,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/**
- * The background tasks' error reporter: during a database outage the rate limiter, the auth
- * state and the audit log all fail every few hundred milliseconds with the same message, so each
- * distinct message is logged at most once every 10 seconds.
- */
-function throttledLog(log: ((msg: string) => void) | undefined): (err: unknown) => void {
-  const lastLogged = new Map<string, number>();
-  return (err) => {
-    if (!log) return;
-    const message = (err as Error)?.message ?? String(err);
-    const now = Date.now();
-    if ((lastLogged.get(message) ?? -Infinity) > now - 10_000) return;
-    if (lastLogged.size > 100) lastLogged.clear();
-    lastLogged.set(message, now);
-    log(`background task failed: ${message}`);
-  };
-}
-
 /** Options of {@link startServer}. */
 export interface StartOptions {
-  /** Request logs: `false` silences them (tests), a stream receives them as JSON lines. */
-  logger?: boolean | LogStream;
-  /** Progress and background failures, one line each (the embedded database, throttled errors). */
+  /** Logs (requests, background failures): `false` silences them (tests), a stream receives them as JSON lines. */
+  logger?: LogDestination;
+  /** The embedded database's progress, one line each (default: the logger, at `info`). */
   log?: (msg: string) => void;
   /** Routes that bench or test code mounts beside the API (the raw-SQL baseline); none in production. */
   extraRoutes?: readonly ExtraRoutes[];
@@ -72,7 +56,14 @@ export interface StartOptions {
 
 /** Starts database, service and HTTP server; `port: 0` picks a free port. */
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const database = await resolveDatabase(config, options.log);
+  const logger = createLogger(config.logLevel, options.logger ?? true);
+  // Off (no OTLP endpoint set) this loads nothing and every call site takes its untraced path.
+  const tracing = await startTracing(config.otel);
+  const database = await resolveDatabase(config, options.log ?? ((msg) => logger.info({ component: 'database' }, msg)))
+    .catch(async (err: unknown) => {
+      await tracing.shutdown().catch(() => undefined);
+      throw err;
+    });
   let db: Database | undefined;
   let workers: WorkerList | undefined;
   let metricsListener: MetricsListener | undefined;
@@ -83,25 +74,25 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const opened = db;
     metrics?.database.watchPool(() => opened.poolStats());
     metrics?.backlog.watch(backlogProbes(db));
-    const onError = throttledLog(options.log);
-    const security = await Security.start(db, config, onError, metrics?.security);
-    const changes = createChangeServices(db, config.changes, onError);
+    const onErrorOf = backgroundErrorReporters(logger);
+    const security = await Security.start(db, config, onErrorOf('auth'), metrics?.security);
+    const changes = createChangeServices(db, config.changes, onErrorOf('changes'));
     const service = new FhirService(db, security.auditLog, {
       defaultCount: config.defaultCount, maxCount: config.maxCount, search: config.limits.search, resource: config.limits.resource,
       webhookAllowPrivate: config.webhookAllowPrivate,
       maxBinaryBytes: config.maxBinaryBytes, maxInlineBinaryBytes: config.maxResourceBodyBytes,
     });
     // The product's one job queue (pg-boss): webhook deliveries and replays, exports.
-    const queue = new JobQueue(db.databaseUrl, onError);
+    const queue = new JobQueue(db.databaseUrl, onErrorOf('jobs'));
     const webhooks = createWebhookServices({
-      db, feed: changes.feed, queue, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError, metrics: metrics?.jobs,
+      db, feed: changes.feed, queue, authState: security.state, auditLog: security.auditLog, writeRules: service.writeRules, config, onError: onErrorOf('webhooks'), metrics: metrics?.jobs,
     });
-    const exports = createExportServices({ db, model: service.model, queue, config, onError, metrics: metrics?.jobs });
+    const exports = createExportServices({ db, model: service.model, queue, config, onError: onErrorOf('export'), metrics: metrics?.jobs });
     // Background loops, started in order and stopped in reverse once the HTTP server has closed.
     workers = new WorkerList([...security.workers, ...changes.workers, queue, ...webhooks.workers, ...exports.workers]);
     await workers.start();
     const changeStreams = new ChangeStreams({ db, model: service.model, searchLimits: config.limits.search }, changes.feed, `${config.publicUrl}/fhir`);
-    const app = await buildApp({ config, service, security, webhooks, exports, logger: options.logger, extraRoutes: options.extraRoutes, changeStreams, metrics });
+    const app = await buildApp({ config, service, security, webhooks, exports, logger, extraRoutes: options.extraRoutes, changeStreams, metrics });
     built = app;
     // Its own listener: none of the API's hooks (token, rate limit, audit) run on a scrape.
     if (metrics) metricsListener = await listenForMetrics(metrics.registry, config.metrics.host, config.metrics.port === 'ephemeral' ? 0 : config.metrics.port);
@@ -128,6 +119,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
         await started.stop();
         await opened.close();
         await database.stop();
+        await tracing.shutdown();
       })()),
     };
   } catch (err) {
@@ -136,6 +128,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await workers?.stop().catch(() => undefined);
     await db?.close().catch(() => undefined);
     await database.stop().catch(() => undefined);
+    await tracing.shutdown().catch(() => undefined);
     throw err;
   }
 }

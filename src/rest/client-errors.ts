@@ -20,13 +20,13 @@ const LONG_URL = 'The URL is longer than this server accepts: send a long search
 const LONG_HEADERS = 'The request headers are larger than this server accepts';
 
 /** Fastify's `frameworkErrors`: router failures as OperationOutcomes. */
-export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const [status, code, diagnostics] = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
     ? [414, 'too-long', LONG_SEGMENT]
     : error.code === 'FST_ERR_BAD_URL'
       ? [400, 'invalid', 'The URL is not valid: a percent-encoded character is broken']
       : [400, 'invalid', 'The request cannot be routed'];
-  void reply.code(status).type(FHIR_JSON).send(JSON.stringify(outcome('error', code, diagnostics)));
+  void reply.code(status).type(FHIR_JSON).header('X-Request-Id', request.id).send(JSON.stringify(outcome('error', code, diagnostics)));
 }
 
 /** Where the request line ends in the bytes the parser had, or -1. */

@@ -16,6 +16,7 @@ import { migrateOrm } from './migrate.ts';
 import { abortErrorOf, currentQueryScope, runOutsideQueryScope, type QueryScope } from './query-scope.ts';
 import { noteStatement } from './statement-counter.ts';
 import type { PoolStats, StatementRecorder } from '../telemetry/metrics/index.ts';
+import { traceStatement, tracingOn } from '../telemetry/tracing/index.ts';
 
 /** How a statement is sent. */
 export interface QueryOptions {
@@ -179,7 +180,8 @@ export class Database implements Queryable {
       noteStatement();
       const started = this.statements ? performance.now() : 0;
       try {
-        return (await runStatement(connection, sql, params, scope, name)).rows as R[];
+        const result = await (tracingOn ? traceStatement(sql, () => runStatement(connection, sql, params, scope, name)) : runStatement(connection, sql, params, scope, name));
+        return result.rows as R[];
       } finally {
         this.statements?.observeStatement(sql, name, (performance.now() - started) / 1000);
       }
@@ -264,12 +266,13 @@ export class Database implements Queryable {
           else begin ??= connection.query('BEGIN');
           if (begin) await begin;
           noteStatement();
+          const name = options?.name;
           const started = statements ? performance.now() : 0;
           let result;
           try {
-            result = await runStatement(connection, sql, params, scope, options?.name);
+            result = await (tracingOn ? traceStatement(sql, () => runStatement(connection, sql, params, scope, name)) : runStatement(connection, sql, params, scope, name));
           } finally {
-            statements?.observeStatement(sql, options?.name, (performance.now() - started) / 1000);
+            statements?.observeStatement(sql, name, (performance.now() - started) / 1000);
           }
           if (alone === 'alone') alone = 'committed';
           return result.rows as R[];

@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { FhirError, clientClosedRequest } from '../fhir/outcomes.ts';
 import type { ConnectionSlots, SlotWait } from './connection-slots.ts';
 import type { ScopeCancel } from './scope-cancel.ts';
+import { runOutsideSpans, tracingOn } from '../telemetry/tracing/index.ts';
 
 export interface QueryScope {
   /**
@@ -67,5 +68,6 @@ export function currentQueryScope(): QueryScope | undefined {
  * `work` stay outside too (https://nodejs.org/api/async_context.html#asynclocalstorageexitcallback-args).
  */
 export function runOutsideQueryScope<T>(work: () => T): T {
-  return current.exit(work);
+  // Outside the request's trace too: background work is not part of the request that started it.
+  return tracingOn ? current.exit(() => runOutsideSpans(work)) : current.exit(work);
 }

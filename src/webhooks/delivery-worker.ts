@@ -19,6 +19,7 @@ import type { AuthorRights } from './author-rights.ts';
 import { isDelivered, recordOutcomes, type Outcome, type RecordDeps } from './delivery-record.ts';
 import type { JobMetrics } from '../telemetry/metrics/index.ts';
 import { postWebhook, WebhookAgents } from './post-webhook.ts';
+import { traceJob, traceWebhookDelivery } from '../telemetry/tracing/index.ts';
 import { DELIVERY_QUEUE, type DeliveryJob } from './webhook-jobs.ts';
 import { buildWebhookRequest } from './webhook-request.ts';
 import { isDeliverable, readWebhookSubscription, type SubscriptionReading, type WebhookSubscription } from './webhook-subscription.ts';
@@ -122,7 +123,7 @@ export class DeliveryWorker implements Worker {
     const loaded = this.load(jobs);
     for (const job of jobs) {
       const attempt: Promise<void> = loaded
-        .then(({ subscriptions, contents }) => this.deliverOne(job, subscriptions.get(job.data.subscriptionId), contents.get(job.data.position)))
+        .then(({ subscriptions, contents }) => traceJob(DELIVERY_QUEUE, () => this.deliverOne(job, subscriptions.get(job.data.subscriptionId), contents.get(job.data.position))))
         .then((outcome) => {
           this.deps.metrics?.webhookAttempt(outcome.kind !== 'attempt' ? outcome.kind : isDelivered(outcome.result) ? 'delivered' : 'failed');
           this.inFlight -= 1;
@@ -178,9 +179,10 @@ export class DeliveryWorker implements Worker {
     const refusal = await this.deps.rights.refusal(subscription.author, job.data.resourceType, subscription.criteria.searchedTypes);
     if (refusal) return { kind: 'refused', delivery, reason: refusal };
     const request = buildWebhookRequest(subscription, job.data, content);
-    const result = await postWebhook(subscription.channel.endpoint, request, {
-      timeoutMs: this.deps.config.timeoutMs, allowPrivate: this.deps.reading.allowPrivate, agents: this.agents,
-    });
+    const { endpoint } = subscription.channel;
+    const post = () => postWebhook(endpoint, request, { timeoutMs: this.deps.config.timeoutMs, allowPrivate: this.deps.reading.allowPrivate, agents: this.agents });
+    // Traced, the endpoint gets the attempt's `traceparent`.
+    const result = await traceWebhookDelivery(endpoint, request.headers, post);
     return { kind: 'attempt', delivery, result };
   }
 

@@ -26,6 +26,7 @@ import { matchEvents } from './match-events.ts';
 import { DISPATCHER_CURSOR } from './webhook-dispatcher.ts';
 import { DELIVERY_QUEUE, REPLAY_QUEUE, type ReplayJob } from './webhook-jobs.ts';
 import { isDeliverable, readWebhookSubscription, type SubscriptionReading, type WebhookSubscription } from './webhook-subscription.ts';
+import { traceJob } from '../telemetry/tracing/index.ts';
 
 /** Events read per replay page. */
 const PAGE_SIZE = 500;
@@ -136,7 +137,7 @@ export class ReplayWorker implements Worker {
       try {
         const [job] = await this.deps.queue.fetch<ReplayJob>(REPLAY_QUEUE, 1);
         if (job) {
-          const enqueued = await this.deps.db.transaction((tx) => this.page(tx, job));
+          const enqueued = await traceJob(REPLAY_QUEUE, () => this.deps.db.transaction((tx) => this.page(tx, job)));
           if (enqueued > 0) this.deps.onEnqueued();
           this.failures = 0;
           continue;

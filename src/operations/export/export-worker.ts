@@ -14,6 +14,7 @@ import type { Worker } from '../../store/worker.ts';
 import type { JobMetrics } from '../../telemetry/metrics/index.ts';
 import { EXPORT_QUEUE, SLICE_MS, type ExportSliceJob } from './export-jobs.ts';
 import { runExportSlice, type ExportRunnerDeps } from './export-runner.ts';
+import { traceJob } from '../../telemetry/tracing/index.ts';
 
 /** Failed slices in a row after which an export is marked failed. */
 const MAX_FAILURES = 3;
@@ -62,7 +63,8 @@ export class ExportWorker implements Worker {
         this.deps.onError(err);
       }
       if (job) {
-        await this.slice(job);
+        const next = job;
+        await traceJob(EXPORT_QUEUE, () => this.slice(next));
         continue;
       }
       await this.sleep();

@@ -3,9 +3,10 @@
  * differ only in their telemetry settings, started side by side on the bench database and measured
  * in turn, run after run, so drift hits every variant alike; the report prints them beside the
  * first (everything off). A variant is its environment: add one to {@link TELEMETRY_VARIANTS}
- * (tracing on, say) and it is measured and reported with the others.
+ * and it is measured and reported with the others.
  */
 import { freePort } from './child-process.ts';
+import { startDiscardingReceiver } from './otlp-discard-receiver.ts';
 import { medianOf, type RunFigures } from './load-test.ts';
 
 /** One telemetry setting of the server. */
@@ -13,7 +14,7 @@ export interface TelemetryVariant {
   id: string;
   title: string;
   /** The server's environment beyond the bench's own (a fresh port where one is needed). */
-  prepare(): Promise<{ env: Record<string, string>; scrapeUrl?: string }>;
+  prepare(): Promise<{ env: Record<string, string>; scrapeUrl?: string; stop?(): Promise<void> }>;
 }
 
 /** How often a variant with metrics is scraped while it is measured (Prometheus' default is 15 s or 1 min). */
@@ -27,6 +28,16 @@ export const TELEMETRY_VARIANTS: TelemetryVariant[] = [
     prepare: async () => {
       const port = await freePort();
       return { env: { METRICS_PORT: String(port), METRICS_HOST: '127.0.0.1' }, scrapeUrl: `http://127.0.0.1:${port}/metrics` };
+    },
+  },
+  {
+    id: 'tracing', title: 'tracing on (OTLP/HTTP protobuf to a discarding receiver), metrics off',
+    prepare: async () => {
+      const receiver = await startDiscardingReceiver();
+      return {
+        env: { METRICS_PORT: '0', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'fhirgraph-bench' },
+        stop: async () => { await receiver.stop(); },
+      };
     },
   },
 ];
@@ -81,9 +92,9 @@ export async function measureTelemetryCost(deps: TelemetryCostDeps): Promise<Tel
   const started: { variant: TelemetryVariant; origin: string; scrapeUrl?: string; stop(): Promise<void> }[] = [];
   try {
     for (const variant of variants) {
-      const { env, scrapeUrl } = await variant.prepare();
-      const server = await deps.startServer(env);
-      started.push({ variant, origin: server.origin, scrapeUrl, stop: server.stop });
+      const { env, scrapeUrl, stop } = await variant.prepare();
+      const server = await deps.startServer(env).catch(async (err: unknown) => { await stop?.(); throw err; });
+      started.push({ variant, origin: server.origin, scrapeUrl, stop: async () => { await server.stop(); await stop?.(); } });
       deps.log(`  telemetry variant ${variant.id}: ${server.origin}`);
     }
     for (const s of started) if (deps.warmupSeconds > 0) await deps.run(s.origin, deps.warmupSeconds);

@@ -181,7 +181,7 @@ export async function startGraphQL(
   });
   const subscriptions = subscriptionDeps && new SubscriptionServer({
     ...subscriptionDeps, schema, service, limits: queryLimits, maxSubscriptions: config.websocket.maxSubscriptions, maxQueuedEvents: config.websocket.maxQueuedEvents, websocket: config.websocket,
-    fhirBaseUrl: `${config.publicUrl}/fhir`, log: (message) => app.log.warn(message),
+    fhirBaseUrl: `${config.publicUrl}/fhir`, log: (message) => app.log.warn(message), metrics,
   });
   return {
     subscriptions,

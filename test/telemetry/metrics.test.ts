@@ -11,6 +11,7 @@ import { createTestDatabase } from '../helpers/test-database.ts';
 import { startReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
 import { fhirFetch, startTestServer, type TestServer } from '../helpers/test-server.ts';
 import { awaitManifest, startExport } from '../operations/export-helpers.ts';
+import { connect, record } from '../helpers/subscription-client.ts';
 
 let t: TestServer;
 let receiver: WebhookReceiver;
@@ -170,6 +171,23 @@ describe('GET /metrics after known traffic', () => {
     expect(valueOf(samples, 'fhirgraph_export_jobs_total', { event: 'accepted' })).toBe(1);
     expect(valueOf(samples, 'fhirgraph_export_jobs_total', { event: 'failed' })).toBe(0);
     expect(valueOf(samples, 'fhirgraph_webhook_attempts_total', { outcome: 'failed' })).toBe(0);
+  });
+
+  it('counts subscription starts over WebSocket as operations of type subscription, refusals as errors', async () => {
+    const connection = await connect(t.url, t.adminToken);
+    try {
+      const started = record(connection, 'subscription PatientWatch { PatientChanged { id } }');
+      const refused = record(connection, 'subscription PatientWatch { PatientChanged(criteria: "no-such-param=1") { id } }');
+      await refused.waitForFailure();
+      const created = await fhirFetch(`${t.url}/fhir/Patient`, { method: 'POST', body: { resourceType: 'Patient', gender: 'other' } });
+      await started.waitFor((data) => data.PatientChanged.id === created.body.id);
+      const { samples } = await scrape();
+      expect(valueOf(samples, 'fhirgraph_graphql_operations_total', { type: 'subscription', name: 'PatientWatch', outcome: 'ok' })).toBe(1);
+      expect(valueOf(samples, 'fhirgraph_graphql_operations_total', { type: 'subscription', name: 'PatientWatch', outcome: 'error' })).toBe(1);
+      started.unsubscribe();
+    } finally {
+      await connection.dispose();
+    }
   });
 
   it('serves only GET /metrics, without a token, outside the API', async () => {

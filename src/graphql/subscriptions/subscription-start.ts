@@ -36,6 +36,8 @@ import { measureOperation } from '../operation-cost.ts';
 import { assertWithinLimits, type QueryLimits } from '../query-limits.ts';
 import { RequestLoaders, type GraphQLContext } from '../request-loaders.ts';
 import { prepareResultDirectives } from '../result-directives.ts';
+import type { GraphQLMetrics } from '../../telemetry/metrics/index.ts';
+import { traceGraphQLOperation, tracingOn } from '../../telemetry/tracing/index.ts';
 import { toEventFailure } from './change-event-execution.ts';
 import type { SubscriberConnection } from './subscriber-connection.ts';
 
@@ -53,6 +55,8 @@ export interface SubscriptionStartDeps {
   maxQueuedEvents: number;
   /** Unexpected failures, one line each (never tokens or data). */
   log?: (message: string) => void;
+  /** Where starts and refusals are counted (README "Metrics"); absent when metrics are off. */
+  metrics?: GraphQLMetrics;
 }
 
 /** A parsed and validated document, kept per query text. */
@@ -115,14 +119,28 @@ export class SubscriptionStarter {
 
   /**
    * Runs the checks and opens the change stream; returns the execution arguments of the
-   * subscription (its context holds the stream) or the errors refusing it.
+   * subscription (its context holds the stream) or the errors refusing it. The start is one
+   * GraphQL operation of type `subscription` to metrics and traces, like an operation over HTTP
+   * (its events are not: they belong to no request).
    */
   async start(connection: SubscriberConnection, id: string, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const named: { name?: string } = { name: typeof payload.operationName === 'string' ? payload.operationName : undefined };
+    const run = () => this.checkAndOpen(connection, id, payload, named);
+    const result = await (tracingOn ? traceGraphQLOperation('subscription', named.name, run) : run());
+    this.deps.metrics?.record('subscription', named.name, Array.isArray(result), undefined, undefined);
+    return result;
+  }
+
+  /** {@link start}'s work; `named.name` becomes the operation's name once the document names one. */
+  private async checkAndOpen(
+    connection: SubscriberConnection, id: string, payload: SubscribePayload, named: { name?: string },
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> {
     const { schema } = this.deps;
     const { document, errors } = this.validate(typeof payload.query === 'string' ? payload.query : '');
     if (!document) return errors;
     const operation = getOperationAST(document, payload.operationName ?? undefined);
     if (!operation) return [refusal('The document names no operation to run (give operationName)', 'BAD_REQUEST', 400)];
+    named.name ??= operation.name?.value;
     if (operation.operation !== 'subscription') {
       return [refusal(`Only subscriptions run over this WebSocket; send ${operation.operation === 'query' ? 'queries' : 'mutations'} to POST /graphql`, 'BAD_REQUEST', 400)];
     }

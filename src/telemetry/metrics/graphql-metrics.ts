@@ -1,5 +1,5 @@
 /**
- * GraphQL operations over HTTP by type and operation name (bounded: {@link BoundedLabels}) and
+ * GraphQL operations over HTTP, and subscription starts over WebSocket, by type and operation name (bounded: {@link BoundedLabels}) and
  * outcome, with the cost (rate-limit units) and the SQL statements each cost. Recorded by an
  * Apollo Server plugin listed after the plugins that put `extensions.cost` and
  * `extensions.statements` in the answer, so it reads both from there; never the variables or the
@@ -26,7 +26,7 @@ export class GraphQLMetrics {
   constructor(registry: Registry) {
     this.operations = new Counter({
       name: 'fhirgraph_graphql_operations_total',
-      help: 'GraphQL operations over HTTP, by type (query, mutation, unknown when it did not parse or validate), operation name and outcome (ok, error).',
+      help: 'GraphQL operations over HTTP and subscription starts over WebSocket, by type (query, mutation, subscription, unknown when it did not parse or validate), operation name and outcome (ok, error).',
       labelNames: ['type', 'name', 'outcome'], registers: [registry],
     });
     this.cost = new Histogram({

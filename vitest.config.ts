@@ -56,6 +56,10 @@ export default defineConfig({
     // Child processes rather than threads: native drivers, real servers and signals behave as in production.
     pool: 'forks',
     fileParallelism: true,
+    // Two files at a time even on 2 cores (vitest's default there is one): most of a file's time
+    // is spent waiting on its server, PostgreSQL, child processes and timers, and one at a time
+    // the suite outgrew CI's 20 minutes. The files with event-loop bounds (`stall`) still run alone.
+    maxWorkers: 2,
     hookTimeout: 120_000,
     testTimeout: 60_000,
     teardownTimeout: 60_000,
@@ -65,10 +69,6 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration', include: ['test/**/*.test.ts'], exclude: [...QUICK_TESTS, ...STALL_TESTS], globalSetup: ['test/helpers/global-setup.ts'],
-          // Two files at a time even on 2 cores (vitest's default there is one): most of a file's
-          // time is spent waiting on its server, PostgreSQL, child processes and timers, and one
-          // at a time the suite outgrew CI's 20 minutes. Files with event-loop bounds are `stall`.
-          maxWorkers: 2,
         },
       },
       {

@@ -53,7 +53,7 @@ export const BENCH_USAGE = `usage: npm run bench -- [--scale 10k|100k|1m|N] [--d
                  crud-mix, search-mix, bundle-load (the Health Samurai shapes), "webhooks" for webhook
                  deliveries, "subscription-latency" for the GraphQL subscription latency with 1,000
                  open, "export" for Bulk Data $export throughput and peak RSS (--only export runs it alone),
-                 "telemetry-cost" for the read workload with metrics off and on, side by side
+                 "telemetry-cost" for the read workload with everything off, metrics on and tracing on, side by side
   --export-resources  resources of the $export bench's own data set, loaded with SQL (default 1000000)`;
 
 export class BenchArgsError extends Error {}

@@ -148,6 +148,14 @@ export class Security {
     return { fhirBaseUrl, auth, audit: new RequestAudit(), ip: request.ip, chargeWork, rateLimit };
   }
 
+  /**
+   * Counts a refusal by a rate or concurrency limit outside an HTTP answer (a graphql-ws start or
+   * connection; 429s over HTTP are counted from their answer), labelled `route` (a fixed name).
+   */
+  countRateLimitRejection(route: string): void {
+    this.metrics?.rejectedByRateLimit(route);
+  }
+
   /** The 401 of a refused token (audited, with `WWW-Authenticate`); any other error as it is. */
   private refusal(err: unknown, request: FastifyRequest, reply: FastifyReply): unknown {
     if (!(err instanceof TokenRefused)) return err;

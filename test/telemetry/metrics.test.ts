@@ -184,9 +184,29 @@ describe('GET /metrics after known traffic', () => {
       const { samples } = await scrape();
       expect(valueOf(samples, 'fhirgraph_graphql_operations_total', { type: 'subscription', name: 'PatientWatch', outcome: 'ok' })).toBe(1);
       expect(valueOf(samples, 'fhirgraph_graphql_operations_total', { type: 'subscription', name: 'PatientWatch', outcome: 'error' })).toBe(1);
-      started.unsubscribe();
+      expect(valueOf(samples, 'fhirgraph_rate_limit_rejections_total', { route: 'graphql-ws subscribe' })).toBeUndefined();
     } finally {
       await connection.dispose();
+    }
+  });
+
+  it('counts graphql-ws starts beyond WS_MAX_SUBSCRIPTIONS and connections beyond WS_MAX_CONNECTIONS_PER_CLIENT as rate-limit rejections', async () => {
+    const { maxSubscriptions, maxConnectionsPerClient } = t.config.websocket;
+    const busy = await t.tokenWithScope('system/*.read');
+    const connections = await Promise.all(Array.from({ length: maxConnectionsPerClient }, () => connect(t.url, busy)));
+    try {
+      const extra = await connect(t.url, busy, { waitForAck: false });
+      expect((await extra.closed).code).toBe(4429);
+      const held = Array.from({ length: maxSubscriptions }, () => record(connections[0], 'subscription Held { PatientChanged { id } }'));
+      const beyond = record(connections[0], 'subscription Beyond { PatientChanged { id } }');
+      await beyond.waitForFailure();
+      const { samples } = await scrape();
+      expect(valueOf(samples, 'fhirgraph_rate_limit_rejections_total', { route: 'graphql-ws connection' })).toBe(1);
+      expect(valueOf(samples, 'fhirgraph_rate_limit_rejections_total', { route: 'graphql-ws subscribe' })).toBe(1);
+      expect(valueOf(samples, 'fhirgraph_graphql_operations_total', { type: 'subscription', name: 'Beyond', outcome: 'error' })).toBe(1);
+      for (const h of held) h.unsubscribe();
+    } finally {
+      await Promise.all(connections.map((c) => c.dispose()));
     }
   });
 

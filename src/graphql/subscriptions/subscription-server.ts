@@ -121,6 +121,7 @@ export class SubscriptionServer {
     }
     const open = this.perClient.get(connection.clientId) ?? 0;
     if (open >= this.deps.websocket.maxConnectionsPerClient) {
+      this.deps.security.countRateLimitRejection('graphql-ws connection');
       connection.dispose();
       socket.close(WsCloseCode.TooManyConnections, `Too many connections: this client holds ${open} (WS_MAX_CONNECTIONS_PER_CLIENT)`);
       return false;

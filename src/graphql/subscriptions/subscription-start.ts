@@ -66,6 +66,8 @@ interface Validated {
 }
 
 const CACHE_SIZE = 500;
+/** The refusals of a start that count as rate-limit rejections (README "Metrics"). */
+const RATE_LIMITED = new Set(['TOO_MANY_REQUESTS', 'TOO_MANY_SUBSCRIPTIONS']);
 const CHANGED = /^([A-Z][A-Za-z]+)Changed$/;
 
 /** An error refusing a start, with its `extensions.code` and HTTP-like status. */
@@ -128,6 +130,9 @@ export class SubscriptionStarter {
     const run = () => this.checkAndOpen(connection, id, payload, named);
     const result = await (tracingOn ? traceGraphQLOperation('subscription', named.name, run) : run());
     this.deps.metrics?.record('subscription', named.name, Array.isArray(result), undefined, undefined);
+    if (Array.isArray(result) && RATE_LIMITED.has(String((result as readonly GraphQLError[])[0]?.extensions.code))) {
+      this.deps.security.countRateLimitRejection('graphql-ws subscribe');
+    }
     return result;
   }
 

@@ -69,6 +69,21 @@ function assertClientPresent(scope: QueryScope | undefined): void {
  * it, and returns only after that cancel has been delivered, so it cannot hit the connection's
  * next statement.
  */
+/**
+ * {@link runStatement} as telemetry sees it: a span when tracing is on, its duration in
+ * `statements` when metrics are on; off, one boolean test and one `undefined` check.
+ */
+async function runObserved(
+  connection: PgConnection, sql: string, params: unknown[], scope: QueryScope | undefined, name: string | undefined, statements: StatementRecorder | undefined,
+) {
+  const started = statements ? performance.now() : 0;
+  try {
+    return await (tracingOn ? traceStatement(sql, () => runStatement(connection, sql, params, scope, name)) : runStatement(connection, sql, params, scope, name));
+  } finally {
+    statements?.observeStatement(sql, name, (performance.now() - started) / 1000);
+  }
+}
+
 async function runStatement(connection: PgConnection, sql: string, params: unknown[], scope: QueryScope | undefined, name?: string) {
   if (!scope) return send(connection, sql, params, name);
   assertClientPresent(scope);
@@ -178,13 +193,7 @@ export class Database implements Queryable {
     const connection = await this.acquire(scope);
     try {
       noteStatement();
-      const started = this.statements ? performance.now() : 0;
-      try {
-        const result = await (tracingOn ? traceStatement(sql, () => runStatement(connection, sql, params, scope, name)) : runStatement(connection, sql, params, scope, name));
-        return result.rows as R[];
-      } finally {
-        this.statements?.observeStatement(sql, name, (performance.now() - started) / 1000);
-      }
+      return (await runObserved(connection, sql, params, scope, name, this.statements)).rows as R[];
     } catch (err) {
       throw toScopedError(err, scope);
     } finally {
@@ -266,14 +275,7 @@ export class Database implements Queryable {
           else begin ??= connection.query('BEGIN');
           if (begin) await begin;
           noteStatement();
-          const name = options?.name;
-          const started = statements ? performance.now() : 0;
-          let result;
-          try {
-            result = await (tracingOn ? traceStatement(sql, () => runStatement(connection, sql, params, scope, name)) : runStatement(connection, sql, params, scope, name));
-          } finally {
-            statements?.observeStatement(sql, name, (performance.now() - started) / 1000);
-          }
+          const result = await runObserved(connection, sql, params, scope, options?.name, statements);
           if (alone === 'alone') alone = 'committed';
           return result.rows as R[];
         },
